@@ -1,0 +1,191 @@
+"""Merge records from several sources into one record per model. Pure: no I/O, no clock.
+
+Precedence, per field (the highest rank with a known value wins; unknown never overrides known):
+
+1. user overrides (source ``override``)
+2. the serving endpoint's own live data for its own models (every live source)
+3. LiteLLM's map (source ``litellm``)
+4. heuristics (provenance ``heuristic:<what>``)
+
+When two known values disagree the loser is kept in ``conflicts``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .records import MERGEABLE_FIELDS, Conflict, ModelRecord
+
+__all__ = [
+    "HEURISTIC_PREFIX",
+    "OVERRIDE_SOURCE",
+    "RANK_BUNDLED",
+    "RANK_HEURISTIC",
+    "RANK_LIVE",
+    "RANK_OVERRIDE",
+    "merge_records",
+    "override_record",
+    "rank_of",
+    "reconcile",
+    "suspect_refresh",
+]
+
+OVERRIDE_SOURCE = "override"
+"""Source name of values the user set."""
+HEURISTIC_PREFIX = "heuristic:"
+"""Provenance prefix of values guessed from names or templates."""
+BUNDLED_SOURCE = "litellm"
+
+RANK_OVERRIDE, RANK_LIVE, RANK_BUNDLED, RANK_HEURISTIC = 1, 2, 3, 4
+
+SUSPECT_RATIO = 10.0
+"""A limit or price moving by more than this factor in one refresh is suspect."""
+_GUARDED_FIELDS = ("max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
+
+
+def rank_of(source: str) -> int:
+    """Precedence rank of a provenance value (1 is the strongest)."""
+    if source == OVERRIDE_SOURCE:
+        return RANK_OVERRIDE
+    if source.startswith(HEURISTIC_PREFIX):
+        return RANK_HEURISTIC
+    if source == BUNDLED_SOURCE:
+        return RANK_BUNDLED
+    return RANK_LIVE
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return a is b
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-9)
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return bool(a == b)
+
+
+def _source_of(record: ModelRecord, name: str) -> str:
+    # A record whose provenance does not name a field's source was built by hand (tests,
+    # StaticSource); its first source is the best answer.
+    return record.provenance.get(name) or (record.sources[0] if record.sources else "unknown")
+
+
+def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
+    """Merge copies of one model from several sources into one record.
+
+    The result does not depend on the order of ``records``: equal ranks are broken by source name.
+    """
+    if not records:
+        raise ValueError("merge_records needs at least one record")
+    if len(records) == 1:
+        return records[0]
+    records = sorted(records, key=lambda r: (min(map(rank_of, r.sources), default=RANK_HEURISTIC), r.sources))
+    first = records[0]
+    values: dict[str, Any] = {}
+    provenance: dict[str, str] = {}
+    conflicts: list[Conflict] = []
+    for name in MERGEABLE_FIELDS:
+        candidates = sorted(
+            (
+                (rank_of(src), src, value)
+                for record in records
+                if (value := getattr(record, name)) is not None
+                for src in (_source_of(record, name),)
+            ),
+            key=lambda c: (c[0], c[1], repr(c[2])),
+        )
+        if not candidates:
+            continue
+        _, kept_src, kept = candidates[0]
+        values[name] = kept
+        provenance[name] = kept_src
+        seen: list[Any] = [kept]
+        for _, src, value in candidates[1:]:
+            if any(_same(value, s) for s in seen):
+                continue
+            seen.append(value)
+            conflicts.append(
+                Conflict(field=name, kept_value=kept, kept_source=kept_src, other_value=value, other_source=src)
+            )
+    # Conflicts the inputs already carried (an aggregate record's spread) stay visible.
+    for record in records:
+        conflicts.extend(record.conflicts)
+    sources = sorted({s for record in records for s in record.sources})
+    stamps = [r.fetched_at for r in records if r.fetched_at is not None]
+    fetched_at: datetime | None = max(stamps) if stamps else None
+    unique_conflicts = list({(c.field, c.other_source, repr(c.other_value)): c for c in conflicts}.values())
+    unique_conflicts.sort(key=lambda c: (c.field, c.other_source, repr(c.other_value)))
+    return ModelRecord(
+        model=first.model,
+        provider=first.provider,
+        model_id=first.model_id,
+        sources=sources,
+        provenance=provenance,
+        conflicts=unique_conflicts,
+        fetched_at=fetched_at,
+        **values,
+    )
+
+
+def reconcile(*groups: Iterable[ModelRecord]) -> dict[str, ModelRecord]:
+    """Merge the records of every source into one record per ``model`` key, sorted by key."""
+    by_model: dict[str, list[ModelRecord]] = {}
+    for group in groups:
+        for record in group:
+            by_model.setdefault(record.model, []).append(record)
+    return {model: merge_records(by_model[model]) for model in sorted(by_model)}
+
+
+def override_record(base: ModelRecord | None, model: str, values: Mapping[str, Any]) -> ModelRecord:
+    """Build the ``override`` source's record for ``model`` from user-given field values.
+
+    ``base`` supplies the identity when the model is known; an unknown model gets its provider from
+    the part of the name before the first ``/``.
+    """
+    unknown = sorted(set(values) - set(MERGEABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"cannot override {', '.join(unknown)}: not a record field")
+    if base is not None:
+        provider, model_id = base.provider, base.model_id
+    else:
+        provider, _, model_id = model.partition("/")
+        if not model_id:
+            provider, model_id = "custom", model
+    known = {k: v for k, v in values.items() if v is not None}
+    return ModelRecord(
+        model=model,
+        provider=provider,
+        model_id=model_id,
+        sources=[OVERRIDE_SOURCE],
+        provenance=dict.fromkeys(known, OVERRIDE_SOURCE),
+        **known,
+    )
+
+
+def suspect_refresh(old: Sequence[ModelRecord], new: Sequence[ModelRecord]) -> str | None:
+    """Say why a new listing should not replace the last good one, or None when it may.
+
+    Suspect (after LiteLLM's own catalog-sync policy): an empty listing, one under half the last
+    good count, or a limit or price of a model present in both moving by more than 10x.
+    """
+    if not old:
+        return None
+    if not new:
+        return f"empty listing (last good had {len(old)} models)"
+    if len(new) * 2 < len(old):
+        return f"listing shrank from {len(old)} to {len(new)} models"
+    before = {r.model: r for r in old}
+    for record in new:
+        previous = before.get(record.model)
+        if previous is None:
+            continue
+        for name in _GUARDED_FIELDS:
+            a, b = getattr(previous, name), getattr(record, name)
+            if a is None or b is None or a <= 0 or b <= 0:
+                continue
+            if max(a, b) / min(a, b) > SUSPECT_RATIO:
+                return f"{record.model} {name} moved from {a:g} to {b:g}"
+    return None

@@ -1,0 +1,88 @@
+"""The ``Source`` protocol and the name -> factory registry that live sources plug into.
+
+A source turns one upstream listing into canonical :class:`~massgen_discovery.ModelRecord` s. It is
+fetched with an injected ``httpx.AsyncClient`` and converted separately, so the raw payload can be
+cached and re-read without the network. Nothing in this module is vendor-specific.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..records import ModelRecord
+
+__all__ = ["BUNDLED", "Source", "create_source", "register_source", "source_names"]
+
+BUNDLED = "litellm"
+"""Name of the bundled source: LiteLLM's model map, read from disk, never fetched."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A live listing: fetch a JSON payload over HTTP, then turn it into records."""
+
+    name: str
+    """Unique source name (``huggingface``, ``ollama``); used in ``provenance`` and cache keys."""
+    ttl: float
+    """Seconds a fetched payload stays fresh."""
+
+    @property
+    def base_url(self) -> str:
+        """The API root the source fetches from (part of the cache key)."""
+        ...
+
+    @property
+    def credential(self) -> str | None:
+        """The secret sent upstream, if any. Only its fingerprint is ever stored."""
+        ...
+
+    async def fetch(self, client: httpx.AsyncClient) -> Any:
+        """Fetch the raw payload (JSON-serialisable). Raises :class:`~massgen_discovery.SourceError`."""
+        ...
+
+    def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
+        """Convert a payload from :meth:`fetch` into records; one bad entry is skipped, not fatal."""
+        ...
+
+
+SourceFactory = Callable[[], Source]
+"""Builds a source from the environment (base URL, credential)."""
+
+# name -> "module:attribute" (imported on first use, so the registry costs nothing at import) or a
+# factory registered at run time.
+_REGISTRY: dict[str, str | SourceFactory] = {}
+
+
+def register_source(name: str, factory: str | SourceFactory) -> None:
+    """Register a live source under ``name``: a zero-argument factory or ``"module:attribute"``."""
+    if name == BUNDLED:
+        raise ConfigError(f"{BUNDLED!r} is the bundled LiteLLM map and cannot be replaced")
+    _REGISTRY[name] = factory
+
+
+def source_names() -> list[str]:
+    """Every source name a catalog accepts: the bundled map first, then the live sources."""
+    return [BUNDLED, *sorted(_REGISTRY)]
+
+
+def create_source(name: str) -> Source:
+    """Build the registered live source ``name`` from the environment."""
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(source_names())
+        raise ConfigError(f"unknown source {name!r} (known: {known})") from None
+    if isinstance(factory, str):
+        module_name, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        _REGISTRY[name] = factory
+    assert callable(factory)
+    return factory()

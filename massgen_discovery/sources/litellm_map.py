@@ -1,0 +1,230 @@
+"""LiteLLM's model map as records, read without importing litellm.
+
+``import litellm`` costs seconds and fetches a remote copy of the map unless told not to, so the
+bundled ``model_prices_and_context_window_backup.json`` is located through
+``importlib.util.find_spec`` and read directly. When the caller has already imported litellm, the
+live ``litellm.model_cost`` dict is read instead, so entries added with ``litellm.register_model``
+count. Nothing here ever triggers LiteLLM's remote fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ..records import ModelRecord
+
+__all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "load_litellm_map", "to_records"]
+
+NAME = "litellm"
+"""Source name used in ``provenance`` and ``sources``."""
+
+_MAP_FILE = "model_prices_and_context_window_backup.json"
+_log = logging.getLogger(__name__)
+
+# LiteLLM files some entries under category ids ("vertex_ai-language-models",
+# "fireworks_ai-embedding-models", "bedrock_converse"); litellm.completion routes them under the
+# plain provider id, which is what users filter by.
+_PROVIDER_ALIASES = {"bedrock_converse": "bedrock"}
+_CATEGORY_PREFIXES = ("vertex_ai-", "fireworks_ai-")
+
+
+def normalize_provider(litellm_provider: str) -> str:
+    """Map a ``litellm_provider`` value of the cost map to the provider id users route with."""
+    for prefix in _CATEGORY_PREFIXES:
+        if litellm_provider.startswith(prefix):
+            return prefix[:-1]
+    return _PROVIDER_ALIASES.get(litellm_provider, litellm_provider)
+
+
+class _Entry(BaseModel):
+    """One value of LiteLLM's map: only the fields we use, every one optional and type-checked."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    litellm_provider: str
+    mode: str | None = None
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+    cache_read_input_token_cost: float | None = None
+    cache_creation_input_token_cost: float | None = None
+    supported_modalities: list[str] | None = None
+    supported_output_modalities: list[str] | None = None
+    supports_function_calling: bool | None = None
+    supports_response_schema: bool | None = None
+    supports_vision: bool | None = None
+    supports_reasoning: bool | None = None
+    supports_prompt_caching: bool | None = None
+    supports_audio_input: bool | None = None
+    supports_pdf_input: bool | None = None
+    deprecation_date: str | None = None
+
+    @field_validator("max_input_tokens", "max_output_tokens", mode="before")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        # The map has a few limits written as floats (128000.0) and, in old releases, as strings
+        # of prose; 0 means "not filled in". Anything that is not a positive whole number is unknown.
+        if isinstance(value, bool):
+            raise ValueError("a limit is a number")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int):
+            return value if value > 0 else None
+        return None if value is None or isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class LiteLLMMap:
+    """The records LiteLLM's map yields, and the map keys that name them."""
+
+    records: list[ModelRecord]
+    """One record per distinct model string."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """LiteLLM key -> record ``model``, for keys that differ from the record's key (``gpt-4o``)."""
+    stamp: str = ""
+    """Identifies this version of the map (litellm version + file stamp, or a digest of the dict)."""
+
+
+def bundled_map_path() -> Path | None:
+    """Locate the JSON map shipped inside the installed litellm without importing it."""
+    try:
+        spec = importlib.util.find_spec("litellm")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = Path(location) / _MAP_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_model_cost() -> Mapping[str, Any] | None:
+    module = sys.modules.get("litellm")
+    cost = getattr(module, "model_cost", None) if module is not None else None
+    return cost if isinstance(cost, Mapping) and cost else None
+
+
+def map_stamp() -> str:
+    """A cheap identity of the map that :func:`load_litellm_map` would read now."""
+    cost = _imported_model_cost()
+    if cost is not None:
+        return "memory:" + _digest(cost)
+    path = bundled_map_path()
+    if path is None:
+        return "none"
+    stat = path.stat()
+    return f"file:{path}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _digest(cost: Mapping[str, Any]) -> str:
+    # register_model mutates the dict in place, so the digest covers the content, not the identity.
+    blob = json.dumps(cost, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_litellm_map() -> LiteLLMMap:
+    """Read LiteLLM's map (in-memory if litellm is imported, else the bundled file) as records.
+
+    A missing or unreadable map yields no records and one warning, never an exception.
+    """
+    cost = _imported_model_cost()
+    if cost is not None:
+        return to_records(cost, stamp="memory:" + _digest(cost))
+    path = bundled_map_path()
+    if path is None:
+        _log.warning("litellm is not installed: no bundled model data")
+        return LiteLLMMap(records=[], stamp="none")
+    try:
+        raw = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        _log.warning("cannot read LiteLLM's bundled map at %s: %s", path, exc)
+        return LiteLLMMap(records=[], stamp="none")
+    if not isinstance(raw, dict):
+        _log.warning("LiteLLM's bundled map at %s is not a JSON object", path)
+        return LiteLLMMap(records=[], stamp="none")
+    stat = path.stat()
+    return to_records(raw, stamp=f"file:{path}:{stat.st_size}:{stat.st_mtime_ns}")
+
+
+_FIELDS_COPIED = (
+    "mode",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+    "supports_function_calling",
+    "supports_response_schema",
+    "supports_vision",
+    "supports_reasoning",
+    "supports_prompt_caching",
+    "supports_audio_input",
+    "supports_pdf_input",
+    "deprecation_date",
+)
+
+
+def _entry_values(entry: _Entry) -> dict[str, Any]:
+    # max_tokens is LiteLLM's legacy field and means the output limit for some entries and the
+    # context window for others, so it is not read: unknown beats a wrong guess.
+    values: dict[str, Any] = {name: getattr(entry, name) for name in _FIELDS_COPIED}
+    values["input_modalities"] = entry.supported_modalities
+    values["output_modalities"] = entry.supported_output_modalities
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
+    """Turn a LiteLLM ``model_cost``-shaped mapping into records and key aliases.
+
+    Malformed entries (not an object, no provider, a wrong type) are skipped with one debug line.
+    """
+    records: dict[str, ModelRecord] = {}
+    exact: set[str] = set()
+    aliases: dict[str, str] = {}
+    for key, value in cost.items():
+        if key == "sample_spec" or not isinstance(key, str) or not key:
+            continue
+        try:
+            entry = _Entry.model_validate(value)
+        except ValidationError as exc:
+            _log.debug("skipping LiteLLM map entry %r: %s", key, exc.errors()[0]["msg"])
+            continue
+        provider = normalize_provider(entry.litellm_provider)
+        model_id = key
+        for prefix in (provider, entry.litellm_provider):
+            if key.startswith(prefix + "/"):
+                model_id = key[len(prefix) + 1 :]
+                break
+        model = f"{provider}/{model_id}"
+        if key != model:
+            aliases[key] = model
+        if model in records and (model in exact or key != model):
+            # Two keys name one model string (a bare key and a prefixed key); the prefixed key is
+            # the one litellm.completion reads for that string, so it wins.
+            continue
+        values = _entry_values(entry)
+        records[model] = ModelRecord(
+            model=model,
+            provider=provider,
+            model_id=model_id,
+            sources=[NAME],
+            provenance=dict.fromkeys(values, NAME),
+            **values,
+        )
+        if key == model:
+            exact.add(model)
+    return LiteLLMMap(records=list(records.values()), aliases=aliases, stamp=stamp)
