@@ -1,0 +1,122 @@
+"""Which LLMs exist, where they are served, what they can do and what they cost.
+
+LiteLLM's bundled model map merged with live listings, one record per model, cached with
+diskcache. ``import massgen_discovery`` is cheap: the public names load on first use.
+
+    >>> from massgen_discovery import Catalog
+    >>> Catalog().get_model("gpt-4o").max_input_tokens  # doctest: +SKIP
+    128000
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .errors import (
+        ConfigError,
+        DiscoveryError,
+        SourceAuthError,
+        SourceError,
+        SourceFormatError,
+        SourceHTTPError,
+        SourceTimeout,
+        SourceUnreachable,
+    )
+    from .records import Conflict, ModelRecord, RefreshReport, SourceStatus
+    from .sources import Source, register_source
+
+__all__ = [
+    "Catalog",
+    "ConfigError",
+    "Conflict",
+    "DiscoveryError",
+    "ModelRecord",
+    "RefreshReport",
+    "Source",
+    "SourceAuthError",
+    "SourceError",
+    "SourceFormatError",
+    "SourceHTTPError",
+    "SourceStatus",
+    "SourceTimeout",
+    "SourceUnreachable",
+    "__version__",
+    "default_catalog",
+    "find_models",
+    "get_model",
+    "list_models",
+    "refresh",
+    "register_source",
+]
+
+_LAZY = {
+    "Catalog": "catalog",
+    "ConfigError": "errors",
+    "Conflict": "records",
+    "DiscoveryError": "errors",
+    "ModelRecord": "records",
+    "RefreshReport": "records",
+    "Source": "sources",
+    "SourceAuthError": "errors",
+    "SourceError": "errors",
+    "SourceFormatError": "errors",
+    "SourceHTTPError": "errors",
+    "SourceStatus": "records",
+    "SourceTimeout": "errors",
+    "SourceUnreachable": "errors",
+    "register_source": "sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+_default: Catalog | None = None
+_default_lock = threading.Lock()
+
+
+def default_catalog() -> Catalog:
+    """The shared catalog behind the module-level shortcuts (created on first use, no I/O)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            from .catalog import Catalog
+
+            _default = Catalog()
+        return _default
+
+
+def get_model(model: str) -> ModelRecord | None:
+    """:meth:`Catalog.get_model` on the default catalog."""
+    return default_catalog().get_model(model)
+
+
+def list_models(provider: str | None = None) -> list[ModelRecord]:
+    """:meth:`Catalog.list_models` on the default catalog."""
+    return default_catalog().list_models(provider)
+
+
+def find_models(**criteria: Any) -> list[ModelRecord]:
+    """:meth:`Catalog.find_models` on the default catalog."""
+    return default_catalog().find_models(**criteria)
+
+
+def refresh(names: list[str] | None = None, *, raise_on_error: bool = False) -> list[RefreshReport]:
+    """:meth:`Catalog.refresh` on the default catalog."""
+    return default_catalog().refresh(names, raise_on_error=raise_on_error)

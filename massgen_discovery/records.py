@@ -21,6 +21,9 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="ignore")
+# Reports and statuses are not needed to answer a lookup; building their validators on first use
+# keeps them off the import path of every cold lookup.
+_FROZEN_DEFERRED = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Conflict(BaseModel):
@@ -157,7 +160,7 @@ RefreshOutcome = Literal["ok", "stale", "failed", "skipped"]
 class RefreshReport(BaseModel):
     """What one source did during a refresh."""
 
-    model_config = _FROZEN
+    model_config = _FROZEN_DEFERRED
 
     source: str
     """Source name."""
@@ -176,7 +179,7 @@ class RefreshReport(BaseModel):
 class SourceStatus(BaseModel):
     """The state of one source as the store knows it."""
 
-    model_config = _FROZEN
+    model_config = _FROZEN_DEFERRED
 
     source: str
     """Source name."""

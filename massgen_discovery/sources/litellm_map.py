@@ -49,7 +49,7 @@ def normalize_provider(litellm_provider: str) -> str:
 class _Entry(BaseModel):
     """One value of LiteLLM's map: only the fields we use, every one optional and type-checked."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     litellm_provider: str
     mode: str | None = None

@@ -1,0 +1,773 @@
+"""The facade: sources -> store -> reconcile -> answers, with sync and async twins.
+
+Nothing touches the network at import or construction. A lookup reads the merged catalog the store
+persisted (one read in a new process); a live source with nothing cached is fetched once, within
+``timeout``; expired data is answered at once and refreshed in the background; a failing source
+keeps serving its last good data. The default lookup APIs never raise for an upstream failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import TypeAdapter
+
+from . import reconcile as rc
+from .errors import ConfigError, SourceError, SourceFormatError
+from .naming import lookup_candidates
+from .query import Query, SortKey, run_query
+from .records import CAPABILITY_FIELDS, ModelRecord, RefreshReport, SourceStatus
+from .sources import BUNDLED, Source, create_source, source_names
+from .sources import litellm_map
+from .store import Store, credential_fingerprint
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
+
+__all__ = ["Catalog"]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_RECORDS = TypeAdapter(list[ModelRecord])
+
+RECHECK_SECONDS = 1.0
+"""How often a catalog re-reads the store's pointer to notice another process's refresh."""
+BACKOFF_FIRST = 60.0
+"""Seconds automatic refreshes leave a source alone after its first failure."""
+BACKOFF_MAX = 900.0
+"""Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
+_POINT_READS_BEFORE_FULL_LOAD = 32
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
+    """Negative-cache delay after ``failures`` consecutive failures: 60 s doubling to 15 min.
+
+    A ``Retry-After`` longer than that wins.
+    """
+    delay = min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)
+    return max(delay, retry_after or 0.0)
+
+
+@dataclass
+class _View:
+    """One generation of the merged catalog as this process sees it."""
+
+    prefix: str
+    meta: dict[str, Any]
+    checked: float
+    records: dict[str, ModelRecord] | None = None
+    index: dict[str, dict[str, str]] | None = None
+    points: dict[str, ModelRecord | None] = field(default_factory=dict)
+
+
+class Catalog:
+    """Every model LiteLLM's map and the configured live sources know, one record per model.
+
+    Args:
+        cache_dir: where the diskcache lives (default: ``MASSGEN_DISCOVERY_CACHE_DIR``, else the
+            user cache dir).
+        offline: never touch the network (default: ``MASSGEN_DISCOVERY_OFFLINE=1``).
+        sources: source names or :class:`~massgen_discovery.sources.Source` objects; ``"litellm"``
+            is the bundled map. Default: the bundled map and every registered live source.
+        timeout: seconds any one source may take.
+        overrides: ``{model: {field: value}}`` that win over every source.
+        transport: an ``httpx.AsyncBaseTransport`` for the live sources (tests, proxies).
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike[str] | None = None,
+        offline: bool | None = None,
+        sources: Sequence[str | Source] | None = None,
+        timeout: float = 5.0,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._store = Store(cache_dir)
+        self.offline = _env_flag("MASSGEN_DISCOVERY_OFFLINE") if offline is None else offline
+        """True when the catalog never touches the network."""
+        self.timeout = float(timeout)
+        """Seconds any one source may take."""
+        self._specs: list[str | Source] = list(source_names()) if sources is None else list(sources)
+        self._transport = transport
+        self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
+        self._override_records: dict[str, ModelRecord] | None = None
+        self._resolved: tuple[bool, dict[str, Source]] | None = None
+        self._view: _View | None = None
+        self._mutex = threading.RLock()
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- configuration -------------------------------------------------------------------------
+
+    @property
+    def cache_dir(self) -> str:
+        """The cache directory."""
+        return str(self._store.directory)
+
+    def _sources(self) -> tuple[bool, dict[str, Source]]:
+        """(bundled map included?, live sources by name), built on first use from the specs."""
+        if self._resolved is None:
+            bundled = False
+            live: dict[str, Source] = {}
+            for spec in self._specs:
+                if isinstance(spec, str):
+                    if spec == BUNDLED:
+                        bundled = True
+                        continue
+                    spec = create_source(spec)
+                if spec.name == BUNDLED:
+                    raise ConfigError(f"a live source cannot be named {BUNDLED!r}")
+                live[spec.name] = spec
+            self._resolved = (bundled, live)
+        return self._resolved
+
+    @staticmethod
+    def _envelope_key(source: Source) -> str:
+        return f"envelope:{source.name}:{source.base_url}:{credential_fingerprint(source.credential)}"
+
+    def _config_id(self) -> str:
+        bundled, live = self._sources()
+        parts = [f"bundled={bundled}", *sorted(self._envelope_key(s) for s in live.values())]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    # -- the merged catalog --------------------------------------------------------------------
+
+    def _meta_key(self) -> str:
+        return f"catalog:{self._config_id()}:meta"
+
+    def _current_view(self) -> tuple[_View | None, list[Source]]:
+        """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
+        with self._mutex:
+            view = self._view
+            if view is not None and time.monotonic() - view.checked < RECHECK_SECONDS:
+                return view, []
+        bundled, live = self._sources()
+        meta = self._store.get(self._meta_key())
+        stamp = litellm_map.map_stamp() if bundled else "off"
+        if meta is not None and meta.get("litellm_stamp") == stamp and set(meta.get("sources", {})) == set(live):
+            with self._mutex:
+                if self._view is not None and self._view.prefix == meta["prefix"]:
+                    self._view.meta = meta
+                    self._view.checked = time.monotonic()
+                else:
+                    self._view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
+                return self._view, []
+        missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
+        return None, missing
+
+    def _build(self) -> _View:
+        """Merge the bundled map and every live envelope into a new persisted generation."""
+        bundled, live = self._sources()
+        config = self._config_id()
+        with self._store.locked(f"build:{config}", seconds=60, wait=self.timeout):
+            stamp = litellm_map.map_stamp() if bundled else "off"
+            meta = self._store.get(self._meta_key())
+            if meta is not None and meta.get("litellm_stamp") == stamp and set(meta.get("sources", {})) == set(live):
+                # Another process built it while we waited for the lock; rebuild anyway only if an
+                # envelope is newer than what it was built from.
+                if all(
+                    (self._store.get(self._envelope_key(s)) or {}).get("version") == meta["sources"][s.name].get("version")
+                    for s in live.values()
+                ):
+                    view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
+                    with self._mutex:
+                        self._view = view
+                    return view
+            groups: list[list[ModelRecord]] = []
+            aliases: dict[str, str] = {}
+            if bundled:
+                loaded = litellm_map.load_litellm_map()
+                stamp = loaded.stamp
+                groups.append(loaded.records)
+                aliases.update(loaded.aliases)
+            source_meta: dict[str, dict[str, Any]] = {}
+            for name, source in sorted(live.items()):
+                envelope = self._store.get(self._envelope_key(source)) or {}
+                records = self._envelope_records(source, envelope)
+                groups.append(records)
+                source_meta[name] = _source_meta(source, envelope, len(records))
+            merged = rc.reconcile(*groups)
+            generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
+            prefix = f"catalog:{config}:{generation}"
+            lower: dict[str, str] = {}
+            for key in (*merged, *aliases):
+                lower.setdefault(key.lower(), aliases.get(key, key))
+            items = {f"{prefix}:m:{model}": record.model_dump_json(exclude_defaults=True) for model, record in merged.items()}
+            items[f"{prefix}:all"] = _RECORDS.dump_json(list(merged.values()), exclude_defaults=True).decode()
+            items[f"{prefix}:index"] = json.dumps({"aliases": aliases, "lower": lower})
+            self._store.put_many_raw(items)
+            previous = meta.get("prefix") if meta else None
+            new_meta = {
+                "prefix": prefix,
+                "previous": previous,
+                "litellm_stamp": stamp,
+                "built_at": _now(),
+                "count": len(merged),
+                "bundled_count": len(groups[0]) if bundled else 0,
+                "sources": source_meta,
+            }
+            self._store.put(self._meta_key(), new_meta)
+            older = meta.get("previous") if meta else None
+            if older and older != prefix:
+                self._store.delete_prefix(older + ":")
+            view = _View(prefix=prefix, meta=self._store.get(self._meta_key()) or new_meta, checked=time.monotonic())
+            view.records = merged
+            view.index = {"aliases": aliases, "lower": lower}
+            with self._mutex:
+                self._view = view
+            return view
+
+    def _envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
+        payload = envelope.get("payload")
+        if payload is None:
+            return []
+        try:
+            return source.to_records(payload, _dt(envelope.get("fetched_at")) or datetime.now(timezone.utc))
+        except Exception as exc:  # a parser bug must not take lookups down
+            _log.warning("%s: cached payload could not be read: %s", source.name, exc)
+            return []
+
+    def _ensure(self) -> _View:
+        view, missing = self._current_view()
+        if view is None:
+            if missing and not self.offline:
+                self._run_sync(self._refresh_sources(missing, explicit=False))
+            view = self._build()
+        self._maybe_revalidate(view)
+        return view
+
+    async def _aensure(self) -> _View:
+        import asyncio
+
+        view, missing = self._current_view()
+        if view is None:
+            if missing and not self.offline:
+                await self._refresh_sources(missing, explicit=False)
+            view = await asyncio.to_thread(self._build)
+        self._maybe_revalidate(view, in_loop=True)
+        return view
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _all(self, view: _View) -> dict[str, ModelRecord]:
+        if view.records is None:
+            raw = self._store.get_raw(f"{view.prefix}:all")
+            try:
+                records = _RECORDS.validate_json(raw) if raw else None
+            except ValueError:
+                records = None
+            if records is None:
+                # The generation vanished under us (another process pruned it): rebuild.
+                return self._build().records or {}
+            view.records = {r.model: r for r in records}
+        return view.records
+
+    def _index(self, view: _View) -> dict[str, dict[str, str]]:
+        if view.index is None:
+            raw = self._store.get_raw(f"{view.prefix}:index")
+            try:
+                doc = json.loads(raw) if raw else None
+            except ValueError:
+                doc = None
+            view.index = doc if isinstance(doc, dict) else {"aliases": {}, "lower": {}}
+        return view.index
+
+    def _point(self, view: _View, model: str) -> ModelRecord | None:
+        if view.records is not None:
+            return view.records.get(model)
+        if model in view.points:
+            return view.points[model]
+        if len(view.points) >= _POINT_READS_BEFORE_FULL_LOAD:
+            return self._all(view).get(model)
+        raw = self._store.get_raw(f"{view.prefix}:m:{model}")
+        try:
+            record = ModelRecord.model_validate_json(raw) if raw else None
+        except ValueError:
+            record = None
+        view.points[model] = record
+        return record
+
+    def _resolve(self, view: _View, name: str) -> ModelRecord | None:
+        index: dict[str, dict[str, str]] | None = None
+        for candidate in lookup_candidates(name):
+            record = self._point(view, candidate)
+            if record is not None:
+                return record
+            index = index or self._index(view)
+            target = index["aliases"].get(candidate) or index["lower"].get(candidate.lower())
+            if target is not None and (record := self._point(view, target)) is not None:
+                return record
+        return None
+
+    def _overridden(self, view: _View) -> dict[str, ModelRecord]:
+        """Override records keyed by the canonical model they apply to."""
+        if self._override_records is None:
+            out: dict[str, ModelRecord] = {}
+            for name, values in self._overrides.items():
+                base = self._resolve(view, name)
+                model = base.model if base is not None else name
+                out[model] = rc.override_record(base, model, values)
+            self._override_records = out
+        return self._override_records
+
+    def _with_override(self, view: _View, record: ModelRecord | None, name: str) -> ModelRecord | None:
+        if not self._overrides:
+            return record
+        overrides = self._overridden(view)
+        key = record.model if record is not None else name
+        extra = overrides.get(key)
+        if extra is None:
+            return record
+        return extra if record is None else rc.merge_records([record, extra])
+
+    def _get(self, view: _View, model: str) -> ModelRecord | None:
+        if not isinstance(model, str) or not model.strip():
+            return None
+        try:
+            return self._with_override(view, self._resolve(view, model), model)
+        except Exception as exc:  # lookups never raise; a bug here is logged, not thrown
+            _log.warning("lookup of %r failed: %s", model, exc)
+            return None
+
+    def _records(self, view: _View) -> list[ModelRecord]:
+        records = self._all(view)
+        if not self._overrides:
+            return list(records.values())
+        overrides = self._overridden(view)
+        merged = dict(records)
+        for model, extra in overrides.items():
+            base = merged.get(model)
+            merged[model] = extra if base is None else rc.merge_records([base, extra])
+        return [merged[k] for k in sorted(merged)]
+
+    # -- public sync API -----------------------------------------------------------------------
+
+    def get_model(self, model: str) -> ModelRecord | None:
+        """The record for a model string, or None when nothing knows it. Never raises.
+
+        Accepts canonical keys (``groq/llama-3.3-70b-versatile``), LiteLLM's own keys (``gpt-4o``),
+        ``ollama_chat/``, Ollama names without ``:latest``, MassGen prefixes (``claude/``,
+        ``grok/``, ``together/`` ...), and any of those in another letter case.
+        """
+        return self._get(self._ensure(), model)
+
+    def list_models(self, provider: str | None = None) -> list[ModelRecord]:
+        """Every record, or one provider's, sorted by model string."""
+        records = self._records(self._ensure())
+        return records if provider is None else [r for r in records if r.provider == provider]
+
+    def find_models(self, **criteria: Any) -> list[ModelRecord]:
+        """Records matching a search; see :func:`build_query` for the criteria.
+
+        Example: ``find_models(supports_function_calling=True, min_context=128_000,
+        providers=["groq"], sort="price")``.
+        """
+        return run_query(self._records(self._ensure()), build_query(**criteria))
+
+    def refresh(self, names: Iterable[str] | None = None, *, raise_on_error: bool = False) -> list[RefreshReport]:
+        """Fetch the named live sources (default: all) now, concurrently, and report on each.
+
+        An explicit refresh ignores the negative-cache backoff. With ``raise_on_error=True`` the
+        first source error is raised after every source has been tried.
+        """
+        return self._run_sync(self.arefresh(names, raise_on_error=raise_on_error))
+
+    def status(self) -> list[SourceStatus]:
+        """The state of every configured source (bundled map first)."""
+        return self._status(self._ensure())
+
+    def override(self, model: str, **values: Any) -> None:
+        """Set field values for ``model`` that win over every source (``max_input_tokens=...``)."""
+        rc.override_record(None, model, values)  # validates the field names
+        with self._mutex:
+            self._overrides.setdefault(model, {}).update(values)
+            self._override_records = None
+
+    def close(self) -> None:
+        """Release the cache handle. The catalog reopens it if used again."""
+        self._store.close()
+
+    # -- public async API ----------------------------------------------------------------------
+
+    async def aget_model(self, model: str) -> ModelRecord | None:
+        """Async :meth:`get_model`."""
+        return self._get(await self._aensure(), model)
+
+    async def alist_models(self, provider: str | None = None) -> list[ModelRecord]:
+        """Async :meth:`list_models`."""
+        records = self._records(await self._aensure())
+        return records if provider is None else [r for r in records if r.provider == provider]
+
+    async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
+        """Async :meth:`find_models`."""
+        return run_query(self._records(await self._aensure()), build_query(**criteria))
+
+    async def astatus(self) -> list[SourceStatus]:
+        """Async :meth:`status`."""
+        return self._status(await self._aensure())
+
+    async def arefresh(
+        self, names: Iterable[str] | None = None, *, raise_on_error: bool = False
+    ) -> list[RefreshReport]:
+        """Async :meth:`refresh`."""
+        import asyncio
+
+        bundled, live = self._sources()
+        wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
+        unknown = [n for n in wanted if n != BUNDLED and n not in live]
+        if unknown or (BUNDLED in wanted and not bundled):
+            known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
+            bad = ", ".join(unknown or [BUNDLED])
+            raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
+        targets = [live[n] for n in wanted if n != BUNDLED]
+        started = time.perf_counter()
+        reports: list[RefreshReport] = []
+        errors: list[SourceError] = []
+        if targets:
+            if self.offline:
+                reports.extend(
+                    RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets
+                )
+            else:
+                outcomes = await self._refresh_sources(targets, explicit=True)
+                for report, error in outcomes:
+                    reports.append(report)
+                    if error is not None:
+                        errors.append(error)
+        view = await asyncio.to_thread(self._build)
+        if BUNDLED in wanted:
+            count = int(view.meta.get("bundled_count", 0))
+            reports.insert(
+                0,
+                RefreshReport(
+                    source=BUNDLED,
+                    outcome="ok" if count else "failed",
+                    count=count,
+                    seconds=round(time.perf_counter() - started, 4),
+                    error=None if count else "litellm is not installed or its map is unreadable",
+                ),
+            )
+        if raise_on_error and errors:
+            raise errors[0]
+        return reports
+
+    # -- refresh machinery ---------------------------------------------------------------------
+
+    async def _refresh_sources(
+        self, sources: Sequence[Source], *, explicit: bool
+    ) -> list[tuple[RefreshReport, SourceError | None]]:
+        import asyncio
+
+        import httpx
+
+        limits = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
+        async with httpx.AsyncClient(timeout=limits, transport=self._transport, follow_redirects=True) as client:
+            return list(await asyncio.gather(*(self._refresh_one(s, client, explicit) for s in sources)))
+
+    async def _refresh_one(
+        self, source: Source, client: httpx.AsyncClient, explicit: bool
+    ) -> tuple[RefreshReport, SourceError | None]:
+        import asyncio
+
+        key = self._envelope_key(source)
+        started = time.perf_counter()
+        token = self._store.try_lock(f"fetch:{key}", self.timeout + 10)
+        if token is None:
+            # Another process is fetching this source: wait for its result instead of fetching too.
+            deadline = time.monotonic() + self.timeout
+            while token is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+                token = self._store.try_lock(f"fetch:{key}", self.timeout + 10)
+                if token is not None and not explicit:
+                    break
+            if token is None or not explicit:
+                if token is not None:
+                    self._store.unlock(f"fetch:{key}", token)
+                envelope = self._store.get(key) or {}
+                return self._report(source, envelope, started, "ok" if envelope.get("payload") is not None else "skipped"), None
+        try:
+            envelope = self._store.get(key) or {}
+            if not explicit and envelope.get("payload") is not None and not _expired(envelope):
+                return self._report(source, envelope, started, "ok"), None
+            error: SourceError | None = None
+            fetched_at = _now()
+            try:
+                payload = await asyncio.wait_for(source.fetch(client), timeout=self.timeout)
+                records = source.to_records(payload, _dt(fetched_at) or datetime.now(timezone.utc))
+                json.dumps(payload)  # the payload must survive the round trip through the store
+            except SourceError as exc:
+                error = exc
+            except asyncio.TimeoutError:
+                from .errors import SourceTimeout
+
+                error = SourceTimeout(f"{source.name}: no answer within {self.timeout:g} s", source=source.name)
+            except Exception as exc:  # a parser or payload surprise is a format error of that source
+                error = SourceFormatError(f"{source.name}: unusable listing ({type(exc).__name__}: {exc})"[:300], source=source.name)
+            failures = int(envelope.get("failures", 0))
+            if error is None:
+                old = self._envelope_records(source, envelope)
+                reason = rc.suspect_refresh(old, records)
+                if reason is None:
+                    new = {
+                        "source": source.name,
+                        "base_url": source.base_url,
+                        "payload": payload,
+                        "fetched_at": fetched_at,
+                        "expires_at": fetched_at + source.ttl,
+                        "ttl": source.ttl,
+                        "count": len(records),
+                        "version": f"{fetched_at}:{os.getpid()}",
+                        "failures": 0,
+                        "error": None,
+                        "degraded": False,
+                        "retry_at": None,
+                        "last_attempt": fetched_at,
+                    }
+                    self._store.put(key, new)
+                    return self._report(source, new, started, "ok"), None
+                error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
+                envelope = {**envelope, "degraded": True}
+            else:
+                envelope = {**envelope, "degraded": False}
+            failures += 1
+            retry_after = error.retry_after
+            envelope.update(
+                source=source.name,
+                base_url=source.base_url,
+                error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
+                failures=failures,
+                retry_at=_now() + backoff_seconds(failures, retry_after),
+                last_attempt=_now(),
+            )
+            self._store.put(key, envelope)
+            outcome = "stale" if envelope.get("payload") is not None else "failed"
+            return self._report(source, envelope, started, outcome), error
+        finally:
+            self._store.unlock(f"fetch:{key}", token)
+
+    def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
+        count = int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0
+        return RefreshReport(
+            source=source.name,
+            outcome=outcome,  # type: ignore[arg-type]
+            count=count,
+            seconds=round(time.perf_counter() - started, 4),
+            error=envelope.get("error") if outcome != "ok" else None,
+        )
+
+    def _due(self, view: _View) -> list[Source]:
+        """Live sources whose data expired and whose backoff has passed."""
+        if self.offline:
+            return []
+        _, live = self._sources()
+        now = _now()
+        due = []
+        for name, info in view.meta.get("sources", {}).items():
+            source = live.get(name)
+            if source is None or name in self._inflight:
+                continue
+            if info.get("retry_at") and now < info["retry_at"]:
+                continue
+            if info.get("expires_at") is None or now >= info["expires_at"]:
+                due.append(source)
+        return due
+
+    def _maybe_revalidate(self, view: _View, *, in_loop: bool = False) -> None:
+        due = self._due(view)
+        if not due:
+            return
+        import asyncio
+
+        with self._mutex:
+            due = [s for s in due if s.name not in self._inflight]
+            self._inflight.update(s.name for s in due)
+        if not due:
+            return
+
+        async def revalidate() -> None:
+            try:
+                await self._refresh_sources(due, explicit=False)
+                await asyncio.to_thread(self._build)
+            except Exception as exc:  # background work must never surface into a lookup
+                _log.debug("background refresh failed: %s", exc)
+            finally:
+                with self._mutex:
+                    self._inflight.difference_update(s.name for s in due)
+
+        if in_loop:
+            task = asyncio.get_running_loop().create_task(revalidate())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            threading.Thread(target=asyncio.run, args=(revalidate(),), name="massgen-discovery-refresh", daemon=True).start()
+
+    def _run_sync(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        # Called from inside an event loop (a notebook, an async app using the sync API): run the
+        # coroutine on a worker thread with its own loop instead of failing.
+        result: list[_T] = []
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                result.append(asyncio.run(coro))
+            except BaseException as exc:
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        worker.join()
+        if failure:
+            raise failure[0]
+        return result[0]
+
+    def _status(self, view: _View) -> list[SourceStatus]:
+        bundled, live = self._sources()
+        out: list[SourceStatus] = []
+        if bundled:
+            path = litellm_map.bundled_map_path()
+            out.append(
+                SourceStatus(
+                    source=BUNDLED,
+                    live=False,
+                    base_url=str(path) if path else None,
+                    count=int(view.meta.get("bundled_count", 0)),
+                    error=None if view.meta.get("bundled_count") else "litellm is not installed",
+                )
+            )
+        now = _now()
+        for name, source in sorted(live.items()):
+            envelope = self._store.get(self._envelope_key(source)) or {}
+            has_data = envelope.get("payload") is not None
+            expires = envelope.get("expires_at")
+            out.append(
+                SourceStatus(
+                    source=name,
+                    live=True,
+                    base_url=source.base_url,
+                    fetched_at=_dt(envelope.get("fetched_at")),
+                    expires_at=_dt(expires),
+                    count=int(envelope.get("count") or 0) if has_data else 0,
+                    stale=has_data and (bool(envelope.get("error")) or (expires is not None and now >= expires)),
+                    degraded=bool(envelope.get("degraded")),
+                    error=envelope.get("error"),
+                    retry_at=_dt(envelope.get("retry_at")),
+                )
+            )
+        return out
+
+
+def _expired(envelope: Mapping[str, Any]) -> bool:
+    expires = envelope.get("expires_at")
+    return expires is None or _now() >= expires
+
+
+def _source_meta(source: Source, envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
+    return {
+        "version": envelope.get("version"),
+        "fetched_at": envelope.get("fetched_at"),
+        "expires_at": envelope.get("expires_at"),
+        "retry_at": envelope.get("retry_at"),
+        "error": envelope.get("error"),
+        "count": count,
+    }
+
+
+_CAPABILITY_ALIASES = {
+    "tools": "supports_function_calling",
+    "function_calling": "supports_function_calling",
+    "vision": "supports_vision",
+    "structured_output": "supports_response_schema",
+    "response_schema": "supports_response_schema",
+    "reasoning": "supports_reasoning",
+    "prompt_caching": "supports_prompt_caching",
+    "audio_input": "supports_audio_input",
+    "pdf_input": "supports_pdf_input",
+}
+
+
+def build_query(
+    *,
+    provider: str | None = None,
+    providers: Sequence[str] | None = None,
+    mode: str | None = None,
+    min_context: int | None = None,
+    min_output: int | None = None,
+    max_input_cost: float | None = None,
+    max_output_cost: float | None = None,
+    input_modalities: Sequence[str] | None = None,
+    output_modalities: Sequence[str] | None = None,
+    available: bool | None = None,
+    query: str | Sequence[str] | None = None,
+    include_unknown: bool = False,
+    sort: SortKey = "name",
+    limit: int | None = None,
+    **capabilities: bool | None,
+) -> Query:
+    """Turn ``find_models`` keyword arguments into a :class:`~massgen_discovery.query.Query`.
+
+    Capabilities are given by field name (``supports_function_calling=True``) or short name
+    (``tools=True``, ``vision``, ``structured_output``, ``reasoning`` ...). Prices are USD per 1M
+    tokens, like the CLI's ``--max-input-cost``.
+    """
+    caps: dict[str, bool] = {}
+    for name, wanted in capabilities.items():
+        field_name = _CAPABILITY_ALIASES.get(name, name)
+        if field_name not in CAPABILITY_FIELDS:
+            raise ConfigError(f"find_models() got an unknown criterion {name!r}")
+        if wanted is not None:
+            caps[field_name] = bool(wanted)
+    wanted_providers = list(providers) if providers is not None else None
+    if provider is not None:
+        wanted_providers = [*(wanted_providers or []), provider]
+    terms = [query] if isinstance(query, str) else list(query or [])
+    try:
+        return Query(
+            providers=wanted_providers,
+            mode=mode,
+            capabilities=caps,
+            min_context=min_context,
+            min_output=min_output,
+            max_input_cost=max_input_cost,
+            max_output_cost=max_output_cost,
+            input_modalities=input_modalities,
+            output_modalities=output_modalities,
+            available=available,
+            terms=terms,
+            include_unknown=include_unknown,
+            sort=sort,
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+

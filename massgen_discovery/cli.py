@@ -1,0 +1,452 @@
+"""``massgen-discovery``: list, show, refresh, providers, cache.
+
+A thin layer over :class:`~massgen_discovery.Catalog`: :func:`run` takes argv and returns the exit
+code (0 ok, 1 nothing found or model unknown, 2 bad usage), :func:`main` exits with it. ``--json``
+prints the records' own JSON (``ModelRecord.model_dump(mode="json")``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .catalog import Catalog
+    from .records import ModelRecord
+
+__all__ = ["format_price", "format_tokens", "main", "run"]
+
+PROG = "massgen-discovery"
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_FLAG_LABELS = {
+    "supports_function_calling": "tools",
+    "supports_vision": "vision",
+    "supports_response_schema": "json",
+    "supports_reasoning": "reasoning",
+    "supports_prompt_caching": "cache",
+    "supports_audio_input": "audio",
+    "supports_pdf_input": "pdf",
+}
+
+
+def format_tokens(value: int | None) -> str:
+    """``128000`` -> ``128k``, ``1048576`` -> ``1.05M``; unknown -> ``?``."""
+    if value is None:
+        return "?"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if value >= 1_000:
+        return f"{value / 1_000:.3g}k" if value < 100_000 else f"{round(value / 1_000)}k"
+    return str(value)
+
+
+def format_price(per_token: float | None) -> str:
+    """USD per token -> ``$`` per 1M tokens (``$0.15``); 0 -> ``free``; unknown -> ``?``."""
+    if per_token is None:
+        return "?"
+    if per_token == 0:
+        return "free"
+    per_million = per_token * 1_000_000
+    return f"${per_million:.4g}" if per_million < 1000 else f"${per_million:,.0f}"
+
+
+def _flags(record: ModelRecord) -> str:
+    return " ".join(label for name, label in _FLAG_LABELS.items() if getattr(record, name) is True)
+
+
+def _parse_tokens(text: str) -> int:
+    raw = text.strip().lower().replace("_", "").replace(",", "")
+    scale = 1
+    if raw.endswith("k"):
+        scale, raw = 1_000, raw[:-1]
+    elif raw.endswith("m"):
+        scale, raw = 1_000_000, raw[:-1]
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a token count (try 128000 or 128k)") from None
+    if value < 0:
+        raise click.BadParameter("must not be negative")
+    return int(value)
+
+
+class _Tokens(click.ParamType):
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        return value if isinstance(value, int) else _parse_tokens(str(value))
+
+
+def _common(func: _F) -> _F:
+    """``--json`` and ``--offline`` on every command (they are also accepted before the command)."""
+    func = click.option("--offline", is_flag=True, default=None, help="Never touch the network.")(func)
+    func = click.option("--json", "as_json", is_flag=True, default=None, help="Print JSON.")(func)
+    return func
+
+
+class _State:
+    def __init__(self, as_json: bool, offline: bool | None) -> None:
+        self.as_json = as_json
+        self.offline = offline
+
+    def catalog(self, offline: bool | None) -> Catalog:
+        from .catalog import Catalog
+
+        return Catalog(offline=True if (offline or self.offline) else None)
+
+
+def _state(ctx: click.Context, as_json: bool | None, offline: bool | None) -> tuple[_State, bool, bool | None]:
+    state: _State = ctx.find_object(_State) or _State(False, None)
+    return state, bool(as_json or state.as_json), True if (offline or state.offline) else None
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    interactive = stream.isatty()
+    # Piped output keeps whole lines: a 240-column table is easier to grep than a wrapped one.
+    return Console(file=stream, width=None if interactive else 240, highlight=False, soft_wrap=not interactive)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _records_json(records: Sequence[ModelRecord]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in records]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (any command).")
+@click.option("--offline", is_flag=True, default=None, help="Never touch the network (any command).")
+@click.version_option(package_name="massgen_discovery", prog_name=PROG)
+@click.pass_context
+def cli(ctx: click.Context, as_json: bool, offline: bool | None) -> None:
+    """Which LLMs exist, where they are served, what they can do and what they cost."""
+    ctx.obj = _State(as_json, offline)
+
+
+@cli.command("list")
+@click.option("--provider", "-p", "providers", multiple=True, help="LiteLLM provider id (repeatable).")
+@click.option("--tools", is_flag=True, help="Tool / function calling.")
+@click.option("--vision", is_flag=True, help="Image input.")
+@click.option("--structured-output", is_flag=True, help="JSON-schema structured output.")
+@click.option("--reasoning", is_flag=True, help="Reasoning / thinking.")
+@click.option("--mode", help="LiteLLM mode: chat, embedding, completion, ...")
+@click.option("--min-context", type=_Tokens(), help="Smallest context window (128000 or 128k).")
+@click.option("--max-input-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest input price.")
+@click.option("--max-output-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest output price.")
+@click.option("--available", is_flag=True, help="Only models a live source listed at its last refresh.")
+@click.option("--include-unknown", is_flag=True, help="Let unknown values pass the filters.")
+@click.option("--sort", type=click.Choice(["price", "context", "name"]), default="name", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Print at most N models.")
+@click.option("-q", "terms", multiple=True, metavar="TERM", help="Substring of the model string (repeatable, all must match).")
+@_common
+@click.pass_context
+def list_cmd(
+    ctx: click.Context,
+    providers: tuple[str, ...],
+    tools: bool,
+    vision: bool,
+    structured_output: bool,
+    reasoning: bool,
+    mode: str | None,
+    min_context: int | None,
+    max_input_cost: float | None,
+    max_output_cost: float | None,
+    available: bool,
+    include_unknown: bool,
+    sort: str,
+    limit: int | None,
+    terms: tuple[str, ...],
+    as_json: bool | None,
+    offline: bool | None,
+) -> int:
+    """List models matching every filter given."""
+    state, as_json, offline = _state(ctx, as_json, offline)
+    criteria: dict[str, Any] = {
+        "providers": list(providers) or None,
+        "mode": mode,
+        "min_context": min_context,
+        "max_input_cost": max_input_cost,
+        "max_output_cost": max_output_cost,
+        "available": True if available else None,
+        "query": list(terms),
+        "include_unknown": include_unknown,
+        "sort": sort,
+        "limit": limit,
+    }
+    for flag, name in ((tools, "tools"), (vision, "vision"), (structured_output, "structured_output"), (reasoning, "reasoning")):
+        if flag:
+            criteria[name] = True
+    records = state.catalog(offline).find_models(**criteria)
+    if as_json:
+        _print_json(_records_json(records))
+    elif records:
+        _print_table(records)
+    if not records:
+        click.echo("no models match", err=True)
+        return 1
+    return 0
+
+
+def _print_table(records: Sequence[ModelRecord]) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("model", no_wrap=True)
+    table.add_column("provider", no_wrap=True)
+    table.add_column("context", justify="right")
+    table.add_column("max out", justify="right")
+    table.add_column("$/1M in", justify="right")
+    table.add_column("$/1M out", justify="right")
+    table.add_column("flags")
+    for r in records:
+        table.add_row(
+            r.model,
+            r.provider,
+            format_tokens(r.max_input_tokens),
+            format_tokens(r.max_output_tokens),
+            format_price(r.input_cost_per_token),
+            format_price(r.output_cost_per_token),
+            _flags(r),
+        )
+    _console().print(table)
+
+
+def _suggest(catalog: Catalog, name: str) -> list[str]:
+    records = catalog.list_models()
+    by_id: dict[str, str] = {}
+    for r in records:
+        by_id.setdefault(r.model_id.lower(), r.model)
+    keys = [r.model for r in records]
+    lowered = name.lower()
+    close = difflib.get_close_matches(lowered, [k.lower() for k in keys], n=5, cutoff=0.75)
+    tail = lowered.split("/", 1)[-1]
+    close += [by_id[k] for k in difflib.get_close_matches(tail, list(by_id), n=5, cutoff=0.75)]
+    lower_to_key = {k.lower(): k for k in keys}
+    found = [lower_to_key.get(c, c) for c in close]
+    return list(dict.fromkeys(found))[:5]
+
+
+@cli.command("show")
+@click.argument("model")
+@_common
+@click.pass_context
+def show_cmd(ctx: click.Context, model: str, as_json: bool | None, offline: bool | None) -> int:
+    """Every field of one model, with its source, and any conflicts."""
+    state, as_json, offline = _state(ctx, as_json, offline)
+    catalog = state.catalog(offline)
+    record = catalog.get_model(model)
+    if record is None:
+        click.echo(f"{PROG}: unknown model {model!r}", err=True)
+        suggestions = _suggest(catalog, model)
+        if suggestions:
+            click.echo("did you mean: " + ", ".join(suggestions), err=True)
+        return 1
+    if as_json:
+        _print_json(record.model_dump(mode="json"))
+        return 0
+    from rich.table import Table
+
+    from .records import MERGEABLE_FIELDS
+
+    table = Table(box=None, pad_edge=False, header_style="bold", title=record.model, title_justify="left")
+    table.add_column("field", no_wrap=True)
+    table.add_column("value")
+    table.add_column("source", no_wrap=True)
+    for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
+        value = getattr(record, name)
+        source = record.provenance.get(name, "" if name in ("model", "provider", "model_id") else "")
+        table.add_row(name, _show_value(name, value), source)
+    table.add_row("sources", ", ".join(record.sources), "")
+    table.add_row("fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", "")
+    console = _console()
+    console.print(table)
+    if record.conflicts:
+        conflicts = Table(box=None, pad_edge=False, header_style="bold", title="conflicts", title_justify="left")
+        for column in ("field", "kept", "from", "other", "from "):
+            conflicts.add_column(column)
+        for c in record.conflicts:
+            conflicts.add_row(c.field, str(c.kept_value), c.kept_source, str(c.other_value), c.other_source)
+        console.print(conflicts)
+    return 0
+
+
+def _show_value(name: str, value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if name.endswith("_cost_per_token") or name.endswith("_token_cost"):
+        return f"{value:g} USD/token ({format_price(value)}/1M)"
+    if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
+        return f"{value} ({format_tokens(value)})"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+@cli.command("refresh")
+@click.argument("sources", nargs=-1)
+@_common
+@click.pass_context
+def refresh_cmd(ctx: click.Context, sources: tuple[str, ...], as_json: bool | None, offline: bool | None) -> int:
+    """Fetch sources now (default: all) and show what each did."""
+    state, as_json, offline = _state(ctx, as_json, offline)
+    catalog = state.catalog(offline)
+    console = _console(stderr=True)
+    names = list(sources) or None
+    if console.is_terminal and not as_json:
+        with console.status("refreshing " + (", ".join(sources) or "all sources") + " ..."):
+            reports = catalog.refresh(names)
+    else:
+        reports = catalog.refresh(names)
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in reports])
+    else:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("source", "outcome", "models", "seconds", "error"):
+            table.add_column(column)
+        for r in reports:
+            table.add_row(r.source, r.outcome, str(r.count), f"{r.seconds:.2f}", r.error or "")
+        _console().print(table)
+    return 1 if any(r.outcome == "failed" for r in reports) else 0
+
+
+@cli.command("providers")
+@_common
+@click.pass_context
+def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None) -> int:
+    """Per provider: how it is listed, the env var it needs, last refresh, model count, last error."""
+    from .providers import PROVIDERS, provider_info
+
+    state, as_json, offline = _state(ctx, as_json, offline)
+    catalog = state.catalog(offline)
+    counts: dict[str, int] = {}
+    for record in catalog.list_models():
+        counts[record.provider] = counts.get(record.provider, 0) + 1
+    statuses = {s.source: s for s in catalog.status()}
+    live_names = {s.source for s in statuses.values() if s.live}
+    rows = []
+    for provider in [*PROVIDERS, *sorted(set(counts) - set(PROVIDERS))]:
+        info = provider_info(provider)
+        status = statuses.get(info.live_source or "")
+        listing = info.listing(live_names)
+        if status is not None and status.error and not status.count:
+            listing = "unreachable"
+        rows.append(
+            {
+                "provider": provider,
+                "name": info.display_name,
+                "listing": listing,
+                "env_var": info.env_vars[0] if info.env_vars else None,
+                "last_refresh": status.fetched_at.isoformat() if status and status.fetched_at else None,
+                "models": counts.get(provider, 0),
+                "error": status.error if status else None,
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("provider", "listing", "env var", "last refresh", "models", "last error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["provider"],
+            row["listing"],
+            row["env_var"] or "",
+            _ago(row["last_refresh"]),
+            str(row["models"]),
+            row["error"] or "",
+        )
+    _console().print(table)
+    return 0
+
+
+def _ago(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    seconds = (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """Where the cache lives, and clearing it."""
+
+
+@cache_group.command("path")
+@_common
+@click.pass_context
+def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None) -> int:
+    """Print the cache directory."""
+    from .store import default_cache_dir
+
+    _, as_json, _ = _state(ctx, as_json, offline)
+    path = str(default_cache_dir())
+    if as_json:
+        _print_json({"path": path})
+    else:
+        click.echo(path)
+    return 0
+
+
+@cache_group.command("clear")
+@_common
+@click.pass_context
+def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None) -> int:
+    """Delete everything cached (the next lookup rebuilds from LiteLLM's map and the sources)."""
+    from .store import Store
+
+    _, as_json, _ = _state(ctx, as_json, offline)
+    store = Store()
+    removed = store.clear()
+    if as_json:
+        _print_json({"path": str(store.directory), "removed": removed})
+    else:
+        click.echo(f"cleared {removed} entries from {store.directory}")
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        where = f"{exc.ctx.command_path}: " if exc.ctx is not None else f"{PROG}: "
+        click.echo(f"{where}{exc.format_message()}", err=True)
+        return 2
+    except ConfigError as exc:
+        click.echo(f"{PROG}: {exc}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,136 @@
+"""Filtering and sorting records. Pure functions over records already in memory.
+
+Unknown never passes a filter by accident: a model whose context is unknown does not meet
+``min_context``, a model whose price is unknown is not "under $1", and a capability nobody reported
+does not count as supported, unless ``include_unknown=True`` asks for those too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .records import CAPABILITY_FIELDS, ModelRecord
+
+__all__ = ["SORT_KEYS", "Query", "run_query"]
+
+SortKey = Literal["price", "context", "name"]
+SORT_KEYS: tuple[str, ...] = ("price", "context", "name")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A model search. Every criterion left at its default matches everything."""
+
+    providers: Sequence[str] | None = None
+    """Keep these LiteLLM provider ids."""
+    mode: str | None = None
+    """Keep this LiteLLM mode (``chat``, ``embedding`` ...)."""
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    """``supports_*`` field -> wanted value."""
+    min_context: int | None = None
+    """Smallest acceptable ``max_input_tokens``."""
+    min_output: int | None = None
+    """Smallest acceptable ``max_output_tokens``."""
+    max_input_cost: float | None = None
+    """Highest acceptable input price, USD per 1M tokens."""
+    max_output_cost: float | None = None
+    """Highest acceptable output price, USD per 1M tokens."""
+    input_modalities: Sequence[str] | None = None
+    """Every one of these must be accepted."""
+    output_modalities: Sequence[str] | None = None
+    """Every one of these must be produced."""
+    available: bool | None = None
+    """Keep models whose ``available`` is this value."""
+    terms: Sequence[str] = ()
+    """Case-insensitive substrings that must all appear in the model string."""
+    include_unknown: bool = False
+    """Let unknown values pass the capability, limit, price and availability filters."""
+    sort: SortKey = "name"
+    """``price`` (cheapest input first), ``context`` (largest first) or ``name``."""
+    limit: int | None = None
+    """Return at most this many."""
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.capabilities) - set(CAPABILITY_FIELDS))
+        if bad:
+            raise ValueError(f"unknown capability {', '.join(bad)}; known: {', '.join(CAPABILITY_FIELDS)}")
+        if self.sort not in SORT_KEYS:
+            raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}, not {self.sort!r}")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError("limit must not be negative")
+
+    def matches(self, record: ModelRecord) -> bool:
+        """True when ``record`` meets every criterion."""
+        unknown_ok = self.include_unknown
+        if self.providers is not None and record.provider not in self.providers:
+            return False
+        if self.mode is not None and record.mode != self.mode and not (unknown_ok and record.mode is None):
+            return False
+        for name, wanted in self.capabilities.items():
+            value = getattr(record, name)
+            if value is None:
+                if not unknown_ok:
+                    return False
+            elif value is not wanted:
+                return False
+        if self.available is not None and record.available is not self.available:
+            if not (unknown_ok and record.available is None):
+                return False
+        if not _at_least(record.max_input_tokens, self.min_context, unknown_ok):
+            return False
+        if not _at_least(record.max_output_tokens, self.min_output, unknown_ok):
+            return False
+        if not _at_most(record.per_million("input"), self.max_input_cost, unknown_ok):
+            return False
+        if not _at_most(record.per_million("output"), self.max_output_cost, unknown_ok):
+            return False
+        if not _covers(record.input_modalities, self.input_modalities, unknown_ok):
+            return False
+        if not _covers(record.output_modalities, self.output_modalities, unknown_ok):
+            return False
+        if self.terms:
+            haystack = record.model.lower()
+            if not all(term.lower() in haystack for term in self.terms):
+                return False
+        return True
+
+
+def _at_least(value: int | None, bound: int | None, unknown_ok: bool) -> bool:
+    if bound is None:
+        return True
+    return unknown_ok if value is None else value >= bound
+
+
+def _at_most(value: float | None, bound: float | None, unknown_ok: bool) -> bool:
+    if bound is None:
+        return True
+    # Compare in USD per 1M with a little slack so "$0.15" keeps a 1.5e-07-per-token model.
+    return unknown_ok if value is None else value <= bound * (1 + 1e-9)
+
+
+def _covers(have: list[str] | None, want: Sequence[str] | None, unknown_ok: bool) -> bool:
+    if not want:
+        return True
+    return unknown_ok if have is None else set(want) <= set(have)
+
+
+def _sort_key(sort: SortKey) -> object:
+    inf = float("inf")
+    if sort == "price":
+        return lambda r: (
+            r.input_cost_per_token if r.input_cost_per_token is not None else inf,
+            r.output_cost_per_token if r.output_cost_per_token is not None else inf,
+            r.model,
+        )
+    if sort == "context":
+        return lambda r: (-(r.max_input_tokens or -1), r.model)
+    return lambda r: r.model
+
+
+def run_query(records: Iterable[ModelRecord], query: Query) -> list[ModelRecord]:
+    """Records matching ``query``, sorted and limited as it says. Unknown prices and limits sort last."""
+    found = [r for r in records if query.matches(r)]
+    found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]
+    return found if query.limit is None else found[: query.limit]
