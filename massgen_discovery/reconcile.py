@@ -186,6 +186,6 @@ def suspect_refresh(old: Sequence[ModelRecord], new: Sequence[ModelRecord]) -> s
             a, b = getattr(previous, name), getattr(record, name)
             if a is None or b is None or a <= 0 or b <= 0:
                 continue
-            if max(a, b) / min(a, b) > SUSPECT_RATIO:
+            if max(a, b) / min(a, b) > SUSPECT_RATIO * (1 + 1e-9):  # 10x exactly passes despite float error
                 return f"{record.model} {name} moved from {a:g} to {b:g}"
     return None

@@ -1,0 +1,57 @@
+"""Test-only sources: an OpenAI-style ``/models`` listing fetched over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from massgen_discovery.records import ModelRecord
+from massgen_discovery.sources._http import get_json
+
+
+class ListingSource:
+    """Lists ``{base_url}/models`` (``{"data": [{"id", "context_window"}]}``) as ``<name>/<id>`` records."""
+
+    def __init__(self, name: str, base_url: str, *, ttl: float = 3600.0, credential: str | None = None) -> None:
+        self.name = name
+        self.ttl = ttl
+        self._base_url = base_url.rstrip("/")
+        self._credential = credential
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def credential(self) -> str | None:
+        return self._credential
+
+    async def fetch(self, client: httpx.AsyncClient) -> Any:
+        return await get_json(
+            client, f"{self._base_url}/models", source=self.name, credential=self._credential, env_var="TEST_API_KEY"
+        )
+
+    def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
+        if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+            raise ValueError("expected an object with a data list")
+        out = []
+        for entry in payload["data"]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                continue
+            values: dict[str, Any] = {"available": True}
+            if isinstance(entry.get("context_window"), int) and entry["context_window"] > 0:
+                values["max_input_tokens"] = entry["context_window"]
+            out.append(
+                ModelRecord(
+                    model=f"{self.name}/{entry['id']}",
+                    provider=self.name,
+                    model_id=entry["id"],
+                    sources=[self.name],
+                    provenance=dict.fromkeys(values, self.name),
+                    fetched_at=fetched_at,
+                    **values,
+                )
+            )
+        return out

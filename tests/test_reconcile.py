@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from massgen_discovery.reconcile import merge_records, override_record, rank_of, reconcile, suspect_refresh
+from massgen_discovery.records import ModelRecord
+
+
+def rec(source: str, model: str = "groq/m", **values: Any) -> ModelRecord:
+    provider, _, model_id = model.partition("/")
+    known = {k: v for k, v in values.items() if v is not None}
+    prov_source = values.pop("_prov", source)
+    return ModelRecord(
+        model=model,
+        provider=provider,
+        model_id=model_id,
+        sources=[source],
+        provenance=dict.fromkeys(known, prov_source),
+        **known,
+    )
+
+
+def test_live_beats_bundled_and_loser_is_a_conflict() -> None:
+    """A serving endpoint's own live value wins over LiteLLM's map; LiteLLM's value is kept as a conflict."""
+    merged = merge_records([rec("litellm", max_input_tokens=8192), rec("groq", max_input_tokens=131072)])
+    assert merged.max_input_tokens == 131072
+    assert merged.provenance["max_input_tokens"] == "groq"
+    assert merged.sources == ["groq", "litellm"]
+    (conflict,) = merged.conflicts
+    assert (conflict.field, conflict.kept_value, conflict.kept_source) == ("max_input_tokens", 131072, "groq")
+    assert (conflict.other_value, conflict.other_source) == (8192, "litellm")
+
+
+def test_unknown_never_overrides_known() -> None:
+    """A higher-ranked source that does not know a field leaves the lower-ranked known value in place."""
+    merged = merge_records(
+        [rec("litellm", input_cost_per_token=1e-6, supports_vision=False), rec("groq", max_input_tokens=1000)]
+    )
+    assert merged.input_cost_per_token == 1e-6
+    assert merged.supports_vision is False
+    assert merged.provenance == {"input_cost_per_token": "litellm", "supports_vision": "litellm", "max_input_tokens": "groq"}
+    assert merged.conflicts == []
+
+
+def test_override_beats_everything_and_heuristic_loses_to_everything() -> None:
+    """Precedence is override > live > LiteLLM > heuristic."""
+    heuristic = rec("ollama", mode="completion", _prov="heuristic:name")
+    merged = merge_records(
+        [heuristic, rec("litellm", mode="chat", max_output_tokens=10), override_record(None, "groq/m", {"max_output_tokens": 99})]
+    )
+    assert merged.mode == "chat"
+    assert merged.provenance["mode"] == "litellm"
+    assert merged.max_output_tokens == 99
+    assert merged.provenance["max_output_tokens"] == "override"
+    assert [rank_of(s) for s in ("override", "groq", "litellm", "heuristic:name")] == [1, 2, 3, 4]
+
+
+def test_equal_values_are_not_conflicts() -> None:
+    """Sources that agree (floats within rounding, lists in another order) produce no conflict."""
+    merged = merge_records(
+        [
+            rec("litellm", input_cost_per_token=3e-7, input_modalities=["text", "image"]),
+            rec("groq", input_cost_per_token=0.3 / 1_000_000, input_modalities=["image", "text"]),
+        ]
+    )
+    assert merged.conflicts == []
+
+
+def test_fetched_at_is_the_newest_live_data() -> None:
+    """fetched_at is the newest contributing fetch; bundled-only records have none."""
+    old = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    new = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    a = rec("a").model_copy(update={"fetched_at": old})
+    b = rec("b").model_copy(update={"fetched_at": new})
+    assert merge_records([a, b, rec("litellm")]).fetched_at == new
+    assert merge_records([rec("litellm")]).fetched_at is None
+
+
+def test_reconcile_groups_by_model_key() -> None:
+    """reconcile returns one record per model key, sorted."""
+    out = reconcile([rec("litellm", "groq/b"), rec("litellm", "groq/a")], [rec("groq", "groq/a", available=True)])
+    assert list(out) == ["groq/a", "groq/b"]
+    assert out["groq/a"].available is True
+    assert out["groq/b"].available is None
+
+
+def test_override_rejects_unknown_fields() -> None:
+    """An override naming a field the record does not have is a clear error."""
+    with pytest.raises(ValueError, match="cannot override context: not a record field"):
+        override_record(None, "x/y", {"context": 1})
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (10, 0, "empty listing (last good had 10 models)"),
+        (10, 4, "listing shrank from 10 to 4 models"),
+        (10, 5, None),
+        (0, 0, None),
+    ],
+)
+def test_guard_rail_on_listing_size(old: int, new: int, reason: str | None) -> None:
+    """An empty listing or one under half the last good count is suspect."""
+    before = [rec("s", f"s/m{i}") for i in range(old)]
+    after = [rec("s", f"s/m{i}") for i in range(new)]
+    assert suspect_refresh(before, after) == reason
+
+
+def test_guard_rail_on_tenfold_moves() -> None:
+    """A limit or price moving more than 10x is suspect; 10x exactly and unknown values are not."""
+    assert suspect_refresh([rec("s", max_input_tokens=128000)], [rec("s", max_input_tokens=1000)]) == (
+        "groq/m max_input_tokens moved from 128000 to 1000"
+    )
+    assert suspect_refresh([rec("s", input_cost_per_token=1e-6)], [rec("s", input_cost_per_token=1e-5)]) is None
+    assert suspect_refresh([rec("s", input_cost_per_token=1e-6)], [rec("s")]) is None
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+_SOURCES = st.sampled_from(["litellm", "groq", "override", "heuristic:name", "hf"])
+_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "max_input_tokens": st.none() | st.integers(1, 2_000_000),
+        "input_cost_per_token": st.none() | st.floats(0, 1e-3, allow_nan=False),
+        "supports_vision": st.none() | st.booleans(),
+        "mode": st.none() | st.sampled_from(["chat", "embedding"]),
+    },
+)
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> list[ModelRecord]:
+    pairs = draw(st.lists(st.tuples(_SOURCES, _VALUES), min_size=1, max_size=5, unique_by=lambda p: p[0]))
+    return [rec(src, **vals) for src, vals in pairs]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_records(), st.randoms())
+def test_merge_is_order_independent_and_idempotent(records: list[ModelRecord], rnd: Any) -> None:
+    """Merging does not depend on source order, and merging a merged record changes nothing."""
+    shuffled = list(records)
+    rnd.shuffle(shuffled)
+    a, b = merge_records(records), merge_records(shuffled)
+    assert a == b
+    assert merge_records([a]) == a
+
+
+@settings(max_examples=200, deadline=None)
+@given(_records())
+def test_merge_keeps_every_known_value_at_its_best_rank(records: list[ModelRecord]) -> None:
+    """A field known anywhere is known in the result, from a source of the best rank that knows it."""
+    merged = merge_records(records)
+    for field in ("max_input_tokens", "input_cost_per_token", "supports_vision", "mode"):
+        known = [(rank_of(r.sources[0]), r) for r in records if getattr(r, field) is not None]
+        if not known:
+            assert getattr(merged, field) is None
+            continue
+        best = min(rank for rank, _ in known)
+        assert getattr(merged, field) is not None
+        assert rank_of(merged.provenance[field]) == best

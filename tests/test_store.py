@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from massgen_discovery.store import SCHEMA_VERSION, Store, credential_fingerprint, default_cache_dir
+
+
+def test_documents_round_trip_on_disk(cache_dir: Path) -> None:
+    """A document written by one Store is read by another on the same directory."""
+    Store(cache_dir).put("envelope:x", {"payload": [1, 2], "fetched_at": 1.5})
+    assert Store(cache_dir).get("envelope:x") == {"payload": [1, 2], "fetched_at": 1.5, "schema_version": SCHEMA_VERSION}
+    assert any(cache_dir.iterdir())
+
+
+def test_other_schema_version_is_a_miss(cache_dir: Path) -> None:
+    """A row written by another schema version, or not JSON at all, reads as None."""
+    store = Store(cache_dir)
+    store.put_raw("a", '{"schema_version": 999, "payload": 1}')
+    store.put_raw("b", "not json{")
+    assert store.get("a") is None
+    assert store.get("b") is None
+    assert store.get("missing") is None
+
+
+def test_credential_is_fingerprinted_never_stored() -> None:
+    """The fingerprint is a short hash: stable, different per key, and not the key."""
+    fp = credential_fingerprint("sk-test-SECRET-123")
+    assert fp == credential_fingerprint("sk-test-SECRET-123")
+    assert fp != credential_fingerprint("sk-test-OTHER")
+    assert "SECRET" not in fp and len(fp) == 16
+    assert credential_fingerprint(None) == "anon"
+
+
+def test_default_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """MASSGEN_DISCOVERY_CACHE_DIR wins; otherwise the XDG user cache dir on Linux."""
+    monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_DIR", str(tmp_path / "x"))
+    assert default_cache_dir() == tmp_path / "x"
+    monkeypatch.delenv("MASSGEN_DISCOVERY_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if os.name == "posix" and not os.uname().sysname == "Darwin":
+        assert default_cache_dir() == tmp_path / "xdg" / "massgen_discovery"
+
+
+def test_lock_is_exclusive_and_released(cache_dir: Path) -> None:
+    """try_lock hands the lock to one holder at a time, across Store instances."""
+    a, b = Store(cache_dir), Store(cache_dir)
+    token = a.try_lock("fetch:x", 30)
+    assert token is not None
+    assert b.try_lock("fetch:x", 30) is None
+    b.unlock("fetch:x", "not-the-token")
+    assert b.try_lock("fetch:x", 30) is None
+    a.unlock("fetch:x", token)
+    assert b.try_lock("fetch:x", 30) is not None
+
+
+def test_damaged_database_is_rebuilt_with_one_warning(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A cache.db overwritten with junk is deleted and rebuilt once, with one warning, and keeps working."""
+    Store(cache_dir).put("k", {"v": 1})
+    (cache_dir / "cache.db").write_bytes(b"\0" * 4096 + b"garbage" * 1000)
+    caplog.set_level(logging.WARNING)
+    store = Store(cache_dir)
+    assert store.get("k") is None
+    store.put("k", {"v": 2})
+    assert store.get("k") == {"v": 2, "schema_version": SCHEMA_VERSION}
+    assert store.persistent
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "damaged" in warnings[0].getMessage()
+
+
+def test_full_disk_runs_uncached(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """SQLite answering "disk is full" on a write makes the store keep documents in memory, one warning."""
+    import sqlite3
+
+    import diskcache
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    caplog.set_level(logging.WARNING)
+    store = Store(cache_dir)
+    store.put("before", {"v": 0})
+    monkeypatch.setattr(diskcache.Cache, "set", full)
+    store.put("k", {"v": 1})
+    store.put("k2", {"v": 2})
+    assert store.get("k") == {"v": 1, "schema_version": SCHEMA_VERSION}
+    assert not store.persistent
+    assert len([r for r in caplog.records if "running uncached" in r.getMessage()]) == 1
+
+
+def test_path_that_is_a_file_runs_uncached(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A cache path that is a regular file (works as root too) falls back to memory with one warning."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    caplog.set_level(logging.WARNING)
+    store = Store(blocker)
+    store.put("k", {"v": 1})
+    assert store.get("k") == {"v": 1, "schema_version": SCHEMA_VERSION}
+    assert not store.persistent
+    assert len([r for r in caplog.records if "running uncached" in r.getMessage()]) == 1
+
+
+def test_clear_and_delete_prefix(cache_dir: Path) -> None:
+    """delete_prefix removes only matching rows; clear removes everything."""
+    store = Store(cache_dir)
+    store.put_many_raw({"catalog:a:1": "1", "catalog:a:2": "2", "catalog:b:1": "3"})
+    assert store.delete_prefix("catalog:a:") == 2
+    assert store.get_raw("catalog:b:1") == "3"
+    assert store.clear() == 1
+    assert store.get_raw("catalog:b:1") is None
