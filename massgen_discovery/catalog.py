@@ -26,8 +26,7 @@ from .errors import ConfigError, SourceError, SourceFormatError
 from .naming import lookup_candidates
 from .query import Query, SortKey, run_query
 from .records import CAPABILITY_FIELDS, ModelRecord, RefreshReport, SourceStatus
-from .sources import BUNDLED, Source, create_source, source_names
-from .sources import litellm_map
+from .sources import BUNDLED, Source, create_source, litellm_map, source_names
 from .store import Store, credential_fingerprint
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
 
     A ``Retry-After`` longer than that wins.
     """
-    delay = min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)
+    delay = min(BACKOFF_FIRST * 2.0 ** max(0, failures - 1), BACKOFF_MAX)
     return max(delay, retry_after or 0.0)
 
 
@@ -168,8 +167,8 @@ class Catalog:
                 return view, []
         bundled, live = self._sources()
         meta = self._store.get(self._meta_key())
-        stamp = litellm_map.map_stamp() if bundled else "off"
-        if meta is not None and meta.get("litellm_stamp") == stamp and set(meta.get("sources", {})) == set(live):
+        if self._meta_matches(meta, bundled, live, check_versions=False):
+            assert meta is not None
             with self._mutex:
                 if self._view is not None and self._view.prefix == meta["prefix"]:
                     self._view.meta = meta
@@ -185,19 +184,15 @@ class Catalog:
         bundled, live = self._sources()
         config = self._config_id()
         with self._store.locked(f"build:{config}", seconds=60, wait=self.timeout):
-            stamp = litellm_map.map_stamp() if bundled else "off"
             meta = self._store.get(self._meta_key())
-            if meta is not None and meta.get("litellm_stamp") == stamp and set(meta.get("sources", {})) == set(live):
-                # Another process built it while we waited for the lock; rebuild anyway only if an
-                # envelope is newer than what it was built from.
-                if all(
-                    (self._store.get(self._envelope_key(s)) or {}).get("version") == meta["sources"][s.name].get("version")
-                    for s in live.values()
-                ):
-                    view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
-                    with self._mutex:
-                        self._view = view
-                    return view
+            if self._meta_matches(meta, bundled, live, check_versions=True):
+                # Another process built this generation while we waited for the lock.
+                assert meta is not None
+                view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
+                with self._mutex:
+                    self._view = view
+                return view
+            stamp = "off"
             groups: list[list[ModelRecord]] = []
             aliases: dict[str, str] = {}
             if bundled:
@@ -217,7 +212,9 @@ class Catalog:
             lower: dict[str, str] = {}
             for key in (*merged, *aliases):
                 lower.setdefault(key.lower(), aliases.get(key, key))
-            items = {f"{prefix}:m:{model}": record.model_dump_json(exclude_defaults=True) for model, record in merged.items()}
+            items = {
+                f"{prefix}:m:{model}": record.model_dump_json(exclude_defaults=True) for model, record in merged.items()
+            }
             items[f"{prefix}:all"] = _RECORDS.dump_json(list(merged.values()), exclude_defaults=True).decode()
             items[f"{prefix}:index"] = json.dumps({"aliases": aliases, "lower": lower})
             self._store.put_many_raw(items)
@@ -241,6 +238,25 @@ class Catalog:
             with self._mutex:
                 self._view = view
             return view
+
+    def _meta_matches(
+        self, meta: Mapping[str, Any] | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
+    ) -> bool:
+        """Whether a persisted generation was built from the inputs this catalog would use now.
+
+        Readers compare the LiteLLM map stamp and the set of sources (one read); a builder also
+        compares each live envelope's version, to notice another process's refresh.
+        """
+        if meta is None or set(meta.get("sources", {})) != set(live):
+            return False
+        if meta.get("litellm_stamp") != (litellm_map.map_stamp() if bundled else "off"):
+            return False
+        if not check_versions:
+            return True
+        return all(
+            (self._store.get(self._envelope_key(source)) or {}).get("version") == meta["sources"][name].get("version")
+            for name, source in live.items()
+        )
 
     def _envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
         payload = envelope.get("payload")
@@ -450,9 +466,7 @@ class Catalog:
         errors: list[SourceError] = []
         if targets:
             if self.offline:
-                reports.extend(
-                    RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets
-                )
+                reports.extend(RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets)
             else:
                 outcomes = await self._refresh_sources(targets, explicit=True)
                 for report, error in outcomes:
@@ -509,7 +523,9 @@ class Catalog:
                 if token is not None:
                     self._store.unlock(f"fetch:{key}", token)
                 envelope = self._store.get(key) or {}
-                return self._report(source, envelope, started, "ok" if envelope.get("payload") is not None else "skipped"), None
+                return self._report(
+                    source, envelope, started, "ok" if envelope.get("payload") is not None else "skipped"
+                ), None
         try:
             envelope = self._store.get(key) or {}
             if not explicit and envelope.get("payload") is not None and not _expired(envelope):
@@ -527,7 +543,9 @@ class Catalog:
 
                 error = SourceTimeout(f"{source.name}: no answer within {self.timeout:g} s", source=source.name)
             except Exception as exc:  # a parser or payload surprise is a format error of that source
-                error = SourceFormatError(f"{source.name}: unusable listing ({type(exc).__name__}: {exc})"[:300], source=source.name)
+                error = SourceFormatError(
+                    f"{source.name}: unusable listing ({type(exc).__name__}: {exc})"[:300], source=source.name
+                )
             failures = int(envelope.get("failures", 0))
             if error is None:
                 old = self._envelope_records(source, envelope)
@@ -624,7 +642,9 @@ class Catalog:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
-            threading.Thread(target=asyncio.run, args=(revalidate(),), name="massgen-discovery-refresh", daemon=True).start()
+            threading.Thread(
+                target=asyncio.run, args=(revalidate(),), name="massgen-discovery-refresh", daemon=True
+            ).start()
 
     def _run_sync(self, coro: Coroutine[Any, Any, _T]) -> _T:
         import asyncio
@@ -770,4 +790,3 @@ def build_query(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-

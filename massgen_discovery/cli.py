@@ -81,11 +81,8 @@ def _parse_tokens(text: str) -> int:
     return int(value)
 
 
-class _Tokens(click.ParamType):
-    name = "N"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        return value if isinstance(value, int) else _parse_tokens(str(value))
+def _tokens_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    return None if value is None else _parse_tokens(value)
 
 
 def _common(func: _F) -> _F:
@@ -145,14 +142,16 @@ def cli(ctx: click.Context, as_json: bool, offline: bool | None) -> None:
 @click.option("--structured-output", is_flag=True, help="JSON-schema structured output.")
 @click.option("--reasoning", is_flag=True, help="Reasoning / thinking.")
 @click.option("--mode", help="LiteLLM mode: chat, embedding, completion, ...")
-@click.option("--min-context", type=_Tokens(), help="Smallest context window (128000 or 128k).")
+@click.option("--min-context", metavar="N", callback=_tokens_option, help="Smallest context window (128000 or 128k).")
 @click.option("--max-input-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest input price.")
 @click.option("--max-output-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest output price.")
 @click.option("--available", is_flag=True, help="Only models a live source listed at its last refresh.")
 @click.option("--include-unknown", is_flag=True, help="Let unknown values pass the filters.")
 @click.option("--sort", type=click.Choice(["price", "context", "name"]), default="name", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Print at most N models.")
-@click.option("-q", "terms", multiple=True, metavar="TERM", help="Substring of the model string (repeatable, all must match).")
+@click.option(
+    "-q", "terms", multiple=True, metavar="TERM", help="Substring of the model string (repeatable, all must match)."
+)
 @_common
 @click.pass_context
 def list_cmd(
@@ -188,7 +187,12 @@ def list_cmd(
         "sort": sort,
         "limit": limit,
     }
-    for flag, name in ((tools, "tools"), (vision, "vision"), (structured_output, "structured_output"), (reasoning, "reasoning")):
+    for flag, name in (
+        (tools, "tools"),
+        (vision, "vision"),
+        (structured_output, "structured_output"),
+        (reasoning, "reasoning"),
+    ):
         if flag:
             criteria[name] = True
     records = state.catalog(offline).find_models(**criteria)
@@ -269,8 +273,7 @@ def show_cmd(ctx: click.Context, model: str, as_json: bool | None, offline: bool
     table.add_column("source", no_wrap=True)
     for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
         value = getattr(record, name)
-        source = record.provenance.get(name, "" if name in ("model", "provider", "model_id") else "")
-        table.add_row(name, _show_value(name, value), source)
+        table.add_row(name, _show_value(name, value), record.provenance.get(name, ""))
     table.add_row("sources", ", ".join(record.sources), "")
     table.add_row("fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", "")
     console = _console()
@@ -340,7 +343,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
         counts[record.provider] = counts.get(record.provider, 0) + 1
     statuses = {s.source: s for s in catalog.status()}
     live_names = {s.source for s in statuses.values() if s.live}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for provider in [*PROVIDERS, *sorted(set(counts) - set(PROVIDERS))]:
         info = provider_info(provider)
         status = statuses.get(info.live_source or "")
@@ -368,8 +371,8 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row["provider"],
-            row["listing"],
+            str(row["provider"]),
+            str(row["listing"]),
             row["env_var"] or "",
             _ago(row["last_refresh"]),
             str(row["models"]),

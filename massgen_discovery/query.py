@@ -75,9 +75,9 @@ class Query:
                     return False
             elif value is not wanted:
                 return False
-        if self.available is not None and record.available is not self.available:
-            if not (unknown_ok and record.available is None):
-                return False
+        availability_ok = record.available is self.available or (unknown_ok and record.available is None)
+        if self.available is not None and not availability_ok:
+            return False
         if not _at_least(record.max_input_tokens, self.min_context, unknown_ok):
             return False
         if not _at_least(record.max_output_tokens, self.min_output, unknown_ok):

@@ -28,7 +28,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class Store:
     documents in memory for the life of the process, again with one warning.
     """
 
-    def __init__(self, directory: Path | str | None = None) -> None:
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         """Where the cache lives."""
         self._cache: diskcache.Cache | None = None
@@ -105,12 +105,7 @@ class Store:
         """Rebuild a damaged cache once, else fall back to memory. Called with the error in hand."""
         damaged = isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
         damaged = damaged or "malformed" in str(exc) or "not a database" in str(exc)
-        if self._cache is not None:
-            try:
-                self._cache.close()
-            except _STORE_ERRORS:
-                pass
-            self._cache = None
+        self.close()
         if damaged and not self._rebuilt:
             self._rebuilt = True
             _log.warning("cache at %s is damaged (%s); rebuilding it", self.directory, _one_line(exc))
@@ -120,9 +115,7 @@ class Store:
                 return
             except _STORE_ERRORS as again:
                 exc = again
-        _log.warning(
-            "cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc)
-        )
+        _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc))
         self._memory = {}
 
     def _call(self, op: str, key: str, value: str | None = None, expire: float | None = None) -> Any:
@@ -272,10 +265,8 @@ class Store:
     def close(self) -> None:
         """Close the database handle (it reopens on next use)."""
         if self._cache is not None:
-            try:
+            with suppress(*_STORE_ERRORS):
                 self._cache.close()
-            except _STORE_ERRORS:
-                pass
             self._cache = None
 
 

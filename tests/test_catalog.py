@@ -86,7 +86,19 @@ def test_unknown_strings_return_none(typed: str) -> None:
 
 def test_ollama_names_resolve_with_or_without_latest_and_chat_prefix() -> None:
     """ollama_chat/ means ollama/, and :latest may be left out or added."""
-    catalog = Catalog(sources=["litellm", StaticSource("ollama", [ModelRecord(model="ollama/qwen3:latest", provider="ollama", model_id="qwen3:latest", max_input_tokens=40960)])])
+    catalog = Catalog(
+        sources=[
+            "litellm",
+            StaticSource(
+                "ollama",
+                [
+                    ModelRecord(
+                        model="ollama/qwen3:latest", provider="ollama", model_id="qwen3:latest", max_input_tokens=40960
+                    )
+                ],
+            ),
+        ]
+    )
     for typed in ("ollama/qwen3", "ollama_chat/qwen3", "ollama/qwen3:latest", "OLLAMA/Qwen3:latest"):
         record = catalog.get_model(typed)
         assert record is not None and record.max_input_tokens == 40960, typed
@@ -157,7 +169,8 @@ def test_no_network_at_import_or_construction() -> None:
     source = StaticSource("mylab", [lab("m1")])
     Catalog(sources=["litellm", source])
     assert source.fetches == 0
-    code = "import sys, massgen_discovery; print(sorted(m for m in ('litellm', 'httpx', 'rich', 'click', 'pydantic', 'diskcache') if m in sys.modules))"
+    heavy = ("litellm", "httpx", "rich", "click", "pydantic", "diskcache")
+    code = f"import sys, massgen_discovery; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -381,7 +394,12 @@ def test_loopback_server_end_to_end(httpserver: HTTPServer) -> None:
     source = ListingSource("groq", httpserver.url_for("/openai/v1"))
     catalog = Catalog(sources=["litellm", source])
     (litellm_report, groq_report) = catalog.refresh()
-    assert (litellm_report.source, groq_report.source, groq_report.outcome, groq_report.count) == ("litellm", "groq", "ok", 20)
+    assert (litellm_report.source, groq_report.source, groq_report.outcome, groq_report.count) == (
+        "litellm",
+        "groq",
+        "ok",
+        20,
+    )
     record = catalog.get_model("groq/llama-3.3-70b-versatile")
     assert record is not None and record.available is True and record.fetched_at is not None
     assert len(httpserver.log) == 1
@@ -429,7 +447,12 @@ def test_processes_share_one_fetch(httpserver: HTTPServer, cache_dir: Path) -> N
         """
     )
     env = {"MASSGEN_DISCOVERY_CACHE_DIR": str(cache_dir), "PATH": "/usr/bin:/bin"}
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(4)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [o[0].strip() for o in outputs] == ["True"] * 4, [o[1] for o in outputs]
     assert len(hits) == 1

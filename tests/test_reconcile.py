@@ -43,7 +43,11 @@ def test_unknown_never_overrides_known() -> None:
     )
     assert merged.input_cost_per_token == 1e-6
     assert merged.supports_vision is False
-    assert merged.provenance == {"input_cost_per_token": "litellm", "supports_vision": "litellm", "max_input_tokens": "groq"}
+    assert merged.provenance == {
+        "input_cost_per_token": "litellm",
+        "supports_vision": "litellm",
+        "max_input_tokens": "groq",
+    }
     assert merged.conflicts == []
 
 
@@ -51,7 +55,11 @@ def test_override_beats_everything_and_heuristic_loses_to_everything() -> None:
     """Precedence is override > live > LiteLLM > heuristic."""
     heuristic = rec("ollama", mode="completion", _prov="heuristic:name")
     merged = merge_records(
-        [heuristic, rec("litellm", mode="chat", max_output_tokens=10), override_record(None, "groq/m", {"max_output_tokens": 99})]
+        [
+            heuristic,
+            rec("litellm", mode="chat", max_output_tokens=10),
+            override_record(None, "groq/m", {"max_output_tokens": 99}),
+        ]
     )
     assert merged.mode == "chat"
     assert merged.provenance["mode"] == "litellm"

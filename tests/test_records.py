@@ -47,6 +47,12 @@ def test_capability_fields_are_the_tri_state_flags() -> None:
 
 def test_json_round_trip() -> None:
     """model_dump(mode='json') reads back to an equal record."""
-    record = ModelRecord(model="x/y", provider="x", model_id="y", input_cost_per_token=1e-6, provenance={"input_cost_per_token": "litellm"})
+    record = ModelRecord(
+        model="x/y",
+        provider="x",
+        model_id="y",
+        input_cost_per_token=1e-6,
+        provenance={"input_cost_per_token": "litellm"},
+    )
     assert ModelRecord.model_validate(record.model_dump(mode="json")) == record
     assert record.per_million("input") == pytest.approx(1.0)

@@ -12,7 +12,11 @@ from massgen_discovery.store import SCHEMA_VERSION, Store, credential_fingerprin
 def test_documents_round_trip_on_disk(cache_dir: Path) -> None:
     """A document written by one Store is read by another on the same directory."""
     Store(cache_dir).put("envelope:x", {"payload": [1, 2], "fetched_at": 1.5})
-    assert Store(cache_dir).get("envelope:x") == {"payload": [1, 2], "fetched_at": 1.5, "schema_version": SCHEMA_VERSION}
+    assert Store(cache_dir).get("envelope:x") == {
+        "payload": [1, 2],
+        "fetched_at": 1.5,
+        "schema_version": SCHEMA_VERSION,
+    }
     assert any(cache_dir.iterdir())
 
 
@@ -41,7 +45,7 @@ def test_default_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert default_cache_dir() == tmp_path / "x"
     monkeypatch.delenv("MASSGEN_DISCOVERY_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    if os.name == "posix" and not os.uname().sysname == "Darwin":
+    if os.name == "posix" and os.uname().sysname != "Darwin":
         assert default_cache_dir() == tmp_path / "xdg" / "massgen_discovery"
 
 
@@ -71,7 +75,9 @@ def test_damaged_database_is_rebuilt_with_one_warning(cache_dir: Path, caplog: p
     assert len(warnings) == 1 and "damaged" in warnings[0].getMessage()
 
 
-def test_full_disk_runs_uncached(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_full_disk_runs_uncached(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """SQLite answering "disk is full" on a write makes the store keep documents in memory, one warning."""
     import sqlite3
 

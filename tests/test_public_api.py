@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import massgen_discovery
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """__all__ is sorted, every name in it resolves, and nothing public is missing from it."""
+    names = massgen_discovery.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(massgen_discovery, name) is not None
+    public = {n for n in dir(massgen_discovery) if not n.startswith("_")} - {
+        "annotations",
+        "threading",
+        "import_module",
+        "TYPE_CHECKING",
+        "Any",
+    }
+    submodules = {
+        "catalog",
+        "cli",
+        "errors",
+        "naming",
+        "providers",
+        "query",
+        "records",
+        "reconcile",
+        "sources",
+        "store",
+        "testing",
+    }
+    assert public - submodules <= set(names) | {"__version__"}
+
+
+def test_public_symbols_have_docstrings() -> None:
+    """Every public name has a docstring."""
+    for name in massgen_discovery.__all__:
+        if name == "__version__":
+            continue
+        assert getattr(massgen_discovery, name).__doc__, name
