@@ -26,7 +26,7 @@ from .errors import ConfigError, SourceError, SourceFormatError
 from .naming import lookup_candidates
 from .query import Query, SortKey, run_query
 from .records import CAPABILITY_FIELDS, ModelRecord, RefreshReport, SourceStatus
-from .sources import BUNDLED, Source, create_source, litellm_map, source_names
+from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
 
 if TYPE_CHECKING:
@@ -205,6 +205,8 @@ class Catalog:
                 envelope = self._store.get(self._envelope_key(source)) or {}
                 records = self._envelope_records(source, envelope)
                 groups.append(records)
+                for alias, target in source_aliases(source, records).items():
+                    aliases.setdefault(alias, target)
                 source_meta[name] = _source_meta(source, envelope, len(records))
             merged = rc.reconcile(*groups)
             generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
@@ -461,6 +463,8 @@ class Catalog:
             bad = ", ".join(unknown or [BUNDLED])
             raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
         targets = [live[n] for n in wanted if n != BUNDLED]
+        if BUNDLED in wanted:
+            litellm_map.forget_digest()
         started = time.perf_counter()
         reports: list[RefreshReport] = []
         errors: list[SourceError] = []

@@ -54,7 +54,13 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo("moonshot", "Moonshot (Kimi)", ("MOONSHOT_API_KEY",)),
         ProviderInfo("mistral", "Mistral", ("MISTRAL_API_KEY",)),
         ProviderInfo("openrouter", "OpenRouter", ("OPENROUTER_API_KEY",)),
-        ProviderInfo("huggingface", "HuggingFace Inference Providers", ("HF_TOKEN", "HUGGINGFACE_API_KEY")),
+        ProviderInfo(
+            "huggingface",
+            "HuggingFace Inference Providers",
+            ("HF_TOKEN", "HUGGINGFACE_API_KEY"),
+            live_source="huggingface",
+            public_listing=True,
+        ),
         ProviderInfo("ollama", "Ollama", ("OLLAMA_API_KEY",)),
     )
 }

@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 
+from massgen_discovery.providers import PROVIDERS
+from massgen_discovery.sources import BUNDLED, source_names
+
 # litellm, when a test imports it, must use its bundled map and never fetch the remote one.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DEAD_URL = "http://127.0.0.1:9/v1"
+"""Nothing listens on the discard port: connection refused at once."""
+CREDENTIAL_VARS = sorted({v for p in PROVIDERS.values() for v in p.env_vars})
 
 
 def load_fixture(path: str) -> Any:
@@ -25,6 +31,13 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     cache = tmp_path / "cache"
     monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_DIR", str(cache))
     monkeypatch.delenv("MASSGEN_DISCOVERY_OFFLINE", raising=False)
+    for var in CREDENTIAL_VARS:
+        monkeypatch.delenv(var, raising=False)
+    # Every live source points at a closed loopback port unless a test serves it: nothing a test
+    # does can reach a real provider, and an unserved source fails fast with "connection refused".
+    for name in source_names():
+        if name != BUNDLED:
+            monkeypatch.setenv(f"MASSGEN_DISCOVERY_{name.upper()}_BASE_URL", DEAD_URL)
     yield cache
 
 

@@ -113,8 +113,19 @@ def test_providers_and_refresh(capsys: pytest.CaptureFixture[str]) -> None:
     assert isinstance(rows, list)
     groq = next(r for r in rows if r["provider"] == "groq")
     assert groq["env_var"] == "GROQ_API_KEY" and groq["models"] > 0 and groq["listing"].startswith("bundled only")
-    reports = run_json(capsys, "refresh")
-    assert isinstance(reports, list) and reports[0]["source"] == "litellm" and reports[0]["outcome"] == "ok"
+    reports = run_json(capsys, "refresh", "litellm")
+    assert reports == [
+        {
+            "source": "litellm",
+            "outcome": "ok",
+            "count": reports[0]["count"],
+            "seconds": reports[0]["seconds"],
+            "error": None,
+        }
+    ]
+    assert run(["refresh", "--json"]) == 1  # the unserved live sources fail: exit 1, reports still printed
+    reports = json.loads(capsys.readouterr().out)
+    assert [r["outcome"] for r in reports] == ["ok"] + ["failed"] * (len(reports) - 1)
 
 
 def test_cache_path_and_clear(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:

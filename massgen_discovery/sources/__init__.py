@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from ..records import ModelRecord
 
-__all__ = ["BUNDLED", "Source", "create_source", "register_source", "source_names"]
+__all__ = ["BUNDLED", "Source", "create_source", "register_source", "source_aliases", "source_names"]
 
 BUNDLED = "litellm"
 """Name of the bundled source: LiteLLM's model map, read from disk, never fetched."""
@@ -53,12 +53,23 @@ class Source(Protocol):
         ...
 
 
+def source_aliases(source: Source, records: list[ModelRecord]) -> dict[str, str]:
+    """Extra lookup strings a source defines (an optional ``aliases(records)`` method), else none."""
+    method = getattr(source, "aliases", None)
+    if not callable(method):
+        return {}
+    result = method(records)
+    return {str(k): str(v) for k, v in result.items()} if isinstance(result, dict) else {}
+
+
 SourceFactory = Callable[[], Source]
 """Builds a source from the environment (base URL, credential)."""
 
 # name -> "module:attribute" (imported on first use, so the registry costs nothing at import) or a
 # factory registered at run time.
-_REGISTRY: dict[str, str | SourceFactory] = {}
+_REGISTRY: dict[str, str | SourceFactory] = {
+    "huggingface": "massgen_discovery.sources.huggingface:HuggingFaceSource",
+}
 
 
 def register_source(name: str, factory: str | SourceFactory) -> None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..records import ModelRecord
 
-__all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "load_litellm_map", "to_records"]
+__all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "forget_digest", "load_litellm_map", "map_stamp", "to_records"]
 
 NAME = "litellm"
 """Source name used in ``provenance`` and ``sources``."""
@@ -129,10 +129,27 @@ def map_stamp() -> str:
     return f"file:{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
+_digest_memo: tuple[int, int, str] | None = None
+
+
 def _digest(cost: Mapping[str, Any]) -> str:
     # register_model mutates the dict in place, so the digest covers the content, not the identity.
+    # Hashing ~4,000 entries takes tens of milliseconds, so it is redone only when the dict object
+    # or its size changed; an in-place edit of an existing entry is picked up by
+    # Catalog.refresh(["litellm"]), which always rehashes.
+    global _digest_memo
+    if _digest_memo is not None and _digest_memo[:2] == (id(cost), len(cost)):
+        return _digest_memo[2]
     blob = json.dumps(cost, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    digest = hashlib.sha256(blob).hexdigest()[:16]
+    _digest_memo = (id(cost), len(cost), digest)
+    return digest
+
+
+def forget_digest() -> None:
+    """Make the next stamp rehash ``litellm.model_cost`` (after an in-place ``register_model``)."""
+    global _digest_memo
+    _digest_memo = None
 
 
 def load_litellm_map() -> LiteLLMMap:

@@ -1,0 +1,266 @@
+"""HuggingFace Inference Providers: the router's public ``GET /v1/models`` listing.
+
+LiteLLM knows nothing about these models (context unknown, cost 0). The router lists every model
+with one entry per serving provider (``together``, ``fireworks-ai`` ...), each with its own status,
+context length, price, tool and structured-output support, latency and throughput.
+
+Records:
+
+- ``huggingface/<served_by>/<org>/<name>``: one per (model, serving provider), LiteLLM's string
+  for a pinned provider.
+- ``huggingface/<org>/<name>``: the router's own choice, with conservative values over the live
+  providers (smallest known limits, highest known prices, a flag True only if every live provider
+  that reports it says True). Its ``conflicts`` show the spread across providers.
+
+Lookup aliases: ``huggingface/<org>/<name>:<provider>``, ``:cheapest`` and ``:fastest``, the
+router's routing suffixes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, OnErrorOmit, TypeAdapter, ValidationError, field_validator
+
+from ..errors import SourceFormatError
+from ..records import Conflict, ModelRecord
+from ._http import get_json
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["DEFAULT_BASE_URL", "NAME", "HuggingFaceSource", "to_records"]
+
+NAME = "huggingface"
+"""Source name, and the LiteLLM provider id of its records."""
+DEFAULT_BASE_URL = "https://router.huggingface.co/v1"
+"""The router's API root; the listing is ``{base}/models``."""
+ENV_VARS = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
+TTL = 6 * 3600.0
+
+
+class _Pricing(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    input: float | None = None
+    output: float | None = None
+
+
+class _Provider(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    provider: str
+    status: str
+    context_length: int | None = None
+    pricing: _Pricing | None = None
+    is_free: bool | None = None
+    supports_tools: bool | None = None
+    supports_structured_output: bool | None = None
+    first_token_latency_ms: float | None = None
+    throughput: float | None = None
+
+    @field_validator("context_length", mode="before")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        # 0 and null mean "not reported"; a float like 131072.0 is still a whole number.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+class _Architecture(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    input_modalities: list[str] | None = None
+    output_modalities: list[str] | None = None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    architecture: _Architecture | None = None
+    providers: list[OnErrorOmit[_Provider]] = []
+
+
+_LISTING = TypeAdapter(list[OnErrorOmit[_Model]])
+
+
+def _price(value: float | None, is_free: bool | None) -> float | None:
+    """USD per 1M from the router -> USD per token, or None when the router did not really say."""
+    if is_free is True:
+        return 0.0
+    # The router reports {"input": 0, "output": 0} with is_free: false for providers that have not
+    # published a price (prism-ml/Ternary-Bonsai-27B-gguf on together): that is unknown, not free.
+    if value is None or value <= 0:
+        return None
+    return value / 1_000_000
+
+
+def _pinned(model: _Model, entry: _Provider, fetched_at: datetime) -> ModelRecord:
+    arch = model.architecture or _Architecture()
+    pricing = entry.pricing or _Pricing()
+    free = entry.is_free
+    values: dict[str, Any] = {
+        "mode": "chat",
+        "max_input_tokens": entry.context_length,
+        "input_cost_per_token": _price(pricing.input, free),
+        "output_cost_per_token": _price(pricing.output, free),
+        "input_modalities": arch.input_modalities,
+        "output_modalities": arch.output_modalities,
+        "supports_vision": None if arch.input_modalities is None else "image" in arch.input_modalities,
+        "supports_function_calling": entry.supports_tools,
+        "supports_response_schema": entry.supports_structured_output,
+        "available": entry.status == "live",
+        "status": entry.status,
+        "first_token_latency_ms": entry.first_token_latency_ms,
+        "throughput_tokens_per_s": entry.throughput,
+    }
+    known = {k: v for k, v in values.items() if v is not None}
+    return ModelRecord(
+        model=f"{NAME}/{entry.provider}/{model.id}",
+        provider=NAME,
+        model_id=model.id,
+        served_by=entry.provider,
+        sources=[NAME],
+        provenance=dict.fromkeys(known, NAME),
+        fetched_at=fetched_at,
+        **known,
+    )
+
+
+_SMALLEST = ("max_input_tokens", "max_output_tokens")
+_HIGHEST = ("input_cost_per_token", "output_cost_per_token")
+_ALL_TRUE = ("supports_function_calling", "supports_response_schema", "supports_vision")
+
+
+def _aggregate(model: _Model, pinned: Sequence[ModelRecord], fetched_at: datetime) -> ModelRecord:
+    live = [r for r in pinned if r.available]
+    basis = live or list(pinned)
+    values: dict[str, Any] = {"mode": "chat"}
+    for field in _SMALLEST:
+        limits = [getattr(r, field) for r in live if getattr(r, field) is not None]
+        values[field] = min(limits) if limits else None
+    for field in _HIGHEST:
+        prices = [getattr(r, field) for r in live if getattr(r, field) is not None]
+        values[field] = max(prices) if prices else None
+    for field in _ALL_TRUE:
+        reported = [getattr(r, field) for r in live if getattr(r, field) is not None]
+        values[field] = True if reported and all(reported) else False if reported and not any(reported) else None
+    arch = model.architecture or _Architecture()
+    values["input_modalities"] = arch.input_modalities
+    values["output_modalities"] = arch.output_modalities
+    if values["supports_vision"] is None and arch.input_modalities is not None:
+        values["supports_vision"] = "image" in arch.input_modalities
+    values["available"] = bool(live)
+    values["status"] = "live" if live else (basis[0].status if basis else None)
+    known = {k: v for k, v in values.items() if v is not None}
+    # The spread across serving providers, so users can see what the conservative value hides.
+    conflicts = [
+        Conflict(
+            field=field,
+            kept_value=known.get(field),
+            kept_source=NAME,
+            other_value=getattr(r, field),
+            other_source=f"{NAME}:{r.served_by}",
+        )
+        for field in (*_SMALLEST, *_HIGHEST, *_ALL_TRUE)
+        for r in live
+        if getattr(r, field) is not None and getattr(r, field) != known.get(field)
+    ]
+    return ModelRecord(
+        model=f"{NAME}/{model.id}",
+        provider=NAME,
+        model_id=model.id,
+        sources=[NAME, *sorted(f"{NAME}:{r.served_by}" for r in pinned)],
+        provenance=dict.fromkeys(known, NAME),
+        conflicts=conflicts,
+        fetched_at=fetched_at,
+        **known,
+    )
+
+
+def to_records(payload: Any, fetched_at: datetime) -> list[ModelRecord]:
+    """Turn a router ``/v1/models`` payload into pinned and aggregate records.
+
+    Raises ``SourceFormatError`` when the payload is not ``{"data": [...]}``; a broken model or
+    provider entry is skipped and the rest kept.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise SourceFormatError(f"{NAME}: expected an object with a 'data' list", source=NAME)
+    try:
+        models = _LISTING.validate_python(payload["data"])
+    except ValidationError as exc:  # OnErrorOmit drops bad entries; this is only a defence in depth
+        raise SourceFormatError(f"{NAME}: unreadable listing ({exc.error_count()} errors)", source=NAME) from exc
+    out: list[ModelRecord] = []
+    for model in models:
+        if not model.id or "/" not in model.id:
+            continue
+        pinned = [_pinned(model, entry, fetched_at) for entry in model.providers]
+        out.extend(pinned)
+        out.append(_aggregate(model, pinned, fetched_at))
+    return out
+
+
+def aliases(records: Sequence[ModelRecord]) -> dict[str, str]:
+    """Routing-suffix strings -> record keys: ``:<provider>``, ``:cheapest``, ``:fastest``."""
+    by_model: dict[str, list[ModelRecord]] = {}
+    for record in records:
+        if record.served_by:
+            by_model.setdefault(record.model_id, []).append(record)
+    out: dict[str, str] = {}
+    for model_id, pinned in by_model.items():
+        base = f"{NAME}/{model_id}"
+        for record in pinned:
+            out[f"{base}:{record.served_by}"] = record.model
+        live = [r for r in pinned if r.available]
+        priced = [r for r in live if r.input_cost_per_token is not None and r.output_cost_per_token is not None]
+        if priced:
+            cheapest = min(
+                priced, key=lambda r: ((r.input_cost_per_token or 0) + (r.output_cost_per_token or 0), r.model)
+            )
+            out[f"{base}:cheapest"] = cheapest.model
+        measured = [r for r in live if r.throughput_tokens_per_s is not None]
+        if measured:
+            fastest = max(measured, key=lambda r: (r.throughput_tokens_per_s or 0, r.model))
+            out[f"{base}:fastest"] = fastest.model
+    return out
+
+
+class HuggingFaceSource:
+    """The router listing, configured from the environment."""
+
+    name = NAME
+    ttl = TTL
+
+    def __init__(self, base_url: str | None = None, credential: str | None = None) -> None:
+        env_base = os.environ.get("MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL")
+        self._base_url = (base_url or env_base or DEFAULT_BASE_URL).rstrip("/")
+        self._credential = credential or next((os.environ[v] for v in ENV_VARS if os.environ.get(v)), None)
+
+    @property
+    def base_url(self) -> str:
+        """The router's API root."""
+        return self._base_url
+
+    @property
+    def credential(self) -> str | None:
+        """``HF_TOKEN`` or ``HUGGINGFACE_API_KEY``; the listing also works without one."""
+        return self._credential
+
+    async def fetch(self, client: httpx.AsyncClient) -> Any:
+        """GET ``{base}/models``."""
+        return await get_json(
+            client, f"{self._base_url}/models", source=NAME, credential=self._credential, env_var=ENV_VARS[0]
+        )
+
+    def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
+        """See :func:`to_records`."""
+        return to_records(payload, fetched_at)
+
+    def aliases(self, records: Sequence[ModelRecord]) -> dict[str, str]:
+        """See :func:`aliases`."""
+        return aliases(records)
