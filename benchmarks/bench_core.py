@@ -54,7 +54,13 @@ def _child(code: str, env: dict[str, str]) -> tuple[float, float, int]:
 
 def fresh_process(runs: int, cache_dir: str) -> dict[str, float]:
     """(a): median wall time and peak RSS of a new process doing one lookup, both sides interleaved."""
-    env = {**os.environ, "MASSGEN_DISCOVERY_CACHE_DIR": cache_dir, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    # Offline: the comparison is lookups against LiteLLM's map, with no live source in the way.
+    env = {
+        **os.environ,
+        "MASSGEN_DISCOVERY_CACHE_DIR": cache_dir,
+        "MASSGEN_DISCOVERY_OFFLINE": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
     _child(OURS_CHILD, env)  # warm the cache (and the OS file cache) once per side before measuring
     _child(LITELLM_CHILD, env)
     ours, theirs = [], []

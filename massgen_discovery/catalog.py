@@ -17,6 +17,7 @@ import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -25,7 +26,7 @@ from . import reconcile as rc
 from .errors import ConfigError, SourceError, SourceFormatError
 from .naming import lookup_candidates
 from .query import Query, SortKey, run_query
-from .records import CAPABILITY_FIELDS, ModelRecord, RefreshReport, SourceStatus
+from .records import CAPABILITY_FIELDS, Conflict, ModelRecord, RefreshReport, SourceStatus
 from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
 
@@ -38,7 +39,30 @@ __all__ = ["Catalog"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-_RECORDS = TypeAdapter(list[ModelRecord])
+
+
+@cache
+def _records_adapter() -> TypeAdapter[list[ModelRecord]]:
+    return TypeAdapter(list[ModelRecord])
+
+
+def _stored_record(raw: str) -> ModelRecord | None:
+    """A record from a row this package wrote (under a meta of this schema version), unvalidated.
+
+    Skipping validation keeps pydantic's schema generation off a cold single lookup; the row's
+    shape is guaranteed by the schema version of the generation that points at it.
+    """
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("model"), str):
+        return None
+    conflicts = [Conflict.model_construct(**c) for c in doc.pop("conflicts", []) if isinstance(c, dict)]
+    stamp = doc.pop("fetched_at", None)
+    fetched_at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+    return ModelRecord.model_construct(**doc, conflicts=conflicts, fetched_at=fetched_at)
+
 
 RECHECK_SECONDS = 1.0
 """How often a catalog re-reads the store's pointer to notice another process's refresh."""
@@ -217,7 +241,7 @@ class Catalog:
             items = {
                 f"{prefix}:m:{model}": record.model_dump_json(exclude_defaults=True) for model, record in merged.items()
             }
-            items[f"{prefix}:all"] = _RECORDS.dump_json(list(merged.values()), exclude_defaults=True).decode()
+            items[f"{prefix}:all"] = _records_adapter().dump_json(list(merged.values()), exclude_defaults=True).decode()
             items[f"{prefix}:index"] = json.dumps({"aliases": aliases, "lower": lower})
             self._store.put_many_raw(items)
             previous = meta.get("prefix") if meta else None
@@ -296,7 +320,7 @@ class Catalog:
         if view.records is None:
             raw = self._store.get_raw(f"{view.prefix}:all")
             try:
-                records = _RECORDS.validate_json(raw) if raw else None
+                records = _records_adapter().validate_json(raw) if raw else None
             except ValueError:
                 records = None
             if records is None:
@@ -323,10 +347,7 @@ class Catalog:
         if len(view.points) >= _POINT_READS_BEFORE_FULL_LOAD:
             return self._all(view).get(model)
         raw = self._store.get_raw(f"{view.prefix}:m:{model}")
-        try:
-            record = ModelRecord.model_validate_json(raw) if raw else None
-        except ValueError:
-            record = None
+        record = _stored_record(raw) if raw else None
         view.points[model] = record
         return record
 

@@ -20,10 +20,9 @@ __all__ = [
     "SourceStatus",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="ignore")
-# Reports and statuses are not needed to answer a lookup; building their validators on first use
-# keeps them off the import path of every cold lookup.
-_FROZEN_DEFERRED = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+# Validators are built on first validation, not at import: a cold lookup reads a record the store
+# wrote itself and constructs it without validation, so it never pays for schema generation.
+_FROZEN = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Conflict(BaseModel):
@@ -160,7 +159,7 @@ RefreshOutcome = Literal["ok", "stale", "failed", "skipped"]
 class RefreshReport(BaseModel):
     """What one source did during a refresh."""
 
-    model_config = _FROZEN_DEFERRED
+    model_config = _FROZEN
 
     source: str
     """Source name."""
@@ -179,7 +178,7 @@ class RefreshReport(BaseModel):
 class SourceStatus(BaseModel):
     """The state of one source as the store knows it."""
 
-    model_config = _FROZEN_DEFERRED
+    model_config = _FROZEN
 
     source: str
     """Source name."""

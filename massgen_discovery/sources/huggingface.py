@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, OnErrorOmit, TypeAdapter, ValidationError, field_validator
 
 from ..errors import SourceFormatError
 from ..records import Conflict, ModelRecord
-from ._http import get_json
 
 if TYPE_CHECKING:
     import httpx
@@ -42,15 +42,20 @@ ENV_VARS = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
 TTL = 6 * 3600.0
 
 
+# The payload models are built on first parse, not at import: the catalog imports this module to
+# learn the source's cache key on every cold lookup.
+_PAYLOAD = ConfigDict(extra="ignore", defer_build=True)
+
+
 class _Pricing(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = _PAYLOAD
 
     input: float | None = None
     output: float | None = None
 
 
 class _Provider(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = _PAYLOAD
 
     provider: str
     status: str
@@ -72,21 +77,23 @@ class _Provider(BaseModel):
 
 
 class _Architecture(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = _PAYLOAD
 
     input_modalities: list[str] | None = None
     output_modalities: list[str] | None = None
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = _PAYLOAD
 
     id: str
     architecture: _Architecture | None = None
     providers: list[OnErrorOmit[_Provider]] = []
 
 
-_LISTING = TypeAdapter(list[OnErrorOmit[_Model]])
+@cache
+def _listing() -> TypeAdapter[list[_Model]]:
+    return TypeAdapter(list[OnErrorOmit[_Model]])
 
 
 def _price(value: float | None, is_free: bool | None) -> float | None:
@@ -192,7 +199,7 @@ def to_records(payload: Any, fetched_at: datetime) -> list[ModelRecord]:
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         raise SourceFormatError(f"{NAME}: expected an object with a 'data' list", source=NAME)
     try:
-        models = _LISTING.validate_python(payload["data"])
+        models = _listing().validate_python(payload["data"])
     except ValidationError as exc:  # OnErrorOmit drops bad entries; this is only a defence in depth
         raise SourceFormatError(f"{NAME}: unreadable listing ({exc.error_count()} errors)", source=NAME) from exc
     out: list[ModelRecord] = []
@@ -253,6 +260,8 @@ class HuggingFaceSource:
 
     async def fetch(self, client: httpx.AsyncClient) -> Any:
         """GET ``{base}/models``."""
+        from ._http import get_json
+
         return await get_json(
             client, f"{self._base_url}/models", source=NAME, credential=self._credential, env_var=ENV_VARS[0]
         )
