@@ -61,7 +61,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
             live_source="huggingface",
             public_listing=True,
         ),
-        ProviderInfo("ollama", "Ollama", ("OLLAMA_API_KEY",)),
+        ProviderInfo("ollama", "Ollama", ("OLLAMA_API_KEY",), live_source="ollama", public_listing=True),
     )
 }
 """The providers MassGen users pick from, in display order."""

@@ -59,7 +59,7 @@ class StaticSource:
         """Fingerprinted into the cache key, never stored."""
         return self._credential
 
-    async def fetch(self, client: httpx.AsyncClient) -> Any:
+    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """Return the records as JSON documents."""
         self.fetches += 1
         return [r.model_dump(mode="json", exclude_defaults=True) for r in self.records]
@@ -84,7 +84,7 @@ class FailingSource(StaticSource):
         self.error = error or SourceUnreachable(f"{name}: cannot reach {self.base_url}", source=name)
         """What every fetch raises."""
 
-    async def fetch(self, client: httpx.AsyncClient) -> Any:
+    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """Raise :attr:`error`."""
         self.fetches += 1
         raise self.error

@@ -28,7 +28,7 @@ class ListingSource:
     def credential(self) -> str | None:
         return self._credential
 
-    async def fetch(self, client: httpx.AsyncClient) -> Any:
+    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         return await get_json(
             client, f"{self._base_url}/models", source=self.name, credential=self._credential, env_var="TEST_API_KEY"
         )

@@ -281,7 +281,7 @@ def test_slow_source_is_bounded_by_the_timeout() -> None:
     """A source that never answers costs at most the timeout and reports a timeout."""
 
     class Hanging(StaticSource):
-        async def fetch(self, client: httpx.AsyncClient) -> Any:
+        async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
             await asyncio.sleep(60)
 
     catalog = Catalog(sources=["litellm", Hanging("mylab", [])], timeout=0.5)

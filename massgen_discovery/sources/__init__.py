@@ -44,8 +44,12 @@ class Source(Protocol):
         """The secret sent upstream, if any. Only its fingerprint is ever stored."""
         ...
 
-    async def fetch(self, client: httpx.AsyncClient) -> Any:
-        """Fetch the raw payload (JSON-serialisable). Raises :class:`~massgen_discovery.SourceError`."""
+    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+        """Fetch the raw payload (JSON-serialisable). Raises :class:`~massgen_discovery.SourceError`.
+
+        ``previous`` is the last good payload, for sources that can reuse parts of it (Ollama
+        keeps ``/api/show`` answers by model digest); None on a first fetch.
+        """
         ...
 
     def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
@@ -69,6 +73,7 @@ SourceFactory = Callable[[], Source]
 # factory registered at run time.
 _REGISTRY: dict[str, str | SourceFactory] = {
     "huggingface": "massgen_discovery.sources.huggingface:HuggingFaceSource",
+    "ollama": "massgen_discovery.sources.ollama:OllamaSource",
 }
 
 

@@ -258,7 +258,7 @@ class HuggingFaceSource:
         """``HF_TOKEN`` or ``HUGGINGFACE_API_KEY``; the listing also works without one."""
         return self._credential
 
-    async def fetch(self, client: httpx.AsyncClient) -> Any:
+    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """GET ``{base}/models``."""
         from ._http import get_json
 
