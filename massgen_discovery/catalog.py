@@ -126,6 +126,8 @@ class Catalog:
             is the bundled map. Default: the bundled map and every registered live source.
         timeout: seconds any one source may take.
         overrides: ``{model: {field: value}}`` that win over every source.
+        endpoints: named OpenAI-compatible servers, ``{name: base_url}`` or
+            ``{name: (base_url, api_key)}``; their models are ``<name>/<id>``.
         transport: an ``httpx.AsyncBaseTransport`` for the live sources (tests, proxies).
     """
 
@@ -137,6 +139,7 @@ class Catalog:
         timeout: float = 5.0,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
         *,
+        endpoints: Mapping[str, str | tuple[str, str | None]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._store = Store(cache_dir)
@@ -145,6 +148,11 @@ class Catalog:
         self.timeout = float(timeout)
         """Seconds any one source may take."""
         self._specs: list[str | Source] = list(source_names()) if sources is None else list(sources)
+        for name, target in (endpoints or {}).items():
+            from .sources.endpoint import EndpointSource
+
+            url, key = (target, None) if isinstance(target, str) else target
+            self._specs.append(EndpointSource(name, url, api_key=key))
         self._transport = transport
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
@@ -174,7 +182,8 @@ class Catalog:
                     spec = create_source(spec)
                 if spec.name == BUNDLED:
                     raise ConfigError(f"a live source cannot be named {BUNDLED!r}")
-                live[spec.name] = spec
+                if getattr(spec, "enabled", True):  # a key-gated listing without its key is skipped
+                    live[spec.name] = spec
             self._resolved = (bundled, live)
         return self._resolved
 
@@ -242,6 +251,10 @@ class Catalog:
                     aliases.setdefault(alias, target)
                 source_meta[name] = _source_meta(source, envelope, len(records))
             merged = rc.reconcile(*groups)
+            for name, source in sorted(live.items()):
+                provider = getattr(source, "authoritative_for", None)
+                if isinstance(provider, str) and source_meta[name]["count"]:
+                    merged = rc.mark_unlisted(merged, provider, name)
             generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
             prefix = f"catalog:{config}:{generation}"
             lower: dict[str, str] = {}

@@ -85,26 +85,50 @@ def _tokens_option(ctx: click.Context, param: click.Parameter, value: str | None
     return None if value is None else _parse_tokens(value)
 
 
+def _endpoints(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=URL (e.g. vllm=http://localhost:8000/v1)")
+        out[name.strip()] = url.strip()
+    return out
+
+
 def _common(func: _F) -> _F:
-    """``--json`` and ``--offline`` on every command (they are also accepted before the command)."""
+    """``--json``, ``--offline`` and ``--endpoint`` on every command (also accepted before it)."""
+    func = click.option(
+        "--endpoint",
+        "endpoints",
+        multiple=True,
+        metavar="NAME=URL",
+        callback=_endpoints,
+        help="An OpenAI-compatible server to list as NAME/<model> (repeatable).",
+    )(func)
     func = click.option("--offline", is_flag=True, default=None, help="Never touch the network.")(func)
     func = click.option("--json", "as_json", is_flag=True, default=None, help="Print JSON.")(func)
     return func
 
 
 class _State:
-    def __init__(self, as_json: bool, offline: bool | None) -> None:
+    def __init__(self, as_json: bool, offline: bool | None, endpoints: dict[str, str] | None = None) -> None:
         self.as_json = as_json
         self.offline = offline
+        self.endpoints = endpoints or {}
+        self.command_endpoints: dict[str, str] = {}
 
     def catalog(self, offline: bool | None) -> Catalog:
         from .catalog import Catalog
 
-        return Catalog(offline=True if (offline or self.offline) else None)
+        endpoints = {**self.endpoints, **self.command_endpoints}
+        return Catalog(offline=True if (offline or self.offline) else None, endpoints=endpoints)
 
 
-def _state(ctx: click.Context, as_json: bool | None, offline: bool | None) -> tuple[_State, bool, bool | None]:
+def _state(
+    ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str] | None = None
+) -> tuple[_State, bool, bool | None]:
     state: _State = ctx.find_object(_State) or _State(False, None)
+    state.command_endpoints = endpoints or {}
     return state, bool(as_json or state.as_json), True if (offline or state.offline) else None
 
 
@@ -128,11 +152,19 @@ def _records_json(records: Sequence[ModelRecord]) -> list[dict[str, Any]]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (any command).")
 @click.option("--offline", is_flag=True, default=None, help="Never touch the network (any command).")
+@click.option(
+    "--endpoint",
+    "endpoints",
+    multiple=True,
+    metavar="NAME=URL",
+    callback=_endpoints,
+    help="An OpenAI-compatible server to list as NAME/<model> (repeatable, any command).",
+)
 @click.version_option(package_name="massgen_discovery", prog_name=PROG)
 @click.pass_context
-def cli(ctx: click.Context, as_json: bool, offline: bool | None) -> None:
+def cli(ctx: click.Context, as_json: bool, offline: bool | None, endpoints: dict[str, str]) -> None:
     """Which LLMs exist, where they are served, what they can do and what they cost."""
-    ctx.obj = _State(as_json, offline)
+    ctx.obj = _State(as_json, offline, endpoints)
 
 
 @cli.command("list")
@@ -172,9 +204,10 @@ def list_cmd(
     terms: tuple[str, ...],
     as_json: bool | None,
     offline: bool | None,
+    endpoints: dict[str, str],
 ) -> int:
     """List models matching every filter given."""
-    state, as_json, offline = _state(ctx, as_json, offline)
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     criteria: dict[str, Any] = {
         "providers": list(providers) or None,
         "mode": mode,
@@ -249,9 +282,11 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
 @click.argument("model")
 @_common
 @click.pass_context
-def show_cmd(ctx: click.Context, model: str, as_json: bool | None, offline: bool | None) -> int:
+def show_cmd(
+    ctx: click.Context, model: str, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
+) -> int:
     """Every field of one model, with its source, and any conflicts."""
-    state, as_json, offline = _state(ctx, as_json, offline)
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
@@ -304,9 +339,11 @@ def _show_value(name: str, value: Any) -> str:
 @click.argument("sources", nargs=-1)
 @_common
 @click.pass_context
-def refresh_cmd(ctx: click.Context, sources: tuple[str, ...], as_json: bool | None, offline: bool | None) -> int:
+def refresh_cmd(
+    ctx: click.Context, sources: tuple[str, ...], as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
+) -> int:
     """Fetch sources now (default: all) and show what each did."""
-    state, as_json, offline = _state(ctx, as_json, offline)
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     console = _console(stderr=True)
     names = list(sources) or None
@@ -332,11 +369,11 @@ def refresh_cmd(ctx: click.Context, sources: tuple[str, ...], as_json: bool | No
 @cli.command("providers")
 @_common
 @click.pass_context
-def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None) -> int:
+def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Per provider: how it is listed, the env var it needs, last refresh, model count, last error."""
     from .providers import PROVIDERS, provider_info
 
-    state, as_json, offline = _state(ctx, as_json, offline)
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     counts: dict[str, int] = {}
     for record in catalog.list_models():
@@ -400,11 +437,11 @@ def cache_group() -> None:
 @cache_group.command("path")
 @_common
 @click.pass_context
-def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None) -> int:
+def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Print the cache directory."""
     from .store import default_cache_dir
 
-    _, as_json, _ = _state(ctx, as_json, offline)
+    _, as_json, _ = _state(ctx, as_json, offline, endpoints)
     path = str(default_cache_dir())
     if as_json:
         _print_json({"path": path})
@@ -416,11 +453,11 @@ def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
 @cache_group.command("clear")
 @_common
 @click.pass_context
-def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None) -> int:
+def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Delete everything cached (the next lookup rebuilds from LiteLLM's map and the sources)."""
     from .store import Store
 
-    _, as_json, _ = _state(ctx, as_json, offline)
+    _, as_json, _ = _state(ctx, as_json, offline, endpoints)
     store = Store()
     removed = store.clear()
     if as_json:

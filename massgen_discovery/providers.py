@@ -29,31 +29,38 @@ class ProviderInfo:
 
     def listing(self, live_sources: frozenset[str] | set[str]) -> str:
         """How it is listed with the current environment: live public / live with key / bundled only."""
-        if self.live_source is None or self.live_source not in live_sources:
+        if self.live_source is None:
             return "bundled only"
-        if self.public_listing:
-            return "live public"
-        if credential_for(self) is not None:
-            return "live with key"
-        var = self.env_vars[0] if self.env_vars else "a key"
-        return f"bundled only (set {var} for live listing)"
+        if not self.public_listing and credential_for(self) is None:
+            return f"bundled only (set {self.env_vars[0]} for live listing)"
+        if self.live_source not in live_sources:
+            return "bundled only"
+        return "live public" if self.public_listing else "live with key"
 
 
 PROVIDERS: dict[str, ProviderInfo] = {
     p.provider: p
     for p in (
-        ProviderInfo("openai", "OpenAI", ("OPENAI_API_KEY",)),
-        ProviderInfo("anthropic", "Anthropic", ("ANTHROPIC_API_KEY",)),
-        ProviderInfo("gemini", "Google Gemini", ("GEMINI_API_KEY",)),
-        ProviderInfo("xai", "xAI", ("XAI_API_KEY",)),
-        ProviderInfo("groq", "Groq", ("GROQ_API_KEY",)),
-        ProviderInfo("together_ai", "Together AI", ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY")),
-        ProviderInfo("cerebras", "Cerebras", ("CEREBRAS_API_KEY",)),
-        ProviderInfo("nebius", "Nebius AI Studio", ("NEBIUS_API_KEY",)),
-        ProviderInfo("dashscope", "Qwen (DashScope)", ("DASHSCOPE_API_KEY", "QWEN_API_KEY")),
-        ProviderInfo("moonshot", "Moonshot (Kimi)", ("MOONSHOT_API_KEY",)),
-        ProviderInfo("mistral", "Mistral", ("MISTRAL_API_KEY",)),
-        ProviderInfo("openrouter", "OpenRouter", ("OPENROUTER_API_KEY",)),
+        ProviderInfo("openai", "OpenAI", ("OPENAI_API_KEY",), live_source="openai"),
+        ProviderInfo("anthropic", "Anthropic", ("ANTHROPIC_API_KEY",), live_source="anthropic"),
+        ProviderInfo("gemini", "Google Gemini", ("GEMINI_API_KEY",), live_source="gemini"),
+        ProviderInfo("xai", "xAI", ("XAI_API_KEY",), live_source="xai"),
+        ProviderInfo("groq", "Groq", ("GROQ_API_KEY",), live_source="groq"),
+        ProviderInfo(
+            "together_ai", "Together AI", ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"), live_source="together_ai"
+        ),
+        ProviderInfo("cerebras", "Cerebras", ("CEREBRAS_API_KEY",), live_source="cerebras"),
+        ProviderInfo("nebius", "Nebius AI Studio", ("NEBIUS_API_KEY",), live_source="nebius"),
+        ProviderInfo("dashscope", "Qwen (DashScope)", ("DASHSCOPE_API_KEY", "QWEN_API_KEY"), live_source="dashscope"),
+        ProviderInfo("moonshot", "Moonshot (Kimi)", ("MOONSHOT_API_KEY",), live_source="moonshot"),
+        ProviderInfo("mistral", "Mistral", ("MISTRAL_API_KEY",), live_source="mistral"),
+        ProviderInfo(
+            "openrouter", "OpenRouter", ("OPENROUTER_API_KEY",), live_source="openrouter", public_listing=True
+        ),
+        ProviderInfo(
+            "fireworks_ai", "Fireworks AI", ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY"), live_source="fireworks_ai"
+        ),
+        ProviderInfo("deepseek", "DeepSeek", ("DEEPSEEK_API_KEY",), live_source="deepseek"),
         ProviderInfo(
             "huggingface",
             "HuggingFace Inference Providers",

@@ -26,6 +26,7 @@ __all__ = [
     "RANK_HEURISTIC",
     "RANK_LIVE",
     "RANK_OVERRIDE",
+    "mark_unlisted",
     "merge_records",
     "override_record",
     "rank_of",
@@ -137,6 +138,22 @@ def reconcile(*groups: Iterable[ModelRecord]) -> dict[str, ModelRecord]:
         for record in group:
             by_model.setdefault(record.model, []).append(record)
     return {model: merge_records(by_model[model]) for model in sorted(by_model)}
+
+
+def mark_unlisted(records: Mapping[str, ModelRecord], provider: str, source: str) -> dict[str, ModelRecord]:
+    """Mark ``provider``'s records that ``source``'s complete listing did not include as unavailable.
+
+    A listing that is authoritative for a provider (a hosted provider's ``/models`` for the user's
+    key) decides ``available`` for every model of that provider: a model LiteLLM knows but the
+    listing omits is ``available=False`` for that credential.
+    """
+    out = dict(records)
+    for key, record in records.items():
+        if record.provider == provider and record.available is None:
+            out[key] = record.model_copy(
+                update={"available": False, "provenance": {**record.provenance, "available": source}}
+            )
+    return out
 
 
 def override_record(base: ModelRecord | None, model: str, values: Mapping[str, Any]) -> ModelRecord:

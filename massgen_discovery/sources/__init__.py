@@ -72,8 +72,22 @@ SourceFactory = Callable[[], Source]
 # name -> "module:attribute" (imported on first use, so the registry costs nothing at import) or a
 # factory registered at run time.
 _REGISTRY: dict[str, str | SourceFactory] = {
+    "anthropic": "massgen_discovery.sources.anthropic:AnthropicSource",
+    "cerebras": "massgen_discovery.sources.hosted:CerebrasSource",
+    "dashscope": "massgen_discovery.sources.hosted:DashScopeSource",
+    "deepseek": "massgen_discovery.sources.hosted:DeepSeekSource",
+    "fireworks_ai": "massgen_discovery.sources.hosted:FireworksSource",
+    "gemini": "massgen_discovery.sources.gemini:GeminiSource",
+    "groq": "massgen_discovery.sources.hosted:GroqSource",
     "huggingface": "massgen_discovery.sources.huggingface:HuggingFaceSource",
+    "mistral": "massgen_discovery.sources.mistral:MistralSource",
+    "moonshot": "massgen_discovery.sources.hosted:MoonshotSource",
+    "nebius": "massgen_discovery.sources.hosted:NebiusSource",
     "ollama": "massgen_discovery.sources.ollama:OllamaSource",
+    "openai": "massgen_discovery.sources.hosted:OpenAISource",
+    "openrouter": "massgen_discovery.sources.openrouter:OpenRouterSource",
+    "together_ai": "massgen_discovery.sources.together:TogetherSource",
+    "xai": "massgen_discovery.sources.xai:XAISource",
 }
 
 

@@ -1,0 +1,177 @@
+"""Any OpenAI-compatible server, by name: vLLM, LM Studio, llama.cpp, SGLang, a LiteLLM proxy.
+
+Configured with a name and a base URL (``Catalog(endpoints={"vllm": "http://gpu:8000/v1"})``,
+``--endpoint vllm=http://gpu:8000/v1``); its records are ``<name>/<id>`` with ``provider`` the name
+and ``api_base`` the URL. Besides ``{base}/models`` it asks, when the server has them:
+
+- LM Studio's ``/api/v0/models`` (type, architecture, quantization, context window);
+- a LiteLLM proxy's ``/model/info`` (the proxy's full model metadata: limits, prices, flags).
+
+Only whitelisted metadata is kept from ``/model/info``: its ``litellm_params`` carry upstream keys
+and never reach the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, SourceError, SourceFormatError
+from ..records import CAPABILITY_FIELDS, ModelRecord
+from ._listing import as_dict, as_list, entries, entry_id, generic_values, positive_int, price, records_from_values
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["EndpointSource"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_LMSTUDIO_TYPES = {"llm": "chat", "vlm": "chat", "embeddings": "embedding", "embedding": "embedding"}
+_MODEL_INFO_FIELDS = (
+    "mode",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+    *CAPABILITY_FIELDS,
+)
+
+
+def _model_info_values(info: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in _MODEL_INFO_FIELDS:
+        value = info.get(field)
+        if field.startswith("supports_"):
+            if isinstance(value, bool):
+                values[field] = value
+        elif field.startswith("max_"):
+            if (number := positive_int(value)) is not None:
+                values[field] = number
+        elif field == "mode":
+            if isinstance(value, str) and value:
+                values[field] = value
+        elif (cost := price(value, zero_is_free=True)) is not None:
+            # A proxy's own model_info price is what the proxy will charge, 0 included.
+            values[field] = cost
+    return values
+
+
+class EndpointSource:
+    """A named OpenAI-compatible server."""
+
+    ttl = 300.0
+    """Self-hosted servers load and unload models: minutes."""
+
+    def __init__(self, name: str, base_url: str, api_key: str | None = None) -> None:
+        from . import source_names
+
+        if not _NAME.match(name):
+            raise ConfigError(f"endpoint name {name!r}: use letters, digits, '_', '-', '.'")
+        if name in source_names():
+            raise ConfigError(f"endpoint name {name!r} is taken by a built-in source; pick another")
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"endpoint {name}: base URL must start with http:// or https://, got {base_url!r}")
+        self.name = name
+        """Source name, provider id and model prefix."""
+        self._base_url = base_url.rstrip("/")
+        self._credential = api_key or os.environ.get(f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY") or None
+
+    @property
+    def base_url(self) -> str:
+        """The API root (``.../v1``)."""
+        return self._base_url
+
+    @property
+    def credential(self) -> str | None:
+        """The key, if the server needs one."""
+        return self._credential
+
+    def _root(self) -> str:
+        return self._base_url[: -len("/v1")] if self._base_url.endswith("/v1") else self._base_url
+
+    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+        """``{base}/models`` and, concurrently, the optional richer listings."""
+        import asyncio
+
+        from ._http import get_json
+
+        env_var = f"MASSGEN_DISCOVERY_{self.name.upper()}_API_KEY"
+
+        async def optional(url: str) -> Any:
+            try:
+                return await get_json(client, url, source=self.name, credential=self._credential)
+            except SourceError:
+                return None  # not this kind of server
+
+        listing, lmstudio, model_info = await asyncio.gather(
+            get_json(
+                client, f"{self._base_url}/models", source=self.name, credential=self._credential, env_var=env_var
+            ),
+            optional(f"{self._root()}/api/v0/models"),
+            optional(f"{self._base_url}/model/info"),
+        )
+        entries(listing)  # a listing without models is this source's failure, whatever the extras say
+        return {
+            "base_url": self._base_url,
+            "models": listing,
+            "lmstudio": lmstudio if isinstance(lmstudio, dict) else None,
+            "model_info": _trim_model_info(model_info),
+        }
+
+    def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
+        """One record per listed model, enriched by LM Studio's and the proxy's metadata."""
+        if not isinstance(payload, dict) or "models" not in payload:
+            raise SourceFormatError(f"{self.name}: unreadable stored payload", source=self.name)
+        try:
+            items = entries(payload["models"])
+        except SourceFormatError as exc:
+            raise SourceFormatError(f"{self.name}: {exc}", source=self.name) from None
+        lmstudio = {entry_id(e): e for e in entries(payload["lmstudio"])} if payload.get("lmstudio") else {}
+        info = as_dict(payload.get("model_info"))
+        base = payload.get("base_url") if isinstance(payload.get("base_url"), str) else self._base_url
+        out: dict[str, ModelRecord] = {}
+        for entry in items:
+            model_id = entry_id(entry)
+            if model_id is None:
+                continue
+            values, guessed = generic_values(entry)
+            extra = lmstudio.get(model_id)
+            if extra is not None:
+                kind = extra.get("type")
+                if isinstance(kind, str) and kind in _LMSTUDIO_TYPES:
+                    values["mode"] = _LMSTUDIO_TYPES[kind]
+                    guessed.discard("mode")
+                    values["supports_vision"] = kind == "vlm"
+                if (ctx := positive_int(extra.get("max_context_length"))) is not None:
+                    values["max_input_tokens"] = ctx
+                if isinstance(extra.get("quantization"), str):
+                    values["quantization"] = extra["quantization"]
+                if isinstance(extra.get("arch"), str):
+                    values["family"] = extra["arch"]
+            proxy = info.get(model_id)
+            if isinstance(proxy, dict):
+                proxy_values = _model_info_values(proxy)
+                values.update(proxy_values)
+                guessed -= set(proxy_values)
+            record = records_from_values(self.name, self.name, model_id, values, guessed, fetched_at, api_base=base)
+            out.setdefault(record.model, record)
+        return list(out.values())
+
+
+def _trim_model_info(answer: Any) -> dict[str, Any] | None:
+    """``model_name -> whitelisted model_info`` from a proxy's ``/model/info``; None if it is not one."""
+    data = as_list(as_dict(answer).get("data"))
+    if not data:
+        return None
+    out: dict[str, Any] = {}
+    for item in data:
+        item = as_dict(item)
+        name = item.get("model_name")
+        info = as_dict(item.get("model_info"))
+        if isinstance(name, str) and info and name not in out:
+            out[name] = {k: info[k] for k in _MODEL_INFO_FIELDS if k in info}
+    return out or None
