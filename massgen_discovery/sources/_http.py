@@ -67,12 +67,15 @@ async def get_json(
     method: str = "GET",
     json_body: Any = None,
     max_bytes: int = MAX_BODY_BYTES,
+    bearer: bool = True,
 ) -> Any:
     """Request ``url`` and parse its JSON body, translating every failure to a ``SourceError``.
 
-    The credential is sent as a Bearer token and scrubbed from any message.
+    The credential is sent as a Bearer token (unless ``bearer=False``: the caller's ``headers``
+    carry it another way) and is scrubbed from any message.
     """
-    all_headers = {"Accept": "application/json", **auth_headers(credential), **(headers or {})}
+    auth = auth_headers(credential) if bearer else {}
+    all_headers = {"Accept": "application/json", **auth, **(headers or {})}
     where = redact(url, credential)
     try:
         async with client.stream(method, url, headers=all_headers, params=params, json=json_body) as response:

@@ -315,6 +315,7 @@ class HostedListing:
             env_var=self.env_vars[0] if self.env_vars else None,
             headers=self.headers(),
             params=params,
+            bearer=False,
         )
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:

@@ -1,0 +1,113 @@
+"""Against a real LiteLLM proxy started on loopback (fake upstream keys, no database)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from massgen_discovery import Catalog
+from massgen_discovery.sources.endpoint import EndpointSource
+
+MASTER_KEY = "sk-master-test-SECRET"
+CONFIG = """
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: sk-fake-upstream-SECRET
+  - model_name: claude-sonnet
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5-20250929
+      api_key: sk-ant-fake-SECRET
+  - model_name: local-qwen
+    litellm_params:
+      model: ollama_chat/qwen3:8b
+      api_base: http://127.0.0.1:9
+general_settings:
+  master_key: {master}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A LiteLLM proxy process on 127.0.0.1; yields its /v1 base URL."""
+    litellm_cli = shutil.which("litellm", path=str(Path(sys.executable).parent))
+    assert litellm_cli, "litellm[proxy] is part of the test extras"
+    workdir = tmp_path_factory.mktemp("proxy")
+    config = workdir / "config.yaml"
+    config.write_text(CONFIG.format(master=MASTER_KEY))
+    port = _free_port()
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
+    log = (workdir / "proxy.log").open("w")
+    process = subprocess.Popen(
+        [litellm_cli, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=workdir,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"proxy exited: {(workdir / 'proxy.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health/liveliness", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise AssertionError("proxy did not start in 120 s")
+        yield f"{base}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_real_proxy_models_and_model_info(proxy: str, cache_dir: Path) -> None:
+    """/v1/models and /model/info of a real proxy become proxy/<model_group> records with prices and limits."""
+    catalog = Catalog(sources=["litellm", EndpointSource("proxy", proxy, api_key=MASTER_KEY)], timeout=20)
+    reports = catalog.refresh(["proxy"])
+    assert [(r.source, r.outcome, r.count) for r in reports] == [("proxy", "ok", 3)], reports
+    gpt = catalog.get_model("proxy/gpt-4o")
+    bundled = catalog.get_model("openai/gpt-4o")
+    assert gpt is not None and bundled is not None
+    assert gpt.api_base == proxy and gpt.provider == "proxy" and gpt.mode == "chat"
+    assert gpt.max_input_tokens == bundled.max_input_tokens  # the proxy reports LiteLLM's own figure
+    assert gpt.input_cost_per_token == pytest.approx(bundled.input_cost_per_token)
+    assert gpt.provenance["input_cost_per_token"] == "proxy"
+    assert catalog.get_model("proxy/local-qwen") is not None
+    for path in cache_dir.rglob("*"):
+        if path.is_file():
+            assert b"SECRET" not in path.read_bytes(), path
+
+
+def test_real_proxy_wrong_key_is_a_clear_error(proxy: str) -> None:
+    """A wrong master key: one line naming the status and the variable to check, key not shown."""
+    catalog = Catalog(sources=[EndpointSource("proxy", proxy, api_key="sk-wrong-SECRET")], timeout=20)
+    (report,) = catalog.refresh()
+    assert report.outcome == "failed" and report.error is not None
+    assert "\n" not in report.error and "SECRET" not in report.error
+    assert "HTTP 4" in report.error or "HTTP 5" in report.error
