@@ -52,13 +52,14 @@ def format_tokens(value: int | None) -> str:
 
 
 def format_price(per_token: float | None) -> str:
-    """USD per token -> ``$`` per 1M tokens (``$0.15``); 0 -> ``free``; unknown -> ``?``."""
+    """USD per token -> ``$`` per 1M tokens (``$0.15``, ``$0.075``); 0 -> ``free``; unknown -> ``?``."""
     if per_token is None:
         return "?"
     if per_token == 0:
         return "free"
-    per_million = per_token * 1_000_000
-    return f"${per_million:.4g}" if per_million < 1000 else f"${per_million:,.0f}"
+    per_million = round(per_token * 1_000_000, 6)
+    # Cents when they say it all ($0.50, $15.00), more digits when they do not ($0.075).
+    return f"${per_million:,.2f}" if round(per_million, 2) == per_million else f"${per_million:,.4g}"
 
 
 def _flags(record: ModelRecord) -> str:

@@ -43,6 +43,8 @@ class Query:
     """Every one of these must be produced."""
     available: bool | None = None
     """Keep models whose ``available`` is this value."""
+    pinned: bool | None = None
+    """True: only routes pinned to one serving provider (``served_by`` set); False: only others."""
     terms: Sequence[str] = ()
     """Case-insensitive substrings that must all appear in the model string."""
     include_unknown: bool = False
@@ -89,6 +91,8 @@ class Query:
         if not _covers(record.input_modalities, self.input_modalities, unknown_ok):
             return False
         if not _covers(record.output_modalities, self.output_modalities, unknown_ok):
+            return False
+        if self.pinned is not None and (record.served_by is not None) is not self.pinned:
             return False
         if self.terms:
             haystack = record.model.lower()

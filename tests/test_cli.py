@@ -143,7 +143,14 @@ def test_formatting() -> None:
     assert [format_tokens(v) for v in (None, 512, 8192, 128000, 131072, 1048576, 2000000)] == [
         "?", "512", "8.19k", "128k", "131k", "1.05M", "2M",
     ]  # fmt: skip
-    assert [format_price(v) for v in (None, 0.0, 1.5e-7, 3e-6, 0.0015)] == ["?", "free", "$0.15", "$3", "$1,500"]
+    assert [format_price(v) for v in (None, 0.0, 1.5e-7, 3e-6, 7.5e-8, 0.0015)] == [
+        "?",
+        "free",
+        "$0.15",
+        "$3.00",
+        "$0.075",
+        "$1,500.00",
+    ]
 
 
 def test_real_console_script_offline_with_no_network(cache_dir: Path) -> None:

@@ -1,0 +1,26 @@
+"""A LiteLLM Router over every live HuggingFace route of a model with tools and 128k context.
+
+python examples/hf_router.py
+"""
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm
+
+from massgen_discovery import Catalog
+from massgen_discovery.litellm_bridge import router_model_list
+
+catalog = Catalog(sources=["litellm", "huggingface"])
+deployments = router_model_list(
+    catalog, model_name="kimi", provider="huggingface", pinned=True, query="/moonshotai/Kimi-K3",
+    tools=True, min_context=128_000, available=True, sort="price",
+)  # fmt: skip
+for d in deployments:
+    info = d["model_info"]
+    print(d["litellm_params"]["model"], info.get("max_input_tokens"), info.get("input_cost_per_token"))
+    d["litellm_params"].update(api_key=os.environ.get("HF_TOKEN", "hf_placeholder"), mock_response="routed")
+
+router = litellm.Router(model_list=deployments)
+print(router.completion(model="kimi", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content)

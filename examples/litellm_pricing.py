@@ -1,0 +1,36 @@
+"""Price HuggingFace and OpenRouter calls made through LiteLLM with the catalog's live data.
+
+    python examples/litellm_pricing.py
+
+Offline-safe: the completions use LiteLLM's mock_response; the listings come from wherever
+MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL / MASSGEN_DISCOVERY_OPENROUTER_BASE_URL point (the real
+services by default).
+"""
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm
+
+from massgen_discovery import Catalog
+from massgen_discovery.litellm_bridge import completion_cost, litellm_cost_kwargs, register_with_litellm
+
+catalog = Catalog(sources=["litellm", "huggingface", "openrouter"])
+catalog.refresh()
+
+# OpenRouter models newer than the installed LiteLLM: register them, then LiteLLM prices them itself.
+print("registered:", register_with_litellm(catalog, providers=["openrouter"]))
+response = litellm.completion(
+    model="openrouter/anthropic/claude-opus-5", messages=[{"role": "user", "content": "hi"}],
+    mock_response="hello", api_key="sk-or-placeholder",
+)  # fmt: skip
+print(f"openrouter cost by litellm: ${litellm.completion_cost(completion_response=response):.6f}")
+
+# HuggingFace routes: LiteLLM prices them at $0, so price with the catalog instead.
+model = "huggingface/together/moonshotai/Kimi-K3"
+response = litellm.completion(
+    model=model, messages=[{"role": "user", "content": "hi"}], mock_response="hello", api_key="hf_placeholder"
+)
+print("custom_cost_per_token:", litellm_cost_kwargs(model, catalog))
+print(f"huggingface cost by massgen_discovery: ${completion_cost(response, model=model, catalog=catalog):.6f}")

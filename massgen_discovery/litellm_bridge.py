@@ -1,0 +1,225 @@
+"""Use the catalog from LiteLLM: register models, price responses, build Router deployments.
+
+``register_with_litellm`` pushes what the catalog knows and LiteLLM lacks (Ollama models, live-only
+models, OpenRouter, named endpoints) into ``litellm.model_cost``; afterwards
+``litellm.get_model_info("ollama/<tag>")`` answers with the real context window, and
+``litellm.cost_per_token`` / ``litellm.completion_cost`` price those models.
+
+HuggingFace routes need more. LiteLLM's ``get_model_info`` for ``huggingface/*`` never reads the
+map (it returns cost 0 and asks huggingface.co for a config.json), and the cost LiteLLM attaches to
+a response is 0.0 even with ``input_cost_per_token`` passed to ``litellm.completion`` (on 1.82.6,
+``litellm.completion_cost`` on such a response raises instead). Only
+``litellm.completion_cost(..., custom_cost_per_token=...)`` prices them, so use
+:func:`litellm_cost_kwargs` for that dict, or :func:`completion_cost`, which prices any response
+or usage with the catalog's data and defers to LiteLLM's own figure where we know nothing better.
+
+litellm is imported by these functions, never by ``import massgen_discovery``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .records import ModelRecord
+
+__all__ = [
+    "completion_cost",
+    "litellm_cost_kwargs",
+    "register_with_litellm",
+    "router_model_list",
+    "to_litellm_model_info",
+]
+
+_log = logging.getLogger(__name__)
+
+_COPIED = (
+    "mode",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+    "supports_function_calling",
+    "supports_response_schema",
+    "supports_vision",
+    "supports_reasoning",
+    "supports_prompt_caching",
+    "supports_audio_input",
+    "supports_pdf_input",
+    "deprecation_date",
+)
+_BUNDLED = "litellm"
+
+
+def _catalog(catalog: Catalog | None) -> Catalog:
+    if catalog is not None:
+        return catalog
+    from . import default_catalog
+
+    return default_catalog()
+
+
+def to_litellm_model_info(record: ModelRecord) -> dict[str, Any]:
+    """The record as a ``litellm.model_cost`` entry: LiteLLM's field names, known values only.
+
+    A named OpenAI-compatible endpoint's records are declared ``litellm_provider: "openai"``, the
+    protocol LiteLLM speaks to them.
+    """
+    from .providers import PROVIDERS
+
+    info: dict[str, Any] = {name: getattr(record, name) for name in _COPIED if getattr(record, name) is not None}
+    endpoint = record.api_base is not None and record.provider not in PROVIDERS
+    info["litellm_provider"] = "openai" if endpoint else record.provider
+    if record.input_modalities is not None:
+        info["supported_modalities"] = list(record.input_modalities)
+    if record.output_modalities is not None:
+        info["supported_output_modalities"] = list(record.output_modalities)
+    if "max_output_tokens" in info or "max_input_tokens" in info:
+        # LiteLLM's legacy max_tokens: the output limit when there is one.
+        info["max_tokens"] = info.get("max_output_tokens", info.get("max_input_tokens"))
+    return info
+
+
+def _lacking(record: ModelRecord, known: Mapping[str, Any]) -> bool:
+    """Whether LiteLLM lacks the record or knows less than the catalog about it."""
+    entry = known.get(record.model)
+    if not isinstance(entry, Mapping):
+        return True
+    ours = to_litellm_model_info(record)
+    return any(entry.get(k) != v for k, v in ours.items() if k != "litellm_provider")
+
+
+def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence[str] | None = None) -> int:
+    """Push records LiteLLM lacks or knows less about into ``litellm.model_cost``; return how many.
+
+    Records built from LiteLLM's map alone are skipped (LiteLLM has them). Unknown values are
+    left out, so they never overwrite what LiteLLM knows.
+    """
+    import litellm
+
+    records = _catalog(catalog).list_models()
+    wanted = set(providers) if providers is not None else None
+    entries: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if wanted is not None and record.provider not in wanted:
+            continue
+        if record.sources == [_BUNDLED]:
+            continue
+        if _lacking(record, litellm.model_cost):
+            entries[record.model] = to_litellm_model_info(record)
+    if entries:
+        litellm.register_model(entries)
+    return len(entries)
+
+
+def litellm_cost_kwargs(model: str, catalog: Catalog | None = None) -> dict[str, float] | None:
+    """``custom_cost_per_token`` for ``litellm.completion_cost``: both prices, or None when unknown."""
+    record = _catalog(catalog).get_model(model)
+    if record is None or record.input_cost_per_token is None or record.output_cost_per_token is None:
+        return None
+    return {"input_cost_per_token": record.input_cost_per_token, "output_cost_per_token": record.output_cost_per_token}
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _usage_of(response: Any) -> Any:
+    usage = _field(response, "usage")
+    return usage if usage is not None else response
+
+
+def _candidates(response: Any, model: str | None) -> Iterable[str]:
+    if model:
+        yield model
+    hidden = getattr(response, "_hidden_params", None) or {}
+    name = _field(response, "model")
+    provider = hidden.get("custom_llm_provider") if isinstance(hidden, Mapping) else None
+    if isinstance(name, str) and name:
+        if isinstance(provider, str) and provider and not name.startswith(provider + "/"):
+            yield f"{provider}/{name}"
+        yield name
+
+
+def completion_cost(response: Any, model: str | None = None, catalog: Catalog | None = None) -> float | None:
+    """USD cost of a LiteLLM response (or a usage object / dict) priced with the catalog.
+
+    ``model`` names the model when the response does not say it in full (LiteLLM strips the
+    ``huggingface/`` prefix from ``response.model``). Cached prompt tokens are priced at the
+    cache-read rate when known. Where the catalog has no price, LiteLLM's own
+    ``completion_cost`` is returned; None when neither can price it.
+    """
+    usage = _usage_of(response)
+    prompt = _field(usage, "prompt_tokens")
+    completion = _field(usage, "completion_tokens")
+    cat = _catalog(catalog)
+    record = None
+    for candidate in _candidates(response, model):
+        record = cat.get_model(candidate)
+        if record is not None:
+            break
+    if (
+        record is not None
+        and record.input_cost_per_token is not None
+        and record.output_cost_per_token is not None
+        and isinstance(prompt, int)
+        and isinstance(completion, int)
+    ):
+        details = _field(usage, "prompt_tokens_details")
+        cached = _field(details, "cached_tokens") if details is not None else None
+        cached = cached if isinstance(cached, int) and 0 < cached <= prompt else 0
+        cache_rate = record.cache_read_input_token_cost
+        cache_rate = record.input_cost_per_token if cache_rate is None else cache_rate
+        return (
+            (prompt - cached) * record.input_cost_per_token
+            + cached * cache_rate
+            + completion * record.output_cost_per_token
+        )
+    try:
+        import litellm
+
+        cost = litellm.completion_cost(completion_response=response, model=model)
+    except Exception as exc:  # LiteLLM raises for models it cannot price; that is "unknown" here
+        _log.debug("litellm could not price %s: %s", model or _field(response, "model"), exc)
+        return None
+    return float(cost) if isinstance(cost, (int, float)) else None
+
+
+def router_model_list(
+    catalog: Catalog | None = None, *, model_name: str | None = None, **criteria: Any
+) -> list[dict[str, Any]]:
+    """LiteLLM Router deployments for every record matching ``find_models(**criteria)``, in order.
+
+    Each deployment carries ``model_info`` and per-deployment prices, so the Router's cost
+    tracking uses them. ``model_name`` groups them under one public name (default: each record's
+    own model string). Example, every live HF route of Kimi-K3 with tools and 128k context,
+    cheapest first::
+
+        router_model_list(model_name="kimi-k3", provider="huggingface", pinned=True,
+                          query="/moonshotai/Kimi-K3", tools=True, min_context=128_000,
+                          available=True, sort="price")
+    """
+    deployments = []
+    for record in _catalog(catalog).find_models(**criteria):
+        params: dict[str, Any] = {"model": record.model}
+        if record.api_base is not None:
+            params["api_base"] = record.api_base
+        if record.input_cost_per_token is not None:
+            params["input_cost_per_token"] = record.input_cost_per_token
+        if record.output_cost_per_token is not None:
+            params["output_cost_per_token"] = record.output_cost_per_token
+        deployments.append(
+            {
+                "model_name": model_name or record.model,
+                "litellm_params": params,
+                "model_info": to_litellm_model_info(record),
+            }
+        )
+    return deployments

@@ -1,0 +1,181 @@
+"""The LiteLLM bridge, against the installed litellm (real calls, offline through mock_response)."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from massgen_discovery import Catalog
+from massgen_discovery.litellm_bridge import (
+    completion_cost,
+    litellm_cost_kwargs,
+    register_with_litellm,
+    router_model_list,
+    to_litellm_model_info,
+)
+from massgen_discovery.sources.huggingface import HuggingFaceSource
+from massgen_discovery.sources.openrouter import OpenRouterSource
+from massgen_discovery.testing import StaticSource
+
+from .conftest import load_fixture
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+def litellm() -> Iterator[Any]:
+    """The real litellm module; its model_cost is restored after each test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import litellm as module
+    saved = copy.deepcopy(module.model_cost)
+    yield module
+    module.model_cost.clear()
+    module.model_cost.update(saved)
+
+
+def routes(request: httpx.Request) -> httpx.Response:
+    if "openrouter" in request.url.host or request.url.port == 9001:
+        return httpx.Response(200, json=load_fixture("openrouter/api_v1_models.genai-prices.json"))
+    return httpx.Response(200, json=load_fixture("huggingface/router_v1_models.json"))
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    """LiteLLM's map + the captured HF router and OpenRouter listings + a local Ollama model."""
+    from massgen_discovery import ModelRecord
+
+    ollama = StaticSource(
+        "ollama",
+        [ModelRecord(model="ollama/qwen3:8b", provider="ollama", model_id="qwen3:8b", mode="chat", max_input_tokens=40960,
+                     input_cost_per_token=0.0, output_cost_per_token=0.0, supports_function_calling=True,
+                     api_base="http://localhost:11434")],
+    )  # fmt: skip
+    cat = Catalog(
+        sources=[
+            "litellm",
+            HuggingFaceSource(base_url="http://127.0.0.1:9000/v1"),
+            OpenRouterSource(base_url="http://127.0.0.1:9001/v1"),
+            ollama,
+        ],
+        transport=httpx.MockTransport(routes),
+    )
+    cat.refresh()
+    return cat
+
+
+def test_registered_ollama_model_answers_get_model_info(litellm: Any, catalog: Catalog) -> None:
+    """After register_with_litellm, litellm.get_model_info gives our context window and capabilities."""
+    count = register_with_litellm(catalog, providers=["ollama"])
+    assert count == 1
+    info = litellm.get_model_info("ollama/qwen3:8b")
+    assert info["max_input_tokens"] == 40960 and info["supports_function_calling"] is True
+
+
+def test_registered_openrouter_model_is_priced_by_litellm(litellm: Any, catalog: Catalog) -> None:
+    """A live-only OpenRouter model gets LiteLLM cost_per_token and completion_cost from our prices."""
+    register_with_litellm(catalog, providers=["openrouter"])
+    prompt_cost, completion_cost_ = litellm.cost_per_token(
+        model="openrouter/anthropic/claude-opus-5", prompt_tokens=1000, completion_tokens=100
+    )
+    assert prompt_cost == pytest.approx(1000 * 5e-6) and completion_cost_ == pytest.approx(100 * 25e-6)
+    response = litellm.completion(
+        model="openrouter/anthropic/claude-opus-5", messages=MESSAGES, mock_response="hello", api_key="sk-or-fake"
+    )
+    expected = response.usage.prompt_tokens * 5e-6 + response.usage.completion_tokens * 25e-6
+    assert litellm.completion_cost(completion_response=response) == pytest.approx(expected)
+
+
+def test_unknown_values_never_overwrite_litellm(litellm: Any, catalog: Catalog) -> None:
+    """Registering a record without a price keeps LiteLLM's own price for that key."""
+    litellm.model_cost["openrouter/openrouter/auto-beta"] = {
+        "litellm_provider": "openrouter",
+        "input_cost_per_token": 1e-6,
+        "mode": "chat",
+    }
+    register_with_litellm(catalog, providers=["openrouter"])
+    entry = litellm.model_cost["openrouter/openrouter/auto-beta"]
+    assert entry["input_cost_per_token"] == 1e-6  # our record's price is unknown ("-1")
+    assert entry["max_input_tokens"] == 2_000_000  # what we know was added
+
+
+def test_bundled_only_records_are_not_pushed(litellm: Any, catalog: Catalog) -> None:
+    """Records built from LiteLLM's own map alone are not registered back."""
+    before = len(litellm.model_cost)
+    register_with_litellm(catalog, providers=["openai"])
+    assert len(litellm.model_cost) == before
+
+
+def test_huggingface_cost_through_custom_cost_per_token(litellm: Any, catalog: Catalog) -> None:
+    """LiteLLM prices an HF response at 0 (or raises); litellm_cost_kwargs and completion_cost give the real cost."""
+    model = "huggingface/together/moonshotai/Kimi-K3"
+    response = litellm.completion(model=model, messages=MESSAGES, mock_response="hello there", api_key="hf_fake")
+    usage = response.usage
+    expected = usage.prompt_tokens * 3e-6 + usage.completion_tokens * 15e-6
+    kwargs = litellm_cost_kwargs(model, catalog)
+    assert kwargs == {"input_cost_per_token": pytest.approx(3e-6), "output_cost_per_token": pytest.approx(15e-6)}
+    assert litellm.completion_cost(
+        completion_response=response, model=model, custom_cost_per_token=kwargs
+    ) == pytest.approx(expected)
+    assert completion_cost(response, model=model, catalog=catalog) == pytest.approx(expected)
+    # LiteLLM's own figure for the same response: 0.0 on newer releases, an exception on 1.82.6.
+    try:
+        theirs = litellm.completion_cost(completion_response=response)
+    except Exception:
+        theirs = None
+    assert theirs in (0.0, None)
+    assert litellm_cost_kwargs("huggingface/together/prism-ml/Ternary-Bonsai-27B-gguf", catalog) is None
+
+
+def test_completion_cost_reads_usage_dicts_and_defers_to_litellm(litellm: Any, catalog: Catalog) -> None:
+    """A usage dict is priced with our data; a model we cannot price gets LiteLLM's figure; else None."""
+    usage = {"prompt_tokens": 1000, "completion_tokens": 10, "prompt_tokens_details": {"cached_tokens": 400}}
+    assert completion_cost(
+        {"usage": usage}, model="openrouter/anthropic/claude-opus-5", catalog=catalog
+    ) == pytest.approx(600 * 5e-6 + 400 * 5e-7 + 10 * 25e-6)
+    response = litellm.completion(model="openai/gpt-4o", messages=MESSAGES, mock_response="ok", api_key="sk-fake")
+    assert completion_cost(response, catalog=catalog) == pytest.approx(
+        litellm.completion_cost(completion_response=response)
+    )
+    assert completion_cost({"usage": usage}, model="nobody/knows-this", catalog=catalog) is None
+
+
+def test_to_litellm_model_info_is_close_to_identity(catalog: Catalog) -> None:
+    """Field names are LiteLLM's; unknown values are left out; endpoints speak the openai protocol."""
+    record = catalog.get_model("huggingface/together/moonshotai/Kimi-K3")
+    assert record is not None
+    info = to_litellm_model_info(record)
+    assert info["litellm_provider"] == "huggingface" and info["max_input_tokens"] == 1_000_000
+    assert info["supported_modalities"] == ["text", "image"] and "max_output_tokens" not in info
+    from massgen_discovery import ModelRecord
+
+    endpoint = ModelRecord(model="vllm/x", provider="vllm", model_id="x", api_base="http://gpu:8000/v1")
+    assert to_litellm_model_info(endpoint)["litellm_provider"] == "openai"
+
+
+def test_router_deployments_for_every_live_hf_route(litellm: Any, catalog: Catalog) -> None:
+    """A query becomes Router deployments with model_info and prices, cheapest first, and routes for real."""
+    deployments = router_model_list(
+        catalog, model_name="kimi", provider="huggingface", pinned=True, query="/moonshotai/Kimi-K3",
+        tools=True, min_context=128_000, available=True, sort="price",
+    )  # fmt: skip
+    assert [d["litellm_params"]["model"] for d in deployments] == [
+        "huggingface/fireworks-ai/moonshotai/Kimi-K3",
+        "huggingface/together/moonshotai/Kimi-K3",
+    ]  # same price: by name
+    assert all(
+        d["model_name"] == "kimi" and d["litellm_params"]["input_cost_per_token"] == pytest.approx(3e-6)
+        for d in deployments
+    )
+    assert deployments[0]["model_info"]["max_input_tokens"] == 1048576
+    for d in deployments:
+        d["litellm_params"]["api_key"] = "hf_fake"
+        d["litellm_params"]["mock_response"] = "routed"
+    router = litellm.Router(model_list=deployments)
+    response = router.completion(model="kimi", messages=MESSAGES)
+    assert response.choices[0].message.content == "routed"
