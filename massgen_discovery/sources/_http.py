@@ -66,7 +66,7 @@ async def get_json(
     params: dict[str, str] | None = None,
     method: str = "GET",
     json_body: Any = None,
-    max_bytes: int = MAX_BODY_BYTES,
+    max_bytes: int | None = None,
     bearer: bool = True,
 ) -> Any:
     """Request ``url`` and parse its JSON body, translating every failure to a ``SourceError``.
@@ -74,15 +74,16 @@ async def get_json(
     The credential is sent as a Bearer token (unless ``bearer=False``: the caller's ``headers``
     carry it another way) and is scrubbed from any message.
     """
+    cap = MAX_BODY_BYTES if max_bytes is None else max_bytes
     auth = auth_headers(credential) if bearer else {}
     all_headers = {"Accept": "application/json", **auth, **(headers or {})}
     where = redact(url, credential)
     try:
         async with client.stream(method, url, headers=all_headers, params=params, json=json_body) as response:
             declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
+            if declared and declared.isdigit() and int(declared) > cap:
                 raise SourceFormatError(
-                    f"{source}: answer of {int(declared)} bytes from {where} is over the {max_bytes} byte cap",
+                    f"{source}: answer of {int(declared)} bytes from {where} is over the {cap} byte cap",
                     source=source,
                     status_code=response.status_code,
                 )
@@ -90,9 +91,9 @@ async def get_json(
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > max_bytes:
+                if size > cap:
                     raise SourceFormatError(
-                        f"{source}: answer from {where} is over the {max_bytes} byte cap",
+                        f"{source}: answer from {where} is over the {cap} byte cap",
                         source=source,
                         status_code=response.status_code,
                     )
@@ -124,6 +125,10 @@ async def get_json(
         )
     try:
         return json.loads(body)
+    except RecursionError as exc:
+        raise SourceFormatError(
+            f"{source}: invalid JSON from {where} (nested too deeply)", source=source, status_code=status
+        ) from exc
     except ValueError as exc:
         kind = "HTML" if snippet.lstrip().lower().startswith(("<!doctype", "<html")) else "invalid JSON"
         raise SourceFormatError(
