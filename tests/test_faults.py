@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
