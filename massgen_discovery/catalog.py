@@ -221,13 +221,16 @@ class Catalog:
         missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
         return None, missing
 
-    def _build(self) -> _View:
-        """Merge the bundled map and every live envelope into a new persisted generation."""
+    def _build(self, force: bool = False) -> _View:
+        """Merge the bundled map and every live envelope into a new persisted generation.
+
+        Without ``force``, a generation another process built from the same inputs is adopted.
+        """
         bundled, live = self._sources()
         config = self._config_id()
         with self._store.locked(f"build:{config}", seconds=60, wait=self.timeout):
             meta = self._store.get(self._meta_key())
-            if self._meta_matches(meta, bundled, live, check_versions=True):
+            if not force and self._meta_matches(meta, bundled, live, check_versions=True):
                 # Another process built this generation while we waited for the lock.
                 assert meta is not None
                 view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
@@ -338,6 +341,20 @@ class Catalog:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def _repair(self, view: _View) -> None:
+        """A row of this generation is missing or damaged: rebuild, and make ``view`` the new one.
+
+        A live source whose envelope is gone too is fetched first (within the timeout), as on a
+        first use, so the rebuilt generation does not silently lose its models.
+        """
+        _, live = self._sources()
+        missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
+        if missing and not self.offline:
+            self._run_sync(self._refresh_sources(missing, explicit=False))
+        fresh = self._build(force=True)
+        view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
+        view.records, view.index, view.points = fresh.records, fresh.index, {}
+
     def _all(self, view: _View) -> dict[str, ModelRecord]:
         if view.records is None:
             raw = self._store.get_raw(f"{view.prefix}:all")
@@ -346,8 +363,9 @@ class Catalog:
             except ValueError:
                 records = None
             if records is None:
-                # The generation vanished under us (another process pruned it): rebuild.
-                return self._build().records or {}
+                # Pruned by another process, or damaged: rebuild from the sources.
+                self._repair(view)
+                return view.records or {}
             view.records = {r.model: r for r in records}
         return view.records
 
@@ -358,7 +376,12 @@ class Catalog:
                 doc = json.loads(raw) if raw else None
             except ValueError:
                 doc = None
-            view.index = doc if isinstance(doc, dict) else {"aliases": {}, "lower": {}}
+            valid = isinstance(doc, dict) and all(isinstance(doc.get(k), dict) for k in ("aliases", "lower"))
+            if not valid:
+                self._repair(view)
+                return view.index or {"aliases": {}, "lower": {}}
+            assert isinstance(doc, dict)
+            view.index = doc
         return view.index
 
     def _point(self, view: _View, model: str) -> ModelRecord | None:

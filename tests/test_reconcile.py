@@ -172,3 +172,46 @@ def test_merge_keeps_every_known_value_at_its_best_rank(records: list[ModelRecor
         best = min(rank for rank, _ in known)
         assert getattr(merged, field) is not None
         assert rank_of(merged.provenance[field]) == best
+
+
+_LISTING = st.lists(
+    st.builds(
+        lambda i, ctx, price: rec("s", f"s/m{i}", max_input_tokens=ctx, input_cost_per_token=price),
+        st.integers(0, 30),
+        st.none() | st.integers(1, 2_000_000),
+        st.none() | st.floats(1e-9, 1e-3, allow_nan=False),
+    ),
+    max_size=20,
+    unique_by=lambda r: r.model,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LISTING, _LISTING)
+def test_guard_rails_hold(old: list[ModelRecord], new: list[ModelRecord]) -> None:
+    """An empty or under-half listing is always suspect; the same listing again never is."""
+    reason = suspect_refresh(old, new)
+    if old and (not new or len(new) * 2 < len(old)):
+        assert reason is not None
+    assert suspect_refresh(old, old) is None
+    before = {r.model: r for r in old}
+    for r in new:
+        p = before.get(r.model)
+        limits = (p.max_input_tokens, r.max_input_tokens) if p is not None else (None, None)
+        if limits[0] and limits[1] and max(limits) > 10.0001 * min(limits):
+            assert reason is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(_records())
+def test_mark_unlisted_only_fills_unknown_availability(records: list[ModelRecord]) -> None:
+    """Marking unlisted models never changes an availability some source already decided."""
+    from massgen_discovery.reconcile import mark_unlisted
+
+    merged = reconcile(records)
+    marked = mark_unlisted(merged, "groq", "groq")
+    for key, record in merged.items():
+        if record.available is not None:
+            assert marked[key].available is record.available
+        else:
+            assert marked[key].available is False and marked[key].provenance["available"] == "groq"
