@@ -161,6 +161,7 @@ class Catalog:
         self._mutex = threading.RLock()
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._worker: asyncio.AbstractEventLoop | None = None
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -493,7 +494,11 @@ class Catalog:
             self._override_records = None
 
     def close(self) -> None:
-        """Release the cache handle. The catalog reopens it if used again."""
+        """Stop the background worker and release the cache handle (both restart if used again)."""
+        with self._mutex:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.call_soon_threadsafe(worker.stop)
         self._store.close()
 
     # -- public async API ----------------------------------------------------------------------
@@ -701,10 +706,13 @@ class Catalog:
         if not due:
             return
 
-        async def revalidate() -> None:
+        async def revalidate(inline_build: bool) -> None:
             try:
                 await self._refresh_sources(due, explicit=False)
-                await asyncio.to_thread(self._build)
+                if inline_build:
+                    self._build()  # on the catalog's own worker loop: nothing else waits on it
+                else:
+                    await asyncio.to_thread(self._build)  # on the caller's loop: keep it responsive
             except Exception as exc:  # background work must never surface into a lookup
                 _log.debug("background refresh failed: %s", exc)
             finally:
@@ -712,13 +720,27 @@ class Catalog:
                     self._inflight.difference_update(s.name for s in due)
 
         if in_loop:
-            task = asyncio.get_running_loop().create_task(revalidate())
+            task = asyncio.get_running_loop().create_task(revalidate(inline_build=False))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
-            threading.Thread(
-                target=asyncio.run, args=(revalidate(),), name="massgen-discovery-refresh", daemon=True
-            ).start()
+            asyncio.run_coroutine_threadsafe(revalidate(inline_build=True), self._worker_loop())
+
+    def _worker_loop(self) -> asyncio.AbstractEventLoop:
+        """The catalog's one background thread and event loop, started on first need.
+
+        One long-lived thread rather than a thread per revalidation: threads are cheap to start
+        but each may get its own malloc arena, and a process that revalidates all day would grow.
+        """
+        import asyncio
+
+        with self._mutex:
+            if self._worker is None or not self._worker.is_running():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="massgen-discovery-refresh", daemon=True)
+                thread.start()
+                self._worker = loop
+            return self._worker
 
     def _run_sync(self, coro: Coroutine[Any, Any, _T]) -> _T:
         import asyncio

@@ -27,10 +27,10 @@ import sqlite3
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
 
@@ -40,6 +40,7 @@ SCHEMA_VERSION = 1
 """Bumped whenever the shape of a stored document changes; other versions read as a miss."""
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _STORE_ERRORS = (sqlite3.Error, OSError, diskcache.Timeout)
 
 
@@ -89,6 +90,10 @@ class Store:
         """False once the store has fallen back to memory."""
         return self._memory is None
 
+    def _new_cache(self) -> diskcache.Cache:
+        # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
+        return diskcache.Cache(str(self.directory), timeout=2, size_limit=2**30)
+
     def _open(self) -> diskcache.Cache | None:
         if self._memory is not None:
             return None
@@ -96,12 +101,12 @@ class Store:
             with self._mutex:
                 if self._cache is None and self._memory is None:
                     try:
-                        self._cache = diskcache.Cache(str(self.directory), timeout=2, size_limit=2**30)
+                        self._cache = self._new_cache()
                     except _STORE_ERRORS as exc:
-                        self._recover(exc, opening=True)
+                        self._recover(exc)
         return self._cache
 
-    def _recover(self, exc: BaseException, *, opening: bool = False) -> None:
+    def _recover(self, exc: BaseException) -> None:
         """Rebuild a damaged cache once, else fall back to memory. Called with the error in hand."""
         damaged = isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
         damaged = damaged or "malformed" in str(exc) or "not a database" in str(exc)
@@ -111,31 +116,43 @@ class Store:
             _log.warning("cache at %s is damaged (%s); rebuilding it", self.directory, _one_line(exc))
             try:
                 shutil.rmtree(self.directory, ignore_errors=True)
-                self._cache = diskcache.Cache(str(self.directory), timeout=2, size_limit=2**30)
+                self._cache = self._new_cache()
                 return
             except _STORE_ERRORS as again:
                 exc = again
         _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc))
         self._memory = {}
 
-    def _call(self, op: str, key: str, value: str | None = None, expire: float | None = None) -> Any:
+    def _guard(self, work: Callable[[diskcache.Cache], _T], fallback: Callable[[], _T], failed: _T) -> _T:
+        """Run ``work`` on the cache; on a damaged or unusable cache recover, then use ``fallback``.
+
+        A busy database (another process writing for longer than the timeout) is transient: that
+        one operation returns ``failed`` and the cache stays in use.
+        """
         for _attempt in range(2):
             cache = self._open()
             if cache is None:
-                return self._memory_call(op, key, value)
+                return fallback()
             try:
-                if op == "get":
-                    return cache.get(key)
-                if op == "set":
-                    return cache.set(key, value, expire=expire)
-                if op == "add":
-                    return cache.add(key, value, expire=expire)
-                if op == "delete":
-                    return cache.delete(key)
-                raise AssertionError(op)
+                return work(cache)
             except _STORE_ERRORS as exc:
+                if _transient(exc):
+                    _log.debug("cache busy at %s: %s", self.directory, _one_line(exc))
+                    return failed
                 self._recover(exc)
-        return self._memory_call(op, key, value)
+        return fallback()
+
+    def _call(self, op: str, key: str, value: str | None = None, expire: float | None = None) -> Any:
+        def work(cache: diskcache.Cache) -> Any:
+            if op == "get":
+                return cache.get(key)
+            if op == "set":
+                return cache.set(key, value, expire=expire)
+            if op == "add":
+                return cache.add(key, value, expire=expire)
+            return cache.delete(key)
+
+        return self._guard(work, lambda: self._memory_call(op, key, value), None if op == "get" else False)
 
     def _memory_call(self, op: str, key: str, value: str | None) -> Any:
         memory = self._memory if self._memory is not None else {}
@@ -181,17 +198,17 @@ class Store:
 
     def put_many_raw(self, items: dict[str, str]) -> None:
         """Write many JSON texts in one transaction."""
-        cache = self._open()
-        if cache is not None:
-            try:
-                with cache.transact():
-                    for key, text in items.items():
-                        cache.set(key, text)
-                return
-            except _STORE_ERRORS as exc:
-                self._recover(exc)
-        for key, text in items.items():
-            self._call("set", key, text)
+
+        def work(cache: diskcache.Cache) -> None:
+            with cache.transact():
+                for key, text in items.items():
+                    cache.set(key, text)
+
+        def fallback() -> None:
+            for key, text in items.items():
+                self._memory_call("set", key, text)
+
+        self._guard(work, fallback, None)
 
     def delete(self, key: str) -> None:
         """Remove a row if present."""
@@ -199,21 +216,21 @@ class Store:
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every row whose key starts with ``prefix``; return how many."""
-        cache = self._open()
-        if cache is None:
-            memory = self._memory or {}
-            doomed = [k for k in memory if k.startswith(prefix)]
-            for k in doomed:
-                memory.pop(k, None)
-            return len(doomed)
-        try:
+
+        def work(cache: diskcache.Cache) -> int:
             doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
             for k in doomed:
                 cache.delete(k)
             return len(doomed)
-        except _STORE_ERRORS as exc:
-            self._recover(exc)
-            return 0
+
+        def fallback() -> int:
+            memory = self._memory if self._memory is not None else {}
+            doomed = [k for k in memory if k.startswith(prefix)]
+            for k in doomed:
+                memory.pop(k, None)
+            return len(doomed)
+
+        return self._guard(work, fallback, 0)
 
     # -- locks ---------------------------------------------------------------------------------
 
@@ -250,17 +267,14 @@ class Store:
 
     def clear(self) -> int:
         """Delete everything this store holds; return how many rows went."""
-        cache = self._open()
-        if cache is None:
+
+        def fallback() -> int:
             count = len(self._memory or {})
             if self._memory is not None:
                 self._memory.clear()
             return count
-        try:
-            return int(cache.clear())
-        except _STORE_ERRORS as exc:
-            self._recover(exc)
-            return 0
+
+        return self._guard(lambda cache: int(cache.clear()), fallback, 0)
 
     def close(self) -> None:
         """Close the database handle (it reopens on next use)."""
@@ -268,6 +282,14 @@ class Store:
             with suppress(*_STORE_ERRORS):
                 self._cache.close()
             self._cache = None
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether a storage error is a busy database (retry later) rather than damage or a full disk."""
+    if isinstance(exc, diskcache.Timeout):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -157,9 +157,21 @@ def load_litellm_map() -> LiteLLMMap:
 
     A missing or unreadable map yields no records and one warning, never an exception.
     """
+    global _last_loaded
+    stamp = map_stamp()
+    if _last_loaded is not None and _last_loaded.stamp == stamp and stamp != "none":
+        return _last_loaded  # records are immutable: one parse per map version per process
+    _last_loaded = _load(stamp)
+    return _last_loaded
+
+
+_last_loaded: LiteLLMMap | None = None
+
+
+def _load(stamp: str) -> LiteLLMMap:
     cost = _imported_model_cost()
     if cost is not None:
-        return to_records(cost, stamp="memory:" + _digest(cost))
+        return to_records(cost, stamp=stamp)
     path = bundled_map_path()
     if path is None:
         _log.warning("litellm is not installed: no bundled model data")
@@ -172,8 +184,7 @@ def load_litellm_map() -> LiteLLMMap:
     if not isinstance(raw, dict):
         _log.warning("LiteLLM's bundled map at %s is not a JSON object", path)
         return LiteLLMMap(records=[], stamp="none")
-    stat = path.stat()
-    return to_records(raw, stamp=f"file:{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return to_records(raw, stamp=stamp)
 
 
 _FIELDS_COPIED = (
