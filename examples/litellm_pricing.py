@@ -21,11 +21,19 @@ catalog.refresh()
 
 # OpenRouter models newer than the installed LiteLLM: register them, then LiteLLM prices them itself.
 print("registered:", register_with_litellm(catalog, providers=["openrouter"]))
+prompt_cost, output_cost = litellm.cost_per_token(
+    model="openrouter/anthropic/claude-opus-5", prompt_tokens=1000, completion_tokens=100
+)
+print(f"openrouter cost by litellm: ${prompt_cost + output_cost:.6f}")
 response = litellm.completion(
     model="openrouter/anthropic/claude-opus-5", messages=[{"role": "user", "content": "hi"}],
     mock_response="hello", api_key="sk-or-placeholder",
 )  # fmt: skip
-print(f"openrouter cost by litellm: ${litellm.completion_cost(completion_response=response):.6f}")
+# litellm.completion_cost(completion_response=response) works on newer LiteLLM; 1.82.6 reads the
+# stripped response.model as an anthropic model and raises. This works on both:
+print(
+    f"openrouter response cost: ${completion_cost(response, model='openrouter/anthropic/claude-opus-5', catalog=catalog):.6f}"
+)
 
 # HuggingFace routes: LiteLLM prices them at $0, so price with the catalog instead.
 model = "huggingface/together/moonshotai/Kimi-K3"

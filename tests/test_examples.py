@@ -38,7 +38,11 @@ def run(script: str, env: dict[str, str]) -> str:
 def test_litellm_pricing_example(env: dict[str, str]) -> None:
     """examples/litellm_pricing.py registers OpenRouter models and prices an HF call."""
     out = run("litellm_pricing.py", env)
-    assert "registered:" in out and "openrouter cost by litellm: $0.0" in out
+    assert (
+        "registered:" in out
+        and "openrouter cost by litellm: $0.007500" in out
+        and "openrouter response cost: $0.0" in out
+    )
     assert "custom_cost_per_token: {'input_cost_per_token': 3e-06, 'output_cost_per_token': 1.5e-05}" in out
     cost_line = next(line for line in out.splitlines() if line.startswith("huggingface cost"))
     assert float(cost_line.rsplit("$", 1)[1]) > 0
