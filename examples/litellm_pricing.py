@@ -31,9 +31,8 @@ response = litellm.completion(
 )  # fmt: skip
 # litellm.completion_cost(completion_response=response) works on newer LiteLLM; 1.82.6 reads the
 # stripped response.model as an anthropic model and raises. This works on both:
-print(
-    f"openrouter response cost: ${completion_cost(response, model='openrouter/anthropic/claude-opus-5', catalog=catalog):.6f}"
-)
+cost = completion_cost(response, model="openrouter/anthropic/claude-opus-5", catalog=catalog)
+print(f"openrouter response cost: ${cost:.6f}")
 
 # HuggingFace routes: LiteLLM prices them at $0, so price with the catalog instead.
 model = "huggingface/together/moonshotai/Kimi-K3"
