@@ -36,23 +36,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-_COPIED = (
-    "mode",
-    "max_input_tokens",
-    "max_output_tokens",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "cache_read_input_token_cost",
-    "cache_creation_input_token_cost",
-    "supports_function_calling",
-    "supports_response_schema",
-    "supports_vision",
-    "supports_reasoning",
-    "supports_prompt_caching",
-    "supports_audio_input",
-    "supports_pdf_input",
-    "deprecation_date",
-)
 _BUNDLED = "litellm"
 
 
@@ -71,8 +54,9 @@ def to_litellm_model_info(record: ModelRecord) -> dict[str, Any]:
     protocol LiteLLM speaks to them.
     """
     from .providers import PROVIDERS
+    from .records import LITELLM_FIELDS
 
-    info: dict[str, Any] = {name: getattr(record, name) for name in _COPIED if getattr(record, name) is not None}
+    info: dict[str, Any] = {name: getattr(record, name) for name in LITELLM_FIELDS if getattr(record, name) is not None}
     endpoint = record.api_base is not None and record.provider not in PROVIDERS
     info["litellm_provider"] = "openai" if endpoint else record.provider
     if record.input_modalities is not None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CAPABILITY_FIELDS",
+    "LITELLM_FIELDS",
     "MERGEABLE_FIELDS",
     "Conflict",
     "ModelRecord",
@@ -152,6 +153,19 @@ MERGEABLE_FIELDS: tuple[str, ...] = tuple(
 
 CAPABILITY_FIELDS: tuple[str, ...] = tuple(n for n in MERGEABLE_FIELDS if n.startswith("supports_"))
 """The tri-state capability flags."""
+
+LITELLM_FIELDS: tuple[str, ...] = (
+    "mode",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+    *CAPABILITY_FIELDS,
+    "deprecation_date",
+)
+"""Record fields that ``litellm.model_cost`` entries carry under the same name."""
 
 RefreshOutcome = Literal["ok", "stale", "failed", "skipped"]
 

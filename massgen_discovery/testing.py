@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import SourceError, SourceUnreachable
 from .records import MERGEABLE_FIELDS, ModelRecord
+from .sources import SourceBase
 
 if TYPE_CHECKING:
     import httpx
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["FailingSource", "StaticSource"]
 
 
-class StaticSource:
+class StaticSource(SourceBase):
     """A live source whose listing is a fixed list of records; counts its fetches.
 
     Records are stored as their JSON, so they go through the store like any fetched payload.
@@ -35,7 +36,7 @@ class StaticSource:
         records: Sequence[ModelRecord],
         *,
         ttl: float = 3600.0,
-        base_url: str = "static://",
+        base_url: str = "static://local",
         credential: str | None = None,
     ) -> None:
         self.name = name
@@ -46,18 +47,7 @@ class StaticSource:
         """What the next fetch returns."""
         self.fetches = 0
         """How many times :meth:`fetch` ran."""
-        self._base_url = base_url
-        self._credential = credential
-
-    @property
-    def base_url(self) -> str:
-        """Part of the cache key."""
-        return self._base_url
-
-    @property
-    def credential(self) -> str | None:
-        """Fingerprinted into the cache key, never stored."""
-        return self._credential
+        super().__init__(base_url, credential)
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """Return the records as JSON documents."""

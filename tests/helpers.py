@@ -8,25 +8,17 @@ from typing import Any
 import httpx
 
 from massgen_discovery.records import ModelRecord
+from massgen_discovery.sources import SourceBase
 from massgen_discovery.sources._http import get_json
 
 
-class ListingSource:
+class ListingSource(SourceBase):
     """Lists ``{base_url}/models`` (``{"data": [{"id", "context_window"}]}``) as ``<name>/<id>`` records."""
 
     def __init__(self, name: str, base_url: str, *, ttl: float = 3600.0, credential: str | None = None) -> None:
+        super().__init__(base_url, credential)
         self.name = name
         self.ttl = ttl
-        self._base_url = base_url.rstrip("/")
-        self._credential = credential
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    @property
-    def credential(self) -> str | None:
-        return self._credential
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         return await get_json(

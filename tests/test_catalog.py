@@ -229,11 +229,11 @@ def test_failed_refresh_keeps_serving_last_good_data() -> None:
     catalog = Catalog(sources=[failing])
     (report,) = catalog.refresh()
     assert report.outcome == "stale" and report.count == 1
-    assert report.error == "mylab: cannot reach static://"
+    assert report.error == "mylab: cannot reach static://local"
     record = catalog.get_model("mylab/m1")
     assert record is not None and record.max_input_tokens == 1000
     (status,) = catalog.status()
-    assert status.stale and status.error == "mylab: cannot reach static://" and status.retry_at is not None
+    assert status.stale and status.error == "mylab: cannot reach static://local" and status.retry_at is not None
 
 
 def test_negative_cache_stops_automatic_retries_but_not_explicit_refresh() -> None:

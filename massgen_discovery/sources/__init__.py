@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from ..records import ModelRecord
 
-__all__ = ["BUNDLED", "Source", "create_source", "register_source", "source_aliases", "source_names"]
+__all__ = ["BUNDLED", "Source", "SourceBase", "create_source", "register_source", "source_aliases", "source_names"]
 
 BUNDLED = "litellm"
 """Name of the bundled source: LiteLLM's model map, read from disk, never fetched."""
@@ -64,6 +64,24 @@ def source_aliases(source: Source, records: list[ModelRecord]) -> dict[str, str]
         return {}
     result = method(records)
     return {str(k): str(v) for k, v in result.items()} if isinstance(result, dict) else {}
+
+
+class SourceBase:
+    """What every source is keyed by: its API root and the credential it sends (never stored)."""
+
+    def __init__(self, base_url: str, credential: str | None = None) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._credential = credential or None
+
+    @property
+    def base_url(self) -> str:
+        """The API root the source fetches from."""
+        return self._base_url
+
+    @property
+    def credential(self) -> str | None:
+        """The secret sent upstream, if any; only its fingerprint is stored."""
+        return self._credential
 
 
 SourceFactory = Callable[[], Source]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import SourceFormatError
 from ..reconcile import HEURISTIC_PREFIX
 from ..records import ModelRecord
+from . import SourceBase
 
 if TYPE_CHECKING:
     import httpx
@@ -259,7 +260,7 @@ def records_from_values(
     )
 
 
-class HostedListing:
+class HostedListing(SourceBase):
     """A hosted provider's model listing, fetched with the user's key; subclasses adapt the details.
 
     Without a credential the source is disabled (the provider is then listed from LiteLLM's map
@@ -282,23 +283,13 @@ class HostedListing:
 
     def __init__(self, base_url: str | None = None, credential: str | None = None) -> None:
         env = os.environ.get(f"MASSGEN_DISCOVERY_{self.name.upper()}_BASE_URL")
-        self._base_url = (base_url or env or self.default_base_url).rstrip("/")
-        self._credential = credential or next((os.environ[v] for v in self.env_vars if os.environ.get(v)), None)
+        key = credential or next((os.environ[v] for v in self.env_vars if os.environ.get(v)), None)
+        super().__init__(base_url or env or self.default_base_url, key)
 
     @property
     def provider(self) -> str:
         """LiteLLM provider id of the records (the source name)."""
         return self.name
-
-    @property
-    def base_url(self) -> str:
-        """The API root."""
-        return self._base_url
-
-    @property
-    def credential(self) -> str | None:
-        """The key from the first env var that is set."""
-        return self._credential
 
     @property
     def enabled(self) -> bool:

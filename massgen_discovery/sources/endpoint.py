@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SourceError, SourceFormatError
-from ..records import CAPABILITY_FIELDS, ModelRecord
+from ..records import LITELLM_FIELDS, ModelRecord
+from . import SourceBase
 from ._listing import as_dict, as_list, entries, entry_id, generic_values, positive_int, price, records_from_values
 
 if TYPE_CHECKING:
@@ -29,21 +30,11 @@ __all__ = ["EndpointSource"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _LMSTUDIO_TYPES = {"llm": "chat", "vlm": "chat", "embeddings": "embedding", "embedding": "embedding"}
-_MODEL_INFO_FIELDS = (
-    "mode",
-    "max_input_tokens",
-    "max_output_tokens",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "cache_read_input_token_cost",
-    "cache_creation_input_token_cost",
-    *CAPABILITY_FIELDS,
-)
 
 
 def _model_info_values(info: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for field in _MODEL_INFO_FIELDS:
+    for field in LITELLM_FIELDS:
         value = info.get(field)
         if field.startswith("supports_"):
             if isinstance(value, bool):
@@ -51,7 +42,7 @@ def _model_info_values(info: dict[str, Any]) -> dict[str, Any]:
         elif field.startswith("max_"):
             if (number := positive_int(value)) is not None:
                 values[field] = number
-        elif field == "mode":
+        elif field in ("mode", "deprecation_date"):
             if isinstance(value, str) and value:
                 values[field] = value
         elif (cost := price(value, zero_is_free=True)) is not None:
@@ -60,7 +51,7 @@ def _model_info_values(info: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-class EndpointSource:
+class EndpointSource(SourceBase):
     """A named OpenAI-compatible server."""
 
     ttl = 300.0
@@ -77,18 +68,7 @@ class EndpointSource:
             raise ConfigError(f"endpoint {name}: base URL must start with http:// or https://, got {base_url!r}")
         self.name = name
         """Source name, provider id and model prefix."""
-        self._base_url = base_url.rstrip("/")
-        self._credential = api_key or os.environ.get(f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY") or None
-
-    @property
-    def base_url(self) -> str:
-        """The API root (``.../v1``)."""
-        return self._base_url
-
-    @property
-    def credential(self) -> str | None:
-        """The key, if the server needs one."""
-        return self._credential
+        super().__init__(base_url, api_key or os.environ.get(f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY"))
 
     def _root(self) -> str:
         return self._base_url[: -len("/v1")] if self._base_url.endswith("/v1") else self._base_url
@@ -173,5 +153,5 @@ def _trim_model_info(answer: Any) -> dict[str, Any] | None:
         name = item.get("model_name")
         info = as_dict(item.get("model_info"))
         if isinstance(name, str) and info and name not in out:
-            out[name] = {k: info[k] for k in _MODEL_INFO_FIELDS if k in info}
+            out[name] = {k: info[k] for k in LITELLM_FIELDS if k in info}
     return out or None

@@ -18,19 +18,16 @@ router's routing suffixes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, OnErrorOmit, TypeAdapter, ValidationError, field_validator
 
 from ..errors import SourceFormatError
 from ..records import Conflict, ModelRecord
-
-if TYPE_CHECKING:
-    import httpx
+from ._listing import HostedListing
 
 __all__ = ["DEFAULT_BASE_URL", "NAME", "HuggingFaceSource", "to_records"]
 
@@ -237,34 +234,19 @@ def aliases(records: Sequence[ModelRecord]) -> dict[str, str]:
     return out
 
 
-class HuggingFaceSource:
-    """The router listing, configured from the environment."""
+class HuggingFaceSource(HostedListing):
+    """The router listing: public, ``HF_TOKEN`` (or LiteLLM's ``HUGGINGFACE_API_KEY``) sent when set."""
 
     name = NAME
+    default_base_url = DEFAULT_BASE_URL
+    env_vars = ENV_VARS
+    key_required = False
     ttl = TTL
 
-    def __init__(self, base_url: str | None = None, credential: str | None = None) -> None:
-        env_base = os.environ.get("MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL")
-        self._base_url = (base_url or env_base or DEFAULT_BASE_URL).rstrip("/")
-        self._credential = credential or next((os.environ[v] for v in ENV_VARS if os.environ.get(v)), None)
-
     @property
-    def base_url(self) -> str:
-        """The router's API root."""
-        return self._base_url
-
-    @property
-    def credential(self) -> str | None:
-        """``HF_TOKEN`` or ``HUGGINGFACE_API_KEY``; the listing also works without one."""
-        return self._credential
-
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
-        """GET ``{base}/models``."""
-        from ._http import get_json
-
-        return await get_json(
-            client, f"{self._base_url}/models", source=NAME, credential=self._credential, env_var=ENV_VARS[0]
-        )
+    def authoritative_for(self) -> str | None:
+        """The router's listing is complete: it decides which huggingface/* routes exist today."""
+        return NAME
 
     def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
         """See :func:`to_records`."""

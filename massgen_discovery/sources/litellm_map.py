@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from ..records import ModelRecord
+from ..records import LITELLM_FIELDS, ModelRecord
 
 __all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "forget_digest", "load_litellm_map", "map_stamp", "to_records"]
 
@@ -187,29 +187,10 @@ def _load(stamp: str) -> LiteLLMMap:
     return to_records(raw, stamp=stamp)
 
 
-_FIELDS_COPIED = (
-    "mode",
-    "max_input_tokens",
-    "max_output_tokens",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "cache_read_input_token_cost",
-    "cache_creation_input_token_cost",
-    "supports_function_calling",
-    "supports_response_schema",
-    "supports_vision",
-    "supports_reasoning",
-    "supports_prompt_caching",
-    "supports_audio_input",
-    "supports_pdf_input",
-    "deprecation_date",
-)
-
-
 def _entry_values(entry: _Entry) -> dict[str, Any]:
     # max_tokens is LiteLLM's legacy field and means the output limit for some entries and the
     # context window for others, so it is not read: unknown beats a wrong guess.
-    values: dict[str, Any] = {name: getattr(entry, name) for name in _FIELDS_COPIED}
+    values: dict[str, Any] = {name: getattr(entry, name) for name in LITELLM_FIELDS}
     values["input_modalities"] = entry.supported_modalities
     values["output_modalities"] = entry.supported_output_modalities
     return {k: v for k, v in values.items() if v is not None}

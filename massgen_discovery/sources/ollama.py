@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from ..errors import SourceError, SourceFormatError, SourceHTTPError, SourceUnreachable
 from ..reconcile import HEURISTIC_PREFIX
 from ..records import ModelRecord
+from . import SourceBase
 
 if TYPE_CHECKING:
     import httpx
@@ -237,27 +238,15 @@ def _record(
     )
 
 
-class OllamaSource:
+class OllamaSource(SourceBase):
     """An Ollama server, configured from the environment."""
 
     name = NAME
     ttl = TTL
 
     def __init__(self, base_url: str | None = None, credential: str | None = None) -> None:
-        self._base_url = resolve_base_url(base_url)
-        self._credential = credential or os.environ.get("OLLAMA_API_KEY") or None
-        self.show_calls = 0
-        """``/api/show`` requests this object has made (for tests and benchmarks)."""
-
-    @property
-    def base_url(self) -> str:
-        """The server root."""
-        return self._base_url
-
-    @property
-    def credential(self) -> str | None:
-        """``OLLAMA_API_KEY`` (ollama.com); local servers need none."""
-        return self._credential
+        # The base is the server root; OLLAMA_API_KEY is for ollama.com (local servers need none).
+        super().__init__(resolve_base_url(base_url), credential or os.environ.get("OLLAMA_API_KEY"))
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """``/api/tags``, then ``/api/show`` for models not known by digest, and ``/api/ps``."""
@@ -331,7 +320,6 @@ class OllamaSource:
 
         async def one(name: str, digest: str) -> None:
             async with gate:
-                self.show_calls += 1
                 try:
                     show = await get_json(
                         client,
