@@ -405,16 +405,17 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("provider", "listing", "env var", "last refresh", "models", "last error"):
-        table.add_column(column)
+    for column in ("provider", "listing", "env var", "last refresh", "models"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("last error", overflow="fold")
     for row in rows:
+        # The table names the variable in its own column, so the listing stays one short word.
+        listing = str(row["listing"]).split(" (set ")[0]
+        var = row["env_var"] or ""
+        if var and str(row["listing"]).startswith("bundled only (set"):
+            var += " (not set)"
         table.add_row(
-            str(row["provider"]),
-            str(row["listing"]),
-            row["env_var"] or "",
-            _ago(row["last_refresh"]),
-            str(row["models"]),
-            row["error"] or "",
+            str(row["provider"]), listing, var, _ago(row["last_refresh"]), str(row["models"]), row["error"] or ""
         )
     _console().print(table)
     return 0
