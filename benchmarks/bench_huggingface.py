@@ -87,7 +87,7 @@ def main() -> None:
     hf_records = huggingface.to_records(payload, now)
     parse = best_of(args.runs, lambda: huggingface.to_records(payload, now))
     merge = best_of(args.runs, lambda: reconcile(bundled, hf_records))
-    litellm_only = best_of(args.runs, lambda: reconcile(load_litellm_map().records))
+    litellm_only = best_of(args.runs, lambda: reconcile(load_litellm_map(reuse=False).records))
     print(f"router payload: {args.models} models x {args.providers} providers -> {len(hf_records)} records")
     print()
     print("| step | time | vs LiteLLM-only catalog load |")

@@ -152,14 +152,15 @@ def forget_digest() -> None:
     _digest_memo = None
 
 
-def load_litellm_map() -> LiteLLMMap:
+def load_litellm_map(*, reuse: bool = True) -> LiteLLMMap:
     """Read LiteLLM's map (in-memory if litellm is imported, else the bundled file) as records.
 
-    A missing or unreadable map yields no records and one warning, never an exception.
+    With ``reuse`` (the default) a process parses each version of the map once. A missing or
+    unreadable map yields no records and one warning, never an exception.
     """
     global _last_loaded
     stamp = map_stamp()
-    if _last_loaded is not None and _last_loaded.stamp == stamp and stamp != "none":
+    if reuse and _last_loaded is not None and _last_loaded.stamp == stamp and stamp != "none":
         return _last_loaded  # records are immutable: one parse per map version per process
     _last_loaded = _load(stamp)
     return _last_loaded
