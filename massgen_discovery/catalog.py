@@ -622,9 +622,10 @@ class Catalog:
 
                 error = SourceTimeout(f"{source.name}: no answer within {self.timeout:g} s", source=source.name)
             except Exception as exc:  # a parser or payload surprise is a format error of that source
-                error = SourceFormatError(
-                    f"{source.name}: unusable listing ({type(exc).__name__}: {exc})"[:300], source=source.name
-                )
+                from .sources._http import redact
+
+                detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
+                error = SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
             failures = int(envelope.get("failures", 0))
             if error is None:
                 old = self._envelope_records(source, envelope)

@@ -477,8 +477,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", None)
+        if no_args is not None and isinstance(exc, no_args):
+            click.echo(exc.format_message(), err=True)  # a bare group: its help, as click prints it
+            return 2
         where = f"{exc.ctx.command_path}: " if exc.ctx is not None else f"{PROG}: "
-        click.echo(f"{where}{exc.format_message()}", err=True)
+        message = "; ".join(line.strip() for line in exc.format_message().splitlines() if line.strip())
+        click.echo(f"{where}{message}", err=True)
         return 2
     except ConfigError as exc:
         click.echo(f"{PROG}: {exc}", err=True)
