@@ -117,6 +117,8 @@ def find_models(**criteria: Any) -> list[ModelRecord]:
     return default_catalog().find_models(**criteria)
 
 
-def refresh(names: list[str] | None = None, *, raise_on_error: bool = False) -> list[RefreshReport]:
+def refresh(
+    names: list[str] | None = None, *, raise_on_error: bool = False, force: bool = False
+) -> list[RefreshReport]:
     """:meth:`Catalog.refresh` on the default catalog."""
-    return default_catalog().refresh(names, raise_on_error=raise_on_error)
+    return default_catalog().refresh(names, raise_on_error=raise_on_error, force=force)

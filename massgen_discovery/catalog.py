@@ -474,13 +474,17 @@ class Catalog:
         """
         return run_query(self._records(self._ensure()), build_query(**criteria))
 
-    def refresh(self, names: Iterable[str] | None = None, *, raise_on_error: bool = False) -> list[RefreshReport]:
+    def refresh(
+        self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
+    ) -> list[RefreshReport]:
         """Fetch the named live sources (default: all) now, concurrently, and report on each.
 
-        An explicit refresh ignores the negative-cache backoff. With ``raise_on_error=True`` the
-        first source error is raised after every source has been tried.
+        An explicit refresh ignores the negative-cache backoff. A listing the guard rails find
+        suspect (much smaller, or a limit or price moving 10x) is kept out unless ``force=True``
+        says the change is real. With ``raise_on_error=True`` the first source error is raised
+        after every source has been tried.
         """
-        return self._run_sync(self.arefresh(names, raise_on_error=raise_on_error))
+        return self._run_sync(self.arefresh(names, raise_on_error=raise_on_error, force=force))
 
     def status(self) -> list[SourceStatus]:
         """The state of every configured source (bundled map first)."""
@@ -521,7 +525,7 @@ class Catalog:
         return self._status(await self._aensure())
 
     async def arefresh(
-        self, names: Iterable[str] | None = None, *, raise_on_error: bool = False
+        self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
     ) -> list[RefreshReport]:
         """Async :meth:`refresh`."""
         import asyncio
@@ -543,7 +547,7 @@ class Catalog:
             if self.offline:
                 reports.extend(RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets)
             else:
-                outcomes = await self._refresh_sources(targets, explicit=True)
+                outcomes = await self._refresh_sources(targets, explicit=True, force=force)
                 for report, error in outcomes:
                     reports.append(report)
                     if error is not None:
@@ -568,7 +572,7 @@ class Catalog:
     # -- refresh machinery ---------------------------------------------------------------------
 
     async def _refresh_sources(
-        self, sources: Sequence[Source], *, explicit: bool
+        self, sources: Sequence[Source], *, explicit: bool, force: bool = False
     ) -> list[tuple[RefreshReport, SourceError | None]]:
         import asyncio
 
@@ -578,10 +582,10 @@ class Catalog:
         async with httpx.AsyncClient(
             timeout=limits, transport=self._transport, follow_redirects=True, verify=_ssl_context()
         ) as client:
-            return list(await asyncio.gather(*(self._refresh_one(s, client, explicit) for s in sources)))
+            return list(await asyncio.gather(*(self._refresh_one(s, client, explicit, force) for s in sources)))
 
     async def _refresh_one(
-        self, source: Source, client: httpx.AsyncClient, explicit: bool
+        self, source: Source, client: httpx.AsyncClient, explicit: bool, force: bool = False
     ) -> tuple[RefreshReport, SourceError | None]:
         import asyncio
 
@@ -629,7 +633,7 @@ class Catalog:
             failures = int(envelope.get("failures", 0))
             if error is None:
                 old = self._envelope_records(source, envelope)
-                reason = rc.suspect_refresh(old, records)
+                reason = None if force else rc.suspect_refresh(old, records)
                 if reason is None:
                     new = {
                         "source": source.name,

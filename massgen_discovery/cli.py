@@ -338,10 +338,16 @@ def _show_value(name: str, value: Any) -> str:
 
 @cli.command("refresh")
 @click.argument("sources", nargs=-1)
+@click.option("--force", is_flag=True, help="Accept a listing the guard rails find suspect (the change is real).")
 @_common
 @click.pass_context
 def refresh_cmd(
-    ctx: click.Context, sources: tuple[str, ...], as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    force: bool,
+    as_json: bool | None,
+    offline: bool | None,
+    endpoints: dict[str, str],
 ) -> int:
     """Fetch sources now (default: all) and show what each did."""
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
@@ -350,9 +356,9 @@ def refresh_cmd(
     names = list(sources) or None
     if console.is_terminal and not as_json:
         with console.status("refreshing " + (", ".join(sources) or "all sources") + " ..."):
-            reports = catalog.refresh(names)
+            reports = catalog.refresh(names, force=force)
     else:
-        reports = catalog.refresh(names)
+        reports = catalog.refresh(names, force=force)
     if as_json:
         _print_json([r.model_dump(mode="json") for r in reports])
     else:

@@ -264,6 +264,9 @@ def test_suspect_listing_is_kept_out() -> None:
     assert report.error is not None and "listing shrank from 10 to 1 models" in report.error
     assert len(catalog.list_models("mylab")) == 10
     assert catalog.status()[0].degraded
+    (report,) = catalog.refresh(force=True)  # the user says the change is real
+    assert report.outcome == "ok" and report.count == 1
+    assert len(catalog.list_models("mylab")) == 1 and not catalog.status()[0].degraded
 
 
 def test_offline_never_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
