@@ -32,6 +32,7 @@ from .store import Store, credential_fingerprint
 
 if TYPE_CHECKING:
     import asyncio
+    import concurrent.futures
     import ssl
 
     import httpx
@@ -162,6 +163,7 @@ class Catalog:
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.AbstractEventLoop | None = None
+        self._background: set[concurrent.futures.Future[None]] = set()
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -497,6 +499,21 @@ class Catalog:
             self._overrides.setdefault(model, {}).update(values)
             self._override_records = None
 
+    def wait_background(self, timeout: float | None = None) -> bool:
+        """Wait for background revalidations started by the sync API; True if none is left.
+
+        Short-lived processes (a CLI run) call this before exiting, so the data they found expired
+        is fresh for the next run instead of dying with the process.
+        """
+        import concurrent.futures
+
+        with self._mutex:
+            pending = set(self._background)
+        if not pending:
+            return True
+        _done, left = concurrent.futures.wait(pending, timeout=self.timeout if timeout is None else timeout)
+        return not left
+
     def close(self) -> None:
         """Stop the background worker and release the cache handle (both restart if used again)."""
         with self._mutex:
@@ -729,7 +746,10 @@ class Catalog:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
-            asyncio.run_coroutine_threadsafe(revalidate(inline_build=True), self._worker_loop())
+            future = asyncio.run_coroutine_threadsafe(revalidate(inline_build=True), self._worker_loop())
+            with self._mutex:
+                self._background.add(future)
+            future.add_done_callback(self._background.discard)
 
     def _worker_loop(self) -> asyncio.AbstractEventLoop:
         """The catalog's one background thread and event loop, started on first need.

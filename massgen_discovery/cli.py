@@ -112,17 +112,21 @@ def _common(func: _F) -> _F:
 
 
 class _State:
-    def __init__(self, as_json: bool, offline: bool | None, endpoints: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, as_json: bool = False, offline: bool | None = None, endpoints: dict[str, str] | None = None
+    ) -> None:
         self.as_json = as_json
         self.offline = offline
         self.endpoints = endpoints or {}
         self.command_endpoints: dict[str, str] = {}
+        self.opened: Catalog | None = None
 
     def catalog(self, offline: bool | None) -> Catalog:
         from .catalog import Catalog
 
         endpoints = {**self.endpoints, **self.command_endpoints}
-        return Catalog(offline=True if (offline or self.offline) else None, endpoints=endpoints)
+        self.opened = Catalog(offline=True if (offline or self.offline) else None, endpoints=endpoints)
+        return self.opened
 
 
 def _state(
@@ -165,7 +169,8 @@ def _records_json(records: Sequence[ModelRecord]) -> list[dict[str, Any]]:
 @click.pass_context
 def cli(ctx: click.Context, as_json: bool, offline: bool | None, endpoints: dict[str, str]) -> None:
     """Which LLMs exist, where they are served, what they can do and what they cost."""
-    ctx.obj = _State(as_json, offline, endpoints)
+    state = ctx.ensure_object(_State)
+    state.as_json, state.offline, state.endpoints = as_json, offline, endpoints
 
 
 @cli.command("list")
@@ -478,8 +483,9 @@ def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | No
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    state = _State()
     try:
-        result = cli.main(args=args, prog_name=PROG, standalone_mode=False)
+        result = cli.main(args=args, prog_name=PROG, standalone_mode=False, obj=state)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
@@ -497,6 +503,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return 130
+    finally:
+        # The answer is printed; let a background revalidation it started finish (bounded by the
+        # timeout) so the next run finds fresh data.
+        if state.opened is not None:
+            state.opened.wait_background()
     return result if isinstance(result, int) else 0
 
 

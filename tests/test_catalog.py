@@ -206,6 +206,20 @@ def test_expired_data_is_answered_at_once_and_revalidated_in_background() -> Non
     assert wait_until(updated)
 
 
+def test_wait_background_lets_a_short_lived_process_finish_revalidating() -> None:
+    """wait_background() returns once the background refresh a lookup started has landed."""
+    source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.2)
+    catalog = Catalog(sources=[source])
+    catalog.get_model("mylab/m1")
+    source.records = [lab("m1", max_input_tokens=4000)]
+    time.sleep(1.2)
+    assert catalog.get_model("mylab/m1").max_input_tokens == 1000  # type: ignore[union-attr]
+    assert catalog.wait_background(10) is True
+    assert source.fetches == 2
+    assert Catalog(sources=[source]).get_model("mylab/m1").max_input_tokens == 4000  # type: ignore[union-attr]
+    assert Catalog(sources=[source]).wait_background() is True  # nothing pending: returns at once
+
+
 async def test_async_revalidation_runs_as_a_task() -> None:
     """The async API revalidates expired data in a task on the running loop."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.1)
