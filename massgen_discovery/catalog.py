@@ -158,6 +158,7 @@ class Catalog:
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
         self._resolved: tuple[bool, dict[str, Source]] | None = None
+        self._disabled: dict[str, tuple[str, ...]] = {}
         self._view: _View | None = None
         self._mutex = threading.RLock()
         self._inflight: set[str] = set()
@@ -185,8 +186,10 @@ class Catalog:
                     spec = create_source(spec)
                 if spec.name == BUNDLED:
                     raise ConfigError(f"a live source cannot be named {BUNDLED!r}")
-                if getattr(spec, "enabled", True):  # a key-gated listing without its key is skipped
+                if getattr(spec, "enabled", True):
                     live[spec.name] = spec
+                else:  # a key-gated listing without its key is skipped
+                    self._disabled[spec.name] = tuple(getattr(spec, "env_vars", ()))
             self._resolved = (bundled, live)
         return self._resolved
 
@@ -550,6 +553,10 @@ class Catalog:
         bundled, live = self._sources()
         wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
         unknown = [n for n in wanted if n != BUNDLED and n not in live]
+        keyless = [n for n in unknown if n in self._disabled]
+        if keyless:
+            needs = ", ".join(f"{n} needs {' or '.join(self._disabled[n]) or 'a key'}" for n in keyless)
+            raise ConfigError(f"no live listing without a key: {needs}")
         if unknown or (BUNDLED in wanted and not bundled):
             known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
             bad = ", ".join(unknown or [BUNDLED])

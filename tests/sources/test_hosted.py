@@ -181,6 +181,10 @@ def test_without_a_key_the_provider_is_bundled_only(capsys: pytest.CaptureFixtur
     assert rows["groq"]["listing"] == "bundled only (set GROQ_API_KEY for live listing)"
     assert rows["openai"]["listing"] == "bundled only (set OPENAI_API_KEY for live listing)"
     assert rows["openrouter"]["listing"] == "live public"
+    assert run(["refresh", "groq"]) == 2
+    assert (
+        capsys.readouterr().err.strip() == "massgen-discovery: no live listing without a key: groq needs GROQ_API_KEY"
+    )
 
 
 def test_live_listing_decides_availability_for_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
