@@ -258,7 +258,7 @@ class Catalog:
                 groups.append(records)
                 for alias, target in source_aliases(source, records).items():
                     aliases.setdefault(alias, target)
-                source_meta[name] = _source_meta(source, envelope, len(records))
+                source_meta[name] = _source_meta(envelope, len(records))
             merged = rc.reconcile(*groups)
             for name, source in sorted(live.items()):
                 provider = getattr(source, "authoritative_for", None)
@@ -840,7 +840,7 @@ def _expired(envelope: Mapping[str, Any]) -> bool:
     return expires is None or _now() >= expires
 
 
-def _source_meta(source: Source, envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
+def _source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
     return {
         "version": envelope.get("version"),
         "fetched_at": envelope.get("fetched_at"),

@@ -22,6 +22,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .sources import BUNDLED
+
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .records import ModelRecord
@@ -35,8 +37,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-_BUNDLED = "litellm"
 
 
 def _catalog(catalog: Catalog | None) -> Catalog:
@@ -92,7 +92,7 @@ def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence
     for record in records:
         if wanted is not None and record.provider not in wanted:
             continue
-        if record.sources == [_BUNDLED]:
+        if record.sources == [BUNDLED]:
             continue
         if _lacking(record, litellm.model_cost):
             entries[record.model] = to_litellm_model_info(record)

@@ -14,6 +14,8 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from .sources import BUNDLED
+
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .records import ModelRecord
@@ -177,7 +179,7 @@ def _per_million(value: float | None) -> float | None:
 
 
 def _metadata(record: ModelRecord) -> dict[str, Any]:
-    live = [s for s in record.sources if s != "litellm" and not s.startswith("huggingface:")]
+    live = [s for s in record.sources if s != BUNDLED and not s.startswith("huggingface:")]
     return {
         "id": record.model_id,
         "name": record.model,
@@ -189,7 +191,7 @@ def _metadata(record: ModelRecord) -> dict[str, Any]:
         "supports_vision": record.supports_vision,
         "supports_structured_output": record.supports_response_schema,
         "supports_reasoning": record.supports_reasoning,
-        "source": live[0] if live else "litellm",
+        "source": live[0] if live else BUNDLED,
     }
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from .records import MERGEABLE_FIELDS, Conflict, ModelRecord
+from .sources import BUNDLED
 
 __all__ = [
     "HEURISTIC_PREFIX",
@@ -38,7 +39,7 @@ OVERRIDE_SOURCE = "override"
 """Source name of values the user set."""
 HEURISTIC_PREFIX = "heuristic:"
 """Provenance prefix of values guessed from names or templates."""
-BUNDLED_SOURCE = "litellm"
+BUNDLED_SOURCE = BUNDLED
 
 RANK_OVERRIDE, RANK_LIVE, RANK_BUNDLED, RANK_HEURISTIC = 1, 2, 3, 4
 

@@ -154,6 +154,10 @@ _TYPE_MODES = {
     "transcribe": "audio_transcription",
     "moderation": "moderation",
     "rerank": "rerank",
+    # LiteLLM's own mode names (a LiteLLM proxy reports them) map to themselves.
+    "image_generation": "image_generation",
+    "audio_transcription": "audio_transcription",
+    "audio_speech": "audio_speech",
 }
 
 
@@ -199,17 +203,6 @@ def generic_values(entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     kind = entry.get("mode") or entry.get("type")
     if isinstance(kind, str) and kind.lower() in _TYPE_MODES:
         values["mode"] = _TYPE_MODES[kind.lower()]
-    elif isinstance(kind, str) and kind in (
-        "chat",
-        "embedding",
-        "completion",
-        "rerank",
-        "moderation",
-        "image_generation",
-        "audio_transcription",
-        "audio_speech",
-    ):
-        values["mode"] = kind
     elif entry.get("supports_chat") is True:
         values["mode"] = "chat"
     else:

@@ -22,10 +22,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..records import LITELLM_FIELDS, ModelRecord
+from . import BUNDLED
 
 __all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "forget_digest", "load_litellm_map", "map_stamp", "to_records"]
 
-NAME = "litellm"
+NAME = BUNDLED
 """Source name used in ``provenance`` and ``sources``."""
 
 _MAP_FILE = "model_prices_and_context_window_backup.json"
