@@ -81,6 +81,7 @@ BACKOFF_FIRST = 60.0
 BACKOFF_MAX = 900.0
 """Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
 _POINT_READS_BEFORE_FULL_LOAD = 32
+_LOCK_WAIT = 1.0
 
 
 def _env_flag(name: str) -> bool:
@@ -195,7 +196,8 @@ class Catalog:
 
     @staticmethod
     def _envelope_key(source: Source) -> str:
-        return f"envelope:{source.name}:{source.base_url}:{credential_fingerprint(source.credential)}"
+        secret = getattr(source, "cache_credential", source.credential)
+        return f"envelope:{source.name}:{source.base_url}:{credential_fingerprint(secret)}"
 
     def _config_id(self) -> str:
         bundled, live = self._sources()
@@ -234,7 +236,8 @@ class Catalog:
         """
         bundled, live = self._sources()
         config = self._config_id()
-        with self._store.locked(f"build:{config}", seconds=60, wait=self.timeout):
+        # A lookup waits about a second for another process's build, then builds itself.
+        with self._store.locked(f"build:{config}", seconds=60, wait=min(self.timeout, _LOCK_WAIT)):
             meta = self._store.get(self._meta_key())
             if not force and self._meta_matches(meta, bundled, live, check_versions=True):
                 # Another process built this generation while we waited for the lock.
@@ -274,22 +277,18 @@ class Catalog:
             }
             items[f"{prefix}:all"] = _records_adapter().dump_json(list(merged.values()), exclude_defaults=True).decode()
             items[f"{prefix}:index"] = json.dumps({"aliases": aliases, "lower": lower})
-            self._store.put_many_raw(items)
-            previous = meta.get("prefix") if meta else None
             new_meta = {
                 "prefix": prefix,
-                "previous": previous,
                 "litellm_stamp": stamp,
                 "built_at": _now(),
                 "count": len(merged),
                 "bundled_count": len(groups[0]) if bundled else 0,
                 "sources": source_meta,
             }
-            self._store.put(self._meta_key(), new_meta)
-            older = meta.get("previous") if meta else None
-            if older and older != prefix:
-                self._store.delete_prefix(older + ":")
-            view = _View(prefix=prefix, meta=self._store.get(self._meta_key()) or new_meta, checked=time.monotonic())
+            # Rows, pointer and the removal of every generation but this one and the one readers
+            # may still hold: one transaction, so no interleaving of builders leaves orphans.
+            self._store.write_generation(f"catalog:{config}:generations", prefix, items, self._meta_key(), new_meta)
+            view = _View(prefix=prefix, meta=new_meta, checked=time.monotonic())
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
             with self._mutex:
@@ -353,7 +352,16 @@ class Catalog:
         A live source whose envelope is gone too is fetched first (within the timeout), as on a
         first use, so the rebuilt generation does not silently lose its models.
         """
-        _, live = self._sources()
+        bundled, live = self._sources()
+        meta = self._store.get(self._meta_key())
+        newer = meta is not None and meta.get("prefix") != view.prefix
+        if newer and self._meta_matches(meta, bundled, live, check_versions=False):
+            assert meta is not None
+            # Another process built a newer generation and retired ours: read that one.
+            view.prefix, view.meta, view.checked = meta["prefix"], meta, time.monotonic()
+            view.records, view.index, view.points = None, None, {}
+            if self._store.get_raw(f"{view.prefix}:index") is not None:
+                return
         missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
         if missing and not self.offline:
             self._run_sync(self._refresh_sources(missing, explicit=False))
@@ -362,33 +370,35 @@ class Catalog:
         view.records, view.index, view.points = fresh.records, fresh.index, {}
 
     def _all(self, view: _View) -> dict[str, ModelRecord]:
-        if view.records is None:
+        for _attempt in range(2):
+            if view.records is not None:
+                return view.records
             raw = self._store.get_raw(f"{view.prefix}:all")
             try:
                 records = _records_adapter().validate_json(raw) if raw else None
             except ValueError:
                 records = None
-            if records is None:
-                # Pruned by another process, or damaged: rebuild from the sources.
-                self._repair(view)
-                return view.records or {}
-            view.records = {r.model: r for r in records}
-        return view.records
+            if records is not None:
+                view.records = {r.model: r for r in records}
+                return view.records
+            # Retired by another process's build, or damaged: adopt the newer one, or rebuild.
+            self._repair(view)
+        return view.records or {}
 
     def _index(self, view: _View) -> dict[str, dict[str, str]]:
-        if view.index is None:
+        for _attempt in range(2):
+            if view.index is not None:
+                return view.index
             raw = self._store.get_raw(f"{view.prefix}:index")
             try:
                 doc = json.loads(raw) if raw else None
             except ValueError:
                 doc = None
-            valid = isinstance(doc, dict) and all(isinstance(doc.get(k), dict) for k in ("aliases", "lower"))
-            if not valid:
-                self._repair(view)
-                return view.index or {"aliases": {}, "lower": {}}
-            assert isinstance(doc, dict)
-            view.index = doc
-        return view.index
+            if isinstance(doc, dict) and all(isinstance(doc.get(k), dict) for k in ("aliases", "lower")):
+                view.index = doc
+                return doc
+            self._repair(view)
+        return view.index or {"aliases": {}, "lower": {}}
 
     def _point(self, view: _View, model: str) -> ModelRecord | None:
         if view.records is not None:
@@ -604,7 +614,7 @@ class Catalog:
 
         limits = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
         async with httpx.AsyncClient(
-            timeout=limits, transport=self._transport, follow_redirects=True, verify=_ssl_context()
+            timeout=limits, transport=self._transport, follow_redirects=False, verify=_ssl_context()
         ) as client:
             return list(await asyncio.gather(*(self._refresh_one(s, client, explicit, force) for s in sources)))
 
@@ -614,22 +624,33 @@ class Catalog:
         import asyncio
 
         key = self._envelope_key(source)
+        lock = f"fetch:{key}"
         started = time.perf_counter()
-        token = self._store.try_lock(f"fetch:{key}", self.timeout + 10)
+        token = self._store.try_lock(lock, self.timeout + 10)
         if token is None:
-            # Another process is fetching this source: wait for its result instead of fetching too.
+            # Another live process is fetching this source (a dead holder's lock is taken over at
+            # once): wait for its result instead of fetching too.
+            before = (self._store.get(key) or {}).get("version")
             deadline = time.monotonic() + self.timeout
             while token is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-                token = self._store.try_lock(f"fetch:{key}", self.timeout + 10)
-                if token is not None and not explicit:
-                    break
-            if token is None or not explicit:
+                token = self._store.try_lock(lock, self.timeout + 10)
+            envelope = self._store.get(key) or {}
+            fetched_by_other = envelope.get("version") != before and envelope.get("payload") is not None
+            if token is None or (fetched_by_other and not explicit):
                 if token is not None:
-                    self._store.unlock(f"fetch:{key}", token)
-                envelope = self._store.get(key) or {}
-                return self._report(
-                    source, envelope, started, "ok" if envelope.get("payload") is not None else "skipped"
+                    self._store.unlock(lock, token)
+                if fetched_by_other:
+                    return self._report(source, envelope, started, "ok"), None
+                holder = self._store.lock_holder(lock) or {}
+                who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
+                why = f"not fetched: another process ({who}) has been fetching it for over {self.timeout:g} s"
+                return RefreshReport(
+                    source=source.name,
+                    outcome="skipped",
+                    count=int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0,
+                    seconds=round(time.perf_counter() - started, 4),
+                    error=why,
                 ), None
         try:
             envelope = self._store.get(key) or {}
@@ -694,7 +715,7 @@ class Catalog:
             outcome = "stale" if envelope.get("payload") is not None else "failed"
             return self._report(source, envelope, started, outcome), error
         finally:
-            self._store.unlock(f"fetch:{key}", token)
+            self._store.unlock(lock, token)
 
     def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
         count = int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0

@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 __all__ = [
+    "CacheError",
     "ConfigError",
     "DiscoveryError",
     "SourceAuthError",
@@ -88,3 +89,7 @@ class SourceAuthError(SourceHTTPError):
 
 class SourceFormatError(SourceError):
     """The answer was not the JSON document the source expects."""
+
+
+class CacheError(DiscoveryError, OSError):
+    """The cache could not do what was asked (``cache clear`` on a read-only or broken disk)."""

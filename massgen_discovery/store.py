@@ -1,47 +1,66 @@
-"""Persistence: the only module that imports diskcache.
+"""Persistence: the only module that imports diskcache (and reads its database).
 
-What is stored, each value a JSON document (so a damaged or foreign row is a miss, never a crash
-in unpickling):
+Each value is a JSON text (so a damaged or foreign row is a miss, never a crash in unpickling). The
+key layout belongs to the callers (see ``catalog.py``); the store offers documents, bulk writes of
+tagged generations, and cross-process locks.
 
-- ``envelope:<source>:<base_url>:<credential fingerprint>`` — one per source configuration: the
-  last good payload with its ``fetched_at``, plus the last error, the failure count and
-  ``retry_at`` (negative cache). The credential itself is never stored, only a SHA-256 prefix.
-- ``catalog:<config>:meta`` — the merged catalog's generation, what it was built from, and
-  per-source freshness, so a new process decides everything with one read.
-- ``catalog:<config>:<generation>:all`` / ``:index`` / ``:m:<model>`` — the merged records as one
-  array, the lookup index (aliases and lower-cased keys) and one row per model for single lookups.
+Safety rules this module keeps:
 
-Freshness is decided here from ``fetched_at`` and a TTL, not with diskcache's ``expire=``: an
-expired diskcache row is deleted on read and could not serve as stale fallback. ``expire=`` is used
-only for lock rows, where vanishing is the point.
+- **Reads never write and never wait long.** Lookups read through a read-only SQLite connection
+  with a one-second busy timeout, so another process's write transaction cannot stall them and a
+  read-only cache directory still serves its data. Writes go through diskcache.
+- **Only our own files are ever removed.** Recovering from a damaged database removes
+  ``cache.db`` (with its ``-wal``/``-shm``/``-journal``) and diskcache's value files
+  (``xx/yy/<28 hex>.val``), never anything else in the directory.
+- **A busy database is transient.** A write that cannot get the lock within a second is dropped
+  (the data is refetched or rebuilt later) and writes pause for a second instead of queueing.
+- **Locks name their owner.** A lock row holds the owner's pid and host and expires; a lock whose
+  owner process is gone is taken over at once, and a process releases its locks when it exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import os
-import shutil
+import re
+import socket
 import sqlite3
 import sys
 import threading
+import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import diskcache
+
+from .errors import CacheError
 
 __all__ = ["SCHEMA_VERSION", "Store", "credential_fingerprint", "default_cache_dir"]
 
 SCHEMA_VERSION = 1
 """Bumped whenever the shape of a stored document changes; other versions read as a miss."""
+READ_WAIT = 1.0
+"""Seconds a read waits for another process's lock before it answers without the cache."""
+WRITE_WAIT = 1.0
+"""Seconds a write waits for another writer; then it is dropped and writes pause as long."""
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _STORE_ERRORS = (sqlite3.Error, OSError, diskcache.Timeout)
+_DB = "cache.db"
+_DB_FILES = (_DB, f"{_DB}-wal", f"{_DB}-shm", f"{_DB}-journal")
+_HEX2 = re.compile(r"^[0-9a-f]{2}$")
+_VALUE_FILE = re.compile(r"^[0-9a-f]{28}\.val$")
+_MODE_RAW, _MODE_TEXT = 1, 3  # diskcache's storage modes for a str value: inline, or in a file
+_HOST = socket.gethostname()
+_DELETED = object()
 
 
 def default_cache_dir() -> Path:
@@ -67,47 +86,183 @@ def credential_fingerprint(credential: str | None) -> str:
     return hashlib.sha256(credential.encode()).hexdigest()[:16]
 
 
-class Store:
-    """JSON documents in a diskcache directory, with a run-uncached fallback.
+def own_files(directory: Path) -> list[Path]:
+    """The files this package's cache created in ``directory``: the database and its value files."""
+    found = [directory / name for name in _DB_FILES if (directory / name).is_file()]
+    with suppress(OSError):
+        for first in directory.iterdir():
+            if not (_HEX2.match(first.name) and first.is_dir() and not first.is_symlink()):
+                continue
+            for second in first.iterdir():
+                if not (_HEX2.match(second.name) and second.is_dir() and not second.is_symlink()):
+                    continue
+                found.extend(f for f in second.iterdir() if _VALUE_FILE.match(f.name) and f.is_file())
+    return found
 
-    Every method swallows storage errors: a damaged database is deleted and rebuilt once with one
-    warning; a directory that cannot be used at all (unwritable, disk full) makes the store keep
-    documents in memory for the life of the process, again with one warning.
+
+def remove_own_files(directory: Path) -> int:
+    """Remove only what :func:`own_files` lists (and value folders left empty); return how many."""
+    removed = 0
+    for path in own_files(directory):
+        with suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    with suppress(OSError):
+        for first in directory.iterdir():
+            if _HEX2.match(first.name) and first.is_dir() and not first.is_symlink():
+                for second in first.iterdir():
+                    if _HEX2.match(second.name) and second.is_dir():
+                        with suppress(OSError):
+                            second.rmdir()  # only if empty
+                with suppress(OSError):
+                    first.rmdir()
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # no cheap, safe probe there: trust the expiry
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+class _Held:
+    """Locks held by live stores, released when the process exits normally."""
+
+    stores: ClassVar[weakref.WeakSet[Store]] = weakref.WeakSet()
+    registered: ClassVar[bool] = False
+
+    @classmethod
+    def add(cls, store: Store) -> None:
+        cls.stores.add(store)
+        if not cls.registered:
+            cls.registered = True
+            atexit.register(cls.release_all)
+
+    @classmethod
+    def release_all(cls) -> None:
+        for store in list(cls.stores):
+            with suppress(Exception):
+                store.release_all()
+
+
+class Store:
+    """JSON documents in a diskcache directory, read read-only, with an in-memory fallback.
+
+    Every method swallows storage errors: a damaged database is rebuilt once with one warning
+    (removing only its own files); a directory that cannot be written (read-only, not a folder,
+    disk full) makes the store keep new documents in memory for the life of the process, again
+    with one warning, while what is already on disk is still read.
     """
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         """Where the cache lives."""
         self._cache: diskcache.Cache | None = None
-        self._memory: dict[str, str] | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._memory: dict[str, Any] | None = None
         self._rebuilt = False
-        self._mutex = threading.Lock()
+        self._busy_until = 0.0
+        self._busy_logged = False
+        self._mutex = threading.RLock()
+        self._held: dict[str, str] = {}
 
     # -- backend -------------------------------------------------------------------------------
 
     @property
     def persistent(self) -> bool:
-        """False once the store has fallen back to memory."""
+        """False once writes have fallen back to memory."""
         return self._memory is None
 
-    def _new_cache(self) -> diskcache.Cache:
-        # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
-        return diskcache.Cache(str(self.directory), timeout=2, size_limit=2**30)
-
-    def _open(self) -> diskcache.Cache | None:
-        if self._memory is not None:
-            return None
+    def _writer(self) -> diskcache.Cache:
         if self._cache is None:
             with self._mutex:
-                if self._cache is None and self._memory is None:
-                    try:
-                        self._cache = self._new_cache()
-                    except _STORE_ERRORS as exc:
-                        self._recover(exc)
+                if self._cache is None:
+                    # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
+                    self._cache = diskcache.Cache(
+                        str(self.directory), timeout=WRITE_WAIT, size_limit=2**30, tag_index=True
+                    )
         return self._cache
 
-    def _recover(self, exc: BaseException) -> None:
-        """Rebuild a damaged cache once, else fall back to memory. Called with the error in hand."""
+    def _connect_reader(self) -> sqlite3.Connection | None:
+        db = self.directory / _DB
+        if not db.is_file():
+            return None
+        last: sqlite3.Error | None = None
+        # A read-only directory cannot hold the WAL index a plain read-only open needs: then read
+        # the file as immutable (nobody can be writing to it either).
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                con = sqlite3.connect(
+                    f"{db.resolve().as_uri()}?{flags}",
+                    uri=True,
+                    timeout=READ_WAIT,
+                    check_same_thread=False,
+                    isolation_level=None,
+                )
+                con.execute("SELECT key FROM Cache LIMIT 0")
+                return con
+            except sqlite3.OperationalError as exc:
+                last = exc
+                if "no such table" in str(exc):
+                    return None
+                if _transient(exc):
+                    raise
+        assert last is not None
+        raise last
+
+    def _read(self, key: str) -> Any:
+        """The stored value of ``key`` (str), or None; a busy database answers None for now."""
+        if self._memory is not None and key in self._memory:
+            value = self._memory[key]
+            return None if value is _DELETED else value
+        for _attempt in range(2):
+            try:
+                with self._mutex:
+                    if self._reader is None:
+                        self._reader = self._connect_reader()
+                    if self._reader is None:
+                        return None
+                    row = self._reader.execute(
+                        "SELECT mode, value, filename, expire_time FROM Cache WHERE key = ? AND raw = 1", (key,)
+                    ).fetchone()
+                if row is None:
+                    return None
+                mode, value, filename, expire_time = row
+                if expire_time is not None and expire_time <= time.time():
+                    return None
+                if mode == _MODE_RAW and isinstance(value, str):
+                    return value
+                if mode == _MODE_TEXT and isinstance(filename, str):
+                    return (self.directory / filename).read_text(encoding="utf-8")
+                return None
+            except FileNotFoundError:
+                return None  # a value file removed by a concurrent prune: a miss
+            except _STORE_ERRORS as exc:
+                if _transient(exc):
+                    self._note_busy(exc)
+                    return None
+                if not self._recover(exc):
+                    return None
+        return None
+
+    def _note_busy(self, exc: BaseException) -> None:
+        self._busy_until = time.monotonic() + WRITE_WAIT
+        if not self._busy_logged:
+            self._busy_logged = True
+            _log.warning(
+                "cache at %s is busy (another process holds it: %s); answering without it for now",
+                self.directory,
+                _one_line(exc),
+            )
+
+    def _recover(self, exc: BaseException) -> bool:
+        """Rebuild a damaged cache once (True), else keep writes in memory (False)."""
         damaged = isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
         damaged = damaged or "malformed" in str(exc) or "not a database" in str(exc)
         self.close()
@@ -115,69 +270,44 @@ class Store:
             self._rebuilt = True
             _log.warning("cache at %s is damaged (%s); rebuilding it", self.directory, _one_line(exc))
             try:
-                shutil.rmtree(self.directory, ignore_errors=True)
-                self._cache = self._new_cache()
-                return
+                remove_own_files(self.directory)
+                self._writer()
+                return True
             except _STORE_ERRORS as again:
                 exc = again
-        _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc))
-        self._memory = {}
+        if self._memory is None:
+            _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc))
+            self._memory = {}
+        return False
 
-    def _guard(self, work: Callable[[diskcache.Cache], _T], fallback: Callable[[], _T], failed: _T) -> _T:
-        """Run ``work`` on the cache; on a damaged or unusable cache recover, then use ``fallback``.
-
-        A busy database (another process writing for longer than the timeout) is transient: that
-        one operation returns ``failed`` and the cache stays in use.
-        """
+    def _write(
+        self, work: Callable[[diskcache.Cache], _T], in_memory: Callable[[dict[str, Any]], _T], failed: _T
+    ) -> _T:
+        """Run ``work`` on the cache; a busy database drops it, an unusable one moves it to memory."""
         for _attempt in range(2):
-            cache = self._open()
-            if cache is None:
-                return fallback()
+            if self._memory is not None:
+                return in_memory(self._memory)
+            if time.monotonic() < self._busy_until:
+                return failed
             try:
-                return work(cache)
+                return work(self._writer())
             except _STORE_ERRORS as exc:
                 if _transient(exc):
-                    _log.debug("cache busy at %s: %s", self.directory, _one_line(exc))
+                    self._note_busy(exc)
                     return failed
                 self._recover(exc)
-        return fallback()
-
-    def _call(self, op: str, key: str, value: str | None = None, expire: float | None = None) -> Any:
-        def work(cache: diskcache.Cache) -> Any:
-            if op == "get":
-                return cache.get(key)
-            if op == "set":
-                return cache.set(key, value, expire=expire)
-            if op == "add":
-                return cache.add(key, value, expire=expire)
-            return cache.delete(key)
-
-        return self._guard(work, lambda: self._memory_call(op, key, value), None if op == "get" else False)
-
-    def _memory_call(self, op: str, key: str, value: str | None) -> Any:
-        memory = self._memory if self._memory is not None else {}
-        if op == "get":
-            return memory.get(key)
-        if op == "set":
-            memory[key] = value or ""
-            return True
-        if op == "add":
-            if key in memory:
-                return False
-            memory[key] = value or ""
-            return True
-        return memory.pop(key, None) is not None
+        return in_memory(self._memory) if self._memory is not None else failed
 
     # -- documents -----------------------------------------------------------------------------
 
     def get(self, key: str) -> dict[str, Any] | None:
         """Read a document; a missing, damaged or other-schema-version row is None."""
-        raw = self._call("get", key)
+        raw = self._read(key)
         if not isinstance(raw, str):
             return None
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
             return None
@@ -185,73 +315,211 @@ class Store:
 
     def get_raw(self, key: str) -> str | None:
         """Read a stored JSON text as is (for documents parsed straight into records)."""
-        raw = self._call("get", key)
+        raw = self._read(key)
         return raw if isinstance(raw, str) else None
 
-    def put(self, key: str, doc: dict[str, Any]) -> None:
-        """Write a document, stamped with the schema version."""
-        self._call("set", key, json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str))
+    def put(self, key: str, doc: dict[str, Any]) -> bool:
+        """Write a document, stamped with the schema version; False if it could not be kept."""
+        return self.put_raw(key, json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str))
 
-    def put_raw(self, key: str, text: str) -> None:
-        """Write a JSON text as is."""
-        self._call("set", key, text)
+    def put_raw(self, key: str, text: str) -> bool:
+        """Write a JSON text as is; False if it could not be kept."""
 
-    def put_many_raw(self, items: dict[str, str]) -> None:
+        def in_memory(memory: dict[str, Any]) -> bool:
+            memory[key] = text
+            return True
+
+        return self._write(lambda cache: bool(cache.set(key, text)), in_memory, False)
+
+    def put_many_raw(self, items: dict[str, str]) -> bool:
         """Write many JSON texts in one transaction."""
 
-        def work(cache: diskcache.Cache) -> None:
+        def work(cache: diskcache.Cache) -> bool:
             with cache.transact():
                 for key, text in items.items():
                     cache.set(key, text)
+            return True
 
-        def fallback() -> None:
-            for key, text in items.items():
-                self._memory_call("set", key, text)
+        def in_memory(memory: dict[str, Any]) -> bool:
+            memory.update(items)
+            return True
 
-        self._guard(work, fallback, None)
+        return self._write(work, in_memory, False)
+
+    def write_generation(
+        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
+    ) -> bool:
+        """Write a generation and retire old ones, all in one transaction.
+
+        ``rows`` (keys under ``prefix + ":"``) are tagged with ``prefix``; ``pointer_key`` is set to
+        ``pointer``; ``registry`` lists the generations written under it, and every generation but
+        the newest ``keep`` (the one readers may still hold, and this one) is removed in bulk in
+        the same transaction. Another writer's generation is never orphaned: all writers go
+        through the same registry under SQLite's write lock.
+        """
+        pointer_text = json.dumps({**pointer, "schema_version": SCHEMA_VERSION}, default=str)
+
+        def work(cache: diskcache.Cache) -> bool:
+            with cache.transact():
+                listed = _json_list(cache.get(registry))
+                for key, text in rows.items():
+                    cache.set(key, text, tag=prefix)
+                cache.set(pointer_key, pointer_text)
+                listed = [p for p in listed if p != prefix] + [prefix]
+                for old in listed[:-keep]:
+                    cache.evict(old)
+                cache.set(registry, json.dumps(listed[-keep:]))
+            return True
+
+        def in_memory(memory: dict[str, Any]) -> bool:
+            listed = _json_list(memory.get(registry))
+            listed = [p for p in listed if p != prefix] + [prefix]
+            for old in listed[:-keep]:
+                for key in [k for k in memory if k.startswith(old + ":")]:
+                    del memory[key]
+            memory.update(rows)
+            memory[pointer_key] = pointer_text
+            memory[registry] = json.dumps(listed[-keep:])
+            return True
+
+        return self._write(work, in_memory, False)
 
     def delete(self, key: str) -> None:
         """Remove a row if present."""
-        self._call("delete", key)
+
+        def in_memory(memory: dict[str, Any]) -> bool:
+            memory[key] = _DELETED
+            return True
+
+        self._write(lambda cache: bool(cache.delete(key)), in_memory, False)
 
     def delete_prefix(self, prefix: str) -> int:
-        """Remove every row whose key starts with ``prefix``; return how many."""
+        """Remove every row whose key starts with ``prefix``, in one transaction; return how many."""
 
         def work(cache: diskcache.Cache) -> int:
-            doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
-            for k in doomed:
-                cache.delete(k)
+            with cache.transact():
+                doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
+                for k in doomed:
+                    cache.delete(k)
             return len(doomed)
 
-        def fallback() -> int:
-            memory = self._memory if self._memory is not None else {}
-            doomed = [k for k in memory if k.startswith(prefix)]
+        def in_memory(memory: dict[str, Any]) -> int:
+            doomed = [k for k in memory if k.startswith(prefix) and memory[k] is not _DELETED]
             for k in doomed:
-                memory.pop(k, None)
+                memory[k] = _DELETED
             return len(doomed)
 
-        return self._guard(work, fallback, 0)
+        return self._write(work, in_memory, 0)
+
+    def row_count(self) -> int:
+        """How many rows the database holds (for housekeeping checks); 0 if it cannot be read."""
+        try:
+            with self._mutex:
+                if self._reader is None:
+                    self._reader = self._connect_reader()
+                if self._reader is None:
+                    return 0
+                return int(self._reader.execute("SELECT COUNT(*) FROM Cache").fetchone()[0])
+        except _STORE_ERRORS:
+            return 0
 
     # -- locks ---------------------------------------------------------------------------------
+
+    def lock_holder(self, name: str) -> dict[str, Any] | None:
+        """Who holds lock ``name`` (``token``, ``pid``, ``host``, ``at``), or None if it is free."""
+        raw = self._read(f"lock:{name}")
+        if not isinstance(raw, str):
+            return None
+        try:
+            holder = json.loads(raw)
+        except ValueError:
+            holder = None
+        return holder if isinstance(holder, dict) else {"token": raw}
 
     def try_lock(self, name: str, seconds: float) -> str | None:
         """Take a cross-process lock without waiting; return its token, or None if held.
 
-        The row expires after ``seconds`` so a crashed holder cannot wedge the others.
+        The row names its owner and expires after ``seconds``. A lock whose owner process has
+        died on this host is taken over at once.
         """
+        key = f"lock:{name}"
         token = uuid.uuid4().hex
-        return token if self._call("add", f"lock:{name}", token, expire=seconds) else None
+        value = json.dumps({"token": token, "pid": os.getpid(), "host": _HOST, "at": time.time()})
+
+        def in_memory(memory: dict[str, Any]) -> bool:
+            if isinstance(memory.get(key), str):
+                return False
+            memory[key] = value
+            return True
+
+        taken = self._write(lambda cache: bool(cache.add(key, value, expire=seconds)), in_memory, False)
+        if not taken:
+            holder = self.lock_holder(name)
+            if holder is not None and self._owner_dead(holder):
+                taken = self._steal(key, holder, value, seconds)
+        if not taken:
+            return None
+        with self._mutex:
+            self._held[name] = token
+        _Held.add(self)
+        return token
+
+    def _owner_dead(self, holder: dict[str, Any]) -> bool:
+        pid, host = holder.get("pid"), holder.get("host")
+        if not isinstance(pid, int) or host != _HOST:
+            return False
+        return pid != os.getpid() and not _pid_alive(pid)
+
+    def _steal(self, key: str, holder: dict[str, Any], value: str, seconds: float) -> bool:
+        def work(cache: diskcache.Cache) -> bool:
+            with cache.transact():
+                current = cache.get(key)
+                try:
+                    same = isinstance(current, str) and json.loads(current).get("token") == holder.get("token")
+                except (ValueError, AttributeError):
+                    same = False
+                if not same:
+                    return False
+                cache.set(key, value, expire=seconds)
+                return True
+
+        stolen = self._write(work, lambda memory: False, False)
+        if stolen:
+            _log.info("took over %s from pid %s, which is gone", key, holder.get("pid"))
+        return stolen
 
     def unlock(self, name: str, token: str) -> None:
         """Release a lock taken with :meth:`try_lock` if this token still holds it."""
-        if self._call("get", f"lock:{name}") == token:
-            self._call("delete", f"lock:{name}")
+        key = f"lock:{name}"
+        with self._mutex:
+            if self._held.get(name) == token:
+                del self._held[name]
+
+        def work(cache: diskcache.Cache) -> bool:
+            with cache.transact():
+                current = cache.get(key)
+                if isinstance(current, str) and (current == token or f'"token": "{token}"' in current):
+                    cache.delete(key)
+            return True
+
+        def in_memory(memory: dict[str, Any]) -> bool:
+            current = memory.get(key)
+            if isinstance(current, str) and f'"token": "{token}"' in current:
+                del memory[key]
+            return True
+
+        self._write(work, in_memory, False)
+
+    def release_all(self) -> None:
+        """Release every lock this store holds (called at exit)."""
+        with self._mutex:
+            held = dict(self._held)
+        for name, token in held.items():
+            self.unlock(name, token)
 
     @contextmanager
     def locked(self, name: str, seconds: float, wait: float) -> Iterator[bool]:
         """Hold a lock for a block, waiting up to ``wait`` seconds; yields whether it was taken."""
-        import time
-
         deadline = time.monotonic() + wait
         token = self.try_lock(name, seconds)
         while token is None and time.monotonic() < deadline:
@@ -266,22 +534,52 @@ class Store:
     # -- housekeeping --------------------------------------------------------------------------
 
     def clear(self) -> int:
-        """Delete everything this store holds; return how many rows went."""
+        """Delete everything this store holds; return how many rows went.
 
-        def fallback() -> int:
-            count = len(self._memory or {})
-            if self._memory is not None:
-                self._memory.clear()
+        When the database cannot delete (a full disk), the store's own files are removed instead,
+        which frees the space. Raises :class:`~massgen_discovery.errors.CacheError` saying why
+        when neither works (a read-only directory).
+        """
+        if self._memory is not None:
+            count = sum(1 for v in self._memory.values() if v is not _DELETED)
+            self._memory.clear()
+        else:
+            count = 0
+        if not (self.directory / _DB).exists():
             return count
-
-        return self._guard(lambda cache: int(cache.clear()), fallback, 0)
+        try:
+            return count + int(self._writer().clear())
+        except _STORE_ERRORS as exc:
+            first = exc
+        self.close()
+        try:
+            before = len(own_files(self.directory))
+            removed = remove_own_files(self.directory)
+        except OSError as exc:
+            raise CacheError(f"cannot clear {self.directory}: {_one_line(first)}; {_one_line(exc)}") from exc
+        if removed < before or own_files(self.directory):
+            raise CacheError(f"cannot clear {self.directory}: {_one_line(first)}")
+        return count + removed
 
     def close(self) -> None:
-        """Close the database handle (it reopens on next use)."""
-        if self._cache is not None:
-            with suppress(*_STORE_ERRORS):
-                self._cache.close()
-            self._cache = None
+        """Close the database handles (they reopen on next use)."""
+        with self._mutex:
+            if self._cache is not None:
+                with suppress(*_STORE_ERRORS):
+                    self._cache.close()
+                self._cache = None
+            if self._reader is not None:
+                with suppress(*_STORE_ERRORS):
+                    self._reader.close()
+                self._reader = None
+
+
+def _json_list(raw: Any) -> list[str]:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else []
+    except ValueError:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _transient(exc: BaseException) -> bool:

@@ -326,7 +326,7 @@ def test_other_schema_version_in_cache_is_rebuilt(cache_dir: Path) -> None:
     from massgen_discovery.store import Store
 
     store = Store(cache_dir)
-    keys = [k for k in store._open().iterkeys() if k.endswith(":meta")]  # type: ignore[union-attr]
+    keys = [k for k in store._writer().iterkeys() if k.endswith(":meta")]
     for key in keys:
         store.put_raw(key, json.dumps({"schema_version": 0, "prefix": "bogus"}))
     record = Catalog().get_model("gpt-4o")

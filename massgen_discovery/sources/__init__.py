@@ -67,21 +67,53 @@ def source_aliases(source: Source, records: list[ModelRecord]) -> dict[str, str]
 
 
 class SourceBase:
-    """What every source is keyed by: its API root and the credential it sends (never stored)."""
+    """What every source is keyed by: its API root and the credential it sends (never stored).
+
+    Credentials written into the base URL (``http://user:pass@host/v1``, ``...?api_key=...``) are
+    taken off it: :attr:`base_url` is the clean URL that is stored and shown, :meth:`_url` puts
+    them back for the request, and :attr:`cache_credential` folds them into the fingerprint.
+    """
 
     def __init__(self, base_url: str, credential: str | None = None) -> None:
-        self._base_url = base_url.rstrip("/")
+        from urllib.parse import urlencode
+
+        from ._http import split_url_credentials
+
+        clean, userinfo, query = split_url_credentials(base_url.strip())
+        self._base_url = clean
+        self._url_userinfo = userinfo
+        self._url_query = query
         self._credential = credential or None
+        # A query a base URL carries is configuration that may hold a key: fingerprinted, never kept.
+        self._url_secret = "|".join(p for p in (userinfo, urlencode(sorted(query.items()))) if p) or None
 
     @property
     def base_url(self) -> str:
-        """The API root the source fetches from."""
+        """The API root the source fetches from, without any credential it carried."""
         return self._base_url
 
     @property
     def credential(self) -> str | None:
         """The secret sent upstream, if any; only its fingerprint is stored."""
         return self._credential
+
+    @property
+    def cache_credential(self) -> str | None:
+        """Everything secret about this configuration (key and URL credentials), for the fingerprint."""
+        parts = [p for p in (self._credential, self._url_secret) if p]
+        return "\n".join(parts) or None
+
+    def _url(self, path: str = "", base: str | None = None) -> str:
+        """``base_url + path`` (or ``base + path``) with the URL's own credentials put back."""
+        from urllib.parse import urlencode, urlsplit, urlunsplit
+
+        url = f"{self._base_url if base is None else base}{path}"
+        if not (self._url_userinfo or self._url_query):
+            return url
+        parts = urlsplit(url)
+        netloc = f"{self._url_userinfo}@{parts.netloc}" if self._url_userinfo else parts.netloc
+        query = "&".join(q for q in (parts.query, urlencode(self._url_query)) if q)
+        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 SourceFactory = Callable[[], Source]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import zlib
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -17,7 +21,15 @@ from ..errors import (
     SourceUnreachable,
 )
 
-__all__ = ["MAX_BODY_BYTES", "auth_headers", "get_json", "redact"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "auth_headers",
+    "get_json",
+    "query_secret",
+    "redact",
+    "redact_url",
+    "split_url_credentials",
+]
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """Answers larger than this are refused: a listing is kilobytes to a few MB, never this."""
@@ -55,6 +67,104 @@ def _snippet(body: bytes) -> str:
     return " ".join(body[:_SNIPPET].decode("utf-8", "replace").split())
 
 
+_CREDENTIAL_QUERY = re.compile(r"(key|token|secret|password|passwd|auth|signature|sig|credential)", re.I)
+_REDIRECTS = {301, 302, 303, 307, 308}
+_MAX_REDIRECTS = 5
+
+
+def split_url_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
+    """``(clean_url, userinfo, query)``: a URL without credentials, and what it carried.
+
+    Userinfo (``user:pass@``) and the query string are taken off (a query may carry
+    ``api_key=...``); the clean URL is what is stored, keyed and shown. Requests send the query
+    parameters again and the userinfo as Basic auth, so nothing is lost.
+    """
+    parts = urlsplit(url)
+    userinfo = None
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, netloc = netloc.rpartition("@")
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    return clean, userinfo or None, query
+
+
+def query_secret(query: dict[str, str]) -> str | None:
+    """The query parameters that look like credentials, as one string to fingerprint, or None."""
+    secret = [f"{k}={v}" for k, v in sorted(query.items()) if _CREDENTIAL_QUERY.search(k)]
+    return "&".join(secret) or None
+
+
+def redact_url(url: str) -> str:
+    """A URL safe to print: userinfo replaced by ``***``, credential-like query values too."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{k}={'***' if _CREDENTIAL_QUERY.search(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Decoder:
+    """One ``Content-Encoding`` stage, decoded incrementally with its total output capped."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.encoding = encoding
+        self.cap = cap
+        self.total = 0
+        self.raw_deflate = False
+        self.started = False
+        self.zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        while data and not self.zlib.eof:
+            try:
+                chunk = self.zlib.decompress(data, self.cap - self.total + 1)
+            except zlib.error:
+                if self.encoding == "deflate" and not self.started and not self.raw_deflate:
+                    # Servers send "deflate" both zlib-wrapped (as specified) and raw.
+                    self.raw_deflate = True
+                    self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise
+            self.started = True
+            self.total += len(chunk)
+            if self.total > self.cap:
+                raise _TooLarge
+            if chunk:
+                out.append(chunk)
+            data = self.zlib.unconsumed_tail
+        return out
+
+
+def _decoders(response: httpx.Response, cap: int) -> list[_Decoder]:
+    """Decoders for the response's encodings, outermost first (the reverse of the order applied)."""
+    names = [n.strip().lower() for n in response.headers.get("content-encoding", "").split(",") if n.strip()]
+    names = [n for n in names if n != "identity"]
+    unsupported = [n for n in names if n not in ("gzip", "x-gzip", "deflate")]
+    if unsupported:
+        raise ValueError(", ".join(unsupported))
+    return [_Decoder(n, cap) for n in reversed(names)]
+
+
+def _decode(decoders: list[_Decoder], data: bytes) -> list[bytes]:
+    pieces = [data]
+    for decoder in decoders:
+        pieces = [out for piece in pieces for out in decoder.feed(piece)]
+    return pieces
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
 async def get_json(
     client: httpx.AsyncClient,
     url: str,
@@ -72,44 +182,60 @@ async def get_json(
     """Request ``url`` and parse its JSON body, translating every failure to a ``SourceError``.
 
     The credential is sent as a Bearer token (unless ``bearer=False``: the caller's ``headers``
-    carry it another way) and is scrubbed from any message.
+    carry it another way) and is scrubbed from any message. A URL's own credentials (userinfo,
+    query) are used for the request and never appear in a message. The body is decoded here,
+    stage by stage, with the decoded size capped while streaming (a compression bomb stops at the
+    cap, whatever the nesting). Redirects are followed within the same origin; a redirect to
+    another origin is followed without any credential header.
     """
     cap = MAX_BODY_BYTES if max_bytes is None else max_bytes
-    auth = auth_headers(credential) if bearer else {}
-    all_headers = {"Accept": "application/json", **auth, **(headers or {})}
-    where = redact(url, credential)
+    clean, userinfo, url_query = split_url_credentials(url)
+    secrets = [s for s in (credential, userinfo, query_secret(url_query)) if s]
+    secrets += [v for k, v in url_query.items() if _CREDENTIAL_QUERY.search(k) and v]
+    where = redact_url(clean)
+
+    def scrub(text: str) -> str:
+        for secret in secrets:
+            text = redact(text, secret)
+        return text
+
+    auth_header = auth_headers(credential) if bearer else {}
+    if userinfo and not auth_header:
+        user, _, password = userinfo.partition(":")
+        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+        auth_header = {"Authorization": f"Basic {token}"}
+    plain = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
+    request_headers = {**plain, **auth_header, **(headers or {})}
+    target = httpx.URL(clean, params={**url_query, **(params or {})})
+    body_json = json_body
     try:
-        async with client.stream(method, url, headers=all_headers, params=params, json=json_body) as response:
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > cap:
-                raise SourceFormatError(
-                    f"{source}: answer of {int(declared)} bytes from {where} is over the {cap} byte cap",
-                    source=source,
-                    status_code=response.status_code,
-                )
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise SourceFormatError(
-                        f"{source}: answer from {where} is over the {cap} byte cap",
-                        source=source,
-                        status_code=response.status_code,
-                    )
-                chunks.append(chunk)
-            body = b"".join(chunks)
+        for _hop in range(_MAX_REDIRECTS + 1):
+            async with client.stream(method, target, headers=request_headers, json=body_json) as response:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    following = target.join(location)
+                    if not _same_origin(target, following):
+                        # Never hand a credential to another origin.
+                        request_headers = dict(plain)
+                    if response.status_code == 303:
+                        method, body_json = "GET", None
+                    target = following
+                    continue
+                body = await _read_body(response, cap, source=source, where=where)
+                break
+        else:
+            raise SourceError(f"{source}: more than {_MAX_REDIRECTS} redirects from {where}", source=source)
     except httpx.TimeoutException as exc:
         raise SourceTimeout(f"{source}: timed out reaching {where}", source=source) from exc
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, credential)
+        reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise SourceUnreachable(f"{source}: cannot reach {where} ({reason})", source=source) from exc
     except httpx.HTTPError as exc:
-        reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, credential)
+        reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise SourceError(f"{source}: request to {where} failed ({reason})", source=source) from exc
 
     status = response.status_code
-    snippet = redact(_snippet(body), credential)
+    snippet = scrub(_snippet(body))
     if status in (401, 403):
         hint = f"; check {env_var}" if env_var else ""
         raise SourceAuthError(
@@ -134,3 +260,49 @@ async def get_json(
         raise SourceFormatError(
             f"{source}: {kind} from {where} (status {status})", source=source, status_code=status, body=snippet
         ) from exc
+
+
+async def _read_body(response: httpx.Response, cap: int, *, source: str, where: str) -> bytes:
+    """The decoded body, refused as soon as it passes ``cap`` bytes (on the wire or decoded)."""
+
+    def too_large() -> SourceFormatError:
+        return SourceFormatError(
+            f"{source}: answer from {where} is over the {cap} byte cap", source=source, status_code=response.status_code
+        )
+
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise SourceFormatError(
+            f"{source}: answer of {int(declared)} bytes from {where} is over the {cap} byte cap",
+            source=source,
+            status_code=response.status_code,
+        )
+    try:
+        decoders = _decoders(response, cap)
+    except ValueError as exc:
+        message = f"{source}: unsupported Content-Encoding {exc} from {where}"
+        raise SourceFormatError(message, source=source, status_code=response.status_code) from None
+    chunks: list[bytes] = []
+    size = wire = 0
+    if response.is_stream_consumed:
+        # An in-memory response (httpx.MockTransport) arrives read and decoded already.
+        if len(response.content) > cap:
+            raise too_large()
+        return response.content
+    try:
+        async for raw in response.aiter_raw():
+            wire += len(raw)
+            if wire > cap:
+                raise _TooLarge
+            for piece in _decode(decoders, raw) if decoders else [raw]:
+                size += len(piece)
+                if size > cap:
+                    raise _TooLarge
+                chunks.append(piece)
+    except _TooLarge:
+        raise too_large() from None
+    except zlib.error as exc:
+        raise SourceFormatError(
+            f"{source}: corrupt compressed answer from {where} ({exc})", source=source, status_code=response.status_code
+        ) from None
+    return b"".join(chunks)

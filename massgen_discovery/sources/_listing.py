@@ -315,7 +315,7 @@ class HostedListing(SourceBase):
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """GET ``{base}{path}``."""
-        return await self.get(client, f"{self._base_url}{self.path}")
+        return await self.get(client, self._url(self.path))
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Values for one entry; override to read provider-specific fields."""

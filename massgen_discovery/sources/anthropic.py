@@ -39,7 +39,7 @@ class AnthropicSource(HostedListing):
         data: list[Any] = []
         params = {"limit": _PAGE_LIMIT}
         for _ in range(_MAX_PAGES):
-            page = await self.get(client, f"{self.base_url}{self.path}", params=params)
+            page = await self.get(client, self._url(self.path), params=params)
             data.extend(as_list(as_dict(page).get("data")))
             last = as_dict(page).get("last_id")
             if not as_dict(page).get("has_more") or not isinstance(last, str) or not last:

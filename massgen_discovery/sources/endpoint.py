@@ -70,8 +70,10 @@ class EndpointSource(SourceBase):
         """Source name, provider id and model prefix."""
         super().__init__(base_url, api_key or os.environ.get(f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY"))
 
-    def _root(self) -> str:
-        return self._base_url[: -len("/v1")] if self._base_url.endswith("/v1") else self._base_url
+    def _root_url(self, path: str) -> str:
+        """``path`` under the server root (the base URL without its ``/v1``), with URL credentials."""
+        base = self._base_url
+        return self._url(path, base[: -len("/v1")] if base.endswith("/v1") else base)
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """``{base}/models`` and, concurrently, the optional richer listings."""
@@ -88,11 +90,9 @@ class EndpointSource(SourceBase):
                 return None  # not this kind of server
 
         listing, lmstudio, model_info = await asyncio.gather(
-            get_json(
-                client, f"{self._base_url}/models", source=self.name, credential=self._credential, env_var=env_var
-            ),
-            optional(f"{self._root()}/api/v0/models"),
-            optional(f"{self._base_url}/model/info"),
+            get_json(client, self._url("/models"), source=self.name, credential=self._credential, env_var=env_var),
+            optional(self._root_url("/api/v0/models")),
+            optional(self._url("/model/info")),
         )
         entries(listing)  # a listing without models is this source's failure, whatever the extras say
         return {

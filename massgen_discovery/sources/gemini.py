@@ -35,7 +35,7 @@ class GeminiSource(HostedListing):
         models: list[Any] = []
         params = {"pageSize": "1000"}
         for _ in range(_MAX_PAGES):
-            page = as_dict(await self.get(client, f"{self.base_url}{self.path}", params=params))
+            page = as_dict(await self.get(client, self._url(self.path), params=params))
             models.extend(as_list(page.get("models")))
             token = page.get("nextPageToken")
             if not isinstance(token, str) or not token:

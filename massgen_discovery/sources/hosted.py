@@ -88,7 +88,7 @@ class NebiusSource(HostedListing):
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """The verbose listing."""
-        return await self.get(client, f"{self.base_url}{self.path}", params={"verbose": "true"})
+        return await self.get(client, self._url(self.path), params={"verbose": "true"})
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Generic fields plus ``pricing.prompt`` / ``pricing.completion``."""

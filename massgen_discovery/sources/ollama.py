@@ -258,7 +258,7 @@ class OllamaSource(SourceBase):
         base = self._base_url
         try:
             tags = await get_json(
-                client, f"{base}/api/tags", source=NAME, credential=self._credential, env_var="OLLAMA_API_KEY"
+                client, self._url("/api/tags"), source=NAME, credential=self._credential, env_var="OLLAMA_API_KEY"
             )
         except SourceUnreachable as exc:
             # No Ollama running is the normal case on most machines: say so plainly.
@@ -293,7 +293,7 @@ class OllamaSource(SourceBase):
         if _is_cloud(self._base_url):  # ollama.com answers /api/ps with 401
             return {}
         try:
-            ps = await get_json(client, f"{self._base_url}/api/ps", source=NAME, credential=self._credential)
+            ps = await get_json(client, self._url("/api/ps"), source=NAME, credential=self._credential)
         except SourceError:
             return {}
         running: dict[str, int] = {}
@@ -323,7 +323,7 @@ class OllamaSource(SourceBase):
                 try:
                     show = await get_json(
                         client,
-                        f"{self._base_url}/api/show",
+                        self._url("/api/show"),
                         method="POST",
                         json_body={"model": name},
                         source=NAME,
