@@ -82,6 +82,7 @@ BACKOFF_MAX = 900.0
 """Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
 _POINT_READS_BEFORE_FULL_LOAD = 32
 _LOCK_WAIT = 1.0
+_MAX_NOTES = 20
 
 
 def _env_flag(name: str) -> bool:
@@ -319,7 +320,8 @@ class Catalog:
         if payload is None:
             return []
         try:
-            return source.to_records(payload, _dt(envelope.get("fetched_at")) or datetime.now(timezone.utc))
+            records = source.to_records(payload, _dt(envelope.get("fetched_at")) or datetime.now(timezone.utc))
+            return rc.sanitize(records)[0]
         except Exception as exc:  # a parser bug must not take lookups down
             _log.warning("%s: cached payload could not be read: %s", source.name, exc)
             return []
@@ -662,7 +664,7 @@ class Catalog:
                 payload = await asyncio.wait_for(
                     source.fetch(client, previous=envelope.get("payload")), timeout=self.timeout
                 )
-                records = source.to_records(payload, _dt(fetched_at) or datetime.now(timezone.utc))
+                records, notes = rc.sanitize(source.to_records(payload, _dt(fetched_at) or datetime.now(timezone.utc)))
                 json.dumps(payload)  # the payload must survive the round trip through the store
             except SourceError as exc:
                 error = exc
@@ -678,7 +680,8 @@ class Catalog:
             failures = int(envelope.get("failures", 0))
             if error is None:
                 old = self._envelope_records(source, envelope)
-                reason = None if force else rc.suspect_refresh(old, records)
+                baseline = envelope.get("baseline") if isinstance(envelope.get("baseline"), dict) else None
+                reason = None if force else rc.suspect_refresh(old, records, baseline)
                 if reason is None:
                     new = {
                         "source": source.name,
@@ -694,6 +697,9 @@ class Catalog:
                         "degraded": False,
                         "retry_at": None,
                         "last_attempt": fetched_at,
+                        "notes": notes[:_MAX_NOTES]
+                        + ([f"... and {len(notes) - _MAX_NOTES} more"] if len(notes) > _MAX_NOTES else []),
+                        "baseline": rc.next_baseline(baseline, records, reset=force),
                     }
                     self._store.put(key, new)
                     return self._report(source, new, started, "ok"), None
@@ -851,6 +857,7 @@ class Catalog:
                     degraded=bool(envelope.get("degraded")),
                     error=envelope.get("error"),
                     retry_at=_dt(envelope.get("retry_at")),
+                    notes=[str(n) for n in envelope.get("notes") or []],
                 )
             )
         return out

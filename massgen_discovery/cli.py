@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -16,15 +17,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .errors import ConfigError
+from .errors import CacheError, ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from .catalog import Catalog
     from .records import ModelRecord
 
-__all__ = ["format_price", "format_tokens", "main", "run"]
+__all__ = ["format_price", "format_tokens", "inert", "main", "run"]
 
 PROG = "massgen-discovery"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -40,10 +42,35 @@ _FLAG_LABELS = {
 }
 
 
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def inert(text: object) -> str:
+    r"""Text from upstream made safe for a terminal: control characters escaped (``\x1b``, ``\n``).
+
+    C0, DEL, C1 and the invisible direction and separator characters are shown as escapes, so an
+    id cannot colour, retitle or clear the terminal, open a hyperlink or forge a table row.
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def _add_row(table: Table, *cells: object) -> None:
+    """Add a row of inert text: rich markup in a cell is shown as typed, never interpreted."""
+    from rich.text import Text
+
+    table.add_row(*(Text(inert(cell)) for cell in cells))
+
+
+def _echo_err(message: str) -> None:
+    click.echo(inert(message), err=True)
+
+
 def format_tokens(value: int | None) -> str:
     """``128000`` -> ``128k``, ``1048576`` -> ``1.05M``; unknown -> ``?``."""
     if value is None:
         return "?"
+    if not isinstance(value, int) or not 0 <= value < 10**12:
+        return "?"  # not a real limit (the store keeps such values out; overrides may not)
     if value >= 1_000_000:
         return f"{value / 1_000_000:.3g}M"
     if value >= 1_000:
@@ -53,8 +80,8 @@ def format_tokens(value: int | None) -> str:
 
 def format_price(per_token: float | None) -> str:
     """USD per token -> ``$`` per 1M tokens (``$0.15``, ``$0.075``); 0 -> ``free``; unknown -> ``?``."""
-    if per_token is None:
-        return "?"
+    if per_token is None or not isinstance(per_token, (int, float)) or not 0 <= per_token < 1e6:
+        return "?"  # unknown, or not a real price (NaN, infinite, negative)
     if per_token == 0:
         return "free"
     per_million = round(per_token * 1_000_000, 6)
@@ -257,7 +284,8 @@ def _print_table(records: Sequence[ModelRecord]) -> None:
     table.add_column("$/1M out", justify="right")
     table.add_column("flags")
     for r in records:
-        table.add_row(
+        _add_row(
+            table,
             r.model,
             r.provider,
             format_tokens(r.max_input_tokens),
@@ -299,24 +327,25 @@ def show_cmd(
         click.echo(f"{PROG}: unknown model {model!r}", err=True)
         suggestions = _suggest(catalog, model)
         if suggestions:
-            click.echo("did you mean: " + ", ".join(suggestions), err=True)
+            _echo_err("did you mean: " + ", ".join(suggestions))
         return 1
     if as_json:
         _print_json(record.model_dump(mode="json"))
         return 0
     from rich.table import Table
+    from rich.text import Text
 
     from .records import MERGEABLE_FIELDS
 
-    table = Table(box=None, pad_edge=False, header_style="bold", title=record.model, title_justify="left")
+    table = Table(box=None, pad_edge=False, header_style="bold", title=Text(inert(record.model)), title_justify="left")
     table.add_column("field", no_wrap=True)
     table.add_column("value")
     table.add_column("source", no_wrap=True)
     for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
         value = getattr(record, name)
-        table.add_row(name, _show_value(name, value), record.provenance.get(name, ""))
-    table.add_row("sources", ", ".join(record.sources), "")
-    table.add_row("fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", "")
+        _add_row(table, name, _show_value(name, value), record.provenance.get(name, ""))
+    _add_row(table, "sources", ", ".join(record.sources), "")
+    _add_row(table, "fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", "")
     console = _console()
     console.print(table)
     if record.conflicts:
@@ -324,7 +353,7 @@ def show_cmd(
         for column in ("field", "kept", "from", "other", "from "):
             conflicts.add_column(column)
         for c in record.conflicts:
-            conflicts.add_row(c.field, str(c.kept_value), c.kept_source, str(c.other_value), c.other_source)
+            _add_row(conflicts, c.field, str(c.kept_value), c.kept_source, str(c.other_value), c.other_source)
         console.print(conflicts)
     return 0
 
@@ -333,7 +362,10 @@ def _show_value(name: str, value: Any) -> str:
     if value is None:
         return "unknown"
     if name.endswith("_cost_per_token") or name.endswith("_token_cost"):
-        return f"{value:g} USD/token ({format_price(value)}/1M)"
+        try:
+            return f"{value:g} USD/token ({format_price(value)}/1M)"
+        except (OverflowError, ValueError, TypeError):
+            return str(value)
     if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
         return f"{value} ({format_tokens(value)})"
     if isinstance(value, list):
@@ -357,10 +389,12 @@ def refresh_cmd(
     """Fetch sources now (default: all) and show what each did."""
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
+    from rich.text import Text
+
     console = _console(stderr=True)
     names = list(sources) or None
     if console.is_terminal and not as_json:
-        with console.status("refreshing " + (", ".join(sources) or "all sources") + " ..."):
+        with console.status(Text("refreshing " + inert(", ".join(sources) or "all sources") + " ...")):
             reports = catalog.refresh(names, force=force)
     else:
         reports = catalog.refresh(names, force=force)
@@ -373,7 +407,7 @@ def refresh_cmd(
         for column in ("source", "outcome", "models", "seconds", "error"):
             table.add_column(column)
         for r in reports:
-            table.add_row(r.source, r.outcome, str(r.count), f"{r.seconds:.2f}", r.error or "")
+            _add_row(table, r.source, r.outcome, str(r.count), f"{r.seconds:.2f}", r.error or "")
         _console().print(table)
     return 1 if any(r.outcome == "failed" for r in reports) else 0
 
@@ -425,8 +459,8 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
         var = row["env_var"] or ""
         if var and str(row["listing"]).startswith("bundled only (set"):
             var += " (not set)"
-        table.add_row(
-            str(row["provider"]), listing, var, _ago(row["last_refresh"]), str(row["models"]), row["error"] or ""
+        _add_row(
+            table, str(row["provider"]), listing, var, _ago(row["last_refresh"]), str(row["models"]), row["error"] or ""
         )
     _console().print(table)
     return 0
@@ -472,7 +506,11 @@ def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | No
 
     _, as_json, _ = _state(ctx, as_json, offline, endpoints)
     store = Store()
-    removed = store.clear()
+    try:
+        removed = store.clear()
+    except CacheError as exc:
+        _echo_err(f"{PROG}: {exc}")
+        return 1
     if as_json:
         _print_json({"path": str(store.directory), "removed": removed})
     else:
@@ -495,10 +533,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 2
         where = f"{exc.ctx.command_path}: " if exc.ctx is not None else f"{PROG}: "
         message = "; ".join(line.strip() for line in exc.format_message().splitlines() if line.strip())
-        click.echo(f"{where}{message}", err=True)
+        _echo_err(f"{where}{message}")
         return 2
     except ConfigError as exc:
-        click.echo(f"{PROG}: {exc}", err=True)
+        _echo_err(f"{PROG}: {exc}")
         return 2
     except click.Abort:
         click.echo("aborted", err=True)

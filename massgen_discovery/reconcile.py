@@ -32,6 +32,8 @@ __all__ = [
     "override_record",
     "rank_of",
     "reconcile",
+    "next_baseline",
+    "sanitize",
     "suspect_refresh",
 ]
 
@@ -46,6 +48,17 @@ RANK_OVERRIDE, RANK_LIVE, RANK_BUNDLED, RANK_HEURISTIC = 1, 2, 3, 4
 SUSPECT_RATIO = 10.0
 """A limit or price moving by more than this factor in one refresh is suspect."""
 _GUARDED_FIELDS = ("max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
+_PRICE_FIELDS = ("input_cost_per_token", "output_cost_per_token")
+_LIMIT_FIELDS = ("max_input_tokens", "max_output_tokens")
+_TOKEN_FIELDS = ("max_input_tokens", "max_output_tokens", "runtime_context_tokens")
+QUIET_RATIO = 2.0
+"""A guarded value that moves by at most this factor moves the drift baseline with it."""
+GUARD_MIN_MODELS = 10
+"""The whole-listing guard rails (ids gone, prices or limits lost) apply from this many models on."""
+MAX_TOKENS = 100_000_000
+"""A context or output limit above this is not a real value (the largest today are ~10M)."""
+MAX_PRICE_PER_TOKEN = 0.1
+"""USD per token above which a price is not a real value ($100,000 per 1M tokens)."""
 
 
 def rank_of(source: str) -> int:
@@ -183,11 +196,21 @@ def override_record(base: ModelRecord | None, model: str, values: Mapping[str, A
     )
 
 
-def suspect_refresh(old: Sequence[ModelRecord], new: Sequence[ModelRecord]) -> str | None:
+def suspect_refresh(
+    old: Sequence[ModelRecord],
+    new: Sequence[ModelRecord],
+    baseline: Mapping[str, Mapping[str, float]] | None = None,
+) -> str | None:
     """Say why a new listing should not replace the last good one, or None when it may.
 
-    Suspect (after LiteLLM's own catalog-sync policy): an empty listing, one under half the last
-    good count, or a limit or price of a model present in both moving by more than 10x.
+    The listing is judged as a whole (after LiteLLM's own catalog-sync policy, and more): it is
+    suspect when it is empty or under half the last good count; when more than half of the last
+    good ids are gone (even if padded back to the same count with others); when known prices turn
+    to 0 or unknown, or known limits to unknown, for most of the models both listings share; or
+    when a limit or price of a model moves more than 10x from the last value accepted without
+    question (``baseline``, see :func:`next_baseline`), so moving in smaller steps does not help.
+    The whole-listing rules apply from :data:`GUARD_MIN_MODELS` models on: a local server with
+    three models may really lose two.
     """
     if not old:
         return None
@@ -196,14 +219,92 @@ def suspect_refresh(old: Sequence[ModelRecord], new: Sequence[ModelRecord]) -> s
     if len(new) * 2 < len(old):
         return f"listing shrank from {len(old)} to {len(new)} models"
     before = {r.model: r for r in old}
+    after = {r.model: r for r in new}
+    if len(before) >= GUARD_MIN_MODELS:
+        gone = len(before.keys() - after.keys())
+        if gone * 2 > len(before):
+            return f"{gone} of the {len(before)} last good models are gone from the listing"
+        shared = [(before[m], after[m]) for m in before.keys() & after.keys()]
+        for name in (*_PRICE_FIELDS, *_LIMIT_FIELDS):
+            price = name in _PRICE_FIELDS
+            known = [(a, b) for a, b in shared if isinstance(getattr(a, name), (int, float)) and getattr(a, name) > 0]
+            dropped = sum(1 for _a, b in known if getattr(b, name) is None or (price and getattr(b, name) == 0))
+            if len(known) >= GUARD_MIN_MODELS and dropped * 2 > len(known):
+                became = "0 or unknown" if price else "unknown"
+                return f"{dropped} of {len(known)} known {name} values turned to {became}"
     for record in new:
         previous = before.get(record.model)
-        if previous is None:
-            continue
+        anchors = (baseline or {}).get(record.model) or {}
         for name in _GUARDED_FIELDS:
-            a, b = getattr(previous, name), getattr(record, name)
-            if a is None or b is None or a <= 0 or b <= 0:
+            b = getattr(record, name)
+            if b is None or b <= 0:
                 continue
-            if max(a, b) / min(a, b) > SUSPECT_RATIO * (1 + 1e-9):  # 10x exactly passes despite float error
-                return f"{record.model} {name} moved from {a:g} to {b:g}"
+            for a in (anchors.get(name), getattr(previous, name) if previous is not None else None):
+                if not isinstance(a, (int, float)) or a <= 0:
+                    continue
+                if max(a, b) / min(a, b) > SUSPECT_RATIO * (1 + 1e-9):  # 10x exactly passes despite float error
+                    return f"{record.model} {name} moved from {a:g} to {b:g}"
     return None
+
+
+def next_baseline(
+    baseline: Mapping[str, Mapping[str, float]] | None, accepted: Sequence[ModelRecord], *, reset: bool = False
+) -> dict[str, dict[str, float]]:
+    """The values guarded against drift after a listing was accepted.
+
+    A value joins the baseline when first seen, and moves with it while it changes by at most
+    :data:`QUIET_RATIO`; a bigger (accepted) move leaves the baseline where it was, so drift is
+    measured from the last value accepted without question. ``reset`` (a forced refresh, where
+    the user said the change is real) takes every accepted value as is.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for record in accepted:
+        anchors = {} if reset else dict((baseline or {}).get(record.model) or {})
+        for name in _GUARDED_FIELDS:
+            value = getattr(record, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                continue
+            old = anchors.get(name)
+            if not isinstance(old, (int, float)) or old <= 0 or max(old, value) / min(old, value) <= QUIET_RATIO:
+                anchors[name] = value
+        if anchors:
+            out[record.model] = {k: v for k, v in anchors.items() if k in _GUARDED_FIELDS}
+    return out
+
+
+def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[str]]:
+    """Drop values no real model can have, saying why; the rest is returned as is.
+
+    A limit over :data:`MAX_TOKENS` or below 0, a price that is negative, not finite or above
+    :data:`MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
+    becomes unknown, so nothing downstream (tables, sums, LiteLLM) meets an impossible number.
+    """
+    out: list[ModelRecord] = []
+    notes: list[str] = []
+    for record in records:
+        bad: dict[str, Any] = {}
+        for name in _TOKEN_FIELDS:
+            value = getattr(record, name)
+            if isinstance(value, int) and not 0 <= value <= MAX_TOKENS:
+                bad[name] = value
+        for name in (*_PRICE_FIELDS, "cache_read_input_token_cost", "cache_creation_input_token_cost"):
+            value = getattr(record, name)
+            if isinstance(value, (int, float)) and not (math.isfinite(value) and 0 <= value <= MAX_PRICE_PER_TOKEN):
+                bad[name] = value
+        for name in ("first_token_latency_ms", "throughput_tokens_per_s"):
+            value = getattr(record, name)
+            if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
+                bad[name] = value
+        if not bad:
+            out.append(record)
+            continue
+        for name, value in bad.items():
+            shown = (
+                f"{value:.3g}"
+                if isinstance(value, float) or abs(value) < 10**15
+                else f"a {len(str(value))}-digit number"
+            )
+            notes.append(f"{record.model}: {name} {shown} is not a real value; kept as unknown")
+        provenance = {k: v for k, v in record.provenance.items() if k not in bad}
+        out.append(record.model_copy(update={**dict.fromkeys(bad), "provenance": provenance}))
+    return out, notes

@@ -214,3 +214,5 @@ class SourceStatus(BaseModel):
     """The last refresh's error, one line."""
     retry_at: datetime | None = None
     """Automatic refreshes leave the source alone until then (negative cache)."""
+    notes: list[str] = Field(default_factory=list)
+    """Values the last accepted listing sent that no real model can have, kept as unknown (why)."""
