@@ -195,8 +195,13 @@ class Store:
             return None
         last: sqlite3.Error | None = None
         # A read-only directory cannot hold the WAL index a plain read-only open needs: then read
-        # the file as immutable (nobody can be writing to it either).
-        for flags in ("mode=ro", "mode=ro&immutable=1"):
+        # the file as immutable (nobody can be writing to it either). An index file left behind
+        # that cannot be written would be mapped read-only and could fault: go immutable at once.
+        shm = self.directory / f"{_DB}-shm"
+        modes = ["mode=ro", "mode=ro&immutable=1"]
+        if shm.exists() and not _can_write(shm):
+            modes = modes[1:]
+        for flags in modes:
             try:
                 con = sqlite3.connect(
                     f"{db.resolve().as_uri()}?{flags}",
@@ -572,6 +577,15 @@ class Store:
                 with suppress(*_STORE_ERRORS):
                     self._reader.close()
                 self._reader = None
+
+
+def _can_write(path: Path) -> bool:
+    """Whether ``path`` may be written (read-only or immutable files say no, for root too).
+
+    ``access()`` rather than opening the file: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, and SQLite's locks on the WAL index must not be dropped.
+    """
+    return os.access(path, os.W_OK)
 
 
 def _json_list(raw: Any) -> list[str]:

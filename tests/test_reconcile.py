@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from massgen_discovery.reconcile import merge_records, override_record, rank_of, reconcile, suspect_refresh
+from massgen_discovery.reconcile import (
+    merge_records,
+    next_baseline,
+    override_record,
+    rank_of,
+    reconcile,
+    sanitize,
+    suspect_refresh,
+)
 from massgen_discovery.records import ModelRecord
 
 
@@ -215,3 +223,62 @@ def test_mark_unlisted_only_fills_unknown_availability(records: list[ModelRecord
             assert marked[key].available is record.available
         else:
             assert marked[key].available is False and marked[key].provenance["available"] == "groq"
+
+
+def _listing(n: int, prefix: str = "m", **values: Any) -> list[ModelRecord]:
+    return [ModelRecord(model=f"s/{prefix}{i}", provider="s", model_id=f"{prefix}{i}", **values) for i in range(n)]
+
+
+def test_guard_rails_judge_the_listing_as_a_whole() -> None:
+    """Junk ids at the same count, prices to 0 or unknown, limits lost: each held, with the reason."""
+    old = _listing(20, input_cost_per_token=1e-6, max_input_tokens=8192)
+    padded = _listing(8, input_cost_per_token=1e-6, max_input_tokens=8192) + _listing(12, prefix="junk")
+    assert "12 of the 20 last good models are gone" in (suspect_refresh(old, padded) or "")
+    assert "input_cost_per_token values turned to 0 or unknown" in (
+        suspect_refresh(old, _listing(20, input_cost_per_token=0.0, max_input_tokens=8192)) or ""
+    )
+    assert "turned to 0 or unknown" in (suspect_refresh(old, _listing(20, max_input_tokens=8192)) or "")
+    assert "max_input_tokens values turned to unknown" in (
+        suspect_refresh(old, _listing(20, input_cost_per_token=1e-6)) or ""
+    )
+    # A few changes are normal, and a small local server may really lose most of its models.
+    assert suspect_refresh(old, old[:15] + _listing(5, prefix="new", input_cost_per_token=1e-6)) is None
+    assert suspect_refresh(_listing(3), _listing(1)) is not None  # under half the count: held as before
+    assert suspect_refresh(_listing(4), _listing(2) + _listing(2, prefix="x")) is None
+
+
+def test_drift_in_steps_is_measured_from_the_last_unquestioned_value() -> None:
+    """9.9x three times passes the per-refresh check but not the baseline one; force resets it."""
+    baseline = next_baseline(None, _listing(1, input_cost_per_token=1e-6))
+    step1 = _listing(1, input_cost_per_token=9.9e-6)
+    assert suspect_refresh(_listing(1, input_cost_per_token=1e-6), step1, baseline) is None
+    baseline = next_baseline(baseline, step1)  # a 9.9x move is accepted, but questioned
+    assert baseline["s/m0"]["input_cost_per_token"] == 1e-6
+    step2 = _listing(1, input_cost_per_token=9.9e-6 * 9.9)
+    assert "moved from 1e-06" in (suspect_refresh(step1, step2, baseline) or "")
+    assert next_baseline(baseline, step2, reset=True)["s/m0"]["input_cost_per_token"] == step2[0].input_cost_per_token
+    quiet = _listing(1, input_cost_per_token=1.5e-6)
+    assert next_baseline(baseline, quiet)["s/m0"]["input_cost_per_token"] == 1.5e-6
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_input_tokens", 10**400),
+        ("max_input_tokens", 100_000_001),
+        ("max_output_tokens", -1),
+        ("input_cost_per_token", float("nan")),
+        ("input_cost_per_token", float("inf")),
+        ("output_cost_per_token", -1e-6),
+        ("output_cost_per_token", 0.2),
+        ("throughput_tokens_per_s", float("-inf")),
+    ],
+)
+def test_impossible_values_become_unknown_with_a_reason(field: str, value: Any) -> None:
+    """Numbers no real model has are stored as unknown, never passed downstream."""
+    record = ModelRecord(model="s/x", provider="s", model_id="x", provenance={field: "s"}, **{field: value})
+    [clean], notes = sanitize([record])
+    assert getattr(clean, field) is None and field not in clean.provenance
+    assert len(notes) == 1 and field in notes[0] and "not a real value" in notes[0]
+    fine = ModelRecord(model="s/y", provider="s", model_id="y", max_input_tokens=10_000_000, input_cost_per_token=0.0)
+    assert sanitize([fine]) == ([fine], [])
