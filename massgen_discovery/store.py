@@ -366,7 +366,15 @@ class Store:
 
         def work(cache: diskcache.Cache) -> bool:
             with cache.transact():
-                listed = _json_list(cache.get(registry))
+                known = cache.get(registry)
+                if known is None:
+                    # The first build under this registry: rows an older layout left under the same
+                    # namespace (registry key minus its last part) are swept once, here.
+                    namespace = registry.rsplit(":", 1)[0] + ":"
+                    for key in [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(namespace)]:
+                        if key != pointer_key:
+                            cache.delete(key)
+                listed = _json_list(known)
                 for key, text in rows.items():
                     cache.set(key, text, tag=prefix)
                 cache.set(pointer_key, pointer_text)

@@ -117,3 +117,20 @@ def test_clear_and_delete_prefix(cache_dir: Path) -> None:
     assert store.get_raw("catalog:b:1") == "3"
     assert store.clear() == 1
     assert store.get_raw("catalog:b:1") is None
+
+
+def test_generations_are_written_and_retired_in_bulk(cache_dir: Path) -> None:
+    """Only the newest two generations stay; rows an older layout left in the namespace are swept once."""
+    store = Store(cache_dir)
+    store.put_raw("catalog:c1:orphan:all", "[]")  # an older layout's leftover
+    store.put_raw("catalog:c2:other:all", "[]")  # another configuration: untouched
+    for n in range(5):
+        prefix = f"catalog:c1:g{n}"
+        rows = {f"{prefix}:all": "[]", f"{prefix}:index": "{}", f"{prefix}:m:x": "{}"}
+        assert store.write_generation("catalog:c1:generations", prefix, rows, "catalog:c1:meta", {"prefix": prefix})
+    keys = set(store._writer().iterkeys())
+    assert {k for k in keys if k.startswith("catalog:c1:g") and k != "catalog:c1:generations"} == {
+        f"catalog:c1:g{n}:{part}" for n in (3, 4) for part in ("all", "index", "m:x")
+    }
+    assert "catalog:c1:orphan:all" not in keys and "catalog:c2:other:all" in keys
+    assert (store.get("catalog:c1:meta") or {})["prefix"] == "catalog:c1:g4"
