@@ -77,7 +77,7 @@ class SourceBase:
     def __init__(self, base_url: str, credential: str | None = None) -> None:
         from urllib.parse import urlencode
 
-        from ._http import split_url_credentials
+        from ._urls import split_url_credentials
 
         clean, userinfo, query = split_url_credentials(base_url.strip())
         self._base_url = clean

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import zlib
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 import httpx
 
@@ -20,15 +19,13 @@ from ..errors import (
     SourceTimeout,
     SourceUnreachable,
 )
+from ._urls import CREDENTIAL_QUERY, query_secret, redact_url, split_url_credentials
 
 __all__ = [
     "MAX_BODY_BYTES",
     "auth_headers",
     "get_json",
-    "query_secret",
     "redact",
-    "redact_url",
-    "split_url_credentials",
 ]
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -67,44 +64,8 @@ def _snippet(body: bytes) -> str:
     return " ".join(body[:_SNIPPET].decode("utf-8", "replace").split())
 
 
-_CREDENTIAL_QUERY = re.compile(r"(key|token|secret|password|passwd|auth|signature|sig|credential)", re.I)
 _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_REDIRECTS = 5
-
-
-def split_url_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
-    """``(clean_url, userinfo, query)``: a URL without credentials, and what it carried.
-
-    Userinfo (``user:pass@``) and the query string are taken off (a query may carry
-    ``api_key=...``); the clean URL is what is stored, keyed and shown. Requests send the query
-    parameters again and the userinfo as Basic auth, so nothing is lost.
-    """
-    parts = urlsplit(url)
-    userinfo = None
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, netloc = netloc.rpartition("@")
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-    return clean, userinfo or None, query
-
-
-def query_secret(query: dict[str, str]) -> str | None:
-    """The query parameters that look like credentials, as one string to fingerprint, or None."""
-    secret = [f"{k}={v}" for k, v in sorted(query.items()) if _CREDENTIAL_QUERY.search(k)]
-    return "&".join(secret) or None
-
-
-def redact_url(url: str) -> str:
-    """A URL safe to print: userinfo replaced by ``***``, credential-like query values too."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = "&".join(
-        f"{k}={'***' if _CREDENTIAL_QUERY.search(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 class _TooLarge(Exception):
@@ -191,7 +152,7 @@ async def get_json(
     cap = MAX_BODY_BYTES if max_bytes is None else max_bytes
     clean, userinfo, url_query = split_url_credentials(url)
     secrets = [s for s in (credential, userinfo, query_secret(url_query)) if s]
-    secrets += [v for k, v in url_query.items() if _CREDENTIAL_QUERY.search(k) and v]
+    secrets += [v for k, v in url_query.items() if CREDENTIAL_QUERY.search(k) and v]
     where = redact_url(clean)
 
     def scrub(text: str) -> str:

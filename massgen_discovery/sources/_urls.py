@@ -1,0 +1,50 @@
+"""Credentials inside URLs (userinfo, query parameters): taken off, fingerprinted, put back.
+
+Kept apart from ``_http`` so that configuring a source (done on every cold lookup) does not import
+httpx.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+__all__ = ["CREDENTIAL_QUERY", "query_secret", "redact_url", "split_url_credentials"]
+
+CREDENTIAL_QUERY = re.compile(r"(key|token|secret|password|passwd|auth|signature|sig|credential)", re.I)
+"""Query parameter names whose values are treated as credentials in messages."""
+
+
+def split_url_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
+    """``(clean_url, userinfo, query)``: a URL without credentials, and what it carried.
+
+    Userinfo (``user:pass@``) and the query string are taken off (a query may carry
+    ``api_key=...``); the clean URL is what is stored, keyed and shown. Requests send the query
+    parameters again and the userinfo as Basic auth, so nothing is lost.
+    """
+    parts = urlsplit(url)
+    userinfo = None
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, netloc = netloc.rpartition("@")
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    return clean, userinfo or None, query
+
+
+def query_secret(query: dict[str, str]) -> str | None:
+    """The query parameters that look like credentials, as one string to fingerprint, or None."""
+    secret = [f"{k}={v}" for k, v in sorted(query.items()) if CREDENTIAL_QUERY.search(k)]
+    return "&".join(secret) or None
+
+
+def redact_url(url: str) -> str:
+    """A URL safe to print: userinfo replaced by ``***``, credential-like query values too."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{k}={'***' if CREDENTIAL_QUERY.search(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
