@@ -131,8 +131,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class _Held:
-    """Locks held by live stores, released when the process exits normally."""
+class _Open:
+    """Stores that opened the database: at normal exit their locks are released and their
+    handles closed, so SQLite folds its write-ahead log back into the database file."""
 
     stores: ClassVar[weakref.WeakSet[Store]] = weakref.WeakSet()
     registered: ClassVar[bool] = False
@@ -149,6 +150,8 @@ class _Held:
         for store in list(cls.stores):
             with suppress(Exception):
                 store.release_all()
+            with suppress(Exception):
+                store.close()
 
 
 class Store:
@@ -187,6 +190,7 @@ class Store:
                     self._cache = diskcache.Cache(
                         str(self.directory), timeout=WRITE_WAIT, size_limit=2**30, tag_index=True
                     )
+                    _Open.add(self)
         return self._cache
 
     def _connect_reader(self) -> sqlite3.Connection | None:
@@ -474,7 +478,6 @@ class Store:
             return None
         with self._mutex:
             self._held[name] = token
-        _Held.add(self)
         return token
 
     def _owner_dead(self, holder: dict[str, Any]) -> bool:
@@ -577,14 +580,16 @@ class Store:
     def close(self) -> None:
         """Close the database handles (they reopen on next use)."""
         with self._mutex:
-            if self._cache is not None:
-                with suppress(*_STORE_ERRORS):
-                    self._cache.close()
-                self._cache = None
+            # The reader first: the last handle to close checkpoints the write-ahead log, and a
+            # read-only handle cannot.
             if self._reader is not None:
                 with suppress(*_STORE_ERRORS):
                     self._reader.close()
                 self._reader = None
+            if self._cache is not None:
+                with suppress(*_STORE_ERRORS):
+                    self._cache.close()
+                self._cache = None
 
 
 def _can_write(path: Path) -> bool:
