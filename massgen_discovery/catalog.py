@@ -250,11 +250,13 @@ class Catalog:
             stamp = "off"
             groups: list[list[ModelRecord]] = []
             aliases: dict[str, str] = {}
+            stated: dict[str, str] = {}
             if bundled:
                 loaded = litellm_map.load_litellm_map()
                 stamp = loaded.stamp
                 groups.append(loaded.records)
                 aliases.update(loaded.aliases)
+                stated = litellm_map.stated_modes(loaded)
             source_meta: dict[str, dict[str, Any]] = {}
             for name, source in sorted(live.items()):
                 envelope = self._store.get(self._envelope_key(source)) or {}
@@ -263,7 +265,7 @@ class Catalog:
                 for alias, target in source_aliases(source, records).items():
                     aliases.setdefault(alias, target)
                 source_meta[name] = _source_meta(envelope, len(records))
-            merged = rc.reconcile(*groups)
+            merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
             for name, source in sorted(live.items()):
                 provider = getattr(source, "authoritative_for", None)
                 if isinstance(provider, str) and source_meta[name]["count"]:

@@ -154,6 +154,33 @@ def reconcile(*groups: Iterable[ModelRecord]) -> dict[str, ModelRecord]:
     return {model: merge_records(by_model[model]) for model in sorted(by_model)}
 
 
+def adopt_stated_modes(records: Mapping[str, ModelRecord], stated: Mapping[str, str]) -> dict[str, ModelRecord]:
+    """Replace a mode guessed from a name with the mode LiteLLM's map states for the same model id.
+
+    A live listing that sends no type (OpenAI's ``/v1/models``) gets its modes from the id;
+    LiteLLM files some of those models under another provider key (``davinci-002`` under
+    ``text-completion-openai``), so the merge by key never meets them. ``stated`` maps LiteLLM's
+    bare keys to the mode the map states; a heuristic never overrides it.
+    """
+    out = dict(records)
+    for key, record in records.items():
+        source = record.provenance.get("mode", "")
+        mode = stated.get(record.model_id)
+        if mode is None or not source.startswith(HEURISTIC_PREFIX) or record.mode == mode:
+            continue
+        conflict = Conflict(
+            field="mode", kept_value=mode, kept_source=BUNDLED_SOURCE, other_value=record.mode, other_source=source
+        )
+        out[key] = record.model_copy(
+            update={
+                "mode": mode,
+                "provenance": {**record.provenance, "mode": BUNDLED_SOURCE},
+                "conflicts": [*record.conflicts, conflict] if record.mode is not None else record.conflicts,
+            }
+        )
+    return out
+
+
 def mark_unlisted(records: Mapping[str, ModelRecord], provider: str, source: str) -> dict[str, ModelRecord]:
     """Mark ``provider``'s records that ``source``'s complete listing did not include as unavailable.
 

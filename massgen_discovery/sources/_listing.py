@@ -213,15 +213,10 @@ def generic_values(entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     return {k: v for k, v in values.items() if v is not None}, guessed
 
 
-def _provenance(source: str, field: str, value: Any, guessed: set[str]) -> str:
-    if field not in guessed:
-        return source
-    if field == "mode" and value != "chat":
-        # A non-chat mode read off the provider's own id (whisper, tts, guard, embed) is the best
-        # signal there is for that provider's model: it ranks as the live source's, marked as such,
-        # so `list --mode chat` stays clean even where LiteLLM's map files the model under chat.
-        return f"{source}:model-id"
-    return ID_HEURISTIC
+def _provenance(source: str, field: str, guessed: set[str]) -> str:
+    # A value read off the model's name (a mode from "whisper", "embed", "tts") is a heuristic:
+    # it ranks below LiteLLM's map, which states modes, and above nothing.
+    return ID_HEURISTIC if field in guessed else source
 
 
 def records_from_values(
@@ -241,7 +236,7 @@ def records_from_values(
     known.setdefault("available", True)
     if api_base is not None:
         known["api_base"] = api_base
-    provenance = {field: _provenance(source, field, value, guessed) for field, value in known.items()}
+    provenance = {field: _provenance(source, field, guessed) for field in known}
     return ModelRecord(
         model=f"{prefix or provider}/{model_id}",
         provider=provider,

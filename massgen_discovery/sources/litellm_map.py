@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ..records import LITELLM_FIELDS, ModelRecord
 from . import BUNDLED
 
-__all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "forget_digest", "load_litellm_map", "map_stamp", "to_records"]
+__all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "forget_digest", "load_litellm_map", "map_stamp", "stated_modes", "to_records"]
 
 NAME = BUNDLED
 """Source name used in ``provenance`` and ``sources``."""
@@ -239,3 +239,9 @@ def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
         if key == model:
             exact.add(model)
     return LiteLLMMap(records=list(records.values()), aliases=aliases, stamp=stamp)
+
+
+def stated_modes(loaded: LiteLLMMap) -> dict[str, str]:
+    """Bare LiteLLM keys (``davinci-002``) -> the mode the map states for them."""
+    modes = {r.model: r.mode for r in loaded.records if r.mode is not None}
+    return {key: modes[target] for key, target in loaded.aliases.items() if "/" not in key and target in modes}
