@@ -485,6 +485,31 @@ class Catalog:
         records = self._records(self._ensure())
         return records if provider is None else [r for r in records if r.provider == provider]
 
+    def listed_created(self, provider: str) -> dict[str, float]:
+        """Model id -> ``created`` (Unix time) as ``provider``'s live listing last stated it.
+
+        For "newest first" orders; ``{}`` when the provider has no live listing or it sends no dates.
+        """
+        from .sources._listing import entries, entry_id
+
+        _bundled, live = self._sources()
+        out: dict[str, float] = {}
+        for source in live.values():
+            if getattr(source, "provider", getattr(source, "name", None)) != provider:
+                continue
+            payload = (self._store.get(self._envelope_key(source)) or {}).get("payload")
+            if isinstance(payload, dict) and "models" in payload and "base_url" in payload:
+                payload = payload["models"]  # an endpoint's stored answer wraps its listing
+            try:
+                items = entries(payload)
+            except Exception:
+                continue
+            for entry in items:
+                model_id, created = entry_id(entry), entry.get("created")
+                if model_id and isinstance(created, (int, float)) and not isinstance(created, bool):
+                    out.setdefault(model_id, float(created))
+        return out
+
     def find_models(self, **criteria: Any) -> list[ModelRecord]:
         """Records matching a search; see :func:`build_query` for the criteria.
 

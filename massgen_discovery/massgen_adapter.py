@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .sources import BUNDLED
@@ -22,13 +25,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACKEND_PROVIDERS",
+    "DEFAULT_MODELS",
     "DISPLAY_NAME_PROVIDERS",
+    "ModelPricing",
+    "UsageTokens",
+    "calculate_cost",
+    "calculate_cost_with_usage_object",
     "get_context_window",
     "get_model_metadata_for_provider",
+    "get_model_metadata_for_provider_sync",
     "get_model_pricing",
     "get_models_for_provider",
     "get_models_for_provider_sync",
+    "model_pricing_dict",
+    "patch_massgen",
     "resolve_provider",
+    "unpatch_massgen",
+    "usage_tokens",
     "wizard_choices",
 ]
 
@@ -90,6 +103,8 @@ DISPLAY_NAME_PROVIDERS: dict[str, str] = {
     "vLLM": "hosted_vllm",
     "SGLang": "hosted_vllm",
     "Azure OpenAI": "azure",
+    "ZAI": "zai",
+    "Gemini CLI": "gemini",
     "HuggingFace": "huggingface",
     "Ollama": "ollama",
     "DeepSeek": "deepseek",
@@ -121,6 +136,36 @@ def resolve_provider(provider: str) -> str | None:
     return provider.strip().lower()  # already a LiteLLM provider id (or an endpoint name)
 
 
+DEFAULT_MODELS: dict[str, str] = {
+    "openai": "gpt-5.4",
+    "claude": "claude-opus-4-6",
+    "claude_code": "claude-opus-4-6",
+    "gemini": "gemini-3-flash-preview",
+    "grok": "grok-4.20-0309-reasoning",
+    "azure_openai": "gpt-4o",
+    "zai": "glm-4.5",
+    "cerebras": "llama-3.3-70b",
+    "together": "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8",
+    "fireworks": "accounts/fireworks/models/llama-v3p3-70b-instruct",
+    "groq": "llama-3.3-70b-versatile",
+    "moonshot": "moonshot-v1-128k",
+    "nvidia_nim": "moonshotai/kimi-k2.5",
+    "nebius": "Qwen/Qwen3-4B-fast",
+    "qwen": "qwen-max",
+}
+"""MassGen 0.1.97's default model per backend type, listed first; MassGen's own table
+(``BACKEND_CAPABILITIES``) is used instead when MassGen is loaded."""
+
+_CHAT_MODES = frozenset({"chat", "responses"})
+# What MassGen's own listing leaves out whatever a map says: fine-tunes, containers, and its
+# universal non-chat families (speech, embeddings, image and video, safety classifiers).
+_NOT_LISTED = re.compile(
+    r"^(ft:|whisper|tts-|text-embedding|dall-e|sora)|(^|/)container$"
+    r"|-guard|-safeguard|-moderation|-audio-|-transcribe|-tts|-embed|orpheus",
+    re.I,
+)
+
+
 def _catalog(catalog: Catalog | None) -> Catalog:
     if catalog is not None:
         return catalog
@@ -129,49 +174,120 @@ def _catalog(catalog: Catalog | None) -> Catalog:
     return default_catalog()
 
 
-def _chat_records(provider: str, catalog: Catalog | None) -> list[ModelRecord]:
+_endpoint_catalogs: dict[tuple[str, str | None], Catalog] = {}
+
+
+def _endpoint_catalog(base_url: str, api_key: str | None) -> Catalog:
+    """A catalog that also lists MassGen's ``chatcompletion`` server at ``base_url``."""
+    key = (base_url, api_key)
+    if key not in _endpoint_catalogs:
+        from .catalog import Catalog
+
+        _endpoint_catalogs[key] = Catalog(sources=[BUNDLED], endpoints={"chatcompletion": (base_url, api_key)})
+    return _endpoint_catalogs[key]
+
+
+def _default_model(provider: str) -> str | None:
+    import sys
+
+    if "massgen.backend.capabilities" in sys.modules:  # MassGen's own table when it is loaded
+        caps = getattr(sys.modules["massgen.backend.capabilities"], "BACKEND_CAPABILITIES", {})
+        entry = caps.get(provider) if isinstance(caps, Mapping) else None
+        default = getattr(entry, "default_model", None)
+        if isinstance(default, str) and default != "custom":
+            return default
+    return DEFAULT_MODELS.get(provider) or DEFAULT_MODELS.get(_norm(provider))
+
+
+def _listable(record: ModelRecord, litellm_provider: str) -> bool:
+    """MassGen's listing rules: chat or responses models it can use, tool-capable on OpenRouter."""
+    if record.available is False or _NOT_LISTED.search(record.model_id):
+        return False
+    if record.mode is not None and record.mode not in _CHAT_MODES:
+        return False
+    return not (litellm_provider == "openrouter" and record.supports_function_calling is not True)
+
+
+async def _listing(
+    provider: str, use_cache: bool, catalog: Catalog | None, base_url: str | None, api_key: str | None
+) -> list[ModelRecord]:
+    """The records MassGen would list for ``provider``: default model first, then newest first."""
     litellm_provider = resolve_provider(provider)
     if litellm_provider is None:
-        return []
-    records = _catalog(catalog).list_models(litellm_provider)
-    return [r for r in records if r.mode in ("chat", None) and r.available is not False]
+        if base_url is None:
+            return []  # chatcompletion without a server to ask
+        cat, litellm_provider = _endpoint_catalog(base_url, api_key), "chatcompletion"
+    else:
+        cat = _catalog(catalog)
+    if not use_cache:
+        await _refresh_provider(litellm_provider, cat)
+    records = [r for r in await cat.alist_models(litellm_provider) if _listable(r, litellm_provider)]
+    created = cat.listed_created(litellm_provider)
+    default = _default_model(provider)
+    order = {id(r): i for i, r in enumerate(records)}
+    return sorted(
+        records,
+        key=lambda r: (r.model_id != default, -created.get(r.model_id, -math.inf), order[id(r)]),
+    )
 
 
-async def get_models_for_provider(provider: str, use_cache: bool = True, catalog: Catalog | None = None) -> list[str]:
-    """Chat model ids a provider offers (its live listing when there is one); ``[]`` on any failure.
+async def _refresh_provider(litellm_provider: str, catalog: Catalog) -> None:
+    from .providers import provider_info
 
-    ``use_cache=False`` refreshes the provider's live source first.
+    source = provider_info(litellm_provider).live_source or litellm_provider
+    if source in {s.source for s in await catalog.astatus() if s.live}:
+        await catalog.arefresh([source])
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine from sync code, also from inside a running event loop (MassGen's UIs)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def get_models_for_provider(
+    provider: str,
+    use_cache: bool = True,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    catalog: Catalog | None = None,
+) -> list[str]:
+    """MassGen's ``get_models_for_provider``: model ids, the default first, then newest first.
+
+    ``use_cache=False`` refreshes the provider's live source first. ``base_url`` (and ``api_key``)
+    name the server of MassGen's ``chatcompletion`` backend. ``[]`` on any failure, never raises.
     """
     try:
-        cat = _catalog(catalog)
-        if not use_cache:
-            await _refresh_provider(provider, cat)
-        await cat.alist_models()  # warms the catalog without blocking the loop on a first fetch
-        return sorted({r.model_id for r in _chat_records(provider, cat)})
+        return [r.model_id for r in await _listing(provider, use_cache, catalog, base_url, api_key)]
     except Exception as exc:  # a UI helper: never raise
         _log.debug("listing %s failed: %s", provider, exc)
         return []
 
 
-async def _refresh_provider(provider: str, catalog: Catalog) -> None:
-    from .providers import provider_info
-
-    litellm_provider = resolve_provider(provider)
-    source = provider_info(litellm_provider).live_source if litellm_provider else None
-    if source is not None and source in {s.source for s in await catalog.astatus() if s.live}:
-        await catalog.arefresh([source])
-
-
-def get_models_for_provider_sync(provider: str, use_cache: bool = True, catalog: Catalog | None = None) -> list[str]:
+def get_models_for_provider_sync(
+    provider: str,
+    use_cache: bool = True,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    catalog: Catalog | None = None,
+) -> list[str]:
     """Sync :func:`get_models_for_provider`; works inside a running event loop too."""
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(get_models_for_provider(provider, use_cache, catalog))
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, get_models_for_provider(provider, use_cache, catalog)).result()
+        result: list[str] = _run(
+            get_models_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
+        )
+        return result
+    except Exception as exc:
+        _log.debug("listing %s failed: %s", provider, exc)
+        return []
 
 
 def _per_million(value: float | None) -> float | None:
@@ -181,8 +297,14 @@ def _per_million(value: float | None) -> float | None:
 def _metadata(record: ModelRecord) -> dict[str, Any]:
     live = [s for s in record.sources if s != BUNDLED and not s.startswith("huggingface:")]
     return {
+        # MassGen's own keys
         "id": record.model_id,
-        "name": record.model,
+        "name": record.model_id,
+        "supported_reasoning_efforts": [],
+        "default_reasoning_effort": None,
+        # what the catalog adds; None where nobody knows
+        "model": record.model,
+        "mode": record.mode,
         "context_length": record.max_input_tokens,
         "max_output_tokens": record.max_output_tokens,
         "input_price_per_1m": _per_million(record.input_cost_per_token),
@@ -191,23 +313,55 @@ def _metadata(record: ModelRecord) -> dict[str, Any]:
         "supports_vision": record.supports_vision,
         "supports_structured_output": record.supports_response_schema,
         "supports_reasoning": record.supports_reasoning,
+        "available": record.available,
         "source": live[0] if live else BUNDLED,
     }
 
 
-def get_model_metadata_for_provider(provider: str, catalog: Catalog | None = None) -> list[dict[str, Any]]:
-    """One dict per chat model: id, name, context, max output, prices per 1M, flags, source."""
+async def get_model_metadata_for_provider(
+    provider: str,
+    use_cache: bool = True,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    catalog: Catalog | None = None,
+) -> list[dict[str, Any]]:
+    """MassGen's ``get_model_metadata_for_provider``: one dict per listed model, in listing order.
+
+    MassGen's keys (``id``, ``name``, ``supported_reasoning_efforts``, ``default_reasoning_effort``)
+    plus ``model``, ``mode``, ``context_length``, ``max_output_tokens``, prices per 1M, capability
+    flags, ``available`` and ``source``; unknown values are None. ``[]`` on any failure.
+    """
     try:
-        return [_metadata(r) for r in sorted(_chat_records(provider, catalog), key=lambda r: r.model_id)]
+        return [_metadata(r) for r in await _listing(provider, use_cache, catalog, base_url, api_key)]
     except Exception as exc:
         _log.debug("metadata for %s failed: %s", provider, exc)
         return []
 
 
-def _record(provider: str, model: str, catalog: Catalog | None) -> ModelRecord | None:
+def get_model_metadata_for_provider_sync(
+    provider: str,
+    use_cache: bool = True,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    catalog: Catalog | None = None,
+) -> list[dict[str, Any]]:
+    """Sync :func:`get_model_metadata_for_provider`; works inside a running event loop too."""
+    try:
+        result: list[dict[str, Any]] = _run(
+            get_model_metadata_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
+        )
+        return result
+    except Exception as exc:
+        _log.debug("metadata for %s failed: %s", provider, exc)
+        return []
+
+
+def _record(provider: str | None, model: str, catalog: Catalog | None) -> ModelRecord | None:
     try:
         cat = _catalog(catalog)
-        litellm_provider = resolve_provider(provider)
+        litellm_provider = resolve_provider(provider) if provider else None
         if litellm_provider and not model.startswith(f"{litellm_provider}/"):
             record = cat.get_model(f"{litellm_provider}/{model}")
             if record is not None:
@@ -218,8 +372,72 @@ def _record(provider: str, model: str, catalog: Catalog | None) -> ModelRecord |
         return None
 
 
-def get_model_pricing(provider: str, model: str, catalog: Catalog | None = None) -> dict[str, Any] | None:
-    """Prices per 1K and per token, context window and max output; None when the model is unknown.
+# -- pricing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelPricing:
+    """MassGen's ``ModelPricing``, field for field (used when MassGen is not installed)."""
+
+    input_cost_per_1k: float
+    """USD per 1,000 input tokens (NaN: unknown)."""
+    output_cost_per_1k: float
+    """USD per 1,000 output tokens (NaN: unknown)."""
+    context_window: int | None = None
+    """Input limit in tokens, None when unknown."""
+    max_output_tokens: int | None = None
+    """Output limit in tokens, None when unknown."""
+    source: str = "unknown"
+    """Where the prices came from."""
+
+
+_pricing_class: Any = None
+
+
+def _massgen_pricing_class() -> Any:
+    """MassGen's own ``ModelPricing`` when MassGen is importable, else this module's twin."""
+    global _pricing_class
+    if _pricing_class is None:
+        import importlib.util
+
+        _pricing_class = ModelPricing
+        try:
+            if importlib.util.find_spec("massgen") is not None:
+                from massgen.token_manager.token_manager import (  # type: ignore[import-not-found,unused-ignore]
+                    ModelPricing as massgen_pricing,
+                )
+
+                _pricing_class = massgen_pricing
+        except Exception as exc:  # an installed MassGen that cannot import: ours is the same shape
+            _log.debug("MassGen's ModelPricing is not importable: %s", exc)
+    return _pricing_class
+
+
+def _per_1k(value: float | None) -> float:
+    return math.nan if value is None else value * 1000
+
+
+def get_model_pricing(provider: str | None, model: str, catalog: Catalog | None = None) -> Any:
+    """MassGen's ``get_model_pricing``: a ``ModelPricing`` for the model, or None when it is unknown.
+
+    Prices are per 1K tokens; a price the catalog does not know is NaN (MassGen's budget guard
+    reads a non-finite cost as unknown), never 0. ``source`` names the source of the input price
+    (``litellm``, ``groq``, ``huggingface:together``...).
+    """
+    record = _record(provider, model, catalog)
+    if record is None:
+        return None
+    return _massgen_pricing_class()(
+        input_cost_per_1k=_per_1k(record.input_cost_per_token),
+        output_cost_per_1k=_per_1k(record.output_cost_per_token),
+        context_window=record.max_input_tokens,
+        max_output_tokens=record.max_output_tokens,
+        source=record.provenance.get("input_cost_per_token", "unknown"),
+    )
+
+
+def model_pricing_dict(provider: str, model: str, catalog: Catalog | None = None) -> dict[str, Any] | None:
+    """Prices per 1K and per token, context window and max output as a dict; None when unknown.
 
     A field nobody knows is None inside the dict; nothing is made up.
     """
@@ -241,6 +459,136 @@ def get_context_window(provider: str, model: str, catalog: Catalog | None = None
     """The model's context window in tokens, or None when unknown (never a default)."""
     record = _record(provider, model, catalog)
     return None if record is None else record.max_input_tokens
+
+
+@dataclass(frozen=True)
+class UsageTokens:
+    """A usage object's tokens split the way they are billed."""
+
+    input: int = 0
+    """Prompt tokens billed at the input rate (cache reads and writes excluded)."""
+    cache_read: int = 0
+    """Prompt tokens read from the cache."""
+    cache_write: int = 0
+    """Prompt tokens written to the cache."""
+    output: int = 0
+    """Output tokens, reasoning included."""
+    reasoning: int = 0
+    """Of ``output``, the reasoning tokens (for display; already in ``output``)."""
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _count(obj: Any, *names: str) -> int:
+    for name in names:
+        value = _get(obj, name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return int(value)
+    return 0
+
+
+def usage_tokens(usage: Any) -> UsageTokens:
+    """Split a usage object or dict (OpenAI chat or responses, Anthropic, Gemini, LiteLLM) by billing rate.
+
+    OpenAI counts cached tokens inside ``prompt_tokens`` / ``input_tokens`` and reasoning inside
+    ``completion_tokens``; Anthropic's ``input_tokens`` leave cache reads and writes out; Gemini
+    counts ``thoughts_token_count`` apart from ``candidates_token_count``.
+    """
+    if usage is None:
+        return UsageTokens()
+    read = _count(usage, "cache_read_input_tokens")
+    write = _count(usage, "cache_creation_input_tokens")
+    details = _get(usage, "prompt_tokens_details") or _get(usage, "input_tokens_details")
+    out_details = _get(usage, "completion_tokens_details") or _get(usage, "output_tokens_details")
+    reasoning = _count(usage, "reasoning_tokens") or _count(out_details, "reasoning_tokens")
+    if _get(usage, "prompt_token_count") is not None:  # Gemini
+        prompt = _count(usage, "prompt_token_count")
+        cached = min(_count(usage, "cached_content_token_count"), prompt)
+        thoughts = _count(usage, "thoughts_token_count")
+        output = _count(usage, "candidates_token_count") + thoughts
+        return UsageTokens(input=prompt - cached, cache_read=cached, output=output, reasoning=thoughts)
+    if _get(usage, "prompt_tokens") is None and _get(usage, "input_tokens_details") is None and (read or write):
+        # Anthropic's own shape: input_tokens excludes the cache
+        return UsageTokens(
+            input=_count(usage, "input_tokens"),
+            cache_read=read,
+            cache_write=write,
+            output=_count(usage, "output_tokens"),
+            reasoning=reasoning,
+        )
+    prompt = _count(usage, "prompt_tokens", "input_tokens")
+    cached = read or _count(details, "cached_tokens") or _count(usage, "cached_input_tokens")
+    cached = min(cached, prompt)
+    write = min(write, prompt - cached)
+    output = _count(usage, "completion_tokens", "output_tokens")
+    return UsageTokens(
+        input=prompt - cached - write, cache_read=cached, cache_write=write, output=output, reasoning=reasoning
+    )
+
+
+def _usage_cost(record: ModelRecord | None, tokens: UsageTokens) -> float | None:
+    """USD for ``tokens`` at the record's rates; None when a rate the usage needs is unknown."""
+    if record is None:
+        return None
+    needs_input = tokens.input or (tokens.cache_read and record.cache_read_input_token_cost is None)
+    needs_input = needs_input or (tokens.cache_write and record.cache_creation_input_token_cost is None)
+    if (needs_input and record.input_cost_per_token is None) or (
+        tokens.output and record.output_cost_per_token is None
+    ):
+        return None
+    inp = record.input_cost_per_token or 0.0
+    read_rate = inp if record.cache_read_input_token_cost is None else record.cache_read_input_token_cost
+    write_rate = inp if record.cache_creation_input_token_cost is None else record.cache_creation_input_token_cost
+    return (
+        tokens.input * inp
+        + tokens.cache_read * read_rate
+        + tokens.cache_write * write_rate
+        + tokens.output * (record.output_cost_per_token or 0.0)
+    )
+
+
+_warned_unknown: set[str] = set()
+
+
+def _unknown_cost(provider: str | None, model: str) -> float:
+    key = f"{provider}/{model}"
+    if key not in _warned_unknown:
+        _warned_unknown.add(key)
+        _log.warning("price of %s is unknown to the catalog: its cost is reported as NaN (unknown)", key)
+    return math.nan
+
+
+def calculate_cost_with_usage_object(
+    model: str, usage: Any, provider: str | None = None, catalog: Catalog | None = None
+) -> float:
+    """MassGen's ``calculate_cost_with_usage_object``: USD for one call's usage, from the catalog.
+
+    Cached prompt tokens are priced at the cache-read rate and cache writes at the cache-write
+    rate where the catalog knows them (else at the input rate); reasoning tokens at the output
+    rate. No usage costs 0.0; a price the catalog does not know gives NaN (unknown), never 0.
+    """
+    if not usage:
+        return 0.0
+    tokens = usage_tokens(usage)
+    if tokens == UsageTokens():
+        return 0.0
+    cost = _usage_cost(_record(provider, model, catalog), tokens)
+    return _unknown_cost(provider, model) if cost is None else cost
+
+
+def calculate_cost(
+    input_tokens: int, output_tokens: int, provider: str | None, model: str, catalog: Catalog | None = None
+) -> float:
+    """MassGen's ``calculate_cost``: USD for a call's token counts; NaN when a needed price is unknown."""
+    tokens = UsageTokens(input=max(0, int(input_tokens or 0)), output=max(0, int(output_tokens or 0)))
+    if tokens == UsageTokens():
+        return 0.0
+    cost = _usage_cost(_record(provider, model, catalog), tokens)
+    return _unknown_cost(provider, model) if cost is None else cost
 
 
 def _describe(record: ModelRecord) -> str:
@@ -276,7 +624,120 @@ def wizard_choices(provider: str, catalog: Catalog | None = None) -> list[tuple[
     Example line: ``128k ctx · $0.50/$1.50 per 1M · tools, vision``.
     """
     try:
-        return [(r.model_id, _describe(r)) for r in sorted(_chat_records(provider, catalog), key=lambda r: r.model_id)]
+        records: list[ModelRecord] = _run(_listing(provider, True, catalog, None, None))
+        return [(r.model_id, _describe(r)) for r in records]
     except Exception as exc:
         _log.debug("wizard choices for %s failed: %s", provider, exc)
         return []
+
+
+# -- patching an installed MassGen ----------------------------------------------------------------
+
+_patches: list[tuple[Any, str, Any]] = []
+
+
+def _massgen_replacements(catalog: Catalog | None) -> tuple[dict[int, tuple[Any, Any]], list[tuple[Any, str, Any]]]:
+    """``id(original) -> (original, replacement)`` for MassGen's functions, and its class methods."""
+    import massgen.token_manager.token_manager as tm  # type: ignore[import-not-found,unused-ignore]
+    import massgen.utils.model_catalog as mc  # type: ignore[import-not-found,unused-ignore]
+
+    originals = {
+        name: getattr(mc, name)
+        for name in (
+            "get_models_for_provider",
+            "get_models_for_provider_sync",
+            "get_model_metadata_for_provider",
+            "get_model_metadata_for_provider_sync",
+        )
+    }
+
+    async def models(provider: str, use_cache: bool = True) -> list[str]:
+        found = await get_models_for_provider(provider, use_cache, catalog=catalog)
+        return found or list(await originals["get_models_for_provider"](provider, use_cache))
+
+    def models_sync(provider: str, use_cache: bool = True) -> list[str]:
+        found = get_models_for_provider_sync(provider, use_cache, catalog=catalog)
+        return found or list(originals["get_models_for_provider_sync"](provider, use_cache))
+
+    async def metadata(provider: str, use_cache: bool = True) -> list[dict[str, Any]]:
+        found = await get_model_metadata_for_provider(provider, use_cache, catalog=catalog)
+        return found or list(await originals["get_model_metadata_for_provider"](provider, use_cache))
+
+    def metadata_sync(provider: str, use_cache: bool = True) -> list[dict[str, Any]]:
+        found = get_model_metadata_for_provider_sync(provider, use_cache, catalog=catalog)
+        return found or list(originals["get_model_metadata_for_provider_sync"](provider, use_cache))
+
+    new = {
+        "get_models_for_provider": models,
+        "get_models_for_provider_sync": models_sync,
+        "get_model_metadata_for_provider": metadata,
+        "get_model_metadata_for_provider_sync": metadata_sync,
+    }
+    functions = {id(fn): (fn, new[name]) for name, fn in originals.items()}
+    for name, fn in new.items():
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = f"massgen_discovery's {name} (patched in by patch_massgen)."
+
+    def get_pricing(self: Any, provider: str, model: str) -> Any:
+        return get_model_pricing(provider, model, catalog)
+
+    def cost(self: Any, input_tokens: int, output_tokens: int, provider: str, model: str) -> float:
+        return calculate_cost(input_tokens, output_tokens, provider, model, catalog)
+
+    def cost_with_usage(self: Any, model: str, usage: Any, provider: str | None = None) -> float:
+        return calculate_cost_with_usage_object(model, usage, provider, catalog)
+
+    cls = tm.TokenCostCalculator
+    methods = [
+        (cls, "get_model_pricing", get_pricing),
+        (cls, "calculate_cost", cost),
+        (cls, "calculate_cost_with_usage_object", cost_with_usage),
+    ]
+    return functions, methods
+
+
+def patch_massgen(catalog: Catalog | None = None) -> list[str]:
+    """Swap this module's functions into an installed MassGen; return what was patched.
+
+    MassGen's listing and metadata functions are replaced in ``massgen.utils.model_catalog`` and in
+    every loaded MassGen module that imported them by name (``config_builder``...); modules that
+    import them later get the patched ones. ``TokenCostCalculator.get_model_pricing``,
+    ``calculate_cost`` and ``calculate_cost_with_usage_object`` answer from the catalog. A
+    provider the catalog cannot list (``copilot``, ``poe``) still gets MassGen's own answer.
+    Calling it twice patches once; without MassGen installed it patches nothing and returns ``[]``.
+    """
+    import importlib.util
+    import sys
+
+    if _patches:
+        return [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name, _ in _patches]
+    try:
+        if importlib.util.find_spec("massgen") is None:
+            _log.info("MassGen is not installed: nothing to patch")
+            return []
+        functions, methods = _massgen_replacements(catalog)
+    except Exception as exc:
+        _log.warning("MassGen could not be patched: %s", exc)
+        return []
+    for owner, name, replacement in methods:
+        _patches.append((owner, name, owner.__dict__[name]))
+        setattr(owner, name, replacement)
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (module_name == "massgen" or module_name.startswith("massgen.")):
+            continue
+        for name, value in list(vars(module).items()):
+            pair = functions.get(id(value))
+            if pair is not None and pair[0] is value:
+                _patches.append((module, name, value))
+                setattr(module, name, pair[1])
+    return [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name, _ in _patches]
+
+
+def unpatch_massgen() -> list[str]:
+    """Undo :func:`patch_massgen`; return what was restored (``[]`` when nothing was patched)."""
+    restored = []
+    while _patches:
+        owner, name, original = _patches.pop()
+        setattr(owner, name, original)
+        restored.append(f"{getattr(owner, '__name__', owner)}.{name}")
+    return restored

@@ -132,8 +132,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 class _Open:
-    """Stores that opened the database: at normal exit their locks are released and their
-    handles closed, so SQLite folds its write-ahead log back into the database file."""
+    """Stores that opened the database, closed at normal exit.
+
+    Their locks are released and their handles closed, so SQLite folds its write-ahead log back
+    into the database file.
+    """
 
     stores: ClassVar[weakref.WeakSet[Store]] = weakref.WeakSet()
     registered: ClassVar[bool] = False

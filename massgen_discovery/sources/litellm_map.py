@@ -24,7 +24,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ..records import LITELLM_FIELDS, ModelRecord
 from . import BUNDLED
 
-__all__ = ["NAME", "LiteLLMMap", "bundled_map_path", "forget_digest", "load_litellm_map", "map_stamp", "stated_modes", "to_records"]
+__all__ = [
+    "NAME",
+    "LiteLLMMap",
+    "bundled_map_path",
+    "forget_digest",
+    "load_litellm_map",
+    "map_stamp",
+    "stated_modes",
+    "to_records",
+]
 
 NAME = BUNDLED
 """Source name used in ``provenance`` and ``sources``."""
