@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "completion_cost",
+    "completion_kwargs",
     "litellm_cost_kwargs",
     "register_with_litellm",
     "router_model_list",
@@ -69,6 +70,48 @@ def to_litellm_model_info(record: ModelRecord) -> dict[str, Any]:
     return info
 
 
+def _endpoint_key(record: ModelRecord) -> str | None:
+    import os
+
+    return os.environ.get(f"MASSGEN_DISCOVERY_{record.provider.upper()}_API_KEY") or None
+
+
+def record_kwargs(record: ModelRecord) -> dict[str, Any]:
+    """:func:`completion_kwargs` for a record already looked up."""
+    from .providers import PROVIDERS
+
+    if record.provider == "ollama" and record.api_base is not None:
+        # LiteLLM's ollama_chat speaks /api/chat (tools, images); the record key stays ollama/.
+        prefix = "ollama_chat" if record.mode in ("chat", None) else "ollama"
+        return {"model": f"{prefix}/{record.model_id}", "api_base": record.api_base}
+    if record.api_base is not None and record.provider not in PROVIDERS:
+        # A named OpenAI-compatible endpoint: LiteLLM's openai protocol at its base URL, with its own
+        # key. Never let LiteLLM fall back to OPENAI_API_KEY and send the user's OpenAI key there.
+        return {
+            "model": f"openai/{record.model_id}",
+            "api_base": record.api_base,
+            "api_key": _endpoint_key(record) or "EMPTY",
+        }
+    kwargs: dict[str, Any] = {"model": record.model}
+    if record.api_base is not None:
+        kwargs["api_base"] = record.api_base
+    return kwargs
+
+
+def completion_kwargs(model: str, catalog: Catalog | None = None) -> dict[str, Any] | None:
+    """The keyword arguments that make ``litellm.completion(**kwargs, messages=...)`` reach ``model``.
+
+    ``model`` is any lookup string (a record key, a LiteLLM key, a MassGen prefix). Hosted and
+    HuggingFace records route by their key (LiteLLM reads the provider's key from its usual
+    variable); Ollama records become ``ollama_chat/<tag>`` with the server's ``api_base``; named
+    endpoints become ``openai/<id>`` with ``api_base`` and ``MASSGEN_DISCOVERY_<NAME>_API_KEY``
+    (``"EMPTY"`` when unset, so LiteLLM never sends ``OPENAI_API_KEY`` elsewhere). None for an
+    unknown model.
+    """
+    record = _catalog(catalog).get_model(model)
+    return None if record is None else record_kwargs(record)
+
+
 def _lacking(record: ModelRecord, known: Mapping[str, Any]) -> bool:
     """Whether LiteLLM lacks the record or knows less than the catalog about it."""
     entry = known.get(record.model)
@@ -96,6 +139,9 @@ def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence
             continue
         if _lacking(record, litellm.model_cost):
             entries[record.model] = to_litellm_model_info(record)
+            if record.provider == "ollama":
+                # LiteLLM reads ollama_chat/<tag> under its own key: register both spellings.
+                entries[f"ollama_chat/{record.model_id}"] = {**entries[record.model], "litellm_provider": "ollama_chat"}
     if entries:
         litellm.register_model(entries)
     return len(entries)
@@ -176,6 +222,26 @@ def completion_cost(response: Any, model: str | None = None, catalog: Catalog | 
     return float(cost) if isinstance(cost, (int, float)) else None
 
 
+def _deployment_params(record: ModelRecord) -> dict[str, Any]:
+    """``litellm_params`` for a Router deployment of ``record``.
+
+    LiteLLM's cost path never reads per-deployment prices for ``huggingface/*`` models (it prices
+    them at 0), so HF routes are deployed through the router's OpenAI-compatible API instead
+    (``openai/<org>/<name>:<provider>`` at the router's base URL, ``HF_TOKEN`` read by LiteLLM
+    from the environment), which LiteLLM prices from the deployment's own prices.
+    """
+    import os
+
+    if record.provider != "huggingface":
+        return record_kwargs(record)
+    from .sources.huggingface import DEFAULT_BASE_URL, ENV_VARS
+
+    route = record.model_id if record.served_by is None else f"{record.model_id}:{record.served_by}"
+    base = os.environ.get("MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL") or DEFAULT_BASE_URL
+    var = next((v for v in ENV_VARS if os.environ.get(v)), ENV_VARS[0])
+    return {"model": f"openai/{route}", "api_base": base, "api_key": f"os.environ/{var}"}
+
+
 def router_model_list(
     catalog: Catalog | None = None, *, model_name: str | None = None, **criteria: Any
 ) -> list[dict[str, Any]]:
@@ -192,9 +258,7 @@ def router_model_list(
     """
     deployments = []
     for record in _catalog(catalog).find_models(**criteria):
-        params: dict[str, Any] = {"model": record.model}
-        if record.api_base is not None:
-            params["api_base"] = record.api_base
+        params = _deployment_params(record)
         if record.input_cost_per_token is not None:
             params["input_cost_per_token"] = record.input_cost_per_token
         if record.output_cost_per_token is not None:

@@ -14,6 +14,7 @@ import pytest
 from massgen_discovery import Catalog
 from massgen_discovery.litellm_bridge import (
     completion_cost,
+    completion_kwargs,
     litellm_cost_kwargs,
     register_with_litellm,
     router_model_list,
@@ -74,9 +75,10 @@ def catalog() -> Catalog:
 def test_registered_ollama_model_answers_get_model_info(litellm: Any, catalog: Catalog) -> None:
     """After register_with_litellm, litellm.get_model_info gives our context window and capabilities."""
     count = register_with_litellm(catalog, providers=["ollama"])
-    assert count == 1
-    info = litellm.get_model_info("ollama/qwen3:8b")
-    assert info["max_input_tokens"] == 40960 and info["supports_function_calling"] is True
+    assert count == 2  # ollama/ and ollama_chat/
+    for key in ("ollama/qwen3:8b", "ollama_chat/qwen3:8b"):
+        info = litellm.get_model_info(key)
+        assert info["max_input_tokens"] == 40960 and info["supports_function_calling"] is True
 
 
 def test_registered_openrouter_model_is_priced_by_litellm(litellm: Any, catalog: Catalog) -> None:
@@ -175,9 +177,13 @@ def test_router_deployments_for_every_live_hf_route(litellm: Any, catalog: Catal
         tools=True, min_context=128_000, available=True, sort="price",
     )  # fmt: skip
     assert [d["litellm_params"]["model"] for d in deployments] == [
-        "huggingface/fireworks-ai/moonshotai/Kimi-K3",
-        "huggingface/together/moonshotai/Kimi-K3",
-    ]  # same price: by name
+        "openai/moonshotai/Kimi-K3:fireworks-ai",
+        "openai/moonshotai/Kimi-K3:together",
+    ]  # same price: by name; the router's OpenAI-compatible API, which LiteLLM prices per deployment
+    assert {d["litellm_params"]["api_base"] for d in deployments} == {
+        "http://127.0.0.1:9/v1"
+    }  # the configured router URL
+    assert {d["litellm_params"]["api_key"] for d in deployments} == {"os.environ/HF_TOKEN"}  # never the key itself
     assert all(
         d["model_name"] == "kimi" and d["litellm_params"]["input_cost_per_token"] == pytest.approx(3e-6)
         for d in deployments
@@ -189,3 +195,47 @@ def test_router_deployments_for_every_live_hf_route(litellm: Any, catalog: Catal
     router = litellm.Router(model_list=deployments)
     response = router.completion(model="kimi", messages=MESSAGES)
     assert response.choices[0].message.content == "routed"
+    usage = response.usage
+    expected = (
+        usage.prompt_tokens * 3e-6 + usage.completion_tokens * deployments[0]["litellm_params"]["output_cost_per_token"]
+    )
+    assert expected > 0
+    assert response._hidden_params["response_cost"] == pytest.approx(expected)
+
+
+def test_completion_kwargs_reach_every_kind_of_record(
+    litellm: Any, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hosted, HF route and aggregate, Ollama and endpoint records all complete through litellm.completion."""
+    from massgen_discovery import ModelRecord
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-users-openai-key")
+    monkeypatch.setenv("MASSGEN_DISCOVERY_VLLM_API_KEY", "vllm-key")
+    endpoint = StaticSource("vllm", [ModelRecord(model="vllm/qwen3-8b", provider="vllm", model_id="qwen3-8b", mode="chat",
+                                                 api_base="http://127.0.0.1:8000/v1")])  # fmt: skip
+    open_endpoint = StaticSource("lab", [ModelRecord(model="lab/m", provider="lab", model_id="m", mode="chat",
+                                                     api_base="http://127.0.0.1:8001/v1")])  # fmt: skip
+    cat = Catalog(sources=["litellm", endpoint, open_endpoint])
+    assert completion_kwargs("gpt-4o", catalog=cat) == {"model": "openai/gpt-4o"}
+    assert completion_kwargs("vllm/qwen3-8b", catalog=cat) == {
+        "model": "openai/qwen3-8b", "api_base": "http://127.0.0.1:8000/v1", "api_key": "vllm-key"}  # fmt: skip
+    # an endpoint without a key never gets the user's OpenAI key
+    assert completion_kwargs("lab/m", catalog=cat) == {
+        "model": "openai/m",
+        "api_base": "http://127.0.0.1:8001/v1",
+        "api_key": "EMPTY",
+    }
+    assert completion_kwargs("no-such-model", catalog=cat) is None
+    ollama = completion_kwargs("ollama/qwen3:8b", catalog=catalog)
+    assert ollama == {"model": "ollama_chat/qwen3:8b", "api_base": "http://localhost:11434"}
+    assert completion_kwargs("huggingface/together/moonshotai/Kimi-K3", catalog=catalog) == {
+        "model": "huggingface/together/moonshotai/Kimi-K3"}  # fmt: skip
+    assert completion_kwargs("huggingface/moonshotai/Kimi-K3", catalog=catalog) == {
+        "model": "huggingface/moonshotai/Kimi-K3"
+    }
+    for model, cat_ in (("gpt-4o", cat), ("vllm/qwen3-8b", cat), ("lab/m", cat), ("ollama/qwen3:8b", catalog),
+                        ("huggingface/together/moonshotai/Kimi-K3", catalog), ("huggingface/moonshotai/Kimi-K3", catalog)):  # fmt: skip
+        kwargs = completion_kwargs(model, catalog=cat_)
+        assert kwargs is not None
+        response = litellm.completion(**kwargs, messages=MESSAGES, mock_response=f"reached {model}")
+        assert response.choices[0].message.content == f"reached {model}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -31,6 +32,9 @@ __all__ = [
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """Answers larger than this are refused: a listing is kilobytes to a few MB, never this."""
 _SNIPPET = 200
+
+
+_KEYISH = re.compile(r"key|auth|token|credential|no connected db|unauthori[sz]ed|permission", re.I)
 
 
 def auth_headers(credential: str | None) -> dict[str, str]:
@@ -203,8 +207,12 @@ async def get_json(
             f"{source}: HTTP {status} from {where}{hint}", source=source, status_code=status, body=snippet
         )
     if status >= 400:
+        # A LiteLLM proxy answers a wrong key with 400 ("No connected db.") or 500: name the
+        # variable when the body speaks of keys or auth.
+        keyish = env_var is not None and status in (400, 500) and _KEYISH.search(snippet or "") is not None
+        hint = f" (check {env_var})" if keyish else ""
         raise SourceHTTPError(
-            f"{source}: HTTP {status} from {where}: {snippet}"[:300],
+            f"{source}: HTTP {status} from {where}{hint}: {snippet}"[:300],
             source=source,
             status_code=status,
             body=snippet,

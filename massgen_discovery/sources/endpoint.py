@@ -89,10 +89,11 @@ class EndpointSource(SourceBase):
             except SourceError:
                 return None  # not this kind of server
 
-        listing, lmstudio, model_info = await asyncio.gather(
+        listing, lmstudio, model_info, group_info = await asyncio.gather(
             get_json(client, self._url("/models"), source=self.name, credential=self._credential, env_var=env_var),
             optional(self._root_url("/api/v0/models")),
             optional(self._url("/model/info")),
+            optional(self._root_url("/model_group/info")),
         )
         entries(listing)  # a listing without models is this source's failure, whatever the extras say
         return {
@@ -100,6 +101,7 @@ class EndpointSource(SourceBase):
             "models": listing,
             "lmstudio": lmstudio if isinstance(lmstudio, dict) else None,
             "model_info": _trim_model_info(model_info),
+            "model_group_info": _trim_group_info(group_info),
         }
 
     def to_records(self, payload: Any, fetched_at: datetime) -> list[ModelRecord]:
@@ -112,6 +114,7 @@ class EndpointSource(SourceBase):
             raise SourceFormatError(f"{self.name}: {exc}", source=self.name) from None
         lmstudio = {entry_id(e): e for e in entries(payload["lmstudio"])} if payload.get("lmstudio") else {}
         info = as_dict(payload.get("model_info"))
+        groups = as_dict(payload.get("model_group_info"))
         base = payload.get("base_url") if isinstance(payload.get("base_url"), str) else self._base_url
         out: dict[str, ModelRecord] = {}
         for entry in items:
@@ -132,8 +135,9 @@ class EndpointSource(SourceBase):
                     values["quantization"] = extra["quantization"]
                 if isinstance(extra.get("arch"), str):
                     values["family"] = extra["arch"]
-            proxy = info.get(model_id)
-            if isinstance(proxy, dict):
+            # A proxy's model group (what clients call) carries the group's price when several
+            # deployments share the name; one deployment's /model/info fills what the group lacks.
+            for proxy in (as_dict(info.get(model_id)), as_dict(groups.get(model_id))):
                 proxy_values = _model_info_values(proxy)
                 values.update(proxy_values)
                 guessed -= set(proxy_values)
@@ -154,4 +158,15 @@ def _trim_model_info(answer: Any) -> dict[str, Any] | None:
         info = as_dict(item.get("model_info"))
         if isinstance(name, str) and info and name not in out:
             out[name] = {k: info[k] for k in LITELLM_FIELDS if k in info}
+    return out or None
+
+
+def _trim_group_info(answer: Any) -> dict[str, Any] | None:
+    """``model_group -> whitelisted fields`` from a proxy's ``/model_group/info``; None if it is not one."""
+    out: dict[str, Any] = {}
+    for item in as_list(as_dict(answer).get("data")):
+        item = as_dict(item)
+        name = item.get("model_group")
+        if isinstance(name, str) and name not in out:
+            out[name] = {k: item[k] for k in LITELLM_FIELDS if k in item}
     return out or None

@@ -32,6 +32,20 @@ model_list:
     litellm_params:
       model: ollama_chat/qwen3:8b
       api_base: http://127.0.0.1:9
+  - model_name: shared
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: sk-fake-upstream-SECRET
+      mock_response: "from the proxy"
+      input_cost_per_token: 0.000001
+      output_cost_per_token: 0.000002
+  - model_name: shared
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: sk-fake-upstream-SECRET
+      mock_response: "from the proxy"
+      input_cost_per_token: 0.000003
+      output_cost_per_token: 0.000004
 general_settings:
   master_key: {master}
 """
@@ -90,7 +104,7 @@ def test_real_proxy_models_and_model_info(proxy: str, cache_dir: Path) -> None:
     """/v1/models and /model/info of a real proxy become proxy/<model_group> records with prices and limits."""
     catalog = Catalog(sources=["litellm", EndpointSource("proxy", proxy, api_key=MASTER_KEY)], timeout=20)
     reports = catalog.refresh(["proxy"])
-    assert [(r.source, r.outcome, r.count) for r in reports] == [("proxy", "ok", 3)], reports
+    assert [(r.source, r.outcome, r.count) for r in reports] == [("proxy", "ok", 4)], reports
     gpt = catalog.get_model("proxy/gpt-4o")
     bundled = catalog.get_model("openai/gpt-4o")
     assert gpt is not None and bundled is not None
@@ -111,3 +125,30 @@ def test_real_proxy_wrong_key_is_a_clear_error(proxy: str) -> None:
     assert report.outcome == "failed" and report.error is not None
     assert "\n" not in report.error and "SECRET" not in report.error
     assert "HTTP 4" in report.error or "HTTP 5" in report.error
+    assert "MASSGEN_DISCOVERY_PROXY_API_KEY" in report.error
+
+
+def test_real_proxy_model_group_price_and_a_call_through_it(proxy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two deployments share a name: the record carries the group's figures; completion_kwargs reach the proxy."""
+    import httpx
+
+    from massgen_discovery.litellm_bridge import completion_kwargs
+
+    monkeypatch.setenv("MASSGEN_DISCOVERY_PROXY_API_KEY", MASTER_KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-users-own-openai-key")
+    catalog = Catalog(sources=["litellm", EndpointSource("proxy", proxy)], timeout=20)
+    (report,) = catalog.refresh(["proxy"])
+    assert report.outcome == "ok", report
+    root = proxy.removesuffix("/v1")
+    groups = httpx.get(f"{root}/model_group/info", headers={"Authorization": f"Bearer {MASTER_KEY}"}).json()["data"]
+    group = next(g for g in groups if g["model_group"] == "shared")
+    record = catalog.get_model("proxy/shared")
+    assert record is not None
+    if group.get("input_cost_per_token") is not None:
+        assert record.input_cost_per_token == pytest.approx(group["input_cost_per_token"])
+    kwargs = completion_kwargs("proxy/shared", catalog=catalog)
+    assert kwargs == {"model": "openai/shared", "api_base": proxy, "api_key": MASTER_KEY}
+    import litellm
+
+    response = litellm.completion(**kwargs, messages=[{"role": "user", "content": "hi"}])
+    assert response.choices[0].message.content == "from the proxy"
