@@ -417,7 +417,7 @@ def refresh_cmd(
 @click.pass_context
 def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Per provider: how it is listed, the env var it needs, last refresh, model count, last error."""
-    from .providers import PROVIDERS, provider_info
+    from .providers import PROVIDERS, ProviderInfo, provider_info
 
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
@@ -427,8 +427,17 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     statuses = {s.source: s for s in catalog.status()}
     live_names = {s.source for s in statuses.values() if s.live}
     rows: list[dict[str, Any]] = []
-    for provider in [*PROVIDERS, *sorted(set(counts) - set(PROVIDERS))]:
-        info = provider_info(provider)
+    # Named endpoints are live sources of their own provider, listed whether or not they answered.
+    known_live = {info.live_source for info in PROVIDERS.values()}
+    endpoints_live = {
+        name: ProviderInfo(
+            name, name, (f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY",), live_source=name, public_listing=True
+        )
+        for name in sorted(live_names - known_live)
+    }
+    others = sorted((set(counts) | set(endpoints_live)) - set(PROVIDERS))
+    for provider in [*PROVIDERS, *others]:
+        info = endpoints_live.get(provider) or provider_info(provider)
         status = statuses.get(info.live_source or "")
         listing = info.listing(live_names)
         if status is not None and status.error and not status.count:

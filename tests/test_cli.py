@@ -173,3 +173,28 @@ def test_real_console_script_offline_with_no_network(cache_dir: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["model"] == "groq/openai/gpt-oss-120b"
+
+
+def test_providers_shows_endpoints_as_live_sources(capsys: pytest.CaptureFixture[str], httpserver: object) -> None:
+    """A working endpoint is a live source with its last refresh; a failing one is listed with its error."""
+    from pytest_httpserver import HTTPServer
+
+    from .conftest import DEAD_URL
+
+    assert isinstance(httpserver, HTTPServer)
+    httpserver.expect_request("/v1/models").respond_with_json(
+        {"object": "list", "data": [{"id": "m1", "object": "model"}]}
+    )
+    good = httpserver.url_for("/v1")
+    assert run(["refresh", "--endpoint", f"lab={good}", "--endpoint", f"down={DEAD_URL}", "lab", "down", "--json"]) in (
+        0,
+        1,
+    )
+    capsys.readouterr()
+    rows = run_json(capsys, "providers", "--endpoint", f"lab={good}", "--endpoint", f"down={DEAD_URL}")
+    assert isinstance(rows, list)
+    lab = next(r for r in rows if r["provider"] == "lab")
+    assert lab["listing"].startswith("live") and lab["last_refresh"] and lab["models"] == 1 and lab["error"] is None
+    assert lab["env_var"] == "MASSGEN_DISCOVERY_LAB_API_KEY"
+    down = next(r for r in rows if r["provider"] == "down")
+    assert down["listing"] == "unreachable" and down["error"] and "cannot reach" in down["error"]
