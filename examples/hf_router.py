@@ -23,4 +23,6 @@ for d in deployments:
     d["litellm_params"].update(api_key=os.environ.get("HF_TOKEN", "hf_placeholder"), mock_response="routed")
 
 router = litellm.Router(model_list=deployments)
-print(router.completion(model="kimi", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content)
+response = router.completion(model="kimi", messages=[{"role": "user", "content": "hi"}])
+print(response.choices[0].message.content)
+print(f"response cost: ${response._hidden_params['response_cost']:.8f}")

@@ -51,9 +51,10 @@ def test_litellm_pricing_example(env: dict[str, str]) -> None:
 def test_hf_router_example(env: dict[str, str]) -> None:
     """examples/hf_router.py builds a Router over both live Kimi-K3 routes and routes a call."""
     out = run("hf_router.py", env).splitlines()
-    assert out[0].startswith("huggingface/fireworks-ai/moonshotai/Kimi-K3 1048576")
-    assert out[1].startswith("huggingface/together/moonshotai/Kimi-K3 1000000")
-    assert out[-1] == "routed"
+    assert out[0].startswith("openai/moonshotai/Kimi-K3:fireworks-ai 1048576")
+    assert out[1].startswith("openai/moonshotai/Kimi-K3:together 1000000")
+    assert out[-2] == "routed"
+    assert float(out[-1].removeprefix("response cost: $")) > 0
 
 
 def test_massgen_wizard_example(env: dict[str, str]) -> None:
