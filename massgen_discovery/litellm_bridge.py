@@ -125,7 +125,9 @@ def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence
     """Push records LiteLLM lacks or knows less about into ``litellm.model_cost``; return how many.
 
     Records built from LiteLLM's map alone are skipped (LiteLLM has them). Unknown values are
-    left out, so they never overwrite what LiteLLM knows.
+    left out, so they never overwrite what LiteLLM knows. Ollama models are registered as both
+    ``ollama/<tag>`` and ``ollama_chat/<tag>``, and the entries survive a cost-map reload (a
+    LiteLLM proxy's ``/reload/model_cost_map`` or its scheduled reload).
     """
     import litellm
 
@@ -144,7 +146,40 @@ def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence
                 entries[f"ollama_chat/{record.model_id}"] = {**entries[record.model], "litellm_provider": "ollama_chat"}
     if entries:
         litellm.register_model(entries)
+        _keep_across_reloads(entries)
     return len(entries)
+
+
+_kept: dict[str, dict[str, Any]] = {}
+
+
+def _keep_across_reloads(entries: Mapping[str, dict[str, Any]]) -> None:
+    """Re-apply registered entries to every cost map LiteLLM loads later.
+
+    A LiteLLM proxy reloads its map with ``litellm.model_cost = get_model_cost_map(url)``; the
+    loader is wrapped (once, where LiteLLM and its proxy look it up) so the new map carries the
+    registered entries on top of whatever it brings.
+    """
+    import litellm
+    import litellm.litellm_core_utils.get_model_cost_map as loader_module
+
+    _kept.update({key: dict(value) for key, value in entries.items()})
+    original = loader_module.get_model_cost_map
+    if getattr(original, "_massgen_discovery", False):
+        return
+
+    def get_model_cost_map(url: str) -> dict[str, Any]:
+        fresh: dict[str, Any] = original(url)
+        for key, value in _kept.items():
+            base = fresh.get(key)
+            fresh[key] = {**base, **value} if isinstance(base, dict) else dict(value)
+        return fresh
+
+    get_model_cost_map._massgen_discovery = True  # type: ignore[attr-defined]
+    get_model_cost_map.__doc__ = original.__doc__
+    loader_module.get_model_cost_map = get_model_cost_map
+    if getattr(litellm, "get_model_cost_map", None) is original:
+        setattr(litellm, "get_model_cost_map", get_model_cost_map)  # noqa: B010 - not re-exported in its stubs
 
 
 def litellm_cost_kwargs(model: str, catalog: Catalog | None = None) -> dict[str, float] | None:
@@ -233,7 +268,11 @@ def _deployment_params(record: ModelRecord) -> dict[str, Any]:
     import os
 
     if record.provider != "huggingface":
-        return record_kwargs(record)
+        params = record_kwargs(record)
+        var = f"MASSGEN_DISCOVERY_{record.provider.upper()}_API_KEY"
+        if params.get("api_key") not in (None, "EMPTY") and os.environ.get(var):
+            params["api_key"] = f"os.environ/{var}"  # LiteLLM reads it at call time; the dict holds no secret
+        return params
     from .sources.huggingface import DEFAULT_BASE_URL, ENV_VARS
 
     route = record.model_id if record.served_by is None else f"{record.model_id}:{record.served_by}"

@@ -59,7 +59,8 @@ class ModelRecord(BaseModel):
     model_id: str
     """The provider's own id for the model."""
     served_by: str | None = None
-    """HuggingFace inference provider of a pinned route (``together``), else None."""
+    """HuggingFace inference provider of a pinned route (``together``); for a LiteLLM proxy's model,
+    the upstream deployment's model string (``openai/gpt-4o``); else None."""
     mode: str | None = None
     """LiteLLM mode: ``chat``, ``completion``, ``embedding``, ``audio_transcription`` ..."""
 

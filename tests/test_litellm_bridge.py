@@ -36,10 +36,16 @@ def litellm() -> Iterator[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import litellm as module
+    import litellm.litellm_core_utils.get_model_cost_map as loader_module
+
+    from massgen_discovery import litellm_bridge
+
     saved = copy.deepcopy(module.model_cost)
+    loader = loader_module.get_model_cost_map
     yield module
-    module.model_cost.clear()
-    module.model_cost.update(saved)
+    module.model_cost = saved
+    loader_module.get_model_cost_map = loader
+    litellm_bridge._kept.clear()
 
 
 def routes(request: httpx.Request) -> httpx.Response:
@@ -79,6 +85,22 @@ def test_registered_ollama_model_answers_get_model_info(litellm: Any, catalog: C
     for key in ("ollama/qwen3:8b", "ollama_chat/qwen3:8b"):
         info = litellm.get_model_info(key)
         assert info["max_input_tokens"] == 40960 and info["supports_function_calling"] is True
+
+
+def test_registration_survives_a_cost_map_reload(litellm: Any, catalog: Catalog) -> None:
+    """A proxy-style reload (litellm.model_cost = get_model_cost_map(url)) keeps what was registered."""
+    from litellm.litellm_core_utils.get_model_cost_map import get_model_cost_map as before
+
+    register_with_litellm(catalog, providers=["ollama"])
+    register_with_litellm(catalog, providers=["ollama"])  # twice: wrapped once
+    # What the proxy's /reload/model_cost_map runs, imported afresh as it does.
+    from litellm.litellm_core_utils.get_model_cost_map import get_model_cost_map
+
+    assert get_model_cost_map is not before
+    litellm.model_cost = get_model_cost_map(url=litellm.model_cost_map_url)
+    for key in ("ollama/qwen3:8b", "ollama_chat/qwen3:8b"):
+        assert litellm.get_model_info(key)["max_input_tokens"] == 40960
+    assert "gpt-4o" in litellm.model_cost  # the reloaded map itself is intact
 
 
 def test_registered_openrouter_model_is_priced_by_litellm(litellm: Any, catalog: Catalog) -> None:

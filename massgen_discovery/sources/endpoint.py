@@ -141,6 +141,9 @@ class EndpointSource(SourceBase):
                 proxy_values = _model_info_values(proxy)
                 values.update(proxy_values)
                 guessed -= set(proxy_values)
+            upstream = as_dict(info.get(model_id)).get("served_by")
+            if isinstance(upstream, str):
+                values["served_by"] = upstream
             record = records_from_values(self.name, self.name, model_id, values, guessed, fetched_at, api_base=base)
             out.setdefault(record.model, record)
         return list(out.values())
@@ -158,6 +161,9 @@ def _trim_model_info(answer: Any) -> dict[str, Any] | None:
         info = as_dict(item.get("model_info"))
         if isinstance(name, str) and info and name not in out:
             out[name] = {k: info[k] for k in LITELLM_FIELDS if k in info}
+            upstream = as_dict(item.get("litellm_params")).get("model")
+            if isinstance(upstream, str) and upstream:
+                out[name]["served_by"] = upstream  # the deployment's own model string, nothing else of its params
     return out or None
 
 

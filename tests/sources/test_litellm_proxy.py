@@ -152,3 +152,29 @@ def test_real_proxy_model_group_price_and_a_call_through_it(proxy: str, monkeypa
 
     response = litellm.completion(**kwargs, messages=[{"role": "user", "content": "hi"}])
     assert response.choices[0].message.content == "from the proxy"
+
+
+def test_real_proxy_router_deployments_complete_and_price(proxy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """router_model_list(provider="proxy") completes through litellm.Router, priced at the record's rates."""
+    import litellm
+
+    from massgen_discovery.litellm_bridge import router_model_list
+
+    monkeypatch.setenv("MASSGEN_DISCOVERY_PROXY_API_KEY", MASTER_KEY)
+    catalog = Catalog(sources=["litellm", EndpointSource("proxy", proxy)], timeout=20)
+    catalog.refresh(["proxy"])
+    deployments = router_model_list(catalog, model_name="shared", provider="proxy", query="proxy/shared")
+    assert [d["litellm_params"]["model"] for d in deployments] == ["openai/shared"]
+    assert deployments[0]["litellm_params"]["api_key"] == "os.environ/MASSGEN_DISCOVERY_PROXY_API_KEY"
+    record = catalog.get_model("proxy/shared")
+    assert record is not None and record.input_cost_per_token and record.output_cost_per_token
+    assert record.served_by == "openai/gpt-4o-mini"  # the upstream deployment, kept on the record
+    response = litellm.Router(model_list=deployments).completion(
+        model="shared", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert response.choices[0].message.content == "from the proxy"
+    usage = response.usage
+    expected = (
+        usage.prompt_tokens * record.input_cost_per_token + usage.completion_tokens * record.output_cost_per_token
+    )
+    assert response._hidden_params["response_cost"] == pytest.approx(expected)
