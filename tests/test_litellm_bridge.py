@@ -261,3 +261,25 @@ def test_completion_kwargs_reach_every_kind_of_record(
         assert kwargs is not None
         response = litellm.completion(**kwargs, messages=MESSAGES, mock_response=f"reached {model}")
         assert response.choices[0].message.content == f"reached {model}"
+
+
+def test_router_prices_an_endpoint_model_at_the_records_rates(litellm: Any, httpserver: Any) -> None:
+    """A plain OpenAI-compatible server (real loopback HTTP): the Router's response_cost is tokens x the record's prices."""
+    from massgen_discovery import ModelRecord
+
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(
+        {"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+         "choices": [{"index": 0, "message": {"role": "assistant", "content": "served"}, "finish_reason": "stop"}],
+         "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}}
+    )  # fmt: skip
+    base = httpserver.url_for("/v1")
+    record = ModelRecord(model="lab/m", provider="lab", model_id="m", mode="chat", api_base=base,
+                         input_cost_per_token=2e-7, output_cost_per_token=6e-7)  # fmt: skip
+    cat = Catalog(sources=[StaticSource("lab", [record])])
+    deployments = router_model_list(cat, model_name="m", provider="lab")
+    assert deployments[0]["litellm_params"]["api_key"] == "EMPTY"
+    response = litellm.Router(model_list=deployments).completion(model="m", messages=MESSAGES)
+    assert response.choices[0].message.content == "served"
+    assert response._hidden_params["response_cost"] == pytest.approx(120 * 2e-7 + 30 * 6e-7)
+    (request, _response) = httpserver.log[0]
+    assert request.headers["Authorization"] == "Bearer EMPTY"  # never the user's OPENAI_API_KEY
