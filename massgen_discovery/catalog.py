@@ -262,7 +262,7 @@ class Catalog:
                 envelope = self._store.get(self._envelope_key(source)) or {}
                 records = self._envelope_records(source, envelope)
                 groups.append(records)
-                for alias, target in source_aliases(source, records).items():
+                for alias, target in source_aliases(source, records, envelope.get("payload")).items():
                     aliases.setdefault(alias, target)
                 source_meta[name] = _source_meta(envelope, len(records))
             merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)

@@ -57,13 +57,20 @@ class Source(Protocol):
         ...
 
 
-def source_aliases(source: Source, records: list[ModelRecord]) -> dict[str, str]:
-    """Extra lookup strings a source defines (an optional ``aliases(records)`` method), else none."""
-    method = getattr(source, "aliases", None)
-    if not callable(method):
-        return {}
-    result = method(records)
-    return {str(k): str(v) for k, v in result.items()} if isinstance(result, dict) else {}
+def source_aliases(source: Source, records: list[ModelRecord], payload: Any = None) -> dict[str, str]:
+    """Extra lookup strings a source defines, else none.
+
+    Two optional hooks: ``aliases(records)`` and ``payload_aliases(payload)`` (names a listing
+    gives a model beside its id, such as OpenRouter's ``canonical_slug``).
+    """
+    out: dict[str, str] = {}
+    for name, arg in (("aliases", records), ("payload_aliases", payload)):
+        method = getattr(source, name, None)
+        if callable(method) and arg is not None:
+            result = method(arg)
+            if isinstance(result, dict):
+                out.update({str(k): str(v) for k, v in result.items()})
+    return out
 
 
 class SourceBase:

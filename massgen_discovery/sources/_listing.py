@@ -31,8 +31,10 @@ __all__ = [
     "entries",
     "generic_values",
     "mode_from_id",
+    "parameter_size",
     "positive_int",
     "price",
+    "pricing_values",
     "records_from_values",
 ]
 
@@ -121,21 +123,89 @@ def entry_id(entry: dict[str, Any]) -> str | None:
 
 
 _MODE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("audio_transcription", re.compile(r"whisper|transcri|speech-to-text|\bstt\b|distil-whisper", re.I)),
-    ("audio_speech", re.compile(r"\btts\b|tts-|-tts|text-to-speech|playai|orpheus|speech", re.I)),
-    ("embedding", re.compile(r"embed", re.I)),
+    ("audio_transcription", re.compile(r"whisper|transcri|speech-to-text|\bstt\b", re.I)),
+    ("audio_speech", re.compile(r"\btts\b|tts-|-tts|text-to-speech|playai|orpheus|speech|kokoro", re.I)),
     ("rerank", re.compile(r"rerank", re.I)),
-    ("moderation", re.compile(r"moderation|guard", re.I)),
-    ("image_generation", re.compile(r"dall-e|gpt-image|imagen|flux|stable-diffusion|sdxl|image-gen", re.I)),
+    (
+        "embedding",
+        re.compile(
+            r"embed|(^|[/_.-])(bge|gte|e5)([/_.-]|$)|(^|[/_.-])(multilingual-)?e5-|nomic-embed|mxbai-embed"
+            r"|jina-embeddings|(^|[/_-])(bge|gte)-",
+            re.I,
+        ),
+    ),
+    ("moderation", re.compile(r"moderation|guard|shieldgemma", re.I)),
+    ("video_generation", re.compile(r"(^|[/_-])(veo|sora)([-_.\d]|$)|video-gen|text-to-video", re.I)),
+    (
+        "image_generation",
+        re.compile(r"dall-e|gpt-image|imagen|flux|stable-diffusion|sdxl|sd3|image-gen|text-to-image", re.I),
+    ),
 )
 
 
 def mode_from_id(model_id: str) -> str:
-    """LiteLLM's mode guessed from a model id when the provider gives no signal; ``chat`` by default."""
+    """LiteLLM's mode guessed from a model id when the provider gives no signal; ``chat`` by default.
+
+    Knows the common non-chat families: speech (``whisper``, ``tts``), rerankers, embeddings
+    (``embed``, ``bge``, ``e5``, ``gte``, ``nomic-embed``, ``mxbai-embed``, ``jina-embeddings``),
+    moderation and guard models, video (``veo``, ``sora``) and image generation (``imagen``,
+    ``dall-e``, ``flux``, ``stable-diffusion``). A guess ranks below every stated mode.
+    """
     for mode, pattern in _MODE_PATTERNS:
         if pattern.search(model_id):
             return mode
     return "chat"
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMbBtT]?)\s*$")
+_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def parameter_size(value: Any) -> str | None:
+    """A parameter count in Ollama's form (``8.2B``, ``117B``, ``500M``), else the raw text, else None.
+
+    Raw counts (``116829156672``, as ollama.com's ``/api/show`` and llama.cpp's ``n_params`` send
+    them) and suffixed sizes (``7b``, ``8.0B``, ``494.03M``) are read; text that is not a size is
+    kept as it is.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        count = float(value)
+    elif isinstance(value, str) and value.strip():
+        match = _SIZE.match(value)
+        if match is None:
+            return value.strip()
+        count = float(match.group(1)) * _SCALE[match.group(2).lower()]
+    else:
+        return None
+    if not count > 0 or count != count or count == float("inf"):
+        return None
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= scale:
+            figure = count / scale
+            return f"{figure:.0f}{unit}" if round(figure, 1) >= 100 else f"{figure:.1f}{unit}"
+    return f"{count:.0f}"
+
+
+def pricing_values(pricing: Any, *, zero_is_free: bool = True) -> dict[str, float]:
+    """Per-token prices from an OpenRouter-style ``pricing`` block (decimal strings or numbers).
+
+    ``prompt`` / ``completion`` / ``input_cache_read`` / ``input_cache_write`` are USD per token.
+    OpenRouter documents ``"0"`` as free and ``"-1"`` as variable (unknown).
+    """
+    block = as_dict(pricing)
+    out: dict[str, float] = {}
+    for ours, theirs in (
+        ("input_cost_per_token", "prompt"),
+        ("output_cost_per_token", "completion"),
+        ("cache_read_input_token_cost", "input_cache_read"),
+        ("cache_creation_input_token_cost", "input_cache_write"),
+    ):
+        value = price(block.get(theirs), zero_is_free=zero_is_free)
+        if value is not None:
+            out[ours] = value
+    return out
 
 
 # A provider's own type words -> LiteLLM modes.
@@ -154,6 +224,10 @@ _TYPE_MODES = {
     "transcribe": "audio_transcription",
     "moderation": "moderation",
     "rerank": "rerank",
+    "reranker": "rerank",
+    "tts": "audio_speech",
+    "stt": "audio_transcription",
+    "video": "video_generation",
     # LiteLLM's own mode names (a LiteLLM proxy reports them) map to themselves.
     "image_generation": "image_generation",
     "audio_transcription": "audio_transcription",
@@ -189,9 +263,17 @@ def generic_values(entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         "supports_response_schema": _flag(entry, "supports_response_schema"),
         "input_cost_per_token": price(entry.get("input_cost_per_token")),
         "output_cost_per_token": price(entry.get("output_cost_per_token")),
+        "parameter_size": parameter_size(meta.get("n_params")),
         "input_modalities": [m for m in as_list(entry.get("input_modalities")) if isinstance(m, str)] or None,
         "output_modalities": [m for m in as_list(entry.get("output_modalities")) if isinstance(m, str)] or None,
     }
+    # OpenRouter's shape, which several OpenAI-compatible hosts copy: per-token decimal strings.
+    for field, value in pricing_values(entry.get("pricing")).items():
+        if values.get(field) is None:
+            values[field] = value
+    top = as_dict(entry.get("top_provider"))
+    values["max_input_tokens"] = values["max_input_tokens"] or positive_int(top.get("context_length"))
+    values["max_output_tokens"] = values["max_output_tokens"] or positive_int(top.get("max_completion_tokens"))
     capabilities = {c for c in as_list(entry.get("capabilities")) if isinstance(c, str)}
     # A capabilities list (llama.cpp's Ollama-style entries) says what is there, not what is not.
     if "tools" in capabilities:
@@ -205,6 +287,10 @@ def generic_values(entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         values["mode"] = _TYPE_MODES[kind.lower()]
     elif entry.get("supports_chat") is True:
         values["mode"] = "chat"
+    elif capabilities and capabilities <= {"embedding", "embeddings"}:
+        values["mode"] = "embedding"
+    elif capabilities & {"completion", "chat"}:
+        values["mode"] = "chat"  # an Ollama-style capabilities list: "completion" means it writes text
     else:
         values["mode"] = mode_from_id(model_id)
         guessed.add("mode")

@@ -7,6 +7,7 @@ Auth is ``x-api-key`` plus ``anthropic-version``, not a Bearer token.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ._listing import HostedListing, as_dict, as_list, positive_int
@@ -18,6 +19,7 @@ __all__ = ["AnthropicSource"]
 
 _PAGE_LIMIT = "1000"
 _MAX_PAGES = 20
+_DATED = re.compile(r"-\d{8}$")
 
 
 class AnthropicSource(HostedListing):
@@ -72,3 +74,14 @@ class AnthropicSource(HostedListing):
             )
             values["input_modalities"] = inputs
         return {k: v for k, v in values.items() if v is not None}, set()
+
+    def entry_ids(self, entry: dict[str, Any]) -> list[str]:
+        """The dated id and its undated name (``claude-sonnet-4-5-20250929`` -> ``claude-sonnet-4-5``).
+
+        Anthropic lists dated ids, newest first; the undated name is what people type and what
+        LiteLLM's map keys too, so both carry the listing's data (the newest dated model wins).
+        """
+        ids = super().entry_ids(entry)
+        if ids and (undated := _DATED.sub("", ids[0])) != ids[0]:
+            ids.append(undated)
+        return ids

@@ -55,7 +55,11 @@ class GeminiSource(HostedListing):
         methods = {m for m in as_list(entry.get("supportedGenerationMethods")) if isinstance(m, str)}
         guessed: set[str] = set()
         if "generateContent" in methods:
-            mode = "chat"
+            # TTS and image models are called through generateContent too: the name tells them
+            # apart (a guess, below LiteLLM's stated mode); chat otherwise, as the method says.
+            mode = mode_from_id(str(entry.get("name", "")))
+            if mode != "chat":
+                guessed.add("mode")
         elif methods & {"embedContent", "embedText", "batchEmbedContents"}:
             mode = "embedding"
         elif "predict" in methods or "predictLongRunning" in methods:

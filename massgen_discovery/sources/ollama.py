@@ -27,6 +27,7 @@ from ..errors import SourceError, SourceFormatError, SourceHTTPError, SourceUnre
 from ..reconcile import HEURISTIC_PREFIX
 from ..records import ModelRecord
 from . import SourceBase
+from ._listing import parameter_size
 
 if TYPE_CHECKING:
     import httpx
@@ -219,7 +220,7 @@ def _record(
         num_ctx = int(match.group(1))
     put("runtime_context_tokens", _positive_int(running.get(name)) or num_ctx)
     put("family", _text(details.get("family")))
-    put("parameter_size", _text(details.get("parameter_size")))
+    put("parameter_size", parameter_size(_text(details.get("parameter_size"))))
     put("quantization", _text(details.get("quantization_level")))
     cloud = cloud_server or bool(show and show.get("remote_host")) or name.endswith("-cloud") or ":cloud" in name
     if not cloud:

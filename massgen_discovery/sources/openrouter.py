@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._listing import HostedListing, as_dict, as_list, positive_int, price
+from ..errors import SourceFormatError
+from ._listing import HostedListing, as_dict, as_list, entries, positive_int, pricing_values
 
 __all__ = ["OpenRouterSource"]
 
@@ -41,10 +42,7 @@ class OpenRouterSource(HostedListing):
         values: dict[str, Any] = {
             "max_input_tokens": positive_int(entry.get("context_length")) or positive_int(top.get("context_length")),
             "max_output_tokens": positive_int(top.get("max_completion_tokens")),
-            "input_cost_per_token": price(pricing.get("prompt"), zero_is_free=True),
-            "output_cost_per_token": price(pricing.get("completion"), zero_is_free=True),
-            "cache_read_input_token_cost": price(pricing.get("input_cache_read"), zero_is_free=True),
-            "cache_creation_input_token_cost": price(pricing.get("input_cache_write"), zero_is_free=True),
+            **pricing_values(pricing),
             "input_modalities": inputs or None,
             "output_modalities": outputs or None,
         }
@@ -67,3 +65,16 @@ class OpenRouterSource(HostedListing):
         if isinstance(expiry, str) and expiry:
             values["deprecation_date"] = expiry[:10]
         return {k: v for k, v in values.items() if v is not None}, set()
+
+    def payload_aliases(self, payload: Any) -> dict[str, str]:
+        """``openrouter/<canonical_slug>`` -> ``openrouter/<id>`` (a dated slug names the same model)."""
+        out: dict[str, str] = {}
+        try:
+            items = entries(payload)
+        except SourceFormatError:
+            return out
+        for entry in items:
+            model_id, slug = entry.get("id"), entry.get("canonical_slug")
+            if isinstance(model_id, str) and isinstance(slug, str) and slug and slug != model_id:
+                out[f"{self.name}/{slug}"] = f"{self.name}/{model_id}"
+        return out

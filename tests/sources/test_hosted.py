@@ -121,8 +121,14 @@ def test_anthropic_pages_and_capabilities() -> None:
 
     catalog = Catalog(sources=[AnthropicSource(credential="sk-ant-SECRET")], transport=httpx.MockTransport(handler))
     (report,) = catalog.refresh()
-    assert report.count == len(full["data"])
+    dated = [e["id"] for e in full["data"] if re.search(r"-\d{8}$", e["id"])]
+    assert dated and report.count == len(full["data"]) + len(dated)  # each dated id also under its undated name
     assert [r.url.params.get("after_id") for r in seen] == [None, full["data"][3]["id"]]
+    for model_id in dated:
+        with_date = catalog.get_model(f"anthropic/{model_id}")
+        undated = catalog.get_model(f"anthropic/{re.sub(r'-[0-9]{8}$', '', model_id)}")
+        assert with_date is not None and undated is not None
+        assert undated.max_input_tokens == with_date.max_input_tokens and undated.available is True
     assert seen[0].headers["x-api-key"] == "sk-ant-SECRET" and "authorization" not in seen[0].headers
     assert seen[0].headers["anthropic-version"] == "2023-06-01"
     fable = catalog.get_model("anthropic/claude-fable-5")
