@@ -17,6 +17,11 @@ deployments = router_model_list(
     catalog, model_name="kimi", provider="huggingface", pinned=True, query="/moonshotai/Kimi-K3",
     tools=True, min_context=128_000, available=True, sort="price",
 )  # fmt: skip
+if not deployments:
+    print("no live HuggingFace routes of Kimi-K3 in the catalog (offline, or the router was not reached).")
+    print("online, this builds a LiteLLM Router over each route with tools and 128k context, cheapest first,")
+    print("and prices every response from the route's own prices.")
+    raise SystemExit(0)
 for d in deployments:
     info = d["model_info"]
     print(d["litellm_params"]["model"], info.get("max_input_tokens"), info.get("input_cost_per_token"))

@@ -19,6 +19,12 @@ from massgen_discovery.litellm_bridge import completion_cost, litellm_cost_kwarg
 catalog = Catalog(sources=["litellm", "huggingface", "openrouter"])
 catalog.refresh()
 
+if catalog.get_model("openrouter/anthropic/claude-opus-5") is None:
+    print("no live OpenRouter or HuggingFace listing in the catalog (offline, or they were not reached).")
+    print("online, this registers OpenRouter models newer than LiteLLM into litellm.model_cost and prices")
+    print("an OpenRouter and a HuggingFace call with the listings' own prices.")
+    raise SystemExit(0)
+
 # OpenRouter models newer than the installed LiteLLM: register them, then LiteLLM prices them itself.
 print("registered:", register_with_litellm(catalog, providers=["openrouter"]))
 prompt_cost, output_cost = litellm.cost_per_token(

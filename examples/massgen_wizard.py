@@ -10,8 +10,12 @@ from massgen_discovery.massgen_adapter import (
     wizard_choices,
 )
 
-for model_id, line in wizard_choices("HuggingFace")[:5]:
+choices = wizard_choices("HuggingFace")
+for model_id, line in choices[:5]:
     print(f"{model_id:50} {line}")
+if not choices:
+    print("no HuggingFace listing in the catalog (offline, or the router was not reached): online, the")
+    print("router's live listing fills the wizard with each model's context, prices and capabilities.")
 print("openrouter models:", len(get_models_for_provider_sync("openrouter")))
 print("context of claude-opus-5 on OpenRouter:", get_context_window("openrouter", "anthropic/claude-opus-5"))
 print("pricing:", get_model_pricing("OpenRouter", "anthropic/claude-opus-5"))

@@ -923,7 +923,7 @@ def build_query(
     *,
     provider: str | None = None,
     providers: Sequence[str] | None = None,
-    mode: str | None = None,
+    mode: str | Sequence[str] | None = None,
     min_context: int | None = None,
     min_output: int | None = None,
     max_input_cost: float | None = None,

@@ -21,7 +21,6 @@ from .errors import CacheError, ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
 
     from .catalog import Catalog
     from .records import ModelRecord
@@ -32,12 +31,13 @@ PROG = "massgen-discovery"
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 _FLAG_LABELS = {
+    # The flags column says what the matching `list` option is called.
     "supports_function_calling": "tools",
     "supports_vision": "vision",
-    "supports_response_schema": "json",
+    "supports_response_schema": "structured-output",
     "supports_reasoning": "reasoning",
-    "supports_prompt_caching": "cache",
-    "supports_audio_input": "audio",
+    "supports_prompt_caching": "prompt-caching",
+    "supports_audio_input": "audio-input",
     "supports_pdf_input": "pdf",
 }
 
@@ -54,39 +54,53 @@ def inert(text: object) -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
-def _add_row(table: Table, *cells: object) -> None:
-    """Add a row of inert text: rich markup in a cell is shown as typed, never interpreted."""
-    from rich.text import Text
-
-    table.add_row(*(Text(inert(cell)) for cell in cells))
-
-
 def _echo_err(message: str) -> None:
     click.echo(inert(message), err=True)
 
 
 def format_tokens(value: int | None) -> str:
-    """``128000`` -> ``128k``, ``1048576`` -> ``1.05M``; unknown -> ``?``."""
-    if value is None:
-        return "?"
-    if not isinstance(value, int) or not 0 <= value < 10**12:
-        return "?"  # not a real limit (the store keeps such values out; overrides may not)
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.3g}M"
-    if value >= 1_000:
-        return f"{value / 1_000:.3g}k" if value < 100_000 else f"{round(value / 1_000)}k"
+    """Token counts the way people say them: ``8k``, ``32k``, ``128k``, ``200k``, ``1M``; unknown -> ``?``.
+
+    Powers of two read in binary units (``8192`` -> ``8k``, ``131072`` -> ``128k``,
+    ``1048576`` -> ``1M``), other counts in decimal ones (``200000`` -> ``200k``, ``1050000`` ->
+    ``1.05M``).
+    """
+    if value is None or isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
+        return "?"  # unknown, or not a real limit (the store keeps such values out; overrides may not)
+    for unit, binary, decimal in (("M", 1 << 20, 1_000_000), ("k", 1 << 10, 1_000)):
+        if value >= decimal:
+            if value % decimal == 0:
+                return f"{value // decimal}{unit}"
+            if value % binary == 0:
+                return f"{value // binary}{unit}"
+            figure = value / decimal
+            if figure >= 10 and unit == "k":
+                return f"{round(figure)}{unit}"
+            return f"{figure:.2f}".rstrip("0").rstrip(".") + unit
     return str(value)
 
 
 def format_price(per_token: float | None) -> str:
-    """USD per token -> ``$`` per 1M tokens (``$0.15``, ``$0.075``); 0 -> ``free``; unknown -> ``?``."""
-    if per_token is None or not isinstance(per_token, (int, float)) or not 0 <= per_token < 1e6:
-        return "?"  # unknown, or not a real price (NaN, infinite, negative)
+    """USD per token -> ``$`` per 1M tokens with 3 significant digits; 0 -> ``free``; unknown -> ``?``.
+
+    ``$15.00``, ``$2.50``, ``$0.15``, ``$0.075``, ``$0.0904``, ``$1,250``.
+    """
+    if per_token is None or isinstance(per_token, bool) or not isinstance(per_token, (int, float)):
+        return "?"
+    if not 0 <= per_token < 1e6:
+        return "?"  # not a real price (NaN, infinite, negative)
     if per_token == 0:
         return "free"
-    per_million = round(per_token * 1_000_000, 6)
-    # Cents when they say it all ($0.50, $15.00), more digits when they do not ($0.075).
-    return f"${per_million:,.2f}" if round(per_million, 2) == per_million else f"${per_million:,.4g}"
+    per_million = per_token * 1_000_000
+    if per_million >= 100:
+        return f"${per_million:,.0f}"
+    if per_million >= 1:
+        return f"${per_million:.2f}"
+    text = f"{per_million:.3g}"
+    if "e" in text:
+        text = f"{per_million:.8f}".rstrip("0")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return f"${per_million:.{max(2, decimals)}f}"
 
 
 def _flags(record: ModelRecord) -> str:
@@ -200,13 +214,25 @@ def cli(ctx: click.Context, as_json: bool, offline: bool | None, endpoints: dict
     state.as_json, state.offline, state.endpoints = as_json, offline, endpoints
 
 
+CHAT_MODES = ("chat", "responses", "completion")
+"""What plain ``list`` shows: the models you can chat with."""
+
+
 @cli.command("list")
 @click.option("--provider", "-p", "providers", multiple=True, help="LiteLLM provider id (repeatable).")
 @click.option("--tools", is_flag=True, help="Tool / function calling.")
 @click.option("--vision", is_flag=True, help="Image input.")
 @click.option("--structured-output", is_flag=True, help="JSON-schema structured output.")
 @click.option("--reasoning", is_flag=True, help="Reasoning / thinking.")
-@click.option("--mode", help="LiteLLM mode: chat, embedding, completion, ...")
+@click.option("--prompt-caching", is_flag=True, help="Prompt caching.")
+@click.option("--pdf", is_flag=True, help="PDF input.")
+@click.option("--audio-input", is_flag=True, help="Audio input.")
+@click.option(
+    "--mode",
+    default="chat",
+    show_default=True,
+    help="chat (chat, responses and completion models), all, or one LiteLLM mode: embedding, image_generation ...",
+)
 @click.option("--min-context", metavar="N", callback=_tokens_option, help="Smallest context window (128000 or 128k).")
 @click.option("--max-input-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest input price.")
 @click.option("--max-output-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest output price.")
@@ -215,7 +241,12 @@ def cli(ctx: click.Context, as_json: bool, offline: bool | None, endpoints: dict
 @click.option("--sort", type=click.Choice(["price", "context", "name"]), default="name", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Print at most N models.")
 @click.option(
-    "-q", "terms", multiple=True, metavar="TERM", help="Substring of the model string (repeatable, all must match)."
+    "-q",
+    "--query",
+    "terms",
+    multiple=True,
+    metavar="TERM",
+    help="Substring of the model string (repeatable, all must match).",
 )
 @_common
 @click.pass_context
@@ -226,7 +257,10 @@ def list_cmd(
     vision: bool,
     structured_output: bool,
     reasoning: bool,
-    mode: str | None,
+    prompt_caching: bool,
+    pdf: bool,
+    audio_input: bool,
+    mode: str,
     min_context: int | None,
     max_input_cost: float | None,
     max_output_cost: float | None,
@@ -239,11 +273,12 @@ def list_cmd(
     offline: bool | None,
     endpoints: dict[str, str],
 ) -> int:
-    """List models matching every filter given."""
+    """List models matching every filter given (chat models unless --mode says otherwise)."""
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    modes: str | tuple[str, ...] | None = {"chat": CHAT_MODES, "all": None}.get(mode, mode)
     criteria: dict[str, Any] = {
         "providers": list(providers) or None,
-        "mode": mode,
+        "mode": modes,
         "min_context": min_context,
         "max_input_cost": max_input_cost,
         "max_output_cost": max_output_cost,
@@ -251,65 +286,117 @@ def list_cmd(
         "query": list(terms),
         "include_unknown": include_unknown,
         "sort": sort,
-        "limit": limit,
     }
     for flag, name in (
         (tools, "tools"),
         (vision, "vision"),
         (structured_output, "structured_output"),
         (reasoning, "reasoning"),
+        (prompt_caching, "prompt_caching"),
+        (pdf, "pdf_input"),
+        (audio_input, "audio_input"),
     ):
         if flag:
             criteria[name] = True
-    records = state.catalog(offline).find_models(**criteria)
+    catalog = state.catalog(offline)
+    matched = catalog.find_models(**criteria)
+    records = matched if limit is None else matched[:limit]
     if as_json:
         _print_json(_records_json(records))
     elif records:
-        _print_table(records)
+        _print_table(records, len(matched))
+    _explain_failures(catalog, list(providers), list(endpoints) + list(state.endpoints))
     if not records:
         click.echo("no models match", err=True)
         return 1
     return 0
 
 
-def _print_table(records: Sequence[ModelRecord]) -> None:
-    from rich.table import Table
+def _explain_failures(catalog: Catalog, providers: list[str], endpoints: list[str]) -> None:
+    """One stderr line per live source the list needed that failed: its name and why."""
+    from .providers import provider_info
 
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("model", no_wrap=True)
-    table.add_column("provider", no_wrap=True)
-    table.add_column("context", justify="right")
-    table.add_column("max out", justify="right")
-    table.add_column("$/1M in", justify="right")
-    table.add_column("$/1M out", justify="right")
-    table.add_column("flags")
-    for r in records:
-        _add_row(
-            table,
-            r.model,
-            r.provider,
+    wanted = {provider_info(p).live_source or p for p in providers} | set(endpoints)
+    for status in catalog.status():
+        if not status.live or status.error is None or status.count:
+            continue
+        if status.source in wanted:
+            error = status.error
+            _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
+
+
+def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
+    from ._table import Column
+
+    shown_modes = {r.mode for r in records}
+    columns = [
+        # Too wide for the terminal: drop provider (the model string starts with it), then max
+        # out, flags and mode; then shorten the model column. Prices and contexts are never cut.
+        Column("model", shrink=True),
+        Column("provider", drop_rank=1),
+        Column("mode", drop_rank=4),
+        Column("context", right=True),
+        Column("max out", right=True, drop_rank=2),
+        Column("$/1M in", right=True),
+        Column("$/1M out", right=True),
+        Column("flags", drop_rank=3),
+    ]
+    rows = [
+        [
+            inert(r.model),
+            inert(r.provider),
+            inert(r.mode or "?"),
             format_tokens(r.max_input_tokens),
             format_tokens(r.max_output_tokens),
             format_price(r.input_cost_per_token),
             format_price(r.output_cost_per_token),
             _flags(r),
-        )
-    _console().print(table)
+        ]
+        for r in records
+    ]
+    if len(shown_modes) <= 1:  # a mode column only says something when modes differ
+        columns.pop(2)
+        for row in rows:
+            row.pop(2)
+    _echo_lines(columns, rows)
+    if len(records) < matched:
+        click.echo(f"showing {len(records):,} of {matched:,} models")
+
+
+def _echo_lines(columns: Sequence[Any], rows: Sequence[Sequence[str]]) -> None:
+    from ._table import render, terminal_width
+
+    for line in render(columns, rows, terminal_width(sys.stdout.isatty())):
+        click.echo(line)
+
+
+# First-party providers before the clouds and resellers that also serve their models.
+_FIRST_PARTY = ("openai", "anthropic", "gemini", "xai", "mistral", "deepseek", "groq", "cohere", "moonshot",
+                "dashscope", "cerebras", "perplexity", "zai")  # fmt: skip
 
 
 def _suggest(catalog: Catalog, name: str) -> list[str]:
+    """Close matches, the obvious first.
+
+    The same id under another provider, then edit distance, then first-party providers before
+    resellers.
+    """
     records = catalog.list_models()
-    by_id: dict[str, str] = {}
-    for r in records:
-        by_id.setdefault(r.model_id.lower(), r.model)
-    keys = [r.model for r in records]
     lowered = name.lower()
-    close = difflib.get_close_matches(lowered, [k.lower() for k in keys], n=5, cutoff=0.75)
     tail = lowered.split("/", 1)[-1]
-    close += [by_id[k] for k in difflib.get_close_matches(tail, list(by_id), n=5, cutoff=0.75)]
-    lower_to_key = {k.lower(): k for k in keys}
-    found = [lower_to_key.get(c, c) for c in close]
-    return list(dict.fromkeys(found))[:5]
+    scored: list[tuple[int, float, int, str]] = []
+    for r in records:
+        model_id = r.model_id.lower()
+        exact = model_id in (lowered, tail)
+        ratio = max(
+            difflib.SequenceMatcher(None, tail, model_id).ratio(),
+            difflib.SequenceMatcher(None, lowered, r.model.lower()).ratio(),
+        )
+        if exact or ratio >= 0.75:
+            rank = _FIRST_PARTY.index(r.provider) if r.provider in _FIRST_PARTY else len(_FIRST_PARTY)
+            scored.append((0 if exact else 1, -round(ratio, 3), rank, r.model))
+    scored.sort()
+    return [model for *_, model in scored[:5]]
 
 
 @cli.command("show")
@@ -332,29 +419,26 @@ def show_cmd(
     if as_json:
         _print_json(record.model_dump(mode="json"))
         return 0
-    from rich.table import Table
-    from rich.text import Text
-
+    from ._table import Column
     from .records import MERGEABLE_FIELDS
 
-    table = Table(box=None, pad_edge=False, header_style="bold", title=Text(inert(record.model)), title_justify="left")
-    table.add_column("field", no_wrap=True)
-    table.add_column("value")
-    table.add_column("source", no_wrap=True)
-    for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
-        value = getattr(record, name)
-        _add_row(table, name, _show_value(name, value), record.provenance.get(name, ""))
-    _add_row(table, "sources", ", ".join(record.sources), "")
-    _add_row(table, "fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", "")
-    console = _console()
-    console.print(table)
+    click.echo(inert(record.model))
+    rows = [
+        [name, inert(_show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))]
+        for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS)
+    ]
+    rows.append(["sources", inert(", ".join(record.sources)), ""])
+    rows.append(["fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", ""])
+    _echo_lines([Column("field"), Column("value", shrink=True), Column("source", drop_rank=1)], rows)
     if record.conflicts:
-        conflicts = Table(box=None, pad_edge=False, header_style="bold", title="conflicts", title_justify="left")
-        for column in ("field", "kept", "from", "other", "from "):
-            conflicts.add_column(column)
-        for c in record.conflicts:
-            _add_row(conflicts, c.field, str(c.kept_value), c.kept_source, str(c.other_value), c.other_source)
-        console.print(conflicts)
+        click.echo("")
+        click.echo("conflicts")
+        rows = [
+            [c.field, inert(str(c.kept_value)), inert(c.kept_source), inert(str(c.other_value)), inert(c.other_source)]
+            for c in record.conflicts
+        ]
+        columns = [Column("field"), Column("kept"), Column("from"), Column("other", shrink=True), Column("from ")]
+        _echo_lines(columns, rows)
     return 0
 
 
@@ -362,15 +446,123 @@ def _show_value(name: str, value: Any) -> str:
     if value is None:
         return "unknown"
     if name.endswith("_cost_per_token") or name.endswith("_token_cost"):
-        try:
-            return f"{value:g} USD/token ({format_price(value)}/1M)"
-        except (OverflowError, ValueError, TypeError):
-            return str(value)
+        price = format_price(value)
+        if price in ("free", "?"):
+            return price if price == "free" else str(value)
+        return f"{price} per 1M ({value:.4g} USD/token)"
     if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
-        return f"{value} ({format_tokens(value)})"
+        return f"{format_tokens(value)} ({value:,})" if isinstance(value, int) else str(value)
+    if name == "throughput_tokens_per_s" and isinstance(value, (int, float)):
+        return f"{value:.1f} tokens/s"
+    if name == "first_token_latency_ms" and isinstance(value, (int, float)):
+        return f"{value:,.0f} ms"
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def _not_running(report: Any) -> bool:
+    """A local server that is not running: a state, not a failure."""
+    return report.outcome == "failed" and "not running" in (report.error or "")
+
+
+def _count_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    return 0 if value is None else _parse_tokens(value)
+
+
+@cli.command("cost")
+@click.argument("model")
+@click.option(
+    "--input",
+    "input_tokens",
+    metavar="N",
+    required=True,
+    callback=_count_option,
+    help="Prompt tokens billed at the input rate (1200, 1.2k).",
+)
+@click.option("--output", "output_tokens", metavar="N", callback=_count_option, help="Output tokens.")
+@click.option(
+    "--cached",
+    "cached_tokens",
+    metavar="N",
+    callback=_count_option,
+    help="Prompt tokens read from the cache, on top of --input, at the cache-read rate.",
+)
+@click.option(
+    "--reasoning",
+    "reasoning_tokens",
+    metavar="N",
+    callback=_count_option,
+    help="Reasoning tokens, on top of --output, at the output rate.",
+)
+@_common
+@click.pass_context
+def cost_cmd(
+    ctx: click.Context,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int,
+    reasoning_tokens: int,
+    as_json: bool | None,
+    offline: bool | None,
+    endpoints: dict[str, str],
+) -> int:
+    """Price one call from the catalog: each part and the total, in USD.
+
+    A price the call needs that the catalog does not know exits 1 and says which; it is never
+    counted as $0.
+    """  # fmt: skip
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    catalog = state.catalog(offline)
+    record = catalog.get_model(model)
+    if record is None:
+        _echo_err(f"{PROG}: unknown model {model!r}")
+        suggestions = _suggest(catalog, model)
+        if suggestions:
+            _echo_err("did you mean: " + ", ".join(suggestions))
+        return 1
+    parts = [
+        ("input", input_tokens, record.input_cost_per_token, "input price"),
+        ("cached", cached_tokens, record.cache_read_input_token_cost, "cache-read price"),
+        ("output", output_tokens, record.output_cost_per_token, "output price"),
+        ("reasoning", reasoning_tokens, record.output_cost_per_token, "output price"),
+    ]
+    unknown = sorted({label for _, tokens, rate, label in parts if tokens and rate is None})
+    if unknown:
+        _echo_err(f"{PROG}: the {' and '.join(unknown)} of {record.model} is unknown; no cost given")
+        return 1
+    costs = {name: (tokens * rate if tokens and rate is not None else 0.0) for name, tokens, rate, _ in parts}
+    total = sum(costs.values())
+    if as_json:
+        _print_json(
+            {
+                "model": record.model,
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cached_tokens": cached_tokens,
+                "reasoning_tokens": reasoning_tokens,
+                "input_cost": costs["input"],
+                "cached_cost": costs["cached"],
+                "output_cost": costs["output"],
+                "reasoning_cost": costs["reasoning"],
+                "total": total,
+                "currency": "USD",
+            }
+        )
+        return 0
+    from ._table import Column
+
+    click.echo(inert(record.model))
+    rows = [
+        [name, f"{tokens:,}", format_price(rate), f"${costs[name]:.6f}"]
+        for name, tokens, rate, _ in parts
+        if tokens or name in ("input", "output")
+    ]
+    rows.append(["total", f"{sum(t for _, t, _, _ in parts):,}", "", f"${total:.6f}"])
+    columns = [Column("part"), Column("tokens", right=True), Column("$/1M", right=True), Column("USD", right=True)]
+    _echo_lines(columns, rows)
+    return 0
 
 
 @cli.command("refresh")
@@ -386,7 +578,11 @@ def refresh_cmd(
     offline: bool | None,
     endpoints: dict[str, str],
 ) -> int:
-    """Fetch sources now (default: all) and show what each did."""
+    """Fetch sources now (default: every configured one) and show what each did.
+
+    Exits 0 when every source tried is ok or is a local server that is not running; 1 when a
+    source you named, or any configured source, failed.
+    """
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     from rich.text import Text
@@ -398,18 +594,32 @@ def refresh_cmd(
             reports = catalog.refresh(names, force=force)
     else:
         reports = catalog.refresh(names, force=force)
+    named = set(sources)
+    failed = [r for r in reports if r.outcome == "failed" and (r.source in named or not _not_running(r))]
     if as_json:
         _print_json([r.model_dump(mode="json") for r in reports])
     else:
-        from rich.table import Table
+        from ._table import Column
 
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("source", "outcome", "models", "seconds", "error"):
-            table.add_column(column)
-        for r in reports:
-            _add_row(table, r.source, r.outcome, str(r.count), f"{r.seconds:.2f}", r.error or "")
-        _console().print(table)
-    return 1 if any(r.outcome == "failed" for r in reports) else 0
+        rows = [
+            [
+                inert(r.source),
+                "not running" if _not_running(r) else r.outcome,
+                str(r.count),
+                f"{r.seconds:.2f}",
+                inert(r.error or ""),
+            ]
+            for r in reports
+        ]
+        columns = [
+            Column("source"),
+            Column("outcome"),
+            Column("models", right=True),
+            Column("seconds", right=True),
+            Column("error", shrink=True),
+        ]
+        _echo_lines(columns, rows)
+    return 1 if failed else 0
 
 
 @cli.command("providers")
@@ -456,22 +666,35 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     if as_json:
         _print_json(rows)
         return 0
-    from rich.table import Table
+    from ._table import Column
 
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("provider", "listing", "env var", "last refresh", "models"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("last error", overflow="fold")
+    table_rows = []
     for row in rows:
         # The table names the variable in its own column, so the listing stays one short word.
         listing = str(row["listing"]).split(" (set ")[0]
         var = row["env_var"] or ""
         if var and str(row["listing"]).startswith("bundled only (set"):
             var += " (not set)"
-        _add_row(
-            table, str(row["provider"]), listing, var, _ago(row["last_refresh"]), str(row["models"]), row["error"] or ""
+        table_rows.append(
+            [
+                inert(row["provider"]),
+                listing,
+                var,
+                _ago(row["last_refresh"]),
+                str(row["models"]),
+                inert(str(row["error"] or "").removeprefix(f"{row['provider']}: ")),
+            ]
         )
-    _console().print(table)
+    # Too wide: drop last refresh, then env var; the last error is shortened, never dropped.
+    columns = [
+        Column("provider"),
+        Column("listing"),
+        Column("env var", drop_rank=2),
+        Column("last refresh", drop_rank=1),
+        Column("models", right=True),
+        Column("last error", shrink=True),
+    ]
+    _echo_lines(columns, table_rows)
     return 0
 
 

@@ -25,8 +25,8 @@ class Query:
 
     providers: Sequence[str] | None = None
     """Keep these LiteLLM provider ids."""
-    mode: str | None = None
-    """Keep this LiteLLM mode (``chat``, ``embedding`` ...)."""
+    mode: str | Sequence[str] | None = None
+    """Keep this LiteLLM mode (``chat``, ``embedding`` ...), or any of several."""
     capabilities: dict[str, bool] = field(default_factory=dict)
     """``supports_*`` field -> wanted value."""
     min_context: int | None = None
@@ -68,8 +68,10 @@ class Query:
         unknown_ok = self.include_unknown
         if self.providers is not None and record.provider not in self.providers:
             return False
-        if self.mode is not None and record.mode != self.mode and not (unknown_ok and record.mode is None):
-            return False
+        if self.mode is not None:
+            modes = (self.mode,) if isinstance(self.mode, str) else tuple(self.mode)
+            if record.mode not in modes and not (unknown_ok and record.mode is None):
+                return False
         for name, wanted in self.capabilities.items():
             value = getattr(record, name)
             if value is None:

@@ -31,6 +31,8 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     cache = tmp_path / "cache"
     monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_DIR", str(cache))
     monkeypatch.delenv("MASSGEN_DISCOVERY_OFFLINE", raising=False)
+    # Tables read by tests keep whole model strings; tests/test_cli_layout.py checks 80 columns.
+    monkeypatch.setenv("COLUMNS", "200")
     for var in CREDENTIAL_VARS:
         monkeypatch.delenv(var, raising=False)
     # Every live source points at a closed loopback port unless a test serves it: nothing a test

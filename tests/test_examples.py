@@ -63,3 +63,13 @@ def test_massgen_wizard_example(env: dict[str, str]) -> None:
     assert "ctx · $" in out
     assert "context of claude-opus-5 on OpenRouter: 1000000" in out
     assert "unknown stays unknown: None" in out
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_every_example_runs_offline_and_says_what_it_would_do(script: str, cache_dir: Path) -> None:
+    """Offline on an empty cache: exit 0, no traceback, and a word on what the script does online."""
+    env = {**os.environ, "MASSGEN_DISCOVERY_OFFLINE": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    out = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    assert "online" in out.stdout
