@@ -191,8 +191,16 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _records_json(records: Sequence[ModelRecord]) -> list[dict[str, Any]]:
-    return [r.model_dump(mode="json") for r in records]
+def _print_records_json(records: Sequence[ModelRecord]) -> None:
+    """Print the records' own JSON (``model_dump(mode="json")``), serialised by pydantic's core.
+
+    5,000 records take a fraction of what ``json.dumps(indent=2)`` takes.
+    """
+    from pydantic import TypeAdapter
+
+    from .records import ModelRecord
+
+    click.echo(TypeAdapter(list[ModelRecord]).dump_json(list(records), indent=2).decode())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -302,7 +310,7 @@ def list_cmd(
     matched = catalog.find_models(**criteria)
     records = matched if limit is None else matched[:limit]
     if as_json:
-        _print_json(_records_json(records))
+        _print_records_json(records)
     elif records:
         _print_table(records, len(matched))
     _explain_failures(catalog, list(providers), list(endpoints) + list(state.endpoints))
@@ -417,7 +425,7 @@ def show_cmd(
             _echo_err("did you mean: " + ", ".join(suggestions))
         return 1
     if as_json:
-        _print_json(record.model_dump(mode="json"))
+        click.echo(record.model_dump_json(indent=2))
         return 0
     from ._table import Column
     from .records import MERGEABLE_FIELDS

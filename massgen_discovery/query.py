@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .errors import ConfigError
 from .records import CAPABILITY_FIELDS, ModelRecord
 
-__all__ = ["SORT_KEYS", "Query", "run_query"]
+__all__ = ["SORT_KEYS", "Query", "build_query", "run_query"]
 
 SortKey = Literal["price", "context", "name"]
 SORT_KEYS: tuple[str, ...] = ("price", "context", "name")
@@ -140,3 +141,74 @@ def run_query(records: Iterable[ModelRecord], query: Query) -> list[ModelRecord]
     found = [r for r in records if query.matches(r)]
     found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]
     return found if query.limit is None else found[: query.limit]
+
+
+_CAPABILITY_ALIASES = {
+    "tools": "supports_function_calling",
+    "function_calling": "supports_function_calling",
+    "vision": "supports_vision",
+    "structured_output": "supports_response_schema",
+    "response_schema": "supports_response_schema",
+    "reasoning": "supports_reasoning",
+    "prompt_caching": "supports_prompt_caching",
+    "audio_input": "supports_audio_input",
+    "pdf_input": "supports_pdf_input",
+}
+
+
+def build_query(
+    *,
+    provider: str | None = None,
+    providers: Sequence[str] | None = None,
+    mode: str | Sequence[str] | None = None,
+    min_context: int | None = None,
+    min_output: int | None = None,
+    max_input_cost: float | None = None,
+    max_output_cost: float | None = None,
+    input_modalities: Sequence[str] | None = None,
+    output_modalities: Sequence[str] | None = None,
+    available: bool | None = None,
+    pinned: bool | None = None,
+    query: str | Sequence[str] | None = None,
+    include_unknown: bool = False,
+    sort: SortKey = "name",
+    limit: int | None = None,
+    **capabilities: bool | None,
+) -> Query:
+    """Turn ``find_models`` keyword arguments into a :class:`~massgen_discovery.query.Query`.
+
+    Capabilities are given by field name (``supports_function_calling=True``) or short name
+    (``tools=True``, ``vision``, ``structured_output``, ``reasoning`` ...). Prices are USD per 1M
+    tokens, like the CLI's ``--max-input-cost``.
+    """
+    caps: dict[str, bool] = {}
+    for name, wanted in capabilities.items():
+        field_name = _CAPABILITY_ALIASES.get(name, name)
+        if field_name not in CAPABILITY_FIELDS:
+            raise ConfigError(f"find_models() got an unknown criterion {name!r}")
+        if wanted is not None:
+            caps[field_name] = bool(wanted)
+    wanted_providers = list(providers) if providers is not None else None
+    if provider is not None:
+        wanted_providers = [*(wanted_providers or []), provider]
+    terms = [query] if isinstance(query, str) else list(query or [])
+    try:
+        return Query(
+            providers=wanted_providers,
+            mode=mode,
+            capabilities=caps,
+            min_context=min_context,
+            min_output=min_output,
+            max_input_cost=max_input_cost,
+            max_output_cost=max_output_cost,
+            input_modalities=input_modalities,
+            output_modalities=output_modalities,
+            available=available,
+            pinned=pinned,
+            terms=terms,
+            include_unknown=include_unknown,
+            sort=sort,
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
