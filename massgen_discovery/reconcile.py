@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from ._names import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE
 from .records import MERGEABLE_FIELDS, Conflict, ModelRecord
-from .sources import BUNDLED
 
 __all__ = [
     "HEURISTIC_PREFIX",
@@ -27,6 +27,7 @@ __all__ = [
     "RANK_HEURISTIC",
     "RANK_LIVE",
     "RANK_OVERRIDE",
+    "adopt_stated_modes",
     "mark_unlisted",
     "merge_records",
     "override_record",
@@ -37,10 +38,6 @@ __all__ = [
     "suspect_refresh",
 ]
 
-OVERRIDE_SOURCE = "override"
-"""Source name of values the user set."""
-HEURISTIC_PREFIX = "heuristic:"
-"""Provenance prefix of values guessed from names or templates."""
 BUNDLED_SOURCE = BUNDLED
 
 RANK_OVERRIDE, RANK_LIVE, RANK_BUNDLED, RANK_HEURISTIC = 1, 2, 3, 4

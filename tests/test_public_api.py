@@ -28,3 +28,15 @@ def test_public_symbols_have_docstrings() -> None:
         if name == "__version__":
             continue
         assert getattr(massgen_discovery, name).__doc__, name
+
+
+def test_no_import_cycle_between_reconcile_and_sources() -> None:
+    """Shared names live below both: importing one never loads the other."""
+    import subprocess
+    import sys
+
+    code = "import sys, importlib; importlib.import_module(sys.argv[1]); print(sys.argv[2] in sys.modules)"
+    for first, other in (("massgen_discovery.sources._listing", "massgen_discovery.reconcile"),
+                         ("massgen_discovery.reconcile", "massgen_discovery.sources")):  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", code, first, other], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "False", (first, other)

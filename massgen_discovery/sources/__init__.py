@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from .._names import BUNDLED
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,9 +21,6 @@ if TYPE_CHECKING:
     from ..records import ModelRecord
 
 __all__ = ["BUNDLED", "Source", "SourceBase", "create_source", "register_source", "source_aliases", "source_names"]
-
-BUNDLED = "litellm"
-"""Name of the bundled source: LiteLLM's model map, read from disk, never fetched."""
 
 
 @runtime_checkable

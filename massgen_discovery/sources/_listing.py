@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._names import HEURISTIC_PREFIX
 from ..errors import SourceFormatError
-from ..reconcile import HEURISTIC_PREFIX
 from ..records import ModelRecord
 from . import SourceBase
 

@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .._names import HEURISTIC_PREFIX
 from ..errors import SourceError, SourceFormatError, SourceHTTPError, SourceUnreachable
-from ..reconcile import HEURISTIC_PREFIX
 from ..records import ModelRecord
 from . import SourceBase
 from ._listing import parameter_size

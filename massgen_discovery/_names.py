@@ -1,0 +1,12 @@
+"""Source names every layer shares (sources, reconcile, the store): defined here, below all of them."""
+
+from __future__ import annotations
+
+__all__ = ["BUNDLED", "HEURISTIC_PREFIX", "OVERRIDE_SOURCE"]
+
+BUNDLED = "litellm"
+"""The bundled LiteLLM map's source name (in ``sources`` and ``provenance``)."""
+OVERRIDE_SOURCE = "override"
+"""Provenance of a value set by the user (``Catalog(overrides=...)``)."""
+HEURISTIC_PREFIX = "heuristic:"
+"""Provenance prefix of a value guessed rather than read (``heuristic:model-id``)."""
