@@ -85,6 +85,25 @@ SPECS: dict[str, Spec] = {
         "MOONSHOT_API_KEY",
     ),
     "ollama": Spec("/ollama", "/ollama/api/tags", lambda: load_fixture("ollama/api_tags.json")),
+    "cerebras": Spec(
+        "/cerebras/v1",
+        "/cerebras/v1/models",
+        lambda: load_fixture("cerebras/v1_models.docs-example.json"),
+        "CEREBRAS_API_KEY",
+    ),
+    "deepseek": Spec("/deepseek", "/deepseek/models", lambda: load_fixture("deepseek/models.json"), "DEEPSEEK_API_KEY"),
+    "fireworks_ai": Spec(
+        "/fireworks/v1",
+        "/fireworks/v1/models",
+        lambda: {"object": "list", "data": [load_fixture("fireworks/inference_v1_models.entry.json")]},
+        "FIREWORKS_AI_API_KEY",
+    ),
+    # No public capture of these two exists: a real OpenAI-compatible listing (vLLM's) stands in,
+    # which is what they serve; the fault handling under test does not depend on the entries.
+    "dashscope": Spec(
+        "/dashscope/v1", "/dashscope/v1/models", lambda: load_fixture("vllm/v1_models.json"), "DASHSCOPE_API_KEY"
+    ),
+    "nebius": Spec("/nebius/v1", "/nebius/v1/models", lambda: load_fixture("vllm/v1_models.json"), "NEBIUS_API_KEY"),
     "vllm": Spec("/vllm/v1", "/vllm/v1/models", lambda: load_fixture("vllm/v1_models.json")),
 }
 
@@ -330,3 +349,11 @@ def test_unreachable_hosts(error: Exception, needle: str) -> None:
         assert status and all(
             s.error and (needle in s.error or "not running at" in s.error) and "\n" not in s.error for s in status
         ), status
+
+
+def test_every_registered_source_is_in_the_fault_matrix() -> None:
+    """A source added to the registry without a row here fails this test."""
+    from massgen_discovery.sources import BUNDLED, source_names
+
+    missing = sorted(set(source_names()) - {BUNDLED} - set(SPECS))
+    assert not missing, f"add these sources to SPECS: {missing}"
