@@ -168,8 +168,8 @@ def _keep_across_reloads(entries: Mapping[str, dict[str, Any]]) -> None:
     if getattr(original, "_massgen_discovery", False):
         return
 
-    def get_model_cost_map(url: str) -> dict[str, Any]:
-        fresh: dict[str, Any] = original(url)
+    def get_model_cost_map(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        fresh: dict[str, Any] = original(*args, **kwargs)
         for key, value in _kept.items():
             base = fresh.get(key)
             fresh[key] = {**base, **value} if isinstance(base, dict) else dict(value)
@@ -177,7 +177,8 @@ def _keep_across_reloads(entries: Mapping[str, dict[str, Any]]) -> None:
 
     get_model_cost_map._massgen_discovery = True  # type: ignore[attr-defined]
     get_model_cost_map.__doc__ = original.__doc__
-    loader_module.get_model_cost_map = get_model_cost_map
+    # setattr: the loader's signature differs between LiteLLM releases; the wrapper passes all through.
+    setattr(loader_module, "get_model_cost_map", get_model_cost_map)  # noqa: B010
     if getattr(litellm, "get_model_cost_map", None) is original:
         setattr(litellm, "get_model_cost_map", get_model_cost_map)  # noqa: B010 - not re-exported in its stubs
 
