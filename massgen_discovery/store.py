@@ -21,6 +21,7 @@ Safety rules this module keeps:
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
@@ -36,11 +37,12 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
-
-import diskcache
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .errors import CacheError
+
+if TYPE_CHECKING:
+    import diskcache
 
 __all__ = ["SCHEMA_VERSION", "Store", "credential_fingerprint", "default_cache_dir"]
 
@@ -53,7 +55,16 @@ WRITE_WAIT = 1.0
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-_STORE_ERRORS = (sqlite3.Error, OSError, diskcache.Timeout)
+
+
+@functools.cache
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """What storage can raise; diskcache is imported only once something goes wrong or is written."""
+    import diskcache
+
+    return (sqlite3.Error, OSError, diskcache.Timeout)
+
+
 _DB = "cache.db"
 _DB_FILES = (_DB, f"{_DB}-wal", f"{_DB}-shm", f"{_DB}-journal")
 _HEX2 = re.compile(r"^[0-9a-f]{2}$")
@@ -186,6 +197,8 @@ class Store:
         return self._memory is None
 
     def _writer(self) -> diskcache.Cache:
+        import diskcache
+
         if self._cache is None:
             with self._mutex:
                 if self._cache is None:
@@ -255,7 +268,7 @@ class Store:
                 return None
             except FileNotFoundError:
                 return None  # a value file removed by a concurrent prune: a miss
-            except _STORE_ERRORS as exc:
+            except _store_errors() as exc:
                 if _transient(exc):
                     self._note_busy(exc)
                     return None
@@ -285,7 +298,7 @@ class Store:
                 remove_own_files(self.directory)
                 self._writer()
                 return True
-            except _STORE_ERRORS as again:
+            except _store_errors() as again:
                 exc = again
         if self._memory is None:
             _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc))
@@ -303,7 +316,7 @@ class Store:
                 return failed
             try:
                 return work(self._writer())
-            except _STORE_ERRORS as exc:
+            except _store_errors() as exc:
                 if _transient(exc):
                     self._note_busy(exc)
                     return failed
@@ -440,7 +453,7 @@ class Store:
                 if self._reader is None:
                     return 0
                 return int(self._reader.execute("SELECT COUNT(*) FROM Cache").fetchone()[0])
-        except _STORE_ERRORS:
+        except _store_errors():
             return 0
 
     # -- locks ---------------------------------------------------------------------------------
@@ -568,7 +581,7 @@ class Store:
             return count
         try:
             return count + int(self._writer().clear())
-        except _STORE_ERRORS as exc:
+        except _store_errors() as exc:
             first = exc
         self.close()
         try:
@@ -586,11 +599,11 @@ class Store:
             # The reader first: the last handle to close checkpoints the write-ahead log, and a
             # read-only handle cannot.
             if self._reader is not None:
-                with suppress(*_STORE_ERRORS):
+                with suppress(*_store_errors()):
                     self._reader.close()
                 self._reader = None
             if self._cache is not None:
-                with suppress(*_STORE_ERRORS):
+                with suppress(*_store_errors()):
                     self._cache.close()
                 self._cache = None
 
@@ -614,7 +627,7 @@ def _json_list(raw: Any) -> list[str]:
 
 def _transient(exc: BaseException) -> bool:
     """Whether a storage error is a busy database (retry later) rather than damage or a full disk."""
-    if isinstance(exc, diskcache.Timeout):
+    if type(exc).__name__ == "Timeout" and type(exc).__module__.startswith("diskcache"):
         return True
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
