@@ -167,6 +167,8 @@ class Catalog:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.AbstractEventLoop | None = None
         self._background: set[concurrent.futures.Future[None]] = set()
+        # source name -> (envelope version, its sanitized records): each listing is parsed once.
+        self._parsed: dict[str, tuple[str, list[ModelRecord]]] = {}
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -318,15 +320,23 @@ class Catalog:
         )
 
     def _envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
+        """The stored listing's records, parsed once per envelope version in this process."""
         payload = envelope.get("payload")
         if payload is None:
             return []
+        version = envelope.get("version")
+        memo = self._parsed.get(source.name)
+        if memo is not None and isinstance(version, str) and memo[0] == version:
+            return memo[1]
         try:
             records = source.to_records(payload, _dt(envelope.get("fetched_at")) or datetime.now(timezone.utc))
-            return rc.sanitize(records)[0]
+            records = rc.sanitize(records)[0]
         except Exception as exc:  # a parser bug must not take lookups down
             _log.warning("%s: cached payload could not be read: %s", source.name, exc)
             return []
+        if isinstance(version, str):
+            self._parsed[source.name] = (version, records)
+        return records
 
     def _ensure(self) -> _View:
         view, missing = self._current_view()
@@ -729,6 +739,8 @@ class Catalog:
                         "baseline": rc.next_baseline(baseline, records, reset=force),
                     }
                     self._store.put(key, new)
+                    # The build that follows reads this listing: it is parsed already.
+                    self._parsed[source.name] = (new["version"], records)
                     return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
