@@ -444,18 +444,6 @@ class Store:
 
         return self._write(work, in_memory, 0)
 
-    def row_count(self) -> int:
-        """How many rows the database holds (for housekeeping checks); 0 if it cannot be read."""
-        try:
-            with self._mutex:
-                if self._reader is None:
-                    self._reader = self._connect_reader()
-                if self._reader is None:
-                    return 0
-                return int(self._reader.execute("SELECT COUNT(*) FROM Cache").fetchone()[0])
-        except _store_errors():
-            return 0
-
     # -- locks ---------------------------------------------------------------------------------
 
     def lock_holder(self, name: str) -> dict[str, Any] | None:
