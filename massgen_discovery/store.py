@@ -202,6 +202,9 @@ class Store:
         if self._cache is None:
             with self._mutex:
                 if self._cache is None:
+                    # diskcache's constructor retries a locked database for 60 s, whatever its
+                    # timeout says: ask SQLite first, within our own limit.
+                    _probe_writable(self.directory / _DB)
                     # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
                     self._cache = diskcache.Cache(
                         str(self.directory), timeout=WRITE_WAIT, size_limit=2**30, tag_index=True
@@ -594,6 +597,22 @@ class Store:
                 with suppress(*_store_errors()):
                     self._cache.close()
                 self._cache = None
+
+
+def _probe_writable(db: Path) -> None:
+    """Check that a writer could start on ``db`` now.
+
+    Raises ``sqlite3.OperationalError`` ("database is locked") when another process holds the
+    write lock for longer than :data:`WRITE_WAIT`.
+    """
+    if not db.is_file():
+        return
+    con = sqlite3.connect(str(db), timeout=WRITE_WAIT, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
 
 
 def _can_write(path: Path) -> bool:

@@ -532,3 +532,31 @@ def test_cache_clear_on_a_full_disk_frees_the_space(cache_dir: Path) -> None:
     assert cleared.returncode == 0, cleared.stderr
     assert not own_files(cache_dir)
     assert (cache_dir / "mine.txt").read_text() == "user file"
+
+
+def test_a_build_while_another_process_holds_the_database_does_not_wait_a_minute(cache_dir: Path) -> None:
+    """A catalog that must build (another configuration) while the database is held answers in seconds.
+
+    diskcache's own constructor retries a locked database for 60 s; the store asks SQLite first.
+    """
+    Catalog(offline=True).get_model("gpt-4o")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('BEGIN EXCLUSIVE')\n"
+         "print('held', flush=True)\n"
+         "time.sleep(60)\n",
+         str(cache_dir / "cache.db")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        record = Catalog(offline=True, sources=["litellm"]).get_model("gpt-4o-mini")
+        elapsed = time.monotonic() - started
+        assert record is not None and record.model == "openai/gpt-4o-mini"
+        assert elapsed < 10, f"a build waited {elapsed:.1f} s on the held database"
+    finally:
+        holder.kill()
+        holder.communicate()
