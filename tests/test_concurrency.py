@@ -11,8 +11,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytestmark = pytest.mark.slow  # real processes and servers; `pytest -m slow` runs them
 
 ROOT = Path(__file__).parent.parent
 MODELS = 40

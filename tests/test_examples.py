@@ -12,6 +12,8 @@ from pytest_httpserver import HTTPServer
 
 from .conftest import load_fixture
 
+pytestmark = pytest.mark.slow  # real processes and servers; `pytest -m slow` runs them
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 

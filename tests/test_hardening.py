@@ -440,6 +440,7 @@ FLAPPER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sixteen_processes_over_a_flapping_upstream_leave_two_generations(cache_dir: Path) -> None:
     """16 processes refreshing and reading while the upstream flaps: at most two generations remain."""
     counter = [0]

@@ -17,6 +17,8 @@ import pytest
 from massgen_discovery import Catalog
 from massgen_discovery.sources.endpoint import EndpointSource
 
+pytestmark = pytest.mark.slow  # real processes and servers; `pytest -m slow` runs them
+
 MASTER_KEY = "sk-master-test-SECRET"
 CONFIG = """
 model_list:
