@@ -89,8 +89,25 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+class _Clock:
+    """Wall and monotonic time as freshness reads them; tests move a fake one forward instead of sleeping."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+_CLOCK = _Clock()
+
+
 def _now() -> float:
-    return time.time()
+    return _CLOCK.time()
+
+
+def _mono() -> float:
+    return _CLOCK.monotonic()
 
 
 def _dt(ts: float | None) -> datetime | None:
@@ -216,7 +233,7 @@ class Catalog:
         """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
         with self._mutex:
             view = self._view
-            if view is not None and time.monotonic() - view.checked < RECHECK_SECONDS:
+            if view is not None and _mono() - view.checked < RECHECK_SECONDS:
                 return view, []
         bundled, live = self._sources()
         meta = self._store.get(self._meta_key())
@@ -225,9 +242,9 @@ class Catalog:
             with self._mutex:
                 if self._view is not None and self._view.prefix == meta["prefix"]:
                     self._view.meta = meta
-                    self._view.checked = time.monotonic()
+                    self._view.checked = _mono()
                 else:
-                    self._view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
+                    self._view = _View(prefix=meta["prefix"], meta=meta, checked=_mono())
                 return self._view, []
         missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
         return None, missing
@@ -245,7 +262,7 @@ class Catalog:
             if not force and self._meta_matches(meta, bundled, live, check_versions=True):
                 # Another process built this generation while we waited for the lock.
                 assert meta is not None
-                view = _View(prefix=meta["prefix"], meta=meta, checked=time.monotonic())
+                view = _View(prefix=meta["prefix"], meta=meta, checked=_mono())
                 with self._mutex:
                     self._view = view
                 return view
@@ -293,7 +310,7 @@ class Catalog:
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
             self._store.write_generation(f"catalog:{config}:generations", prefix, items, self._meta_key(), new_meta)
-            view = _View(prefix=prefix, meta=new_meta, checked=time.monotonic())
+            view = _View(prefix=prefix, meta=new_meta, checked=_mono())
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
             with self._mutex:
@@ -372,7 +389,7 @@ class Catalog:
         if newer and self._meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             # Another process built a newer generation and retired ours: read that one.
-            view.prefix, view.meta, view.checked = meta["prefix"], meta, time.monotonic()
+            view.prefix, view.meta, view.checked = meta["prefix"], meta, _mono()
             view.records, view.index, view.points = None, None, {}
             if self._store.get_raw(f"{view.prefix}:index") is not None:
                 return

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,3 +47,29 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 @pytest.fixture
 def cache_dir(_isolated_cache: Path) -> Path:
     return _isolated_cache
+
+
+class FakeClock:
+    """The catalog's clock, moved forward by tests instead of sleeping (real time plus an offset)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Freshness time for this test: ``clock.advance(s)`` makes TTLs and re-check intervals pass."""
+    import massgen_discovery.catalog as catalog_module
+
+    fake = FakeClock()
+    monkeypatch.setattr(catalog_module, "_CLOCK", fake)
+    return fake

@@ -23,7 +23,7 @@ from massgen_discovery.errors import SourceHTTPError
 from massgen_discovery.sources.litellm_map import bundled_map_path
 from massgen_discovery.testing import FailingSource, StaticSource
 
-from .conftest import load_fixture
+from .conftest import FakeClock, load_fixture
 from .helpers import ListingSource
 
 
@@ -186,13 +186,13 @@ def test_first_use_fetches_once_then_serves_from_the_cache(cache_dir: Path) -> N
     assert source.fetches == 1
 
 
-def test_expired_data_is_answered_at_once_and_revalidated_in_background() -> None:
+def test_expired_data_is_answered_at_once_and_revalidated_in_background(clock: FakeClock) -> None:
     """stale-while-revalidate: the old value comes back immediately, the new one after the background refresh."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.2)
     catalog = Catalog(sources=[source])
     assert catalog.get_model("mylab/m1").max_input_tokens == 1000  # type: ignore[union-attr]
     source.records = [lab("m1", max_input_tokens=2000)]
-    time.sleep(1.3)  # past the TTL and the pointer re-check interval
+    clock.advance(1.3)  # past the TTL and the pointer re-check interval
     started = time.monotonic()
     first = catalog.get_model("mylab/m1")
     assert time.monotonic() - started < 1.0
@@ -206,13 +206,13 @@ def test_expired_data_is_answered_at_once_and_revalidated_in_background() -> Non
     assert wait_until(updated)
 
 
-def test_wait_background_lets_a_short_lived_process_finish_revalidating() -> None:
+def test_wait_background_lets_a_short_lived_process_finish_revalidating(clock: FakeClock) -> None:
     """wait_background() returns once the background refresh a lookup started has landed."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.2)
     catalog = Catalog(sources=[source])
     catalog.get_model("mylab/m1")
     source.records = [lab("m1", max_input_tokens=4000)]
-    time.sleep(1.2)
+    clock.advance(1.2)
     assert catalog.get_model("mylab/m1").max_input_tokens == 1000  # type: ignore[union-attr]
     assert catalog.wait_background(10) is True
     assert source.fetches == 2
@@ -220,13 +220,13 @@ def test_wait_background_lets_a_short_lived_process_finish_revalidating() -> Non
     assert Catalog(sources=[source]).wait_background() is True  # nothing pending: returns at once
 
 
-async def test_async_revalidation_runs_as_a_task() -> None:
+async def test_async_revalidation_runs_as_a_task(clock: FakeClock) -> None:
     """The async API revalidates expired data in a task on the running loop."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.1)
     catalog = Catalog(sources=[source])
     assert (await catalog.aget_model("mylab/m1")).max_input_tokens == 1000  # type: ignore[union-attr]
     source.records = [lab("m1", max_input_tokens=3000)]
-    await asyncio.sleep(1.2)
+    clock.advance(1.2)
     await catalog.aget_model("mylab/m1")
     for _ in range(200):
         if source.fetches == 2 and not catalog._tasks:
