@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BUNDLED", "HEURISTIC_PREFIX", "OVERRIDE_SOURCE"]
+__all__ = ["BUNDLED", "HEURISTIC_PREFIX", "OVERRIDE_SOURCE", "endpoint_key_var"]
 
 BUNDLED = "litellm"
 """The bundled LiteLLM map's source name (in ``sources`` and ``provenance``)."""
@@ -10,3 +10,8 @@ OVERRIDE_SOURCE = "override"
 """Provenance of a value set by the user (``Catalog(overrides=...)``)."""
 HEURISTIC_PREFIX = "heuristic:"
 """Provenance prefix of a value guessed rather than read (``heuristic:model-id``)."""
+
+
+def endpoint_key_var(name: str) -> str:
+    """The variable that holds a named endpoint's key: ``MASSGEN_DISCOVERY_<NAME>_API_KEY``."""
+    return f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY"

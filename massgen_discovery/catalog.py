@@ -135,6 +135,35 @@ class _View:
     points: dict[str, ModelRecord | None] = field(default_factory=dict)
 
 
+def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine from sync code, also from inside a running event loop.
+
+    Inside a loop (a notebook, an async app, MassGen's UIs) it runs on a worker thread with its own
+    loop instead of failing.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: list[_T] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
 class Catalog:
     """Every model LiteLLM's map and the configured live sources know, one record per model.
 
@@ -359,7 +388,7 @@ class Catalog:
         view, missing = self._current_view()
         if view is None:
             if missing and not self.offline:
-                self._run_sync(self._refresh_sources(missing, explicit=False))
+                run_sync(self._refresh_sources(missing, explicit=False))
             view = self._build()
         self._maybe_revalidate(view)
         return view
@@ -395,7 +424,7 @@ class Catalog:
                 return
         missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
         if missing and not self.offline:
-            self._run_sync(self._refresh_sources(missing, explicit=False))
+            run_sync(self._refresh_sources(missing, explicit=False))
         fresh = self._build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
         view.records, view.index, view.points = fresh.records, fresh.index, {}
@@ -555,7 +584,7 @@ class Catalog:
         says the change is real. With ``raise_on_error=True`` the first source error is raised
         after every source has been tried.
         """
-        return self._run_sync(self.arefresh(names, raise_on_error=raise_on_error, force=force))
+        return run_sync(self.arefresh(names, raise_on_error=raise_on_error, force=force))
 
     def status(self) -> list[SourceStatus]:
         """The state of every configured source (bundled map first)."""
@@ -856,31 +885,6 @@ class Catalog:
                 thread.start()
                 self._worker = loop
             return self._worker
-
-    def _run_sync(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        import asyncio
-
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        # Called from inside an event loop (a notebook, an async app using the sync API): run the
-        # coroutine on a worker thread with its own loop instead of failing.
-        result: list[_T] = []
-        failure: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                result.append(asyncio.run(coro))
-            except BaseException as exc:
-                failure.append(exc)
-
-        worker = threading.Thread(target=work, daemon=True)
-        worker.start()
-        worker.join()
-        if failure:
-            raise failure[0]
-        return result[0]
 
     def _status(self, view: _View) -> list[SourceStatus]:
         bundled, live = self._sources()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._names import endpoint_key_var
 from .errors import CacheError, ConfigError
 
 if TYPE_CHECKING:
@@ -325,6 +326,8 @@ def _explain_failures(catalog: Catalog, providers: list[str], endpoints: list[st
     from .providers import provider_info
 
     wanted = {provider_info(p).live_source or p for p in providers} | set(endpoints)
+    if not wanted:
+        return  # a list over every provider needs no one source in particular
     for status in catalog.status():
         if not status.live or status.error is None or status.count:
             continue
@@ -407,6 +410,15 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
     return [model for *_, model in scored[:5]]
 
 
+def _unknown_model(catalog: Catalog, model: str) -> int:
+    """Say the model is unknown and offer close matches, on stderr; the exit code."""
+    _echo_err(f"{PROG}: unknown model {model!r}")
+    suggestions = _suggest(catalog, model)
+    if suggestions:
+        _echo_err("did you mean: " + ", ".join(suggestions))
+    return 1
+
+
 @cli.command("show")
 @click.argument("model")
 @_common
@@ -419,11 +431,7 @@ def show_cmd(
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
-        click.echo(f"{PROG}: unknown model {model!r}", err=True)
-        suggestions = _suggest(catalog, model)
-        if suggestions:
-            _echo_err("did you mean: " + ", ".join(suggestions))
-        return 1
+        return _unknown_model(catalog, model)
     if as_json:
         click.echo(record.model_dump_json(indent=2))
         return 0
@@ -525,11 +533,7 @@ def cost_cmd(
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
-        _echo_err(f"{PROG}: unknown model {model!r}")
-        suggestions = _suggest(catalog, model)
-        if suggestions:
-            _echo_err("did you mean: " + ", ".join(suggestions))
-        return 1
+        return _unknown_model(catalog, model)
     parts = [
         ("input", input_tokens, record.input_cost_per_token, "input price"),
         ("cached", cached_tokens, record.cache_read_input_token_cost, "cache-read price"),
@@ -648,9 +652,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     # Named endpoints are live sources of their own provider, listed whether or not they answered.
     known_live = {info.live_source for info in PROVIDERS.values()}
     endpoints_live = {
-        name: ProviderInfo(
-            name, name, (f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY",), live_source=name, public_listing=True
-        )
+        name: ProviderInfo(name, name, (endpoint_key_var(name),), live_source=name, public_listing=True)
         for name in sorted(live_names - known_live)
     }
     others = sorted((set(counts) | set(endpoints_live)) - set(PROVIDERS))

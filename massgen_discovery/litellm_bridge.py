@@ -19,9 +19,11 @@ litellm is imported by these functions, never by ``import massgen_discovery``.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._names import endpoint_key_var
 from .sources import BUNDLED
 
 if TYPE_CHECKING:
@@ -70,13 +72,7 @@ def to_litellm_model_info(record: ModelRecord) -> dict[str, Any]:
     return info
 
 
-def _endpoint_key(record: ModelRecord) -> str | None:
-    import os
-
-    return os.environ.get(f"MASSGEN_DISCOVERY_{record.provider.upper()}_API_KEY") or None
-
-
-def record_kwargs(record: ModelRecord) -> dict[str, Any]:
+def _record_kwargs(record: ModelRecord) -> dict[str, Any]:
     """:func:`completion_kwargs` for a record already looked up."""
     from .providers import PROVIDERS
 
@@ -90,7 +86,7 @@ def record_kwargs(record: ModelRecord) -> dict[str, Any]:
         return {
             "model": f"openai/{record.model_id}",
             "api_base": record.api_base,
-            "api_key": _endpoint_key(record) or "EMPTY",
+            "api_key": os.environ.get(endpoint_key_var(record.provider)) or "EMPTY",
         }
     kwargs: dict[str, Any] = {"model": record.model}
     if record.api_base is not None:
@@ -109,7 +105,7 @@ def completion_kwargs(model: str, catalog: Catalog | None = None) -> dict[str, A
     unknown model.
     """
     record = _catalog(catalog).get_model(model)
-    return None if record is None else record_kwargs(record)
+    return None if record is None else _record_kwargs(record)
 
 
 def _lacking(record: ModelRecord, known: Mapping[str, Any]) -> bool:
@@ -266,20 +262,18 @@ def _deployment_params(record: ModelRecord) -> dict[str, Any]:
     (``openai/<org>/<name>:<provider>`` at the router's base URL, ``HF_TOKEN`` read by LiteLLM
     from the environment), which LiteLLM prices from the deployment's own prices.
     """
-    import os
-
     if record.provider != "huggingface":
-        params = record_kwargs(record)
-        var = f"MASSGEN_DISCOVERY_{record.provider.upper()}_API_KEY"
+        params = _record_kwargs(record)
+        var = endpoint_key_var(record.provider)
         if params.get("api_key") not in (None, "EMPTY") and os.environ.get(var):
             params["api_key"] = f"os.environ/{var}"  # LiteLLM reads it at call time; the dict holds no secret
         return params
-    from .sources.huggingface import DEFAULT_BASE_URL, ENV_VARS
+    from .sources.huggingface import ENV_VARS, HuggingFaceSource
 
     route = record.model_id if record.served_by is None else f"{record.model_id}:{record.served_by}"
-    base = os.environ.get("MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL") or DEFAULT_BASE_URL
     var = next((v for v in ENV_VARS if os.environ.get(v)), ENV_VARS[0])
-    return {"model": f"openai/{route}", "api_base": base, "api_key": f"os.environ/{var}"}
+    # The source's own base URL: the configured one, with any credentials in it taken off.
+    return {"model": f"openai/{route}", "api_base": HuggingFaceSource().base_url, "api_key": f"os.environ/{var}"}
 
 
 def router_model_list(

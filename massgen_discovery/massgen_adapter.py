@@ -9,13 +9,12 @@ from a UI: none raises for an unknown provider or a failing source, and unknown 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .sources import BUNDLED
 
@@ -46,6 +45,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 BACKEND_PROVIDERS: dict[str, str | None] = {
     "openai": "openai",
@@ -224,11 +224,8 @@ async def _listing(
     records = [r for r in await cat.alist_models(litellm_provider) if _listable(r, litellm_provider)]
     created = cat.listed_created(litellm_provider)
     default = _default_model(provider)
-    order = {id(r): i for i, r in enumerate(records)}
-    return sorted(
-        records,
-        key=lambda r: (r.model_id != default, -created.get(r.model_id, -math.inf), order[id(r)]),
-    )
+    # sorted() is stable: models without a date keep the catalog's order.
+    return sorted(records, key=lambda r: (r.model_id != default, -created.get(r.model_id, -math.inf)))
 
 
 async def _refresh_provider(litellm_provider: str, catalog: Catalog) -> None:
@@ -239,16 +236,15 @@ async def _refresh_provider(litellm_provider: str, catalog: Catalog) -> None:
         await catalog.arefresh([source])
 
 
-def _run(coro: Any) -> Any:
-    """Run a coroutine from sync code, also from inside a running event loop (MassGen's UIs)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    import concurrent.futures
+def _sync(coro: Coroutine[Any, Any, list[_T]], what: str) -> list[_T]:
+    """A sync twin's answer: the coroutine run to completion (inside a running loop too), ``[]`` on failure."""
+    from .catalog import run_sync
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    try:
+        return run_sync(coro)
+    except Exception as exc:  # a UI helper: never raise
+        _log.debug("%s failed: %s", what, exc)
+        return []
 
 
 async def get_models_for_provider(
@@ -280,14 +276,8 @@ def get_models_for_provider_sync(
     catalog: Catalog | None = None,
 ) -> list[str]:
     """Sync :func:`get_models_for_provider`; works inside a running event loop too."""
-    try:
-        result: list[str] = _run(
-            get_models_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
-        )
-        return result
-    except Exception as exc:
-        _log.debug("listing %s failed: %s", provider, exc)
-        return []
+    coro = get_models_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
+    return _sync(coro, f"listing {provider}")
 
 
 def _per_million(value: float | None) -> float | None:
@@ -348,14 +338,8 @@ def get_model_metadata_for_provider_sync(
     catalog: Catalog | None = None,
 ) -> list[dict[str, Any]]:
     """Sync :func:`get_model_metadata_for_provider`; works inside a running event loop too."""
-    try:
-        result: list[dict[str, Any]] = _run(
-            get_model_metadata_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
-        )
-        return result
-    except Exception as exc:
-        _log.debug("metadata for %s failed: %s", provider, exc)
-        return []
+    coro = get_model_metadata_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
+    return _sync(coro, f"metadata for {provider}")
 
 
 def _record(provider: str | None, model: str, catalog: Catalog | None) -> ModelRecord | None:
@@ -623,12 +607,7 @@ def wizard_choices(provider: str, catalog: Catalog | None = None) -> list[tuple[
 
     Example line: ``128k ctx · $0.50/$1.50 per 1M · tools, vision``.
     """
-    try:
-        records: list[ModelRecord] = _run(_listing(provider, True, catalog, None, None))
-        return [(r.model_id, _describe(r)) for r in records]
-    except Exception as exc:
-        _log.debug("wizard choices for %s failed: %s", provider, exc)
-        return []
+    return [(r.model_id, _describe(r)) for r in _sync(_listing(provider, True, catalog, None, None), "wizard choices")]
 
 
 # -- patching an installed MassGen ----------------------------------------------------------------

@@ -18,6 +18,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._names import endpoint_key_var
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..records import LITELLM_FIELDS, ModelRecord
 from . import SourceBase
@@ -68,7 +69,7 @@ class EndpointSource(SourceBase):
             raise ConfigError(f"endpoint {name}: base URL must start with http:// or https://, got {base_url!r}")
         self.name = name
         """Source name, provider id and model prefix."""
-        super().__init__(base_url, api_key or os.environ.get(f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY"))
+        super().__init__(base_url, api_key or os.environ.get(endpoint_key_var(name)))
 
     def _root_url(self, path: str) -> str:
         """``path`` under the server root (the base URL without its ``/v1``), with URL credentials."""
@@ -81,7 +82,7 @@ class EndpointSource(SourceBase):
 
         from ._http import get_json
 
-        env_var = f"MASSGEN_DISCOVERY_{self.name.upper()}_API_KEY"
+        env_var = endpoint_key_var(self.name)
 
         async def optional(url: str) -> Any:
             try:
