@@ -146,8 +146,8 @@ def test_real_proxy_model_group_price_and_a_call_through_it(proxy: str, monkeypa
     group = next(g for g in groups if g["model_group"] == "shared")
     record = catalog.get_model("proxy/shared")
     assert record is not None
-    if group.get("input_cost_per_token") is not None:
-        assert record.input_cost_per_token == pytest.approx(group["input_cost_per_token"])
+    assert group["input_cost_per_token"] is not None
+    assert record.input_cost_per_token == pytest.approx(group["input_cost_per_token"])
     kwargs = completion_kwargs("proxy/shared", catalog=catalog)
     assert kwargs == {"model": "openai/shared", "api_base": proxy, "api_key": MASTER_KEY}
     import litellm
