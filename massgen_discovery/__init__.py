@@ -28,11 +28,12 @@ if TYPE_CHECKING:
         SourceTimeout,
         SourceUnreachable,
     )
-    from .records import Conflict, ModelRecord, RefreshReport, SourceStatus
+    from .records import Change, Conflict, ModelRecord, RefreshReport, SourceStatus
     from .sources import Source, register_source
 
 __all__ = [
     "Catalog",
+    "Change",
     "ConfigError",
     "Conflict",
     "DiscoveryError",
@@ -57,6 +58,7 @@ __all__ = [
 
 _LAZY = {
     "Catalog": "catalog",
+    "Change": "records",
     "ConfigError": "errors",
     "Conflict": "records",
     "DiscoveryError": "errors",

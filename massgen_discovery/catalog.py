@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from . import _history as hist
 from . import reconcile as rc
 from .errors import ConfigError, SourceError, SourceFormatError
 from .naming import lookup_candidates
 from .query import build_query, run_query
-from .records import Conflict, ModelRecord, RefreshReport, SourceStatus
+from .records import Change, Conflict, ModelRecord, RefreshReport, SourceStatus
 from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
 
@@ -80,6 +81,8 @@ BACKOFF_FIRST = 60.0
 """Seconds automatic refreshes leave a source alone after its first failure."""
 BACKOFF_MAX = 900.0
 """Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
+FLEET_SYNC_SECONDS = 60.0
+"""How often a catalog on a shared (Redis) store checks the fleet for newer data, in the background."""
 _POINT_READS_BEFORE_FULL_LOAD = 32
 _LOCK_WAIT = 1.0
 _MAX_NOTES = 20
@@ -133,6 +136,8 @@ class _View:
     records: dict[str, ModelRecord] | None = None
     index: dict[str, dict[str, str]] | None = None
     points: dict[str, ModelRecord | None] = field(default_factory=dict)
+    changes: list[dict[str, Any]] | None = None
+    """The changes this process's build of the generation recorded (None: not built here)."""
 
 
 def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -178,6 +183,9 @@ class Catalog:
         endpoints: named OpenAI-compatible servers, ``{name: base_url}`` or
             ``{name: (base_url, api_key)}``; their models are ``<name>/<id>``.
         transport: an ``httpx.AsyncBaseTransport`` for the live sources (tests, proxies).
+        redis_url: share the catalog with other machines on Redis (default:
+            ``MASSGEN_DISCOVERY_REDIS_URL``; ``""`` turns it off). The local cache stays in front
+            as a read-through copy; an offline catalog never talks to Redis.
     """
 
     def __init__(
@@ -190,10 +198,17 @@ class Catalog:
         *,
         endpoints: Mapping[str, str | tuple[str, str | None]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        redis_url: str | None = None,
     ) -> None:
-        self._store = Store(cache_dir)
         self.offline = _env_flag("MASSGEN_DISCOVERY_OFFLINE") if offline is None else offline
         """True when the catalog never touches the network."""
+        url = os.environ.get("MASSGEN_DISCOVERY_REDIS_URL", "") if redis_url is None else redis_url
+        if url.strip() and not self.offline:
+            from ._fleet import SharedStore
+
+            self._store: Store = SharedStore(cache_dir, url.strip())
+        else:
+            self._store = Store(cache_dir)
         self.timeout = float(timeout)
         """Seconds any one source may take."""
         self._specs: list[str | Source] = list(source_names()) if sources is None else list(sources)
@@ -258,6 +273,14 @@ class Catalog:
     def _meta_key(self) -> str:
         return f"catalog:{self._config_id()}:meta"
 
+    def _registry_key(self) -> str:
+        return f"catalog:{self._config_id()}:generations"
+
+    @property
+    def shared_store(self) -> str | None:
+        """The Redis URL the catalog is shared on (password redacted), or None."""
+        return self._store.shared_url
+
     def _current_view(self) -> tuple[_View | None, list[Source]]:
         """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
         with self._mutex:
@@ -265,7 +288,7 @@ class Catalog:
             if view is not None and _mono() - view.checked < RECHECK_SECONDS:
                 return view, []
         bundled, live = self._sources()
-        meta = self._store.get(self._meta_key())
+        meta = self._store.get_pointer(self._meta_key(), self._registry_key())
         if self._meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             with self._mutex:
@@ -291,10 +314,13 @@ class Catalog:
             if not force and self._meta_matches(meta, bundled, live, check_versions=True):
                 # Another process built this generation while we waited for the lock.
                 assert meta is not None
-                view = _View(prefix=meta["prefix"], meta=meta, checked=_mono())
-                with self._mutex:
-                    self._view = view
-                return view
+                return self._adopt(meta)
+            shared = self._store.shared_pointer(self._meta_key())
+            if not force and self._meta_matches(shared, bundled, live, check_versions=True):
+                # Another machine built it from the same listings: copy it instead of merging again.
+                adopted = self._store.adopt_shared(self._meta_key(), self._registry_key(), meta, shared)
+                if adopted is not None:
+                    return self._adopt(adopted)
             stamp = "off"
             groups: list[list[ModelRecord]] = []
             aliases: dict[str, str] = {}
@@ -336,15 +362,105 @@ class Catalog:
                 "bundled_count": len(groups[0]) if bundled else 0,
                 "sources": source_meta,
             }
+            new_meta["synced_at"] = new_meta["built_at"]
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
-            self._store.write_generation(f"catalog:{config}:generations", prefix, items, self._meta_key(), new_meta)
+            self._store.write_generation(self._registry_key(), prefix, items, self._meta_key(), new_meta)
             view = _View(prefix=prefix, meta=new_meta, checked=_mono())
+            view.changes = self._record_history(merged, new_meta)
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
             with self._mutex:
                 self._view = view
             return view
+
+    def _adopt(self, meta: dict[str, Any]) -> _View:
+        view = _View(prefix=meta["prefix"], meta=meta, checked=_mono())
+        with self._mutex:
+            self._view = view
+        return view
+
+    # -- history -------------------------------------------------------------------------------
+
+    def _history_keys(self) -> tuple[str, str]:
+        config = self._config_id()
+        return f"history:{config}", f"history:{config}:summary"
+
+    def _record_history(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Diff a new generation against the last accepted one and keep the entry; its changes."""
+        try:
+            entries_key, summary_key = self._history_keys()
+            summary = hist.summarize(merged.values())
+            inputs = json.dumps(
+                [meta["litellm_stamp"], sorted((n, i.get("version")) for n, i in meta["sources"].items())],
+                default=str,
+            )
+            previous = self._store.get_shared(summary_key)
+            old = previous.get("models") if previous is not None else None
+            if isinstance(old, dict) and previous is not None and previous.get("inputs") == inputs:
+                return []  # the same listings merged again (another process, or a forced rebuild)
+            changes = hist.diff(old, summary) if isinstance(old, dict) else []
+            baseline = None if isinstance(old, dict) else len(summary)
+            if changes or baseline is not None:
+                entry = hist.new_entry(changes, at=meta["built_at"], inputs=inputs, generation=meta["prefix"])
+                entry["baseline"] = baseline
+                self._store.append_history(entries_key, entry, hist.HISTORY_KEEP)
+            self._store.put(summary_key, {"models": summary, "inputs": inputs, "at": meta["built_at"]})
+            return changes
+        except Exception as exc:  # history is a report: it must never break a build
+            _log.warning("change history not recorded: %s", exc)
+            return []
+
+    def _record_held(self, source: Source, old: list[ModelRecord], new: list[ModelRecord], reason: str) -> int:
+        """Keep what a suspect listing would have changed, as held changes; how many."""
+        try:
+            changes = hist.diff(hist.summarize(old), hist.summarize(new))
+            entry = hist.new_entry(
+                changes, at=_now(), inputs=f"{source.name}:{_now()}", held=source.name, reason=reason
+            )
+            self._store.append_history(self._history_keys()[0], entry, hist.HISTORY_KEEP)
+            return len(changes)
+        except Exception as exc:
+            _log.warning("held changes of %s not recorded: %s", source.name, exc)
+            return 0
+
+    def changes(
+        self, *, since: datetime | str | None = None, last: int | None = None, provider: str | None = None
+    ) -> list[Change]:
+        """What changed between accepted generations, and what guard rails held back, newest first.
+
+        Args:
+            since: only entries at or after this time (a datetime, or an ISO date or datetime;
+                naive means UTC).
+            last: only the newest ``last`` entries (accepted generations and held listings).
+            provider: only changes to this provider's models.
+        """
+        self._ensure()
+        return self._changes(since, last, provider)
+
+    async def achanges(
+        self, *, since: datetime | str | None = None, last: int | None = None, provider: str | None = None
+    ) -> list[Change]:
+        """Async :meth:`changes`."""
+        import asyncio
+
+        await self._aensure()
+        return await asyncio.to_thread(self._changes, since, last, provider)
+
+    def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
+        cutoff = _parse_since(since)
+        entries = [e for e in self._store.history(self._history_keys()[0]) if isinstance(e.get("at"), (int, float))]
+        entries.sort(key=lambda e: float(e["at"]))
+        if cutoff is not None:
+            entries = [e for e in entries if float(e["at"]) >= cutoff]
+        if last is not None:
+            if last < 1:
+                raise ConfigError("last must be 1 or more")
+            entries = entries[-last:]
+        out: list[Change] = []
+        for entry in reversed(entries):
+            out.extend(c for c in hist.entry_changes(entry) if provider is None or c.provider == provider)
+        return out
 
     def _meta_matches(
         self, meta: Mapping[str, Any] | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
@@ -672,6 +788,7 @@ class Catalog:
                     if error is not None:
                         errors.append(error)
         view = await asyncio.to_thread(self._build)
+        reports = [_with_changes(r, view.changes) for r in reports]
         if BUNDLED in wanted:
             count = int(view.meta.get("bundled_count", 0))
             reports.insert(
@@ -682,6 +799,7 @@ class Catalog:
                     count=count,
                     seconds=round(time.perf_counter() - started, 4),
                     error=None if count else "litellm is not installed or its map is unreadable",
+                    changes=_count_changes(view.changes, BUNDLED),
                 ),
             )
         if raise_on_error and errors:
@@ -711,23 +829,23 @@ class Catalog:
         key = self._envelope_key(source)
         lock = f"fetch:{key}"
         started = time.perf_counter()
-        token = self._store.try_lock(lock, self.timeout + 10)
+        token = self._store.try_lock(lock, self.timeout + 10, shared=True)
         if token is None:
-            # Another live process is fetching this source (a dead holder's lock is taken over at
-            # once): wait for its result instead of fetching too.
-            before = (self._store.get(key) or {}).get("version")
+            # Another live process (on any machine sharing the store) is fetching this source (a
+            # dead holder's lock is taken over at once): wait for its result instead of fetching too.
+            before = (self._store.get_shared(key) or {}).get("version")
             deadline = time.monotonic() + self.timeout
             while token is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-                token = self._store.try_lock(lock, self.timeout + 10)
-            envelope = self._store.get(key) or {}
+                token = self._store.try_lock(lock, self.timeout + 10, shared=True)
+            envelope = self._store.get_shared(key) or {}
             fetched_by_other = envelope.get("version") != before and envelope.get("payload") is not None
             if token is None or (fetched_by_other and not explicit):
                 if token is not None:
                     self._store.unlock(lock, token)
                 if fetched_by_other:
                     return self._report(source, envelope, started, "ok"), None
-                holder = self._store.lock_holder(lock) or {}
+                holder = self._store.lock_holder(lock, shared=True) or {}
                 who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
                 why = f"not fetched: another process ({who}) has been fetching it for over {self.timeout:g} s"
                 return RefreshReport(
@@ -738,7 +856,7 @@ class Catalog:
                     error=why,
                 ), None
         try:
-            envelope = self._store.get(key) or {}
+            envelope = self._store.get_shared(key) or {}
             if not explicit and envelope.get("payload") is not None and not _expired(envelope):
                 return self._report(source, envelope, started, "ok"), None
             error: SourceError | None = None
@@ -761,6 +879,7 @@ class Catalog:
                 detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
                 error = SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
             failures = int(envelope.get("failures", 0))
+            held: int | None = None
             if error is None:
                 old = self._envelope_records(source, envelope)
                 baseline = envelope.get("baseline") if isinstance(envelope.get("baseline"), dict) else None
@@ -790,6 +909,7 @@ class Catalog:
                     return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
+                held = self._record_held(source, old, records, reason)
             else:
                 envelope = {**envelope, "degraded": False}
             failures += 1
@@ -804,7 +924,10 @@ class Catalog:
             )
             self._store.put(key, envelope)
             outcome = "stale" if envelope.get("payload") is not None else "failed"
-            return self._report(source, envelope, started, outcome), error
+            report = self._report(source, envelope, started, outcome)
+            if held is not None:
+                report = report.model_copy(update={"changes": held})
+            return report, error
         finally:
             self._store.unlock(lock, token)
 
@@ -835,21 +958,43 @@ class Catalog:
                 due.append(source)
         return due
 
+    def _sync_due(self, view: _View) -> bool:
+        """Whether a shared store's fleet should be checked for newer data (in the background)."""
+        if self._store.shared_url is None or self.offline:
+            return False
+        synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
+        return _now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self._inflight
+
+    def _sync_fleet(self) -> None:
+        """Copy what other machines fetched (envelopes newer than ours) and their generation."""
+        _bundled, live = self._sources()
+        for source in live.values():
+            self._store.get_shared(self._envelope_key(source))
+        view = self._build()
+        self._store.put_local(self._meta_key(), {**view.meta, "synced_at": _now()})
+
     def _maybe_revalidate(self, view: _View, *, in_loop: bool = False) -> None:
         due = self._due(view)
-        if not due:
+        sync = self._sync_due(view)
+        if not due and not sync:
             return
         import asyncio
 
         with self._mutex:
             due = [s for s in due if s.name not in self._inflight]
+            sync = sync and "@fleet" not in self._inflight
             self._inflight.update(s.name for s in due)
-        if not due:
+            if sync:
+                self._inflight.add("@fleet")
+        if not due and not sync:
             return
 
         async def revalidate(inline_build: bool) -> None:
             try:
-                await self._refresh_sources(due, explicit=False)
+                if due:
+                    await self._refresh_sources(due, explicit=False)
+                if sync:
+                    await asyncio.to_thread(self._sync_fleet)
                 if inline_build:
                     self._build()  # on the catalog's own worker loop: nothing else waits on it
                 else:
@@ -859,6 +1004,7 @@ class Catalog:
             finally:
                 with self._mutex:
                     self._inflight.difference_update(s.name for s in due)
+                    self._inflight.discard("@fleet")
 
         if in_loop:
             task = asyncio.get_running_loop().create_task(revalidate(inline_build=False))
@@ -918,9 +1064,34 @@ class Catalog:
                     error=envelope.get("error"),
                     retry_at=_dt(envelope.get("retry_at")),
                     notes=[str(n) for n in envelope.get("notes") or []],
+                    shared_store=self._store.shared_url,
                 )
             )
         return out
+
+
+def _count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
+    return sum(1 for c in changes or () if c.get("source") == source)
+
+
+def _with_changes(report: RefreshReport, changes: Sequence[Mapping[str, Any]] | None) -> RefreshReport:
+    """The report with how many of the new generation's changes came from its source."""
+    if report.changes is not None or report.outcome != "ok":
+        return report
+    return report.model_copy(update={"changes": _count_changes(changes, report.source)})
+
+
+def _parse_since(since: datetime | str | None) -> float | None:
+    if since is None:
+        return None
+    if isinstance(since, str):
+        try:
+            since = datetime.fromisoformat(since.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"not a date: {since!r} (expected YYYY-MM-DD or an ISO datetime)") from None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return since.timestamp()
 
 
 def _expired(envelope: Mapping[str, Any]) -> bool:

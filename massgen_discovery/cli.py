@@ -1,4 +1,4 @@
-"""``massgen-discovery``: list, show, refresh, providers, cache.
+"""``massgen-discovery``: list, show, cost, changes, refresh, providers, cache.
 
 A thin layer over :class:`~massgen_discovery.Catalog`: :func:`run` takes argv and returns the exit
 code (0 ok, 1 nothing found or model unknown, 2 bad usage), :func:`main` exits with it. ``--json``
@@ -618,6 +618,7 @@ def refresh_cmd(
                 inert(r.source),
                 "not running" if _not_running(r) else r.outcome,
                 str(r.count),
+                "" if r.changes is None else (f"{r.changes} held" if r.outcome != "ok" else str(r.changes)),
                 f"{r.seconds:.2f}",
                 inert(r.error or ""),
             ]
@@ -627,7 +628,8 @@ def refresh_cmd(
             Column("source"),
             Column("outcome"),
             Column("models", right=True),
-            Column("seconds", right=True),
+            Column("changes", right=True, drop_rank=2),
+            Column("seconds", right=True, drop_rank=1),
             Column("error", shrink=True),
         ]
         _echo_lines(columns, rows)
@@ -671,6 +673,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
                 "last_refresh": status.fetched_at.isoformat() if status and status.fetched_at else None,
                 "models": counts.get(provider, 0),
                 "error": status.error if status else None,
+                "shared_store": catalog.shared_store,
             }
         )
     if as_json:
@@ -705,7 +708,81 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
         Column("last error", shrink=True),
     ]
     _echo_lines(columns, table_rows)
+    if catalog.shared_store:
+        click.echo(f"shared with other machines on {inert(catalog.shared_store)}")
     return 0
+
+
+@cli.command("changes")
+@click.option("--since", metavar="DATE", help="Only changes at or after DATE (YYYY-MM-DD or an ISO datetime, UTC).")
+@click.option("--last", type=click.IntRange(min=1), metavar="N", help="Only the newest N generations.")
+@click.option("--provider", "-p", help="Only this provider's models.")
+@_common
+@click.pass_context
+def changes_cmd(
+    ctx: click.Context,
+    since: str | None,
+    last: int | None,
+    provider: str | None,
+    as_json: bool | None,
+    offline: bool | None,
+    endpoints: dict[str, str],
+) -> int:
+    """Models added, removed, and fields changed between accepted generations, newest first.
+
+    Changes a guard rail kept out (a suspect listing) are listed too, marked held.
+    """
+    if since is not None and last is not None:
+        raise click.UsageError("give --since or --last, not both")
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    catalog = state.catalog(offline)
+    changes = catalog.changes(since=since, last=last, provider=provider)
+    if as_json:
+        from pydantic import TypeAdapter
+
+        from .records import Change
+
+        click.echo(TypeAdapter(list[Change]).dump_json(changes, indent=2).decode())
+        return 0
+    if not changes:
+        click.echo("no changes recorded" + (" for that selection" if since or last or provider else " yet"))
+        return 0
+    from ._table import Column
+
+    rows = [
+        [
+            c.at.strftime("%Y-%m-%d %H:%M"),
+            f"{c.kind} (held)" if c.held else c.kind,
+            inert(c.model),
+            c.field or "",
+            "" if c.kind != "changed" else f"{_change_value(c.field, c.old)} -> {_change_value(c.field, c.new)}",
+            inert(c.source or ""),
+        ]
+        for c in changes
+    ]
+    columns = [
+        Column("when", drop_rank=1),
+        Column("change"),
+        Column("model", shrink=True),
+        Column("field"),
+        Column("old -> new"),
+        Column("source", drop_rank=2),
+    ]
+    _echo_lines(columns, rows)
+    held = {c.reason for c in changes if c.held and c.reason}
+    for reason in sorted(held):
+        click.echo(f"held: {inert(reason)}")
+    return 0
+
+
+def _change_value(name: str | None, value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if name and (name.endswith("_cost_per_token") or name.endswith("_token_cost")):
+        return format_price(value)
+    if name in ("max_input_tokens", "max_output_tokens") and isinstance(value, int):
+        return format_tokens(value)
+    return inert(str(value))
 
 
 def _ago(iso: str | None) -> str:

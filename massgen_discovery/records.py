@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CAPABILITY_FIELDS",
+    "Change",
     "LITELLM_FIELDS",
     "MERGEABLE_FIELDS",
     "Conflict",
@@ -188,6 +189,9 @@ class RefreshReport(BaseModel):
     """Wall time spent on this source."""
     error: str | None = None
     """One-line reason when the outcome is not ``ok``."""
+    changes: int | None = None
+    """Changes (added, removed, changed fields) this refresh brought from this source, or held back
+    for a suspect listing; None when no history was kept (no new generation)."""
 
 
 class SourceStatus(BaseModel):
@@ -217,3 +221,38 @@ class SourceStatus(BaseModel):
     """Automatic refreshes leave the source alone until then (negative cache)."""
     notes: list[str] = Field(default_factory=list)
     """Values the last accepted listing sent that no real model can have, kept as unknown (why)."""
+    shared_store: str | None = None
+    """The Redis URL this source's data is shared on with other machines (password redacted)."""
+
+
+ChangeKind = Literal["added", "removed", "changed"]
+
+
+class Change(BaseModel):
+    """One difference between two accepted generations, or one a guard rail held back."""
+
+    model_config = _FROZEN
+
+    at: datetime
+    """When the generation was accepted (or the listing held back)."""
+    model: str
+    """The record's ``model`` string."""
+    provider: str
+    """Its provider."""
+    kind: ChangeKind
+    """``added`` a new model; ``removed`` a model gone; ``changed`` one field moved."""
+    field: str | None = None
+    """The field that changed (``changed`` only)."""
+    old: Any = None
+    """The value before (None: unknown)."""
+    new: Any = None
+    """The value after (None: unknown)."""
+    source: str | None = None
+    """The source of the new value (of the old one when the value became unknown, of the model
+    for ``added`` and ``removed``)."""
+    held: bool = False
+    """True when a guard rail kept this change out (the listing was suspect); see ``reason``."""
+    reason: str | None = None
+    """Why a held change was held."""
+    generation: str | None = None
+    """The generation that brought it (None when held)."""

@@ -346,9 +346,22 @@ class Store:
         raw = self._read(key)
         return raw if isinstance(raw, str) else None
 
+    def get_shared(self, key: str) -> dict[str, Any] | None:
+        """The document as the whole fleet sees it; on one machine, :meth:`get`."""
+        return self.get(key)
+
+    @property
+    def shared_url(self) -> str | None:
+        """Where the store is shared (a redacted Redis URL), or None for a machine-local store."""
+        return None
+
     def put(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document, stamped with the schema version; False if it could not be kept."""
         return self.put_raw(key, json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str))
+
+    def put_local(self, key: str, doc: dict[str, Any]) -> bool:
+        """Write a document on this machine only (a shared store does not publish it)."""
+        return Store.put(self, key, doc)
 
     def put_raw(self, key: str, text: str) -> bool:
         """Write a JSON text as is; False if it could not be kept."""
@@ -420,6 +433,31 @@ class Store:
 
         return self._write(work, in_memory, False)
 
+    def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
+        """The current generation's pointer (a shared store copies the fleet's on a local miss)."""
+        return self.get(pointer_key)
+
+    def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
+        """The fleet's current generation pointer; None for a machine-local store."""
+        return None
+
+    def adopt_shared(
+        self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Copy the fleet's current generation here; a machine-local store has none (None)."""
+        return None
+
+    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``)."""
+        entries = [*self.history(key), entry][-keep:]
+        self.put(key, {"entries": entries})
+
+    def history(self, key: str) -> list[dict[str, Any]]:
+        """The entries under ``key``, oldest first."""
+        doc = self.get(key)
+        entries = doc.get("entries") if doc is not None else None
+        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
     def delete(self, key: str) -> None:
         """Remove a row if present."""
 
@@ -449,8 +487,11 @@ class Store:
 
     # -- locks ---------------------------------------------------------------------------------
 
-    def lock_holder(self, name: str) -> dict[str, Any] | None:
-        """Who holds lock ``name`` (``token``, ``pid``, ``host``, ``at``), or None if it is free."""
+    def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
+        """Who holds lock ``name`` (``token``, ``pid``, ``host``, ``at``), or None if it is free.
+
+        ``shared`` asks for the fleet-wide lock of that name (the same one on a machine-local store).
+        """
         raw = self._read(f"lock:{name}")
         if not isinstance(raw, str):
             return None
@@ -460,11 +501,12 @@ class Store:
             holder = None
         return holder if isinstance(holder, dict) else {"token": raw}
 
-    def try_lock(self, name: str, seconds: float) -> str | None:
+    def try_lock(self, name: str, seconds: float, *, shared: bool = False) -> str | None:
         """Take a cross-process lock without waiting; return its token, or None if held.
 
         The row names its owner and expires after ``seconds``. A lock whose owner process has
-        died on this host is taken over at once.
+        died on this host is taken over at once. ``shared`` asks for a fleet-wide lock (on a
+        machine-local store, this one).
         """
         key = f"lock:{name}"
         token = uuid.uuid4().hex

@@ -32,6 +32,7 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     cache = tmp_path / "cache"
     monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_DIR", str(cache))
     monkeypatch.delenv("MASSGEN_DISCOVERY_OFFLINE", raising=False)
+    monkeypatch.delenv("MASSGEN_DISCOVERY_REDIS_URL", raising=False)
     # Tables read by tests keep whole model strings; tests/test_cli_layout.py checks 80 columns.
     monkeypatch.setenv("COLUMNS", "200")
     for var in CREDENTIAL_VARS:
@@ -73,3 +74,23 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(catalog_module, "_CLOCK", fake)
     return fake
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real redis-server on loopback for the session (flushed by the tests that use it)."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(params=["local", "redis"])
+def any_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on the machine-local store and again on the fleet store (a real Redis)."""
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        monkeypatch.setenv("MASSGEN_DISCOVERY_REDIS_URL", server.url)
+    return str(request.param)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import logging
 import subprocess
 import sys
@@ -175,6 +176,7 @@ def test_no_network_at_import_or_construction() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.usefixtures("any_store")
 def test_first_use_fetches_once_then_serves_from_the_cache(cache_dir: Path) -> None:
     """A live source with nothing cached is fetched on first use; a new catalog on the same cache reads it."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)])
@@ -186,6 +188,7 @@ def test_first_use_fetches_once_then_serves_from_the_cache(cache_dir: Path) -> N
     assert source.fetches == 1
 
 
+@pytest.mark.usefixtures("any_store")
 def test_expired_data_is_answered_at_once_and_revalidated_in_background(clock: FakeClock) -> None:
     """stale-while-revalidate: the old value comes back immediately, the new one after the background refresh."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.2)
@@ -206,6 +209,7 @@ def test_expired_data_is_answered_at_once_and_revalidated_in_background(clock: F
     assert wait_until(updated)
 
 
+@pytest.mark.usefixtures("any_store")
 def test_wait_background_lets_a_short_lived_process_finish_revalidating(clock: FakeClock) -> None:
     """wait_background() returns once the background refresh a lookup started has landed."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.2)
@@ -220,6 +224,7 @@ def test_wait_background_lets_a_short_lived_process_finish_revalidating(clock: F
     assert Catalog(sources=[source]).wait_background() is True  # nothing pending: returns at once
 
 
+@pytest.mark.usefixtures("any_store")
 async def test_async_revalidation_runs_as_a_task(clock: FakeClock) -> None:
     """The async API revalidates expired data in a task on the running loop."""
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)], ttl=0.1)
@@ -236,6 +241,7 @@ async def test_async_revalidation_runs_as_a_task(clock: FakeClock) -> None:
     assert (await Catalog(sources=[source]).aget_model("mylab/m1")).max_input_tokens == 3000  # type: ignore[union-attr]
 
 
+@pytest.mark.usefixtures("any_store")
 def test_failed_refresh_keeps_serving_last_good_data() -> None:
     """stale-if-error: a failing source keeps its last good records, flagged stale, error in status."""
     Catalog(sources=[StaticSource("mylab", [lab("m1", max_input_tokens=1000)])]).refresh()
@@ -250,6 +256,7 @@ def test_failed_refresh_keeps_serving_last_good_data() -> None:
     assert status.stale and status.error == "mylab: cannot reach static://local" and status.retry_at is not None
 
 
+@pytest.mark.usefixtures("any_store")
 def test_negative_cache_stops_automatic_retries_but_not_explicit_refresh() -> None:
     """After a failure automatic refreshes leave the source alone; refresh() still tries."""
     failing = FailingSource("mylab")
@@ -267,6 +274,7 @@ def test_backoff_doubles_to_fifteen_minutes_and_honours_retry_after() -> None:
     assert backoff_seconds(1, retry_after=3600) == 3600
 
 
+@pytest.mark.usefixtures("any_store")
 def test_suspect_listing_is_kept_out() -> None:
     """A listing under half the last good count is not applied: old data stays, source marked degraded."""
     source = StaticSource("mylab", [lab(f"m{i}") for i in range(10)])
@@ -283,6 +291,7 @@ def test_suspect_listing_is_kept_out() -> None:
     assert len(catalog.list_models("mylab")) == 1 and not catalog.status()[0].degraded
 
 
+@pytest.mark.usefixtures("any_store")
 def test_offline_never_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
     """offline=True and MASSGEN_DISCOVERY_OFFLINE=1 answer from bundled data and the cache only."""
     source = StaticSource("mylab", [lab("m1")])
@@ -294,6 +303,7 @@ def test_offline_never_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
     assert source.fetches == 0
 
 
+@pytest.mark.usefixtures("any_store")
 def test_slow_source_is_bounded_by_the_timeout() -> None:
     """A source that never answers costs at most the timeout and reports a timeout."""
 
@@ -320,6 +330,7 @@ def test_raise_on_error_and_unknown_source_names() -> None:
         Catalog(sources=["nope"]).get_model("x")
 
 
+@pytest.mark.usefixtures("any_store")
 def test_other_schema_version_in_cache_is_rebuilt(cache_dir: Path) -> None:
     """A persisted catalog written by another schema version is a miss: rebuilt, answers unchanged."""
     Catalog().get_model("gpt-4o")
@@ -333,6 +344,7 @@ def test_other_schema_version_in_cache_is_rebuilt(cache_dir: Path) -> None:
     assert record is not None and record.model == "openai/gpt-4o"
 
 
+@pytest.mark.usefixtures("any_store")
 def test_damaged_cache_still_answers(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A zeroed cache database costs one warning, never a failed lookup."""
     first = Catalog()
@@ -393,6 +405,7 @@ def test_http_401_names_the_env_var_and_never_the_key(cache_dir: Path) -> None:
         (httpx.Response(429, headers={"Retry-After": "7200"}, text="slow down"), "HTTP 429"),
     ],
 )
+@pytest.mark.usefixtures("any_store")
 def test_bad_answers_keep_last_good_data(response: httpx.Response, message: str) -> None:
     """HTML, truncated JSON, a wrong top-level type and 5xx/429 keep the last good listing, error in status."""
     good = httpx.MockTransport(lambda r: httpx.Response(200, json=load_fixture("groq/openai_v1_models.json")))
@@ -408,6 +421,7 @@ def test_bad_answers_keep_last_good_data(response: httpx.Response, message: str)
         assert status.retry_at.timestamp() > time.time() + 3000
 
 
+@pytest.mark.usefixtures("any_store")
 def test_loopback_server_end_to_end(httpserver: HTTPServer) -> None:
     """A real HTTP server on 127.0.0.1 serves a captured listing; the catalog fetches, caches and merges it."""
     httpserver.expect_request("/openai/v1/models").respond_with_json(load_fixture("groq/openai_v1_models.json"))
@@ -443,6 +457,7 @@ def test_loopback_connection_refused_is_quiet_and_fast() -> None:
     assert status.error is not None and "cannot reach" in status.error
 
 
+@pytest.mark.usefixtures("any_store")
 def test_processes_share_one_fetch(httpserver: HTTPServer, cache_dir: Path) -> None:
     """Four processes starting cold at once make one request between them (the cross-process lock)."""
     hits: list[float] = []
@@ -467,6 +482,8 @@ def test_processes_share_one_fetch(httpserver: HTTPServer, cache_dir: Path) -> N
         """
     )
     env = {"MASSGEN_DISCOVERY_CACHE_DIR": str(cache_dir), "PATH": "/usr/bin:/bin"}
+    if os.environ.get("MASSGEN_DISCOVERY_REDIS_URL"):
+        env["MASSGEN_DISCOVERY_REDIS_URL"] = os.environ["MASSGEN_DISCOVERY_REDIS_URL"]
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

@@ -1,0 +1,404 @@
+"""The fleet store: one catalog shared by many machines on Redis, the local diskcache in front of it.
+
+:class:`SharedStore` is a :class:`~massgen_discovery.store.Store` (the local copy, which lookups
+read) that also writes through to Redis and reads through from it:
+
+- **Documents** (live-source envelopes with their guard-rail state, snapshot summaries) are written
+  to both. A local miss is read from Redis and copied locally. :meth:`SharedStore.get_shared`
+  reads Redis first: refresh decisions (is it fresh, who fetched it, what was the last good
+  listing) are made on the fleet's state, not this machine's.
+- **Generations** of the merged catalog are one Redis hash each, with the pointer and a registry
+  beside them; a machine whose local copy lacks the generation copies the whole hash in one call.
+- **Locks** named ``shared`` (the single-flight fetch lock) are Redis keys with an owner and an
+  expiry (``SET NX PX``); a holder on this host whose process is gone is taken over at once.
+- **History** (accepted and held changes) is a capped Redis list, copied locally.
+
+Redis is never on a warm lookup's path: the redis client is imported only when the local copy
+misses, on refresh and in the background sync. Every Redis call is bounded (``REDIS_WAIT``); a
+failure logs one warning per outage, Redis is then left alone for ``REDIS_PAUSE`` seconds, and the
+local store answers alone (locks fall back to local ones). Keys and values carry credential
+fingerprints only; the URL's password is never printed (:func:`redact_url`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from .store import _HOST, SCHEMA_VERSION, Store
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["REDIS_PAUSE", "REDIS_WAIT", "SharedStore", "redact_url"]
+
+REDIS_WAIT = 0.5
+"""Seconds any one Redis command (or connecting) may take before Redis counts as down."""
+REDIS_PAUSE = 30.0
+"""Seconds Redis is left alone after it failed to answer; the local store serves meanwhile."""
+GENERATION_EXPIRY = 30 * 86400
+"""A generation hash nobody points at any more is dropped by Redis after this long at the latest."""
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_NAMESPACE = f"massgen_discovery:{SCHEMA_VERSION}:"
+_UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+_SWAP = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return false"
+)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (and a bare username used as one) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host += f":{parts.port}"
+    user = parts.username if parts.password is not None and parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class _Redis:
+    """A bounded, never-raising Redis client: each call answers or returns its default."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.shown = redact_url(url)
+        self._client: redis.Redis | None = None
+        self._down_until = 0.0
+        self._down_reason: str | None = None
+        self._warned: set[str] = set()
+        self._mutex = threading.Lock()
+
+    @property
+    def last_error(self) -> str | None:
+        """Why Redis was last found down (None while it answers)."""
+        return self._down_reason
+
+    def _connect(self) -> redis.Redis:
+        if self._client is None:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            with self._mutex:
+                if self._client is None:
+                    self._client = redis.Redis.from_url(
+                        self.url,
+                        socket_timeout=REDIS_WAIT,
+                        socket_connect_timeout=REDIS_WAIT,
+                        retry=Retry(NoBackoff(), 0),
+                        health_check_interval=0,
+                        client_name="massgen_discovery",
+                    )
+        return self._client
+
+    def call(self, op: Callable[[redis.Redis], _T], default: _T) -> _T:
+        """``op(client)``, or ``default`` when Redis is down, slow, refuses or is paused after that."""
+        if time.monotonic() < self._down_until:
+            return default
+        try:
+            client = self._connect()
+        except ImportError:
+            self._down(
+                "the redis client is not installed (pip install 'massgen_discovery[redis]')", pause=float("inf")
+            )
+            return default
+        except ValueError as exc:  # a URL redis-py cannot parse
+            self._down(f"unusable URL ({type(exc).__name__})", pause=float("inf"))
+            return default
+        import redis
+
+        try:
+            result = op(client)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # down, slow, wrong password
+            self._down(_one_line(exc, self.url), pause=REDIS_PAUSE)
+            return default
+        except redis.RedisError as exc:  # answered with an error: out of memory, read-only replica ...
+            self._warn_once(f"{self.shown}: {_one_line(exc, self.url)}; the local cache keeps the data")
+            return default
+        if self._down_reason is not None:
+            _log.warning("%s answers again: the catalog is shared again", self.shown)
+            self._down_reason = None
+            self._warned.clear()
+        return result
+
+    def _down(self, reason: str, *, pause: float) -> None:
+        self._down_until = time.monotonic() + pause
+        self._down_reason = reason
+        self._warn_once(f"{self.shown} is unusable ({reason}); answering from the local cache alone")
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            _log.warning("%s", message)
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception as exc:  # closing a dead connection must not raise at exit
+                _log.debug("closing redis: %s", exc)
+
+
+def _one_line(exc: BaseException, url: str) -> str:
+    text = (str(exc).splitlines() or [type(exc).__name__])[0] or type(exc).__name__
+    password = urlsplit(url).password
+    if password:
+        text = text.replace(password, "***")
+    return text[:200]
+
+
+def _loads(raw: Any) -> Any:
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _doc(raw: Any) -> dict[str, Any] | None:
+    """A stored document of this schema version, else None (as the local store reads it)."""
+    doc = _loads(raw)
+    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+        return None
+    return doc
+
+
+def _newer(shared: dict[str, Any], local: dict[str, Any] | None) -> bool:
+    """Whether the fleet's document replaces this machine's copy (its last write is later)."""
+    if local is None:
+        return True
+    stamp = ("last_attempt", "fetched_at", "built_at", "at")
+    mine = max((float(local[k]) for k in stamp if isinstance(local.get(k), (int, float))), default=0.0)
+    theirs = max((float(shared[k]) for k in stamp if isinstance(shared.get(k), (int, float))), default=0.0)
+    return theirs > mine or (theirs == mine and shared != local)
+
+
+class SharedStore(Store):
+    """The local store with Redis behind it: write-through, read-through, shared locks and history."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None, redis_url: str) -> None:
+        super().__init__(directory)
+        self.redis = _Redis(redis_url)
+        """The Redis side (bounded, never raising)."""
+        self._shared_locks: dict[str, tuple[str, str]] = {}  # token -> (lock name, value)
+
+    @property
+    def shared_url(self) -> str | None:
+        """The Redis URL, password redacted."""
+        return self.redis.shown
+
+    def _key(self, key: str) -> str:
+        return _NAMESPACE + key
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The local copy; a local miss is read from Redis and copied locally."""
+        doc = super().get(key)
+        if doc is not None:
+            return doc
+        shared = _doc(self.redis.call(lambda r: r.get(self._key(key)), None))
+        if shared is not None:
+            super().put(key, shared)
+        return shared
+
+    def get_shared(self, key: str) -> dict[str, Any] | None:
+        """The fleet's document (copied locally when newer); the local one when Redis is down or lost it.
+
+        A document Redis lost (restarted empty, evicted) is written back from the local copy.
+        """
+        local = super().get(key)
+        raw = self.redis.call(lambda r: r.get(self._key(key)), _Missing)
+        if raw is _Missing:  # Redis is down: this machine's copy is all there is
+            return local
+        shared = _doc(raw)
+        if shared is None:
+            if local is not None:
+                text = json.dumps({**local, "schema_version": SCHEMA_VERSION}, default=str)
+                self.redis.call(lambda r: r.set(self._key(key), text), None)
+            return local
+        if _newer(shared, local):
+            super().put(key, shared)
+            return shared
+        return local
+
+    def put(self, key: str, doc: dict[str, Any]) -> bool:
+        """Write locally and to Redis; True if the local write persisted."""
+        ok = super().put(key, doc)
+        text = json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str)
+        self.redis.call(lambda r: r.set(self._key(key), text), None)
+        return ok
+
+    # -- generations ---------------------------------------------------------------------------
+
+    def write_generation(
+        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
+    ) -> bool:
+        """Write the generation locally, then publish it on Redis (rows hash, pointer, registry)."""
+        ok = super().write_generation(registry, prefix, rows, pointer_key, pointer, keep)
+        pointer_text = json.dumps({**pointer, "schema_version": SCHEMA_VERSION}, default=str)
+        listing = self._key(registry + ":list")
+
+        def publish(r: redis.Redis) -> None:
+            pipe = r.pipeline(transaction=True)
+            pipe.delete(self._key(f"gen:{prefix}"))
+            pipe.hset(self._key(f"gen:{prefix}"), mapping=rows)  # type: ignore[arg-type]
+            pipe.expire(self._key(f"gen:{prefix}"), GENERATION_EXPIRY)
+            pipe.set(self._key(pointer_key), pointer_text)
+            pipe.lrem(listing, 0, prefix)
+            pipe.rpush(listing, prefix)
+            pipe.lrange(listing, 0, -keep - 1)
+            pipe.ltrim(listing, -keep, -1)
+            old = pipe.execute()[-2]
+            if old:
+                r.unlink(*(self._key(f"gen:{_text(p)}") for p in old))
+
+        self.redis.call(publish, None)
+        return ok
+
+    def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
+        """The local generation pointer; on a local miss, the fleet's generation, copied locally."""
+        pointer = super().get(pointer_key)
+        if pointer is not None:
+            return pointer
+        return self.adopt_shared(pointer_key, registry, local=None)
+
+    def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
+        """The generation pointer on Redis (None when Redis is down or has none)."""
+        return _doc(self.redis.call(lambda r: r.get(self._key(pointer_key)), None))
+
+    def adopt_shared(
+        self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Copy the fleet's current generation here unless it is the local one; its pointer, or None."""
+        shared = shared if shared is not None else self.shared_pointer(pointer_key)
+        if shared is None or not isinstance(shared.get("prefix"), str):
+            return None
+        prefix = shared["prefix"]
+        if local is not None and local.get("prefix") == prefix:
+            return local
+        raw = self.redis.call(lambda r: r.hgetall(self._key(f"gen:{prefix}")), {})
+        rows = {_text(k): _text(v) for k, v in raw.items()}
+        if not rows:
+            return None  # retired meanwhile, or Redis lost it: the caller builds its own
+        pointer = {k: v for k, v in shared.items() if k != "schema_version"}
+        super().write_generation(registry, prefix, rows, pointer_key, pointer)
+        return pointer
+
+    # -- history -------------------------------------------------------------------------------
+
+    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+        """Add an entry to a capped list, on Redis and in the local copy (newest last)."""
+        text = json.dumps(entry, default=str)
+
+        def push(r: redis.Redis) -> None:
+            pipe = r.pipeline(transaction=True)
+            pipe.rpush(self._key(key + ":list"), text)
+            pipe.ltrim(self._key(key + ":list"), -keep, -1)
+            pipe.execute()
+
+        self.redis.call(push, None)
+        super().append_history(key, entry, keep)
+
+    def history(self, key: str) -> list[dict[str, Any]]:
+        """The fleet's entries, oldest first; this machine's copy when Redis is down or has none."""
+        raw = self.redis.call(lambda r: r.lrange(self._key(key + ":list"), 0, -1), None)
+        if raw:
+            entries = [e for e in (_loads(x) for x in raw) if isinstance(e, dict)]
+            if entries:
+                return entries
+        local = super().history(key)
+        if raw is not None and local:  # Redis answered but lost the list: give it back
+            texts = [json.dumps(e, default=str) for e in local]
+            self.redis.call(lambda r: r.rpush(self._key(key + ":list"), *texts), None)
+        return local
+
+    # -- locks ---------------------------------------------------------------------------------
+
+    def try_lock(self, name: str, seconds: float, *, shared: bool = False) -> str | None:
+        """A shared lock is a Redis key (owner, expiry); without Redis, or unshared, a local one."""
+        if not shared:
+            return super().try_lock(name, seconds)
+        key = self._key(f"lock:{name}")
+        token = uuid.uuid4().hex
+        value = json.dumps({"token": token, "pid": os.getpid(), "host": _HOST, "at": time.time()})
+        ms = max(1, int(seconds * 1000))
+        taken = self.redis.call(lambda r: r.set(key, value, nx=True, px=ms), _Missing)
+        if taken is _Missing:  # Redis down: single flight on this machine at least
+            return super().try_lock(name, seconds)
+        if not taken:
+            raw = self.redis.call(lambda r: r.get(key), None)
+            holder = _loads(raw)
+            if isinstance(holder, dict) and self._owner_dead(holder):
+                taken = self.redis.call(lambda r: r.eval(_SWAP, 1, key, _text(raw), value, ms), None)
+                if taken:
+                    _log.info("took over %s from pid %s, which is gone", name, holder.get("pid"))
+        if not taken:
+            return None
+        with self._mutex:
+            self._shared_locks[token] = (name, value)
+        return token
+
+    def unlock(self, name: str, token: str) -> None:
+        """Release a lock if this token still holds it (a shared one only if its value is unchanged)."""
+        with self._mutex:
+            held = self._shared_locks.pop(token, None)
+        if held is None:
+            super().unlock(name, token)
+            return
+        key, value = self._key(f"lock:{held[0]}"), held[1]
+        self.redis.call(lambda r: r.eval(_UNLOCK, 1, key, value), None)
+
+    def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
+        """Who holds lock ``name``, on Redis for a shared one (local when Redis is down)."""
+        if shared:
+            raw = self.redis.call(lambda r: r.get(self._key(f"lock:{name}")), _Missing)
+            if raw is not _Missing:
+                holder = _loads(raw)
+                return holder if isinstance(holder, dict) else None
+        return super().lock_holder(name)
+
+    def release_all(self) -> None:
+        """Release every lock this store holds, shared ones included."""
+        with self._mutex:
+            held = list(self._shared_locks.items())
+        for token, (name, _value) in held:
+            self.unlock(name, token)
+        super().release_all()
+
+    def close(self) -> None:
+        """Close the local handles and the Redis connection (both reopen on next use)."""
+        super().close()
+        self.redis.close()
+
+
+class _MissingType:
+    pass
+
+
+_Missing: Any = _MissingType()
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
