@@ -125,6 +125,7 @@ def test_providers_and_refresh(capsys: pytest.CaptureFixture[str]) -> None:
             "count": reports[0]["count"],
             "seconds": reports[0]["seconds"],
             "error": None,
+            "changes": 0,
         }
     ]
     assert run(["refresh", "--json"]) == 1  # the unserved live sources fail: exit 1, reports still printed
