@@ -115,9 +115,7 @@ class _Redis:
         try:
             client = self._connect()
         except ImportError:
-            self._down(
-                "the redis client is not installed (pip install 'massgen_discovery[redis]')", pause=float("inf")
-            )
+            self._down("the redis client is not installed (pip install 'massgen_discovery[redis]')", pause=float("inf"))
             return default
         except ValueError as exc:  # a URL redis-py cannot parse
             self._down(f"unusable URL ({type(exc).__name__})", pause=float("inf"))
@@ -298,7 +296,8 @@ class SharedStore(Store):
         prefix = shared["prefix"]
         if local is not None and local.get("prefix") == prefix:
             return local
-        raw = self.redis.call(lambda r: r.hgetall(self._key(f"gen:{prefix}")), {})
+        empty: dict[Any, Any] = {}
+        raw: dict[Any, Any] = self.redis.call(lambda r: r.hgetall(self._key(f"gen:{prefix}")), empty)
         rows = {_text(k): _text(v) for k, v in raw.items()}
         if not rows:
             return None  # retired meanwhile, or Redis lost it: the caller builds its own

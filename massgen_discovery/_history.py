@@ -108,7 +108,6 @@ def new_entry(
     generation: str | None = None,
     held: str | None = None,
     reason: str | None = None,
-    baseline: int | None = None,
 ) -> dict[str, Any]:
     """One history entry: an accepted generation (``generation``) or a held listing (``held``: the source)."""
     return {
@@ -117,7 +116,6 @@ def new_entry(
         "generation": generation,
         "held": held,
         "reason": reason,
-        "baseline": baseline,
         "changes": list(changes[:MAX_CHANGES_PER_ENTRY]),
         "more": max(0, len(changes) - MAX_CHANGES_PER_ENTRY),
     }

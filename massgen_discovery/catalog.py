@@ -383,8 +383,8 @@ class Catalog:
     # -- history -------------------------------------------------------------------------------
 
     def _history_keys(self) -> tuple[str, str]:
-        config = self._config_id()
-        return f"history:{config}", f"history:{config}:summary"
+        """(the store's one history list, this configuration's last accepted summary)."""
+        return "history", f"history:{self._config_id()}:summary"
 
     def _record_history(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Diff a new generation against the last accepted one and keep the entry; its changes."""
@@ -399,11 +399,10 @@ class Catalog:
             old = previous.get("models") if previous is not None else None
             if isinstance(old, dict) and previous is not None and previous.get("inputs") == inputs:
                 return []  # the same listings merged again (another process, or a forced rebuild)
+            # The first generation of a configuration is the baseline: nothing to compare it with.
             changes = hist.diff(old, summary) if isinstance(old, dict) else []
-            baseline = None if isinstance(old, dict) else len(summary)
-            if changes or baseline is not None:
+            if changes:
                 entry = hist.new_entry(changes, at=meta["built_at"], inputs=inputs, generation=meta["prefix"])
-                entry["baseline"] = baseline
                 self._store.append_history(entries_key, entry, hist.HISTORY_KEEP)
             self._store.put(summary_key, {"models": summary, "inputs": inputs, "at": meta["built_at"]})
             return changes

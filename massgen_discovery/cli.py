@@ -766,7 +766,7 @@ def changes_cmd(
         Column("model", shrink=True),
         Column("field"),
         Column("old -> new"),
-        Column("source", drop_rank=2),
+        Column("source"),
     ]
     _echo_lines(columns, rows)
     held = {c.reason for c in changes if c.held and c.reason}
@@ -781,7 +781,7 @@ def _change_value(name: str | None, value: Any) -> str:
     if name and (name.endswith("_cost_per_token") or name.endswith("_token_cost")):
         return format_price(value)
     if name in ("max_input_tokens", "max_output_tokens") and isinstance(value, int):
-        return format_tokens(value)
+        return f"{value:,}"  # exact: 131,072 -> 128,000 must not read 128k -> 128k
     return inert(str(value))
 
 

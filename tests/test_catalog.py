@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import logging
+import os
 import subprocess
 import sys
 import textwrap

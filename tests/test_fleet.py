@@ -202,9 +202,7 @@ def test_a_live_holder_elsewhere_is_named_when_a_refresh_gives_up(tmp_path: Path
 # -- Redis failing --------------------------------------------------------------------------------
 
 
-def test_lookups_answer_when_redis_is_down_with_one_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_lookups_answer_when_redis_is_down_with_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Nothing listens: lookups answer from the local cache and the bundled map, warn once, never raise."""
     url = "redis://:hunter2-secret@127.0.0.1:9/0"
     source = StaticSource("mylab", [lab("m1", max_input_tokens=1000)])
@@ -271,9 +269,7 @@ def test_a_hung_redis_costs_bounded_time(tmp_path: Path, own_server: RedisServer
         own_server.resume()
 
 
-def test_wrong_password_is_one_warning_and_never_printed(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_wrong_password_is_one_warning_and_never_printed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A server that wants a password gets the wrong one: local answers, one warning, no password shown."""
     server = RedisServer(tmp_path / "redis", password="right-horse-battery").start()
     try:
