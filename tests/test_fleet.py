@@ -120,6 +120,7 @@ def test_guard_rail_state_is_the_fleets(tmp_path: Path, shared: str) -> None:
     assert b.changes()[0].held
 
 
+@pytest.mark.slow
 def test_n_machines_on_an_empty_store_make_one_fetch_of_each_source(
     httpserver: HTTPServer, tmp_path: Path, shared: str
 ) -> None:
