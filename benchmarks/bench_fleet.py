@@ -76,7 +76,7 @@ class _Upstream(http.server.ThreadingHTTPServer):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         server = self.server
         assert isinstance(server, _Upstream)
         if not self.path.endswith("/v1/models"):

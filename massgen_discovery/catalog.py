@@ -310,7 +310,7 @@ class Catalog:
         config = self._config_id()
         # A lookup waits about a second for another process's build, then builds itself.
         with self._store.locked(f"build:{config}", seconds=60, wait=min(self.timeout, _LOCK_WAIT)):
-            meta = self._store.get(self._meta_key())
+            meta = self._store.get_pointer(self._meta_key(), self._registry_key())
             if not force and self._meta_matches(meta, bundled, live, check_versions=True):
                 # Another process built this generation while we waited for the lock.
                 assert meta is not None
@@ -528,7 +528,7 @@ class Catalog:
         first use, so the rebuilt generation does not silently lose its models.
         """
         bundled, live = self._sources()
-        meta = self._store.get(self._meta_key())
+        meta = self._store.get_pointer(self._meta_key(), self._registry_key())
         newer = meta is not None and meta.get("prefix") != view.prefix
         if newer and self._meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None

@@ -7,8 +7,9 @@ does not count as supported, unless ``include_unknown=True`` asks for those too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal
 
 from .errors import ConfigError
@@ -136,10 +137,54 @@ def _sort_key(sort: SortKey) -> object:
     return lambda r: r.model
 
 
+def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
+    """``query.matches`` as one filter per criterion that is set, the ones that run in C first.
+
+    Each pass keeps what passes, so the later (Python-level) checks see only the survivors: a
+    warm capability query costs about what a dict comprehension over LiteLLM's map costs.
+    """
+    unknown_ok = query.include_unknown
+    fast: list[Callable[[ModelRecord], object]] = []
+    slow: list[Callable[[ModelRecord], object]] = []
+    for name, wanted in query.capabilities.items():
+        if wanted is True and not unknown_ok:
+            fast.append(attrgetter(name))  # True passes; False and None (unknown) do not
+        else:
+            slow.append(lambda r, n=name, w=wanted: (v := getattr(r, n)) is w or (unknown_ok and v is None))
+    if query.available is True and not unknown_ok:
+        fast.append(attrgetter("available"))
+    elif query.available is not None:
+        slow.append(lambda r, w=query.available: r.available is w or (unknown_ok and r.available is None))
+    if query.providers is not None:
+        providers = frozenset(query.providers)
+        slow.append(lambda r: r.provider in providers)
+    if query.mode is not None:
+        modes = frozenset((query.mode,) if isinstance(query.mode, str) else query.mode)
+        slow.append(lambda r: r.mode in modes or (unknown_ok and r.mode is None))
+    for attr, bound in (("max_input_tokens", query.min_context), ("max_output_tokens", query.min_output)):
+        if bound is not None:
+            slow.append(lambda r, a=attr, b=bound: _at_least(getattr(r, a), b, unknown_ok))
+    for kind, cap in (("input", query.max_input_cost), ("output", query.max_output_cost)):
+        if cap is not None:
+            slow.append(lambda r, k=kind, c=cap: _at_most(r.per_million(k), c, unknown_ok))
+    if query.input_modalities:
+        slow.append(lambda r: _covers(r.input_modalities, query.input_modalities, unknown_ok))
+    if query.output_modalities:
+        slow.append(lambda r: _covers(r.output_modalities, query.output_modalities, unknown_ok))
+    if query.pinned is not None:
+        slow.append(lambda r: (r.served_by is not None) is query.pinned)
+    if query.terms:
+        terms = [t.lower() for t in query.terms]
+        slow.append(lambda r: all(t in r.model.lower() for t in terms))
+    return fast + slow
+
+
 def run_query(records: Iterable[ModelRecord], query: Query) -> list[ModelRecord]:
     """Records matching ``query``, sorted and limited as it says. Unknown prices and limits sort last."""
-    found = [r for r in records if query.matches(r)]
-    found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]
+    found = list(records)
+    for keep in _filters(query):
+        found = list(filter(keep, found))
+    found.sort(key=attrgetter("model") if query.sort == "name" else _sort_key(query.sort))  # type: ignore[arg-type]
     return found if query.limit is None else found[: query.limit]
 
 

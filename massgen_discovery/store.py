@@ -449,12 +449,13 @@ class Store:
 
     def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
         """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``)."""
-        entries = [*self.history(key), entry][-keep:]
-        self.put(key, {"entries": entries})
+        # This machine's list: a shared store keeps the fleet's on Redis and calls this for its copy.
+        entries = [*Store.history(self, key), entry][-keep:]
+        Store.put(self, key, {"entries": entries})
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The entries under ``key``, oldest first."""
-        doc = self.get(key)
+        doc = Store.get(self, key)
         entries = doc.get("entries") if doc is not None else None
         return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 

@@ -110,3 +110,31 @@ def test_bad_criteria_are_config_errors() -> None:
         build_query(limit=-1)
     with pytest.raises(ValueError, match="unknown capability"):
         Query(capabilities={"supports_teleport": True})
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {},
+        {"supports_function_calling": True, "min_context": 128_000},
+        {"supports_function_calling": False, "include_unknown": True},
+        {"supports_vision": True, "max_input_cost": 1.0, "sort": "price"},
+        {"available": False},
+        {"available": True, "include_unknown": True, "sort": "context"},
+        {"mode": ["chat", "responses"], "min_output": 16_000, "max_output_cost": 5},
+        {"providers": ["openai", "groq"], "input_modalities": ["image"], "query": "gpt"},
+        {"pinned": False, "supports_reasoning": True, "supports_prompt_caching": True, "limit": 7},
+    ],
+)
+def test_the_compiled_filters_agree_with_matches_on_the_whole_catalog(criteria: dict[str, object]) -> None:
+    """run_query's filter passes select exactly what Query.matches accepts, in the same order."""
+    from massgen_discovery import Catalog
+    from massgen_discovery.query import _sort_key
+
+    records = Catalog(sources=["litellm"]).list_models() + ALL
+    query = build_query(**criteria)  # type: ignore[arg-type]
+    expected = sorted((r for r in records if query.matches(r)), key=_sort_key(query.sort))  # type: ignore[arg-type]
+    if query.limit is not None:
+        expected = expected[: query.limit]
+    assert run_query(records, query) == expected
+    assert expected or criteria.get("available") is False  # the cases are not all empty
