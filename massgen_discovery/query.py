@@ -137,6 +137,22 @@ def _sort_key(sort: SortKey) -> object:
     return lambda r: r.model
 
 
+def _is(name: str, wanted: bool, unknown_ok: bool) -> Callable[[ModelRecord], bool]:
+    def keep(record: ModelRecord) -> bool:
+        value = getattr(record, name)
+        return value is wanted or (unknown_ok and value is None)
+
+    return keep
+
+
+def _at_least_filter(name: str, bound: int, unknown_ok: bool) -> Callable[[ModelRecord], bool]:
+    return lambda record: _at_least(getattr(record, name), bound, unknown_ok)
+
+
+def _at_most_filter(kind: Literal["input", "output"], cap: float, unknown_ok: bool) -> Callable[[ModelRecord], bool]:
+    return lambda record: _at_most(record.per_million(kind), cap, unknown_ok)
+
+
 def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
     """``query.matches`` as one filter per criterion that is set, the ones that run in C first.
 
@@ -150,11 +166,11 @@ def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
         if wanted is True and not unknown_ok:
             fast.append(attrgetter(name))  # True passes; False and None (unknown) do not
         else:
-            slow.append(lambda r, n=name, w=wanted: (v := getattr(r, n)) is w or (unknown_ok and v is None))
+            slow.append(_is(name, wanted, unknown_ok))
     if query.available is True and not unknown_ok:
         fast.append(attrgetter("available"))
     elif query.available is not None:
-        slow.append(lambda r, w=query.available: r.available is w or (unknown_ok and r.available is None))
+        slow.append(_is("available", query.available, unknown_ok))
     if query.providers is not None:
         providers = frozenset(query.providers)
         slow.append(lambda r: r.provider in providers)
@@ -163,10 +179,11 @@ def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
         slow.append(lambda r: r.mode in modes or (unknown_ok and r.mode is None))
     for attr, bound in (("max_input_tokens", query.min_context), ("max_output_tokens", query.min_output)):
         if bound is not None:
-            slow.append(lambda r, a=attr, b=bound: _at_least(getattr(r, a), b, unknown_ok))
-    for kind, cap in (("input", query.max_input_cost), ("output", query.max_output_cost)):
-        if cap is not None:
-            slow.append(lambda r, k=kind, c=cap: _at_most(r.per_million(k), c, unknown_ok))
+            slow.append(_at_least_filter(attr, bound, unknown_ok))
+    if query.max_input_cost is not None:
+        slow.append(_at_most_filter("input", query.max_input_cost, unknown_ok))
+    if query.max_output_cost is not None:
+        slow.append(_at_most_filter("output", query.max_output_cost, unknown_ok))
     if query.input_modalities:
         slow.append(lambda r: _covers(r.input_modalities, query.input_modalities, unknown_ok))
     if query.output_modalities:
