@@ -26,7 +26,7 @@ from . import _history as hist
 from . import reconcile as rc
 from .errors import ConfigError, SourceError, SourceFormatError
 from .naming import lookup_candidates
-from .query import build_query, run_query
+from .query import Query, build_query, run_query
 from .records import Change, Conflict, ModelRecord, RefreshReport, SourceStatus
 from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
@@ -136,6 +136,8 @@ class _View:
     records: dict[str, ModelRecord] | None = None
     index: dict[str, dict[str, str]] | None = None
     points: dict[str, ModelRecord | None] = field(default_factory=dict)
+    flagged: dict[str, list[ModelRecord]] = field(default_factory=dict)
+    """Per capability flag, the records that have it (built by the first query that asks)."""
     changes: list[dict[str, Any]] | None = None
     """The changes this process's build of the generation recorded (None: not built here)."""
 
@@ -534,7 +536,7 @@ class Catalog:
             assert meta is not None
             # Another process built a newer generation and retired ours: read that one.
             view.prefix, view.meta, view.checked = meta["prefix"], meta, _mono()
-            view.records, view.index, view.points = None, None, {}
+            view.records, view.index, view.points, view.flagged = None, None, {}, {}
             if self._store.get_raw(f"{view.prefix}:index") is not None:
                 return
         missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
@@ -542,7 +544,7 @@ class Catalog:
             run_sync(self._refresh_sources(missing, explicit=False))
         fresh = self._build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
-        view.records, view.index, view.points = fresh.records, fresh.index, {}
+        view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
 
     def _all(self, view: _View) -> dict[str, ModelRecord]:
         for _attempt in range(2):
@@ -640,6 +642,18 @@ class Catalog:
             merged[model] = extra if base is None else rc.merge_records([base, extra])
         return [merged[k] for k in sorted(merged)]
 
+    def _find(self, view: _View, query: Query) -> list[ModelRecord]:
+        """Run a query, starting from the records that have its first required flag (an index the
+        view keeps per flag) instead of every record.
+        """
+        flag = next((n for n, wanted in query.capabilities.items() if wanted is True), None)
+        if flag is None or query.include_unknown or self._overrides:
+            return run_query(self._records(view), query, by_name=True)
+        flagged = view.flagged.get(flag)
+        if flagged is None:
+            flagged = view.flagged[flag] = [r for r in self._all(view).values() if getattr(r, flag) is True]
+        return run_query(flagged, query, by_name=True)
+
     # -- public sync API -----------------------------------------------------------------------
 
     def get_model(self, model: str) -> ModelRecord | None:
@@ -687,7 +701,7 @@ class Catalog:
         Example: ``find_models(supports_function_calling=True, min_context=128_000,
         providers=["groq"], sort="price")``.
         """
-        return run_query(self._records(self._ensure()), build_query(**criteria))
+        return self._find(self._ensure(), build_query(**criteria))
 
     def refresh(
         self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
@@ -748,7 +762,7 @@ class Catalog:
 
     async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
         """Async :meth:`find_models`."""
-        return run_query(self._records(await self._aensure()), build_query(**criteria))
+        return self._find(await self._aensure(), build_query(**criteria))
 
     async def astatus(self) -> list[SourceStatus]:
         """Async :meth:`status`."""

@@ -146,7 +146,10 @@ def _is(name: str, wanted: bool, unknown_ok: bool) -> Callable[[ModelRecord], bo
 
 
 def _at_least_filter(name: str, bound: int, unknown_ok: bool) -> Callable[[ModelRecord], bool]:
-    return lambda record: _at_least(getattr(record, name), bound, unknown_ok)
+    if unknown_ok:
+        return lambda record: _at_least(getattr(record, name), bound, True)
+    get = attrgetter(name)
+    return lambda record: (value := get(record)) is not None and value >= bound
 
 
 def _at_most_filter(kind: Literal["input", "output"], cap: float, unknown_ok: bool) -> Callable[[ModelRecord], bool]:
@@ -196,12 +199,19 @@ def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
     return fast + slow
 
 
-def run_query(records: Iterable[ModelRecord], query: Query) -> list[ModelRecord]:
-    """Records matching ``query``, sorted and limited as it says. Unknown prices and limits sort last."""
+def run_query(records: Iterable[ModelRecord], query: Query, *, by_name: bool = False) -> list[ModelRecord]:
+    """Records matching ``query``, sorted and limited as it says. Unknown prices and limits sort last.
+
+    ``by_name`` says ``records`` already come sorted by model string (a catalog's do), so the
+    default order needs no sort.
+    """
     found = list(records)
     for keep in _filters(query):
         found = list(filter(keep, found))
-    found.sort(key=attrgetter("model") if query.sort == "name" else _sort_key(query.sort))  # type: ignore[arg-type]
+    if query.sort != "name":
+        found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]
+    elif not by_name:
+        found.sort(key=attrgetter("model"))
     return found if query.limit is None else found[: query.limit]
 
 

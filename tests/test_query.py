@@ -138,3 +138,22 @@ def test_the_compiled_filters_agree_with_matches_on_the_whole_catalog(criteria: 
         expected = expected[: query.limit]
     assert run_query(records, query) == expected
     assert expected or criteria.get("available") is False  # the cases are not all empty
+
+
+def test_a_catalogs_flag_index_answers_what_a_full_scan_answers() -> None:
+    """find_models starts from the records with the first required flag; the answer is a full scan's."""
+    from massgen_discovery import Catalog
+
+    catalog = Catalog(sources=["litellm"])
+    for criteria in (
+        {"supports_function_calling": True, "min_context": 128_000},
+        {"supports_vision": True, "supports_reasoning": True, "sort": "price", "limit": 5},
+        {"supports_function_calling": True, "include_unknown": True, "max_input_cost": 0.5},
+    ):
+        expected = run_query(catalog.list_models(), build_query(**criteria))  # type: ignore[arg-type]
+        assert catalog.find_models(**criteria) == expected
+        assert catalog.find_models(**criteria) == expected  # the second answer comes from the index
+    catalog.override("openai/gpt-4o", supports_function_calling=False)
+    found = catalog.find_models(supports_function_calling=True)
+    assert "openai/gpt-4o" not in {r.model for r in found}
+    assert found == run_query(catalog.list_models(), build_query(supports_function_calling=True))
