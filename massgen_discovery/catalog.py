@@ -643,9 +643,7 @@ class Catalog:
         return [merged[k] for k in sorted(merged)]
 
     def _find(self, view: _View, query: Query) -> list[ModelRecord]:
-        """Run a query, starting from the records that have its first required flag (an index the
-        view keeps per flag) instead of every record.
-        """
+        """Run a query from the records with its first required flag (kept per flag by the view)."""
         flag = next((n for n, wanted in query.capabilities.items() if wanted is True), None)
         if flag is None or query.include_unknown or self._overrides:
             return run_query(self._records(view), query, by_name=True)
