@@ -27,12 +27,11 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .store import _HOST, SCHEMA_VERSION, Store
+from .store import SCHEMA_VERSION, Store, host
 
 if TYPE_CHECKING:
     import redis
@@ -340,8 +339,8 @@ class SharedStore(Store):
         if not shared:
             return super().try_lock(name, seconds)
         key = self._key(f"lock:{name}")
-        token = uuid.uuid4().hex
-        value = json.dumps({"token": token, "pid": os.getpid(), "host": _HOST, "at": time.time()})
+        token = os.urandom(16).hex()
+        value = json.dumps({"token": token, "pid": os.getpid(), "host": host(), "at": time.time()})
         ms = max(1, int(seconds * 1000))
         taken = self.redis.call(lambda r: r.set(key, value, nx=True, px=ms), _Missing)
         if taken is _Missing:  # Redis down: single flight on this machine at least

@@ -15,19 +15,14 @@ import os
 import threading
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import TypeAdapter
-
-from . import _history as hist
 from . import reconcile as rc
 from .errors import ConfigError, SourceError, SourceFormatError
 from .naming import lookup_candidates
-from .query import Query, build_query, run_query
-from .records import Change, Conflict, ModelRecord, RefreshReport, SourceStatus
+from .records import Conflict, ModelRecord
 from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
 
@@ -37,6 +32,10 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
+    from pydantic import TypeAdapter
+
+    from ._reports import Change, RefreshReport, SourceStatus
+    from .query import Query
 
 __all__ = ["Catalog"]
 
@@ -46,6 +45,8 @@ _T = TypeVar("_T")
 
 @cache
 def _records_adapter() -> TypeAdapter[list[ModelRecord]]:
+    from pydantic import TypeAdapter
+
     return TypeAdapter(list[ModelRecord])
 
 
@@ -60,19 +61,44 @@ def _ssl_context() -> ssl.SSLContext:
 def _stored_record(raw: str) -> ModelRecord | None:
     """A record from a row this package wrote (under a meta of this schema version), unvalidated.
 
-    Skipping validation keeps pydantic's schema generation off a cold single lookup; the row's
-    shape is guaranteed by the schema version of the generation that points at it.
+    Skipping validation keeps pydantic off a cold lookup; the row's shape is guaranteed by the
+    schema version of the generation that points at it.
     """
     try:
         doc = json.loads(raw)
     except ValueError:
         return None
+    return _record_from_doc(doc)
+
+
+def _stored_records(raw: str) -> list[ModelRecord] | None:
+    """Every record of a generation's ``all`` row (see :func:`_stored_record`); None if damaged."""
+    try:
+        docs = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(docs, list):
+        return None
+    records = [_record_from_doc(doc) for doc in docs]
+    return None if any(r is None for r in records) else records  # type: ignore[return-value]
+
+
+def _record_from_doc(doc: Any) -> ModelRecord | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("model"), str):
         return None
-    conflicts = [Conflict.model_construct(**c) for c in doc.pop("conflicts", []) if isinstance(c, dict)]
-    stamp = doc.pop("fetched_at", None)
-    fetched_at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
-    return ModelRecord.model_construct(**doc, conflicts=conflicts, fetched_at=fetched_at)
+    # Rows are written with exclude_defaults: only what is known is in them.
+    if "conflicts" in doc:
+        doc["conflicts"] = [Conflict.model_construct(**c) for c in doc["conflicts"] if isinstance(c, dict)]
+    stamp = doc.get("fetched_at")
+    if isinstance(stamp, str):
+        doc["fetched_at"] = _parse_stamp(stamp)
+    return ModelRecord.model_construct(**doc)
+
+
+@cache
+def _parse_stamp(stamp: str) -> datetime:
+    # Records of one listing share their fetch time: each distinct stamp is parsed once.
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 RECHECK_SECONDS = 1.0
@@ -126,20 +152,22 @@ def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-@dataclass
 class _View:
     """One generation of the merged catalog as this process sees it."""
 
-    prefix: str
-    meta: dict[str, Any]
-    checked: float
-    records: dict[str, ModelRecord] | None = None
-    index: dict[str, dict[str, str]] | None = None
-    points: dict[str, ModelRecord | None] = field(default_factory=dict)
-    flagged: dict[str, list[ModelRecord]] = field(default_factory=dict)
-    """Per capability flag, the records that have it (built by the first query that asks)."""
-    changes: list[dict[str, Any]] | None = None
-    """The changes this process's build of the generation recorded (None: not built here)."""
+    __slots__ = ("changes", "checked", "flagged", "index", "meta", "points", "prefix", "records")
+
+    def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
+        self.prefix = prefix
+        self.meta = meta
+        self.checked = checked
+        self.records: dict[str, ModelRecord] | None = None
+        self.index: dict[str, dict[str, str]] | None = None
+        self.points: dict[str, ModelRecord | None] = {}
+        self.flagged: dict[str, list[ModelRecord]] = {}
+        """Per capability flag, the records that have it (built by the first query that asks)."""
+        self.changes: list[dict[str, Any]] | None = None
+        """The changes this process's build of the generation recorded (None: not built here)."""
 
 
 def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -390,6 +418,8 @@ class Catalog:
 
     def _record_history(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Diff a new generation against the last accepted one and keep the entry; its changes."""
+        from . import _history as hist
+
         try:
             entries_key, summary_key = self._history_keys()
             summary = hist.summarize(merged.values())
@@ -414,6 +444,8 @@ class Catalog:
 
     def _record_held(self, source: Source, old: list[ModelRecord], new: list[ModelRecord], reason: str) -> int:
         """Keep what a suspect listing would have changed, as held changes; how many."""
+        from . import _history as hist
+
         try:
             changes = hist.diff(hist.summarize(old), hist.summarize(new))
             entry = hist.new_entry(
@@ -449,6 +481,8 @@ class Catalog:
         return await asyncio.to_thread(self._changes, since, last, provider)
 
     def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
+        from . import _history as hist
+
         cutoff = _parse_since(since)
         entries = [e for e in self._store.history(self._history_keys()[0]) if isinstance(e.get("at"), (int, float))]
         entries.sort(key=lambda e: float(e["at"]))
@@ -551,10 +585,7 @@ class Catalog:
             if view.records is not None:
                 return view.records
             raw = self._store.get_raw(f"{view.prefix}:all")
-            try:
-                records = _records_adapter().validate_json(raw) if raw else None
-            except ValueError:
-                records = None
+            records = _stored_records(raw) if raw else None
             if records is not None:
                 view.records = {r.model: r for r in records}
                 return view.records
@@ -644,6 +675,8 @@ class Catalog:
 
     def _find(self, view: _View, query: Query) -> list[ModelRecord]:
         """Run a query from the records with its first required flag (kept per flag by the view)."""
+        from .query import run_query
+
         flag = next((n for n, wanted in query.capabilities.items() if wanted is True), None)
         if flag is None or query.include_unknown or self._overrides:
             return run_query(self._records(view), query, by_name=True)
@@ -699,6 +732,8 @@ class Catalog:
         Example: ``find_models(supports_function_calling=True, min_context=128_000,
         providers=["groq"], sort="price")``.
         """
+        from .query import build_query
+
         return self._find(self._ensure(), build_query(**criteria))
 
     def refresh(
@@ -760,6 +795,8 @@ class Catalog:
 
     async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
         """Async :meth:`find_models`."""
+        from .query import build_query
+
         return self._find(await self._aensure(), build_query(**criteria))
 
     async def astatus(self) -> list[SourceStatus]:
@@ -771,6 +808,8 @@ class Catalog:
     ) -> list[RefreshReport]:
         """Async :meth:`refresh`."""
         import asyncio
+
+        from ._reports import RefreshReport
 
         bundled, live = self._sources()
         wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
@@ -836,6 +875,8 @@ class Catalog:
         self, source: Source, client: httpx.AsyncClient, explicit: bool, force: bool = False
     ) -> tuple[RefreshReport, SourceError | None]:
         import asyncio
+
+        from ._reports import RefreshReport
 
         key = self._envelope_key(source)
         lock = f"fetch:{key}"
@@ -943,6 +984,8 @@ class Catalog:
             self._store.unlock(lock, token)
 
     def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
+        from ._reports import RefreshReport
+
         count = int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0
         return RefreshReport(
             source=source.name,
@@ -1044,6 +1087,8 @@ class Catalog:
             return self._worker
 
     def _status(self, view: _View) -> list[SourceStatus]:
+        from ._reports import SourceStatus
+
         bundled, live = self._sources()
         out: list[SourceStatus] = []
         if bundled:

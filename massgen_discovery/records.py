@@ -7,9 +7,12 @@ a LiteLLM model-info entry with the source of every value attached.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from ._frozen import FrozenRecord, factory
+
+if TYPE_CHECKING:
+    from ._reports import Change, RefreshReport, SourceStatus
 
 __all__ = [
     "CAPABILITY_FIELDS",
@@ -22,15 +25,9 @@ __all__ = [
     "SourceStatus",
 ]
 
-# Validators are built on first validation, not at import: a cold lookup reads a record the store
-# wrote itself and constructs it without validation, so it never pays for schema generation.
-_FROZEN = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
-
-class Conflict(BaseModel):
+class Conflict(FrozenRecord):
     """Two sources reported different known values for one field of one model."""
-
-    model_config = _FROZEN
 
     field: str
     """The record field the sources disagree on."""
@@ -44,14 +41,12 @@ class Conflict(BaseModel):
     """The source of the value that lost."""
 
 
-class ModelRecord(BaseModel):
+class ModelRecord(FrozenRecord):
     """Everything known about one model at one place it is served, with where each value came from.
 
     Unknown is ``None``: a missing context length or price is never guessed, and a capability
     nobody reported is neither ``True`` nor ``False``.
     """
-
-    model_config = _FROZEN
 
     model: str
     """Unique key and the string to pass to ``litellm.completion`` (``groq/llama-3.3-70b-versatile``)."""
@@ -123,11 +118,11 @@ class ModelRecord(BaseModel):
     api_base: str | None = None
     """Where to call the model, for self-hosted servers and named endpoints; None for hosted providers."""
 
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = factory(list)
     """Names of the sources that contributed."""
-    provenance: dict[str, str] = Field(default_factory=dict)
+    provenance: dict[str, str] = factory(dict)
     """Field name -> source name, for every known field."""
-    conflicts: list[Conflict] = Field(default_factory=list)
+    conflicts: list[Conflict] = factory(list)
     """Known values that lost to a higher-precedence source."""
     fetched_at: datetime | None = None
     """Newest live data that contributed; None when the record is bundled data only."""
@@ -149,7 +144,7 @@ BOOKKEEPING_FIELDS: tuple[str, ...] = ("sources", "provenance", "conflicts", "fe
 """Fields that describe where the data came from rather than the model."""
 
 MERGEABLE_FIELDS: tuple[str, ...] = tuple(
-    name for name in ModelRecord.model_fields if name not in IDENTITY_FIELDS + BOOKKEEPING_FIELDS
+    name for name in ModelRecord._fields if name not in IDENTITY_FIELDS + BOOKKEEPING_FIELDS
 )
 """Fields reconciled value by value across sources, in declaration order."""
 
@@ -169,90 +164,13 @@ LITELLM_FIELDS: tuple[str, ...] = (
 )
 """Record fields that ``litellm.model_cost`` entries carry under the same name."""
 
-RefreshOutcome = Literal["ok", "stale", "failed", "skipped"]
+_REPORTS = frozenset({"Change", "ChangeKind", "RefreshOutcome", "RefreshReport", "SourceStatus"})
 
 
-class RefreshReport(BaseModel):
-    """What one source did during a refresh."""
+def __getattr__(name: str) -> Any:
+    # The report models are pydantic models: loaded when asked for, never by a lookup.
+    if name in _REPORTS:
+        from . import _reports
 
-    model_config = _FROZEN
-
-    source: str
-    """Source name."""
-    outcome: RefreshOutcome
-    """``ok`` fresh data stored; ``stale`` the refresh failed or was suspect and the last good data
-    is served; ``failed`` it failed and there is nothing to serve; ``skipped`` not attempted
-    (offline, or backing off after a failure)."""
-    count: int = 0
-    """Records the source now contributes."""
-    seconds: float = 0.0
-    """Wall time spent on this source."""
-    error: str | None = None
-    """One-line reason when the outcome is not ``ok``."""
-    changes: int | None = None
-    """Changes (added, removed, changed fields) this refresh brought from this source, or held back
-    for a suspect listing; None when no history was kept (no new generation)."""
-
-
-class SourceStatus(BaseModel):
-    """The state of one source as the store knows it."""
-
-    model_config = _FROZEN
-
-    source: str
-    """Source name."""
-    live: bool
-    """True for sources fetched over the network, False for bundled data."""
-    base_url: str | None = None
-    """Where the source is fetched from."""
-    fetched_at: datetime | None = None
-    """When the data being served was fetched."""
-    expires_at: datetime | None = None
-    """When the data being served is due for a refresh."""
-    count: int = 0
-    """Records the source contributes."""
-    stale: bool = False
-    """True when the data being served is older than its TTL or the last refresh failed."""
-    degraded: bool = False
-    """True when the last refresh was suspect (much smaller listing, 10x jumps) and was not applied."""
-    error: str | None = None
-    """The last refresh's error, one line."""
-    retry_at: datetime | None = None
-    """Automatic refreshes leave the source alone until then (negative cache)."""
-    notes: list[str] = Field(default_factory=list)
-    """Values the last accepted listing sent that no real model can have, kept as unknown (why)."""
-    shared_store: str | None = None
-    """The Redis URL this source's data is shared on with other machines (password redacted)."""
-
-
-ChangeKind = Literal["added", "removed", "changed"]
-
-
-class Change(BaseModel):
-    """One difference between two accepted generations, or one a guard rail held back."""
-
-    model_config = _FROZEN
-
-    at: datetime
-    """When the generation was accepted (or the listing held back)."""
-    model: str
-    """The record's ``model`` string."""
-    provider: str
-    """Its provider."""
-    kind: ChangeKind
-    """``added`` a new model; ``removed`` a model gone; ``changed`` one field moved."""
-    field: str | None = None
-    """The field that changed (``changed`` only)."""
-    old: Any = None
-    """The value before (None: unknown)."""
-    new: Any = None
-    """The value after (None: unknown)."""
-    source: str | None = None
-    """The source of the new value (of the old one when the value became unknown, of the model
-    for ``added`` and ``removed``)."""
-    held: bool = False
-    """True when a guard rail kept this change out (the listing was suspect); see ``reason``."""
-    reason: str | None = None
-    """Why a held change was held."""
-    generation: str | None = None
-    """The generation that brought it (None when held)."""
+        return getattr(_reports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,12 +27,10 @@ import json
 import logging
 import os
 import re
-import socket
 import sqlite3
 import sys
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -67,10 +65,19 @@ def _store_errors() -> tuple[type[BaseException], ...]:
 
 _DB = "cache.db"
 _DB_FILES = (_DB, f"{_DB}-wal", f"{_DB}-shm", f"{_DB}-journal")
-_HEX2 = re.compile(r"^[0-9a-f]{2}$")
-_VALUE_FILE = re.compile(r"^[0-9a-f]{28}\.val$")
+_HEX2 = r"^[0-9a-f]{2}$"
+_VALUE_FILE = r"^[0-9a-f]{28}\.val$"
 _MODE_RAW, _MODE_TEXT = 1, 3  # diskcache's storage modes for a str value: inline, or in a file
-_HOST = socket.gethostname()
+
+
+@functools.cache
+def host() -> str:
+    """The machine's name, as locks record their owner."""
+    import socket
+
+    return socket.gethostname()
+
+
 _DELETED = object()
 
 
@@ -102,12 +109,12 @@ def own_files(directory: Path) -> list[Path]:
     found = [directory / name for name in _DB_FILES if (directory / name).is_file()]
     with suppress(OSError):
         for first in directory.iterdir():
-            if not (_HEX2.match(first.name) and first.is_dir() and not first.is_symlink()):
+            if not (re.match(_HEX2, first.name) and first.is_dir() and not first.is_symlink()):
                 continue
             for second in first.iterdir():
-                if not (_HEX2.match(second.name) and second.is_dir() and not second.is_symlink()):
+                if not (re.match(_HEX2, second.name) and second.is_dir() and not second.is_symlink()):
                     continue
-                found.extend(f for f in second.iterdir() if _VALUE_FILE.match(f.name) and f.is_file())
+                found.extend(f for f in second.iterdir() if re.match(_VALUE_FILE, f.name) and f.is_file())
     return found
 
 
@@ -120,9 +127,9 @@ def remove_own_files(directory: Path) -> int:
             removed += 1
     with suppress(OSError):
         for first in directory.iterdir():
-            if _HEX2.match(first.name) and first.is_dir() and not first.is_symlink():
+            if re.match(_HEX2, first.name) and first.is_dir() and not first.is_symlink():
                 for second in first.iterdir():
-                    if _HEX2.match(second.name) and second.is_dir():
+                    if re.match(_HEX2, second.name) and second.is_dir():
                         with suppress(OSError):
                             second.rmdir()  # only if empty
                 with suppress(OSError):
@@ -510,8 +517,8 @@ class Store:
         machine-local store, this one).
         """
         key = f"lock:{name}"
-        token = uuid.uuid4().hex
-        value = json.dumps({"token": token, "pid": os.getpid(), "host": _HOST, "at": time.time()})
+        token = os.urandom(16).hex()
+        value = json.dumps({"token": token, "pid": os.getpid(), "host": host(), "at": time.time()})
 
         def in_memory(memory: dict[str, Any]) -> bool:
             if isinstance(memory.get(key), str):
@@ -531,8 +538,8 @@ class Store:
         return token
 
     def _owner_dead(self, holder: dict[str, Any]) -> bool:
-        pid, host = holder.get("pid"), holder.get("host")
-        if not isinstance(pid, int) or host != _HOST:
+        pid, holder_host = holder.get("pid"), holder.get("host")
+        if not isinstance(pid, int) or holder_host != host():
             return False
         return pid != os.getpid() and not _pid_alive(pid)
 

@@ -20,7 +20,7 @@ from ..errors import (
     SourceTimeout,
     SourceUnreachable,
 )
-from ._urls import CREDENTIAL_QUERY, query_secret, redact_url, split_url_credentials
+from ._urls import is_credential_name, query_secret, redact_url, split_url_credentials
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -156,7 +156,7 @@ async def get_json(
     cap = MAX_BODY_BYTES if max_bytes is None else max_bytes
     clean, userinfo, url_query = split_url_credentials(url)
     secrets = [s for s in (credential, userinfo, query_secret(url_query)) if s]
-    secrets += [v for k, v in url_query.items() if CREDENTIAL_QUERY.search(k) and v]
+    secrets += [v for k, v in url_query.items() if is_credential_name(k) and v]
     where = redact_url(clean)
 
     def scrub(text: str) -> str:

@@ -122,23 +122,24 @@ def entry_id(entry: dict[str, Any]) -> str | None:
     return None
 
 
-_MODE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("audio_transcription", re.compile(r"whisper|transcri|speech-to-text|\bstt\b", re.I)),
-    ("audio_speech", re.compile(r"\btts\b|tts-|-tts|text-to-speech|playai|orpheus|speech|kokoro", re.I)),
-    ("rerank", re.compile(r"rerank", re.I)),
+# Patterns are compiled by re on first use (and cached there), not at import: the catalog imports
+# this module on every cold lookup.
+_MODE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("audio_transcription", (r"whisper|transcri|speech-to-text|\bstt\b")),
+    ("audio_speech", (r"\btts\b|tts-|-tts|text-to-speech|playai|orpheus|speech|kokoro")),
+    ("rerank", (r"rerank")),
     (
         "embedding",
-        re.compile(
+        (
             r"embed|(^|[/_.-])(bge|gte|e5)([/_.-]|$)|(^|[/_.-])(multilingual-)?e5-|nomic-embed|mxbai-embed"
-            r"|jina-embeddings|(^|[/_-])(bge|gte)-",
-            re.I,
+            r"|jina-embeddings|(^|[/_-])(bge|gte)-"
         ),
     ),
-    ("moderation", re.compile(r"moderation|guard|shieldgemma", re.I)),
-    ("video_generation", re.compile(r"(^|[/_-])(veo|sora)([-_.\d]|$)|video-gen|text-to-video", re.I)),
+    ("moderation", (r"moderation|guard|shieldgemma")),
+    ("video_generation", (r"(^|[/_-])(veo|sora)([-_.\d]|$)|video-gen|text-to-video")),
     (
         "image_generation",
-        re.compile(r"dall-e|gpt-image|imagen|flux|stable-diffusion|sdxl|sd3|image-gen|text-to-image", re.I),
+        (r"dall-e|gpt-image|imagen|flux|stable-diffusion|sdxl|sd3|image-gen|text-to-image"),
     ),
 )
 
@@ -152,12 +153,12 @@ def mode_from_id(model_id: str) -> str:
     ``dall-e``, ``flux``, ``stable-diffusion``). A guess ranks below every stated mode.
     """
     for mode, pattern in _MODE_PATTERNS:
-        if pattern.search(model_id):
+        if re.search(pattern, model_id, re.IGNORECASE):
             return mode
     return "chat"
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMbBtT]?)\s*$")
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([kKmMbBtT]?)\s*$"
 _SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 
 
@@ -173,7 +174,7 @@ def parameter_size(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         count = float(value)
     elif isinstance(value, str) and value.strip():
-        match = _SIZE.match(value)
+        match = re.match(_SIZE, value)
         if match is None:
             return value.strip()
         count = float(match.group(1)) * _SCALE[match.group(2).lower()]

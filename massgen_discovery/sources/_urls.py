@@ -9,9 +9,17 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-__all__ = ["CREDENTIAL_QUERY", "query_secret", "redact_url", "split_url_credentials"]
+__all__ = ["CREDENTIAL_QUERY", "is_credential_name", "query_secret", "redact_url", "split_url_credentials"]
 
-CREDENTIAL_QUERY = re.compile(r"(key|token|secret|password|passwd|auth|signature|sig|credential)", re.I)
+CREDENTIAL_QUERY = r"(key|token|secret|password|passwd|auth|signature|sig|credential)"
+"""A query parameter whose name matches this (case-insensitively) carries a credential."""
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a query parameter named ``name`` carries a credential."""
+    return re.search(CREDENTIAL_QUERY, name, re.IGNORECASE) is not None
+
+
 """Query parameter names whose values are treated as credentials in messages."""
 
 
@@ -34,7 +42,7 @@ def split_url_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
 
 def query_secret(query: dict[str, str]) -> str | None:
     """The query parameters that look like credentials, as one string to fingerprint, or None."""
-    secret = [f"{k}={v}" for k, v in sorted(query.items()) if CREDENTIAL_QUERY.search(k)]
+    secret = [f"{k}={v}" for k, v in sorted(query.items()) if is_credential_name(k)]
     return "&".join(secret) or None
 
 
@@ -45,6 +53,6 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         netloc = "***@" + netloc.rpartition("@")[2]
     query = "&".join(
-        f"{k}={'***' if CREDENTIAL_QUERY.search(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        f"{k}={'***' if is_credential_name(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

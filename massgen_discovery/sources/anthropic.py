@@ -19,7 +19,7 @@ __all__ = ["AnthropicSource"]
 
 _PAGE_LIMIT = "1000"
 _MAX_PAGES = 20
-_DATED = re.compile(r"-\d{8}$")
+_DATED = r"-\d{8}$"
 
 
 class AnthropicSource(HostedListing):
@@ -82,6 +82,6 @@ class AnthropicSource(HostedListing):
         LiteLLM's map keys too, so both carry the listing's data (the newest dated model wins).
         """
         ids = super().entry_ids(entry)
-        if ids and (undated := _DATED.sub("", ids[0])) != ids[0]:
+        if ids and (undated := re.sub(_DATED, "", ids[0])) != ids[0]:
             ids.append(undated)
         return ids

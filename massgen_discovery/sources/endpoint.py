@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EndpointSource"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _LMSTUDIO_TYPES = {"llm": "chat", "vlm": "chat", "embeddings": "embedding", "embedding": "embedding"}
 
 
@@ -61,7 +61,7 @@ class EndpointSource(SourceBase):
     def __init__(self, name: str, base_url: str, api_key: str | None = None) -> None:
         from . import source_names
 
-        if not _NAME.match(name):
+        if not re.match(_NAME, name):
             raise ConfigError(f"endpoint name {name!r}: use letters, digits, '_', '-', '.'")
         if name in source_names():
             raise ConfigError(f"endpoint name {name!r} is taken by a built-in source; pick another")

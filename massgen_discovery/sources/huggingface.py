@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, OnErrorOmit, TypeAdapter, ValidationError, field_validator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceFormatError
 from ..records import Conflict, ModelRecord
 from ._listing import HostedListing
+
+if TYPE_CHECKING:
+    from ._hf_payload import Model, Provider
 
 __all__ = ["DEFAULT_BASE_URL", "NAME", "HuggingFaceSource", "to_records"]
 
@@ -37,60 +37,6 @@ DEFAULT_BASE_URL = "https://router.huggingface.co/v1"
 """The router's API root; the listing is ``{base}/models``."""
 ENV_VARS = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
 TTL = 6 * 3600.0
-
-
-# The payload models are built on first parse, not at import: the catalog imports this module to
-# learn the source's cache key on every cold lookup.
-_PAYLOAD = ConfigDict(extra="ignore", defer_build=True)
-
-
-class _Pricing(BaseModel):
-    model_config = _PAYLOAD
-
-    input: float | None = None
-    output: float | None = None
-
-
-class _Provider(BaseModel):
-    model_config = _PAYLOAD
-
-    provider: str
-    status: str
-    context_length: int | None = None
-    pricing: _Pricing | None = None
-    is_free: bool | None = None
-    supports_tools: bool | None = None
-    supports_structured_output: bool | None = None
-    first_token_latency_ms: float | None = None
-    throughput: float | None = None
-
-    @field_validator("context_length", mode="before")
-    @classmethod
-    def _positive(cls, value: Any) -> Any:
-        # 0 and null mean "not reported"; a float like 131072.0 is still a whole number.
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-class _Architecture(BaseModel):
-    model_config = _PAYLOAD
-
-    input_modalities: list[str] | None = None
-    output_modalities: list[str] | None = None
-
-
-class _Model(BaseModel):
-    model_config = _PAYLOAD
-
-    id: str
-    architecture: _Architecture | None = None
-    providers: list[OnErrorOmit[_Provider]] = []
-
-
-@cache
-def _listing() -> TypeAdapter[list[_Model]]:
-    return TypeAdapter(list[OnErrorOmit[_Model]])
 
 
 def _price(value: float | None, is_free: bool | None) -> float | None:
@@ -104,9 +50,11 @@ def _price(value: float | None, is_free: bool | None) -> float | None:
     return value / 1_000_000
 
 
-def _pinned(model: _Model, entry: _Provider, fetched_at: datetime) -> ModelRecord:
-    arch = model.architecture or _Architecture()
-    pricing = entry.pricing or _Pricing()
+def _pinned(model: Model, entry: Provider, fetched_at: datetime) -> ModelRecord:
+    from ._hf_payload import Architecture, Pricing
+
+    arch = model.architecture or Architecture()
+    pricing = entry.pricing or Pricing()
     free = entry.is_free
     values: dict[str, Any] = {
         "mode": "chat",
@@ -141,7 +89,9 @@ _HIGHEST = ("input_cost_per_token", "output_cost_per_token")
 _ALL_TRUE = ("supports_function_calling", "supports_response_schema", "supports_vision")
 
 
-def _aggregate(model: _Model, pinned: Sequence[ModelRecord], fetched_at: datetime) -> ModelRecord:
+def _aggregate(model: Model, pinned: Sequence[ModelRecord], fetched_at: datetime) -> ModelRecord:
+    from ._hf_payload import Architecture
+
     live = [r for r in pinned if r.available]
     basis = live or list(pinned)
     values: dict[str, Any] = {"mode": "chat"}
@@ -154,7 +104,7 @@ def _aggregate(model: _Model, pinned: Sequence[ModelRecord], fetched_at: datetim
     for field in _ALL_TRUE:
         reported = [getattr(r, field) for r in live if getattr(r, field) is not None]
         values[field] = True if reported and all(reported) else False if reported and not any(reported) else None
-    arch = model.architecture or _Architecture()
+    arch = model.architecture or Architecture()
     values["input_modalities"] = arch.input_modalities
     values["output_modalities"] = arch.output_modalities
     if values["supports_vision"] is None and arch.input_modalities is not None:
@@ -195,8 +145,12 @@ def to_records(payload: Any, fetched_at: datetime) -> list[ModelRecord]:
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         raise SourceFormatError(f"{NAME}: expected an object with a 'data' list", source=NAME)
+    from pydantic import ValidationError
+
+    from ._hf_payload import listing
+
     try:
-        models = _listing().validate_python(payload["data"])
+        models = listing().validate_python(payload["data"])
     except ValidationError as exc:  # OnErrorOmit drops bad entries; this is only a defence in depth
         raise SourceFormatError(f"{NAME}: unreadable listing ({exc.error_count()} errors)", source=NAME) from exc
     out: list[ModelRecord] = []

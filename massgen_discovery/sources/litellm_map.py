@@ -9,19 +9,20 @@ count. Nothing here ever triggers LiteLLM's remote fetch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
 import logging
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..records import LITELLM_FIELDS, ModelRecord
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 from . import BUNDLED
 
 __all__ = [
@@ -56,51 +57,57 @@ def normalize_provider(litellm_provider: str) -> str:
     return _PROVIDER_ALIASES.get(litellm_provider, litellm_provider)
 
 
-class _Entry(BaseModel):
-    """One value of LiteLLM's map: only the fields we use, every one optional and type-checked."""
+@functools.cache
+def _entry_model() -> type[BaseModel]:
+    """The validator of one map entry, built on first use (pydantic stays off the lookup path)."""
+    from pydantic import BaseModel, ConfigDict, field_validator
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    class _Entry(BaseModel):
+        """One value of LiteLLM's map: only the fields we use, every one optional and type-checked."""
 
-    litellm_provider: str
-    mode: str | None = None
-    max_input_tokens: int | None = None
-    max_output_tokens: int | None = None
-    input_cost_per_token: float | None = None
-    output_cost_per_token: float | None = None
-    cache_read_input_token_cost: float | None = None
-    cache_creation_input_token_cost: float | None = None
-    supported_modalities: list[str] | None = None
-    supported_output_modalities: list[str] | None = None
-    supports_function_calling: bool | None = None
-    supports_response_schema: bool | None = None
-    supports_vision: bool | None = None
-    supports_reasoning: bool | None = None
-    supports_prompt_caching: bool | None = None
-    supports_audio_input: bool | None = None
-    supports_pdf_input: bool | None = None
-    deprecation_date: str | None = None
+        model_config = ConfigDict(extra="ignore", defer_build=True)
 
-    @field_validator("max_input_tokens", "max_output_tokens", mode="before")
-    @classmethod
-    def _limit(cls, value: Any) -> Any:
-        # The map has a few limits written as floats (128000.0) and, in old releases, as strings
-        # of prose; 0 means "not filled in". Anything that is not a positive whole number is unknown.
-        if isinstance(value, bool):
-            raise ValueError("a limit is a number")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int):
-            return value if value > 0 else None
-        return None if value is None or isinstance(value, str) else value
+        litellm_provider: str
+        mode: str | None = None
+        max_input_tokens: int | None = None
+        max_output_tokens: int | None = None
+        input_cost_per_token: float | None = None
+        output_cost_per_token: float | None = None
+        cache_read_input_token_cost: float | None = None
+        cache_creation_input_token_cost: float | None = None
+        supported_modalities: list[str] | None = None
+        supported_output_modalities: list[str] | None = None
+        supports_function_calling: bool | None = None
+        supports_response_schema: bool | None = None
+        supports_vision: bool | None = None
+        supports_reasoning: bool | None = None
+        supports_prompt_caching: bool | None = None
+        supports_audio_input: bool | None = None
+        supports_pdf_input: bool | None = None
+        deprecation_date: str | None = None
+
+        @field_validator("max_input_tokens", "max_output_tokens", mode="before")
+        @classmethod
+        def _limit(cls, value: Any) -> Any:
+            # The map has a few limits written as floats (128000.0) and, in old releases, as strings
+            # of prose; 0 means "not filled in". Anything that is not a positive whole number is unknown.
+            if isinstance(value, bool):
+                raise ValueError("a limit is a number")
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, int):
+                return value if value > 0 else None
+            return None if value is None or isinstance(value, str) else value
+
+    return _Entry
 
 
-@dataclass(frozen=True)
-class LiteLLMMap:
+class LiteLLMMap(NamedTuple):
     """The records LiteLLM's map yields, and the map keys that name them."""
 
     records: list[ModelRecord]
     """One record per distinct model string."""
-    aliases: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = {}  # noqa: RUF012 (never mutated: every map builds its own)
     """LiteLLM key -> record ``model``, for keys that differ from the record's key (``gpt-4o``)."""
     stamp: str = ""
     """Identifies this version of the map (litellm version + file stamp, or a digest of the dict)."""
@@ -198,7 +205,7 @@ def _load(stamp: str) -> LiteLLMMap:
     return to_records(raw, stamp=stamp)
 
 
-def _entry_values(entry: _Entry) -> dict[str, Any]:
+def _entry_values(entry: Any) -> dict[str, Any]:
     # max_tokens is LiteLLM's legacy field and means the output limit for some entries and the
     # context window for others, so it is not read: unknown beats a wrong guess.
     values: dict[str, Any] = {name: getattr(entry, name) for name in LITELLM_FIELDS}
@@ -219,9 +226,10 @@ def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
         if key == "sample_spec" or not isinstance(key, str) or not key:
             continue
         try:
-            entry = _Entry.model_validate(value)
-        except ValidationError as exc:
-            _log.debug("skipping LiteLLM map entry %r: %s", key, exc.errors()[0]["msg"])
+            entry: Any = _entry_model().model_validate(value)
+        except ValueError as exc:  # pydantic's ValidationError
+            errors = getattr(exc, "errors", None)
+            _log.debug("skipping LiteLLM map entry %r: %s", key, errors()[0]["msg"] if errors else exc)
             continue
         provider = normalize_provider(entry.litellm_provider)
         model_id = key

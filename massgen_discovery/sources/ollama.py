@@ -46,8 +46,8 @@ SHOW_BUDGET = 0.6
 """Share of the client's read timeout that all ``/api/show`` calls together may take; a model whose
 details are not back by then keeps what ``/api/tags`` said about it."""
 
-_NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)\s*$", re.MULTILINE)
-_TOOLS_IN_TEMPLATE = re.compile(r"\.Tools\b|\.ToolCalls\b")
+_NUM_CTX = r"^\s*num_ctx\s+(\d+)\s*$"  # with re.MULTILINE
+_TOOLS_IN_TEMPLATE = r"\.Tools\b|\.ToolCalls\b"
 
 
 def resolve_base_url(explicit: str | None = None) -> str:
@@ -208,7 +208,7 @@ def _record(
         if isinstance(template, str) and template:
             put(
                 "supports_function_calling",
-                bool(_TOOLS_IN_TEMPLATE.search(template)),
+                bool(re.search(_TOOLS_IN_TEMPLATE, template)),
                 HEURISTIC_PREFIX + "ollama-template",
             )
     put(
@@ -216,7 +216,11 @@ def _record(
         _positive_int(details.get("context_length")) or (_positive_int(show.get("context_length")) if show else None),
     )
     num_ctx = None
-    if show and isinstance(show.get("parameters"), str) and (match := _NUM_CTX.search(show["parameters"])):
+    if (
+        show
+        and isinstance(show.get("parameters"), str)
+        and (match := re.search(_NUM_CTX, show["parameters"], re.MULTILINE))
+    ):
         num_ctx = int(match.group(1))
     put("runtime_context_tokens", _positive_int(running.get(name)) or num_ctx)
     put("family", _text(details.get("family")))
