@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from _bytecode import compile_package
+
 OURS_CHILD = """
 import resource, time
 t = time.perf_counter()
@@ -138,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="fresh-process runs per side (median is reported)")
     args = parser.parse_args()
+    compile_package()
 
     from importlib.metadata import version
 

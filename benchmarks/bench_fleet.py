@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from _bytecode import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 LISTING = (ROOT / "tests" / "fixtures" / "groq" / "openai_v1_models.json").read_bytes()
 
@@ -166,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh-process runs per store (median is reported)")
     args = parser.parse_args()
+    compile_package()
     with tempfile.TemporaryDirectory() as work:
         proc, url = start_redis(work)
         try:
