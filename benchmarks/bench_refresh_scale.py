@@ -62,12 +62,10 @@ def main() -> None:
     for i, seconds in enumerate(times, 1):
         print(f"  refresh {i}: {seconds:.2f} s ({seconds / times[0]:.2f}x the first)")
 
-    from pydantic import TypeAdapter
-
-    from massgen_discovery.records import ModelRecord
+    from massgen_discovery.cli import records_json
 
     start = time.perf_counter()
-    TypeAdapter(list[ModelRecord]).dump_json(records, indent=2)
+    records_json(records)
     ours = time.perf_counter() - start
     start = time.perf_counter()
     json.dumps([r.model_dump(mode="json") for r in records], indent=2)

@@ -41,6 +41,9 @@ def factory(make: Any) -> Any:
 
 
 _REQUIRED = object()
+# model_dump / model_dump_json arguments the pydantic-free path answers itself.
+_FAST_DUMP = frozenset({"mode", "exclude_defaults"})
+_FAST_DUMP_JSON = frozenset({"indent", "exclude_defaults"})
 
 
 class _RecordType(type):
@@ -63,6 +66,14 @@ class _RecordType(type):
         # Field order is kept: required fields hold a placeholder until a value replaces it.
         namespace["_plain"] = {k: (None if v is _REQUIRED or isinstance(v, _Factory) else v) for k, v in fields.items()}
         namespace["_factories"] = tuple((k, v.make) for k, v in fields.items() if isinstance(v, _Factory))
+        namespace["_plain"].update((k, v.make()) for k, v in fields.items() if isinstance(v, _Factory))
+        namespace["_required"] = frozenset(k for k, v in fields.items() if v is _REQUIRED)
+        annotations: dict[str, str] = {}
+        for base in reversed(bases):
+            annotations.update(getattr(base, "_annotation_text", {}))
+        annotations.update({k: str(v) for k, v in namespace.get("__annotations__", {}).items() if k in fields})
+        namespace["_annotation_text"] = annotations
+        namespace["_containers"] = tuple(k for k, text in annotations.items() if "list[" in text or "dict[" in text)
         namespace["_twin_model"] = None
         return super().__new__(mcs, name, bases, namespace)
 
@@ -79,6 +90,9 @@ class FrozenRecord(metaclass=_RecordType):
     _defaults: ClassVar[dict[str, Any]]
     _plain: ClassVar[dict[str, Any]]
     _factories: ClassVar[tuple[tuple[str, Any], ...]]
+    _required: ClassVar[frozenset[str]]
+    _containers: ClassVar[tuple[str, ...]]
+    _annotation_text: ClassVar[dict[str, str]]
     _twin_model: ClassVar[Any]  # type[BaseModel] | None; Any so get_type_hints needs no pydantic
 
     def __init__(self, **data: Any) -> None:
@@ -133,12 +147,46 @@ class FrozenRecord(metaclass=_RecordType):
     def _as_twin(self) -> BaseModel:
         return type(self)._twin().model_construct(**self.__dict__)
 
+    def plain(self, *, exclude_defaults: bool = False) -> dict[str, Any]:
+        """The fields as a new dict, nested records as dicts (datetimes stay datetimes).
+
+        What ``model_dump()`` returns, built without pydantic; ``pydantic_core.to_json`` of it is
+        the record's JSON. ``exclude_defaults`` leaves out fields equal to their default.
+        """
+        if exclude_defaults:
+            plain, required = self._plain, self._required
+            out = {k: v for k, v in self.__dict__.items() if k in required or v != plain[k]}
+        else:
+            out = self.__dict__.copy()
+        for name in self._containers:  # copies, as pydantic's model_dump makes
+            value = out.get(name)
+            if isinstance(value, list):
+                out[name] = [
+                    v.plain(exclude_defaults=exclude_defaults) if isinstance(v, FrozenRecord) else v for v in value
+                ]
+            elif isinstance(value, dict):
+                out[name] = dict(value)
+        return out
+
     def model_dump(self, **kwargs: Any) -> dict[str, Any]:
         """The record as a dict; ``mode="json"`` gives its JSON types (pydantic's ``model_dump``)."""
+        if kwargs.keys() <= _FAST_DUMP:
+            data = self.plain(exclude_defaults=bool(kwargs.get("exclude_defaults")))
+            if kwargs.get("mode", "python") == "python":
+                return data
+            if kwargs["mode"] == "json":
+                from pydantic_core import to_jsonable_python
+
+                return dict(to_jsonable_python(data))
         return self._as_twin().model_dump(**kwargs)
 
     def model_dump_json(self, **kwargs: Any) -> str:
         """The record's JSON (pydantic's ``model_dump_json``)."""
+        if kwargs.keys() <= _FAST_DUMP_JSON:
+            from pydantic_core import to_json
+
+            data = self.plain(exclude_defaults=bool(kwargs.get("exclude_defaults")))
+            return to_json(data, indent=kwargs.get("indent")).decode()
         return self._as_twin().model_dump_json(**kwargs)
 
     # -- object protocol -----------------------------------------------------------------------
@@ -222,17 +270,22 @@ class FrozenRecord(metaclass=_RecordType):
         def to_record(value: Any) -> Any:
             return value if isinstance(value, cls) else cls._from_twin(value)
 
-        def to_twin(value: Any) -> Any:
-            return value._as_twin() if isinstance(value, FrozenRecord) else value
+        def to_plain(value: Any, info: Any) -> Any:
+            if not isinstance(value, FrozenRecord):
+                return value
+            return value.plain(exclude_defaults=bool(getattr(info, "exclude_defaults", False)))
 
         from_twin = core_schema.no_info_after_validator_function(to_record, twin_schema)
         return core_schema.json_or_python_schema(
             json_schema=from_twin,
             python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_twin]),
-            serialization=core_schema.plain_serializer_function_ser_schema(to_twin, return_schema=twin_schema),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                to_plain, info_arg=True, return_schema=core_schema.any_schema()
+            ),
         )
 
 
 def _fields_of(validated: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    values = validated.__dict__
-    return {name: values[name] for name in names}
+    values: dict[str, Any] = validated.__dict__
+    # The twin holds exactly the declared fields, in order (extra="ignore"): copy them as they are.
+    return values.copy() if len(values) == len(names) else {name: values[name] for name in names}

@@ -49,8 +49,8 @@ Summary = dict[str, dict[str, Any]]
 
 
 def _main_source(record: ModelRecord) -> str | None:
-    live = [s for s in record.sources if s != BUNDLED]
-    return live[0] if live else (record.sources[0] if record.sources else None)
+    sources = record.sources
+    return next((s for s in sources if s != BUNDLED), sources[0] if sources else None)
 
 
 def summarize(records: Iterable[ModelRecord]) -> Summary:

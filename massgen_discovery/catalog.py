@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
-    from pydantic import TypeAdapter
 
     from ._reports import Change, RefreshReport, SourceStatus
     from .query import Query
@@ -41,13 +40,6 @@ __all__ = ["Catalog"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-
-@cache
-def _records_adapter() -> TypeAdapter[list[ModelRecord]]:
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(list[ModelRecord])
 
 
 @cache
@@ -258,6 +250,8 @@ class Catalog:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.AbstractEventLoop | None = None
         self._background: set[concurrent.futures.Future[None]] = set()
+        # The last accepted summary this process wrote or read: ((inputs, at), models).
+        self._summary: tuple[tuple[Any, Any], dict[str, Any]] | None = None
         # source name -> (envelope version, its sanitized records): each listing is parsed once.
         self._parsed: dict[str, tuple[str, list[ModelRecord]]] = {}
 
@@ -379,10 +373,11 @@ class Catalog:
             lower: dict[str, str] = {}
             for key in (*merged, *aliases):
                 lower.setdefault(key.lower(), aliases.get(key, key))
-            items = {
-                f"{prefix}:m:{model}": record.model_dump_json(exclude_defaults=True) for model, record in merged.items()
-            }
-            items[f"{prefix}:all"] = _records_adapter().dump_json(list(merged.values()), exclude_defaults=True).decode()
+            from pydantic_core import to_json
+
+            rows = {model: record.plain(exclude_defaults=True) for model, record in merged.items()}
+            items = {f"{prefix}:m:{model}": to_json(row).decode() for model, row in rows.items()}
+            items[f"{prefix}:all"] = to_json(list(rows.values())).decode()
             items[f"{prefix}:index"] = json.dumps({"aliases": aliases, "lower": lower})
             new_meta = {
                 "prefix": prefix,
@@ -427,16 +422,28 @@ class Catalog:
                 [meta["litellm_stamp"], sorted((n, i.get("version")) for n, i in meta["sources"].items())],
                 default=str,
             )
-            previous = self._store.get_shared(summary_key)
-            old = previous.get("models") if previous is not None else None
-            if isinstance(old, dict) and previous is not None and previous.get("inputs") == inputs:
+            # A small head names the last summary; the summary itself (megabytes for a large
+            # catalog) is read only when this process does not hold that one already.
+            head = self._store.get_shared(summary_key + ":head")
+            ident = (head.get("inputs"), head.get("at")) if head is not None else None
+            old: Any = None
+            if ident is not None and self._summary is not None and self._summary[0] == ident:
+                old = self._summary[1]
+            elif ident is not None:
+                previous = self._store.get_shared(summary_key)
+                if previous is not None and (previous.get("inputs"), previous.get("at")) == ident:
+                    old = previous.get("models")
+            if isinstance(old, dict) and ident is not None and ident[0] == inputs:
                 return []  # the same listings merged again (another process, or a forced rebuild)
             # The first generation of a configuration is the baseline: nothing to compare it with.
             changes = hist.diff(old, summary) if isinstance(old, dict) else []
             if changes:
                 entry = hist.new_entry(changes, at=meta["built_at"], inputs=inputs, generation=meta["prefix"])
                 self._store.append_history(entries_key, entry, hist.HISTORY_KEEP)
-            self._store.put(summary_key, {"models": summary, "inputs": inputs, "at": meta["built_at"]})
+            at = meta["built_at"]
+            self._store.put(summary_key, {"models": summary, "inputs": inputs, "at": at})
+            self._store.put(summary_key + ":head", {"inputs": inputs, "at": at})
+            self._summary = ((inputs, at), summary)
             return changes
         except Exception as exc:  # history is a report: it must never break a build
             _log.warning("change history not recorded: %s", exc)

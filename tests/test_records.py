@@ -145,3 +145,18 @@ def test_a_cold_lookup_and_query_never_import_pydantic(tmp_path: Path) -> None:
     assert first.stdout.split() == ["True", "True", "True"], first.stderr  # the build validates the map
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert second.stdout.split() == ["True", "True", "False"], second.stderr
+
+
+def test_the_pydantic_free_dump_is_pydantics_dump() -> None:
+    """plain()/to_json and the fast model_dump paths give what the pydantic twin gives."""
+    record = _full_record()
+    twin = record._as_twin()
+    for kwargs in ({}, {"exclude_defaults": True}, {"indent": 2}):
+        assert record.model_dump_json(**kwargs) == twin.model_dump_json(**kwargs)
+    for kwargs in ({}, {"mode": "json"}, {"mode": "json", "exclude_defaults": True}):
+        assert record.model_dump(**kwargs) == twin.model_dump(**kwargs)  # type: ignore[arg-type]
+    assert record.model_dump(include={"model"}) == {"model": "x/y"}  # anything else goes through pydantic
+    adapter = pydantic.TypeAdapter(list[ModelRecord])
+    assert adapter.dump_json([record], exclude_defaults=True) == pydantic.TypeAdapter(list[type(twin)]).dump_json(
+        [twin], exclude_defaults=True
+    )
