@@ -9,14 +9,28 @@ twenty generations of a 3,000-model catalog cost a few hundred kilobytes, not tw
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._names import BUNDLED
+from .errors import ConfigError
 from .records import Change, ModelRecord
 
-__all__ = ["HISTORY_KEEP", "SUMMARY_FIELDS", "diff", "entry_changes", "new_entry", "summarize"]
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = [
+    "HISTORY_KEEP",
+    "SUMMARY_FIELDS",
+    "History",
+    "diff",
+    "entry_changes",
+    "new_entry",
+    "parse_since",
+    "summarize",
+]
 
 HISTORY_KEEP = 20
 """Entries (accepted generations and held listings) kept per store."""
@@ -145,3 +159,97 @@ def entry_changes(entry: Mapping[str, Any]) -> list[Change]:
         except ValueError:
             continue
     return out
+
+
+def parse_since(since: datetime | str | None) -> float | None:
+    """A ``since`` bound as Unix time: a datetime, or an ISO date or datetime (naive means UTC)."""
+    if since is None:
+        return None
+    if isinstance(since, str):
+        try:
+            since = datetime.fromisoformat(since.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"not a date: {since!r} (expected YYYY-MM-DD or an ISO datetime)") from None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return since.timestamp()
+
+
+class History:
+    """One catalog configuration's change history in a store.
+
+    The store keeps one capped list of entries (shared by every configuration, so ``changes``
+    answers for the store) and, per configuration, the last accepted summary with a small head
+    naming it; a process keeps the summary it last wrote or read in memory.
+    """
+
+    ENTRIES_KEY = "history"
+
+    def __init__(self, store: Store, config_id: str) -> None:
+        self.config_id = config_id
+        self._store = store
+        self._summary_key = f"history:{config_id}:summary"
+        self._memo: tuple[tuple[Any, Any], dict[str, Any]] | None = None
+
+    def _last_summary(self) -> tuple[tuple[Any, Any] | None, Any]:
+        """(its head: inputs and time, or None; the summary, or None if it cannot be read)."""
+        head = self._store.get_shared(self._summary_key + ":head")
+        ident = (head.get("inputs"), head.get("at")) if head is not None else None
+        if ident is None:
+            return None, None
+        if self._memo is not None and self._memo[0] == ident:
+            return ident, self._memo[1]
+        previous = self._store.get_shared(self._summary_key)
+        if previous is not None and (previous.get("inputs"), previous.get("at")) == ident:
+            return ident, previous.get("models")
+        return ident, None
+
+    def record_generation(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Diff a new generation against the last accepted one, keep the entry; its changes.
+
+        A generation merged from the same listings as the last one records nothing; the first
+        generation of a configuration is its baseline.
+        """
+        summary = summarize(merged.values())
+        inputs = json.dumps(
+            [meta["litellm_stamp"], sorted((n, i.get("version")) for n, i in meta["sources"].items())], default=str
+        )
+        ident, old = self._last_summary()
+        if isinstance(old, dict) and ident is not None and ident[0] == inputs:
+            return []
+        changes = diff(old, summary) if isinstance(old, dict) else []
+        at = meta["built_at"]
+        if changes:
+            entry = new_entry(changes, at=at, inputs=inputs, generation=meta["prefix"])
+            self._store.append_history(self.ENTRIES_KEY, entry, HISTORY_KEEP)
+        self._store.put(self._summary_key, {"models": summary, "inputs": inputs, "at": at})
+        self._store.put(self._summary_key + ":head", {"inputs": inputs, "at": at})
+        self._memo = ((inputs, at), summary)
+        return changes
+
+    def record_held(
+        self, source: str, old: Sequence[ModelRecord], new: Sequence[ModelRecord], reason: str, *, at: float
+    ) -> int:
+        """Keep what a suspect listing of ``source`` would have changed, as held changes; how many."""
+        changes = diff(summarize(old), summarize(new))
+        entry = new_entry(changes, at=at, inputs=f"{source}:{at}", held=source, reason=reason)
+        self._store.append_history(self.ENTRIES_KEY, entry, HISTORY_KEEP)
+        return len(changes)
+
+    def changes(
+        self, *, since: datetime | str | None = None, last: int | None = None, provider: str | None = None
+    ) -> list[Change]:
+        """The store's changes, newest first (see :meth:`massgen_discovery.Catalog.changes`)."""
+        cutoff = parse_since(since)
+        if last is not None and last < 1:
+            raise ConfigError("last must be 1 or more")
+        entries = [e for e in self._store.history(self.ENTRIES_KEY) if isinstance(e.get("at"), (int, float))]
+        entries.sort(key=lambda e: float(e["at"]))
+        if cutoff is not None:
+            entries = [e for e in entries if float(e["at"]) >= cutoff]
+        if last is not None:
+            entries = entries[-last:]
+        out: list[Change] = []
+        for entry in reversed(entries):
+            out.extend(c for c in entry_changes(entry) if provider is None or c.provider == provider)
+        return out

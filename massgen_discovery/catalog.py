@@ -16,23 +16,25 @@ import threading
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _clock
+from . import _refresh as rs
+from . import _rows as rows
 from . import reconcile as rc
-from .errors import ConfigError, SourceError, SourceFormatError
+from .errors import ConfigError, SourceError
 from .naming import lookup_candidates
-from .records import Conflict, ModelRecord
+from .records import ModelRecord
 from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
 
 if TYPE_CHECKING:
     import asyncio
     import concurrent.futures
-    import ssl
 
     import httpx
 
+    from ._history import History
     from ._reports import Change, RefreshReport, SourceStatus
     from .query import Query
 
@@ -42,106 +44,16 @@ _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-@cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~30 ms; one context serves every refresh of the process.
-    import httpx
-
-    return httpx.create_ssl_context()
-
-
-def _stored_record(raw: str) -> ModelRecord | None:
-    """A record from a row this package wrote (under a meta of this schema version), unvalidated.
-
-    Skipping validation keeps pydantic off a cold lookup; the row's shape is guaranteed by the
-    schema version of the generation that points at it.
-    """
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        return None
-    return _record_from_doc(doc)
-
-
-def _stored_records(raw: str) -> list[ModelRecord] | None:
-    """Every record of a generation's ``all`` row (see :func:`_stored_record`); None if damaged."""
-    try:
-        docs = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(docs, list):
-        return None
-    records = [_record_from_doc(doc) for doc in docs]
-    return None if any(r is None for r in records) else records  # type: ignore[return-value]
-
-
-def _record_from_doc(doc: Any) -> ModelRecord | None:
-    if not isinstance(doc, dict) or not isinstance(doc.get("model"), str):
-        return None
-    # Rows are written with exclude_defaults: only what is known is in them.
-    if "conflicts" in doc:
-        doc["conflicts"] = [Conflict.model_construct(**c) for c in doc["conflicts"] if isinstance(c, dict)]
-    stamp = doc.get("fetched_at")
-    if isinstance(stamp, str):
-        doc["fetched_at"] = _parse_stamp(stamp)
-    return ModelRecord.model_construct(**doc)
-
-
-@cache
-def _parse_stamp(stamp: str) -> datetime:
-    # Records of one listing share their fetch time: each distinct stamp is parsed once.
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
 RECHECK_SECONDS = 1.0
 """How often a catalog re-reads the store's pointer to notice another process's refresh."""
-BACKOFF_FIRST = 60.0
-"""Seconds automatic refreshes leave a source alone after its first failure."""
-BACKOFF_MAX = 900.0
-"""Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
 FLEET_SYNC_SECONDS = 60.0
 """How often a catalog on a shared (Redis) store checks the fleet for newer data, in the background."""
 _POINT_READS_BEFORE_FULL_LOAD = 32
 _LOCK_WAIT = 1.0
-_MAX_NOTES = 20
 
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-class _Clock:
-    """Wall and monotonic time as freshness reads them; tests move a fake one forward instead of sleeping."""
-
-    def time(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
-_CLOCK = _Clock()
-
-
-def _now() -> float:
-    return _CLOCK.time()
-
-
-def _mono() -> float:
-    return _CLOCK.monotonic()
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
-
-
-def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
-    """Negative-cache delay after ``failures`` consecutive failures: 60 s doubling to 15 min.
-
-    A ``Retry-After`` longer than that wins.
-    """
-    delay = min(BACKOFF_FIRST * 2.0 ** max(0, failures - 1), BACKOFF_MAX)
-    return max(delay, retry_after or 0.0)
 
 
 class _View:
@@ -250,8 +162,8 @@ class Catalog:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.AbstractEventLoop | None = None
         self._background: set[concurrent.futures.Future[None]] = set()
-        # The last accepted summary this process wrote or read: ((inputs, at), models).
-        self._summary: tuple[tuple[Any, Any], dict[str, Any]] | None = None
+        self._refresher = rs.Refresher(self)
+        self._history_of: History | None = None
         # source name -> (envelope version, its sanitized records): each listing is parsed once.
         self._parsed: dict[str, tuple[str, list[ModelRecord]]] = {}
 
@@ -309,7 +221,7 @@ class Catalog:
         """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
         with self._mutex:
             view = self._view
-            if view is not None and _mono() - view.checked < RECHECK_SECONDS:
+            if view is not None and _clock.mono() - view.checked < RECHECK_SECONDS:
                 return view, []
         bundled, live = self._sources()
         meta = self._store.get_pointer(self._meta_key(), self._registry_key())
@@ -318,9 +230,9 @@ class Catalog:
             with self._mutex:
                 if self._view is not None and self._view.prefix == meta["prefix"]:
                     self._view.meta = meta
-                    self._view.checked = _mono()
+                    self._view.checked = _clock.mono()
                 else:
-                    self._view = _View(prefix=meta["prefix"], meta=meta, checked=_mono())
+                    self._view = _View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
                 return self._view, []
         missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
         return None, missing
@@ -362,7 +274,7 @@ class Catalog:
                 groups.append(records)
                 for alias, target in source_aliases(source, records, envelope.get("payload")).items():
                     aliases.setdefault(alias, target)
-                source_meta[name] = _source_meta(envelope, len(records))
+                source_meta[name] = rs.source_meta(envelope, len(records))
             merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
             for name, source in sorted(live.items()):
                 provider = getattr(source, "authoritative_for", None)
@@ -373,16 +285,11 @@ class Catalog:
             lower: dict[str, str] = {}
             for key in (*merged, *aliases):
                 lower.setdefault(key.lower(), aliases.get(key, key))
-            from pydantic_core import to_json
-
-            rows = {model: record.plain(exclude_defaults=True) for model, record in merged.items()}
-            items = {f"{prefix}:m:{model}": to_json(row).decode() for model, row in rows.items()}
-            items[f"{prefix}:all"] = to_json(list(rows.values())).decode()
-            items[f"{prefix}:index"] = json.dumps({"aliases": aliases, "lower": lower})
+            items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower})
             new_meta = {
                 "prefix": prefix,
                 "litellm_stamp": stamp,
-                "built_at": _now(),
+                "built_at": _clock.now(),
                 "count": len(merged),
                 "bundled_count": len(groups[0]) if bundled else 0,
                 "sources": source_meta,
@@ -391,7 +298,7 @@ class Catalog:
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
             self._store.write_generation(self._registry_key(), prefix, items, self._meta_key(), new_meta)
-            view = _View(prefix=prefix, meta=new_meta, checked=_mono())
+            view = _View(prefix=prefix, meta=new_meta, checked=_clock.mono())
             view.changes = self._record_history(merged, new_meta)
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
@@ -400,66 +307,32 @@ class Catalog:
             return view
 
     def _adopt(self, meta: dict[str, Any]) -> _View:
-        view = _View(prefix=meta["prefix"], meta=meta, checked=_mono())
+        view = _View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
         with self._mutex:
             self._view = view
         return view
 
     # -- history -------------------------------------------------------------------------------
 
-    def _history_keys(self) -> tuple[str, str]:
-        """(the store's one history list, this configuration's last accepted summary)."""
-        return "history", f"history:{self._config_id()}:summary"
+    def _history(self) -> History:
+        """The change history of the catalog's configuration (built on first use)."""
+        from ._history import History
+
+        config = self._config_id()
+        if self._history_of is None or self._history_of.config_id != config:
+            self._history_of = History(self._store, config)
+        return self._history_of
 
     def _record_history(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Diff a new generation against the last accepted one and keep the entry; its changes."""
-        from . import _history as hist
-
         try:
-            entries_key, summary_key = self._history_keys()
-            summary = hist.summarize(merged.values())
-            inputs = json.dumps(
-                [meta["litellm_stamp"], sorted((n, i.get("version")) for n, i in meta["sources"].items())],
-                default=str,
-            )
-            # A small head names the last summary; the summary itself (megabytes for a large
-            # catalog) is read only when this process does not hold that one already.
-            head = self._store.get_shared(summary_key + ":head")
-            ident = (head.get("inputs"), head.get("at")) if head is not None else None
-            old: Any = None
-            if ident is not None and self._summary is not None and self._summary[0] == ident:
-                old = self._summary[1]
-            elif ident is not None:
-                previous = self._store.get_shared(summary_key)
-                if previous is not None and (previous.get("inputs"), previous.get("at")) == ident:
-                    old = previous.get("models")
-            if isinstance(old, dict) and ident is not None and ident[0] == inputs:
-                return []  # the same listings merged again (another process, or a forced rebuild)
-            # The first generation of a configuration is the baseline: nothing to compare it with.
-            changes = hist.diff(old, summary) if isinstance(old, dict) else []
-            if changes:
-                entry = hist.new_entry(changes, at=meta["built_at"], inputs=inputs, generation=meta["prefix"])
-                self._store.append_history(entries_key, entry, hist.HISTORY_KEEP)
-            at = meta["built_at"]
-            self._store.put(summary_key, {"models": summary, "inputs": inputs, "at": at})
-            self._store.put(summary_key + ":head", {"inputs": inputs, "at": at})
-            self._summary = ((inputs, at), summary)
-            return changes
+            return self._history().record_generation(merged, meta)
         except Exception as exc:  # history is a report: it must never break a build
             _log.warning("change history not recorded: %s", exc)
             return []
 
     def _record_held(self, source: Source, old: list[ModelRecord], new: list[ModelRecord], reason: str) -> int:
-        """Keep what a suspect listing would have changed, as held changes; how many."""
-        from . import _history as hist
-
         try:
-            changes = hist.diff(hist.summarize(old), hist.summarize(new))
-            entry = hist.new_entry(
-                changes, at=_now(), inputs=f"{source.name}:{_now()}", held=source.name, reason=reason
-            )
-            self._store.append_history(self._history_keys()[0], entry, hist.HISTORY_KEEP)
-            return len(changes)
+            return self._history().record_held(source.name, old, new, reason, at=_clock.now())
         except Exception as exc:
             _log.warning("held changes of %s not recorded: %s", source.name, exc)
             return 0
@@ -488,21 +361,7 @@ class Catalog:
         return await asyncio.to_thread(self._changes, since, last, provider)
 
     def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
-        from . import _history as hist
-
-        cutoff = _parse_since(since)
-        entries = [e for e in self._store.history(self._history_keys()[0]) if isinstance(e.get("at"), (int, float))]
-        entries.sort(key=lambda e: float(e["at"]))
-        if cutoff is not None:
-            entries = [e for e in entries if float(e["at"]) >= cutoff]
-        if last is not None:
-            if last < 1:
-                raise ConfigError("last must be 1 or more")
-            entries = entries[-last:]
-        out: list[Change] = []
-        for entry in reversed(entries):
-            out.extend(c for c in hist.entry_changes(entry) if provider is None or c.provider == provider)
-        return out
+        return self._history().changes(since=since, last=last, provider=provider)
 
     def _meta_matches(
         self, meta: Mapping[str, Any] | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
@@ -533,7 +392,9 @@ class Catalog:
         if memo is not None and isinstance(version, str) and memo[0] == version:
             return memo[1]
         try:
-            records = source.to_records(payload, _dt(envelope.get("fetched_at")) or datetime.now(timezone.utc))
+            records = source.to_records(
+                payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
+            )
             records = rc.sanitize(records)[0]
         except Exception as exc:  # a parser bug must not take lookups down
             _log.warning("%s: cached payload could not be read: %s", source.name, exc)
@@ -576,7 +437,7 @@ class Catalog:
         if newer and self._meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             # Another process built a newer generation and retired ours: read that one.
-            view.prefix, view.meta, view.checked = meta["prefix"], meta, _mono()
+            view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
             view.records, view.index, view.points, view.flagged = None, None, {}, {}
             if self._store.get_raw(f"{view.prefix}:index") is not None:
                 return
@@ -592,7 +453,7 @@ class Catalog:
             if view.records is not None:
                 return view.records
             raw = self._store.get_raw(f"{view.prefix}:all")
-            records = _stored_records(raw) if raw else None
+            records = rows.decode_records(raw) if raw else None
             if records is not None:
                 view.records = {r.model: r for r in records}
                 return view.records
@@ -623,7 +484,7 @@ class Catalog:
         if len(view.points) >= _POINT_READS_BEFORE_FULL_LOAD:
             return self._all(view).get(model)
         raw = self._store.get_raw(f"{view.prefix}:m:{model}")
-        record = _stored_record(raw) if raw else None
+        record = rows.decode_record(raw) if raw else None
         view.points[model] = record
         return record
 
@@ -845,7 +706,7 @@ class Catalog:
                     if error is not None:
                         errors.append(error)
         view = await asyncio.to_thread(self._build)
-        reports = [_with_changes(r, view.changes) for r in reports]
+        reports = [rs.with_changes(r, view.changes) for r in reports]
         if BUNDLED in wanted:
             count = int(view.meta.get("bundled_count", 0))
             reports.insert(
@@ -856,7 +717,7 @@ class Catalog:
                     count=count,
                     seconds=round(time.perf_counter() - started, 4),
                     error=None if count else "litellm is not installed or its map is unreadable",
-                    changes=_count_changes(view.changes, BUNDLED),
+                    changes=rs.count_changes(view.changes, BUNDLED),
                 ),
             )
         if raise_on_error and errors:
@@ -868,146 +729,14 @@ class Catalog:
     async def _refresh_sources(
         self, sources: Sequence[Source], *, explicit: bool, force: bool = False
     ) -> list[tuple[RefreshReport, SourceError | None]]:
-        import asyncio
-
-        import httpx
-
-        limits = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
-        async with httpx.AsyncClient(
-            timeout=limits, transport=self._transport, follow_redirects=False, verify=_ssl_context()
-        ) as client:
-            return list(await asyncio.gather(*(self._refresh_one(s, client, explicit, force) for s in sources)))
-
-    async def _refresh_one(
-        self, source: Source, client: httpx.AsyncClient, explicit: bool, force: bool = False
-    ) -> tuple[RefreshReport, SourceError | None]:
-        import asyncio
-
-        from ._reports import RefreshReport
-
-        key = self._envelope_key(source)
-        lock = f"fetch:{key}"
-        started = time.perf_counter()
-        token = self._store.try_lock(lock, self.timeout + 10, shared=True)
-        if token is None:
-            # Another live process (on any machine sharing the store) is fetching this source (a
-            # dead holder's lock is taken over at once): wait for its result instead of fetching too.
-            before = (self._store.get_shared(key) or {}).get("version")
-            deadline = time.monotonic() + self.timeout
-            while token is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-                token = self._store.try_lock(lock, self.timeout + 10, shared=True)
-            envelope = self._store.get_shared(key) or {}
-            fetched_by_other = envelope.get("version") != before and envelope.get("payload") is not None
-            if token is None or (fetched_by_other and not explicit):
-                if token is not None:
-                    self._store.unlock(lock, token)
-                if fetched_by_other:
-                    return self._report(source, envelope, started, "ok"), None
-                holder = self._store.lock_holder(lock, shared=True) or {}
-                who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
-                why = f"not fetched: another process ({who}) has been fetching it for over {self.timeout:g} s"
-                return RefreshReport(
-                    source=source.name,
-                    outcome="skipped",
-                    count=int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0,
-                    seconds=round(time.perf_counter() - started, 4),
-                    error=why,
-                ), None
-        try:
-            envelope = self._store.get_shared(key) or {}
-            if not explicit and envelope.get("payload") is not None and not _expired(envelope):
-                return self._report(source, envelope, started, "ok"), None
-            error: SourceError | None = None
-            fetched_at = _now()
-            try:
-                payload = await asyncio.wait_for(
-                    source.fetch(client, previous=envelope.get("payload")), timeout=self.timeout
-                )
-                records, notes = rc.sanitize(source.to_records(payload, _dt(fetched_at) or datetime.now(timezone.utc)))
-                json.dumps(payload)  # the payload must survive the round trip through the store
-            except SourceError as exc:
-                error = exc
-            except asyncio.TimeoutError:
-                from .errors import SourceTimeout
-
-                error = SourceTimeout(f"{source.name}: no answer within {self.timeout:g} s", source=source.name)
-            except Exception as exc:  # a parser or payload surprise is a format error of that source
-                from .sources._http import redact
-
-                detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
-                error = SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
-            failures = int(envelope.get("failures", 0))
-            held: int | None = None
-            if error is None:
-                old = self._envelope_records(source, envelope)
-                baseline = envelope.get("baseline") if isinstance(envelope.get("baseline"), dict) else None
-                reason = None if force else rc.suspect_refresh(old, records, baseline)
-                if reason is None:
-                    new = {
-                        "source": source.name,
-                        "base_url": source.base_url,
-                        "payload": payload,
-                        "fetched_at": fetched_at,
-                        "expires_at": fetched_at + source.ttl,
-                        "ttl": source.ttl,
-                        "count": len(records),
-                        "version": f"{fetched_at}:{os.getpid()}",
-                        "failures": 0,
-                        "error": None,
-                        "degraded": False,
-                        "retry_at": None,
-                        "last_attempt": fetched_at,
-                        "notes": notes[:_MAX_NOTES]
-                        + ([f"... and {len(notes) - _MAX_NOTES} more"] if len(notes) > _MAX_NOTES else []),
-                        "baseline": rc.next_baseline(baseline, records, reset=force),
-                    }
-                    self._store.put(key, new)
-                    # The build that follows reads this listing: it is parsed already.
-                    self._parsed[source.name] = (new["version"], records)
-                    return self._report(source, new, started, "ok"), None
-                error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
-                envelope = {**envelope, "degraded": True}
-                held = self._record_held(source, old, records, reason)
-            else:
-                envelope = {**envelope, "degraded": False}
-            failures += 1
-            retry_after = error.retry_after
-            envelope.update(
-                source=source.name,
-                base_url=source.base_url,
-                error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
-                failures=failures,
-                retry_at=_now() + backoff_seconds(failures, retry_after),
-                last_attempt=_now(),
-            )
-            self._store.put(key, envelope)
-            outcome = "stale" if envelope.get("payload") is not None else "failed"
-            report = self._report(source, envelope, started, outcome)
-            if held is not None:
-                report = report.model_copy(update={"changes": held})
-            return report, error
-        finally:
-            self._store.unlock(lock, token)
-
-    def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
-        from ._reports import RefreshReport
-
-        count = int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0
-        return RefreshReport(
-            source=source.name,
-            outcome=outcome,  # type: ignore[arg-type]
-            count=count,
-            seconds=round(time.perf_counter() - started, 4),
-            error=envelope.get("error") if outcome != "ok" else None,
-        )
+        return await self._refresher.refresh_sources(sources, explicit=explicit, force=force)
 
     def _due(self, view: _View) -> list[Source]:
         """Live sources whose data expired and whose backoff has passed."""
         if self.offline:
             return []
         _, live = self._sources()
-        now = _now()
+        now = _clock.now()
         due = []
         for name, info in view.meta.get("sources", {}).items():
             source = live.get(name)
@@ -1024,7 +753,7 @@ class Catalog:
         if self._store.shared_url is None or self.offline:
             return False
         synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
-        return _now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self._inflight
+        return _clock.now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self._inflight
 
     def _sync_fleet(self) -> None:
         """Copy what other machines fetched (envelopes newer than ours) and their generation."""
@@ -1032,7 +761,7 @@ class Catalog:
         for source in live.values():
             self._store.get_shared(self._envelope_key(source))
         view = self._build()
-        self._store.put_local(self._meta_key(), {**view.meta, "synced_at": _now()})
+        self._store.put_local(self._meta_key(), {**view.meta, "synced_at": _clock.now()})
 
     def _maybe_revalidate(self, view: _View, *, in_loop: bool = False) -> None:
         due = self._due(view)
@@ -1109,7 +838,7 @@ class Catalog:
                     error=None if view.meta.get("bundled_count") else "litellm is not installed",
                 )
             )
-        now = _now()
+        now = _clock.now()
         for name, source in sorted(live.items()):
             envelope = self._store.get(self._envelope_key(source)) or {}
             has_data = envelope.get("payload") is not None
@@ -1119,55 +848,15 @@ class Catalog:
                     source=name,
                     live=True,
                     base_url=source.base_url,
-                    fetched_at=_dt(envelope.get("fetched_at")),
-                    expires_at=_dt(expires),
+                    fetched_at=_clock.as_datetime(envelope.get("fetched_at")),
+                    expires_at=_clock.as_datetime(expires),
                     count=int(envelope.get("count") or 0) if has_data else 0,
                     stale=has_data and (bool(envelope.get("error")) or (expires is not None and now >= expires)),
                     degraded=bool(envelope.get("degraded")),
                     error=envelope.get("error"),
-                    retry_at=_dt(envelope.get("retry_at")),
+                    retry_at=_clock.as_datetime(envelope.get("retry_at")),
                     notes=[str(n) for n in envelope.get("notes") or []],
                     shared_store=self._store.shared_url,
                 )
             )
         return out
-
-
-def _count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
-    return sum(1 for c in changes or () if c.get("source") == source)
-
-
-def _with_changes(report: RefreshReport, changes: Sequence[Mapping[str, Any]] | None) -> RefreshReport:
-    """The report with how many of the new generation's changes came from its source."""
-    if report.changes is not None or report.outcome != "ok":
-        return report
-    return report.model_copy(update={"changes": _count_changes(changes, report.source)})
-
-
-def _parse_since(since: datetime | str | None) -> float | None:
-    if since is None:
-        return None
-    if isinstance(since, str):
-        try:
-            since = datetime.fromisoformat(since.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(f"not a date: {since!r} (expected YYYY-MM-DD or an ISO datetime)") from None
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
-    return since.timestamp()
-
-
-def _expired(envelope: Mapping[str, Any]) -> bool:
-    expires = envelope.get("expires_at")
-    return expires is None or _now() >= expires
-
-
-def _source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
-    return {
-        "version": envelope.get("version"),
-        "fetched_at": envelope.get("fetched_at"),
-        "expires_at": envelope.get("expires_at"),
-        "retry_at": envelope.get("retry_at"),
-        "error": envelope.get("error"),
-        "count": count,
-    }

@@ -69,10 +69,10 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Freshness time for this test: ``clock.advance(s)`` makes TTLs and re-check intervals pass."""
-    import massgen_discovery.catalog as catalog_module
+    import massgen_discovery._clock as clock_module
 
     fake = FakeClock()
-    monkeypatch.setattr(catalog_module, "_CLOCK", fake)
+    monkeypatch.setattr(clock_module, "CLOCK", fake)
     return fake
 
 

@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 
 import massgen_discovery
 from massgen_discovery import Catalog, ConfigError, ModelRecord, SourceAuthError, SourceError
-from massgen_discovery.catalog import backoff_seconds
+from massgen_discovery._refresh import backoff_seconds
 from massgen_discovery.errors import SourceHTTPError
 from massgen_discovery.sources.litellm_map import bundled_map_path
 from massgen_discovery.testing import FailingSource, StaticSource

@@ -1,0 +1,275 @@
+"""The refresh state machine: one source's fetch, its guard rails and its envelope.
+
+An envelope is what the store keeps per live source (see :class:`Envelope`): the last good payload,
+when it was fetched and expires, and the guard-rail state (failures, backoff, the values accepted
+without question). A refresh takes the source's fetch lock (fleet-wide on a shared store), fetches
+within the timeout, runs the guard rails, and writes a new envelope or a failure onto the old one.
+Lookups never come here: pydantic and httpx are imported by the refresh itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from . import reconcile as rc
+from ._clock import as_datetime, now
+from .errors import SourceError, SourceFormatError
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+    from ._reports import RefreshReport
+    from .catalog import Catalog
+    from .sources import Source
+
+__all__ = [
+    "BACKOFF_FIRST",
+    "BACKOFF_MAX",
+    "Envelope",
+    "Refresher",
+    "backoff_seconds",
+    "count_changes",
+    "expired",
+    "source_meta",
+    "with_changes",
+]
+
+BACKOFF_FIRST = 60.0
+"""Seconds automatic refreshes leave a source alone after its first failure."""
+BACKOFF_MAX = 900.0
+"""Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
+MAX_NOTES = 20
+"""Notes (values kept out as not real) an envelope keeps; the rest are counted."""
+
+
+class Envelope(TypedDict, total=False):
+    """One live source's stored state (every key optional: an envelope grows as a source is used)."""
+
+    source: str
+    base_url: str
+    payload: Any
+    """The last good listing, as fetched (JSON)."""
+    fetched_at: float
+    expires_at: float
+    ttl: float
+    count: int
+    """Records the payload yields."""
+    version: str
+    """Changes whenever a new payload is accepted: builders compare it to notice a refresh."""
+    failures: int
+    """Consecutive failed refreshes (0 after a success)."""
+    error: str | None
+    degraded: bool
+    """The last refresh was suspect and kept out."""
+    retry_at: float | None
+    """Automatic refreshes wait until then (negative cache)."""
+    last_attempt: float
+    notes: list[str]
+    baseline: dict[str, Any]
+    """Per model, the limits and prices accepted without question (the 10x guard rail's reference)."""
+    schema_version: int
+
+
+def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
+    """Negative-cache delay after ``failures`` consecutive failures: 60 s doubling to 15 min.
+
+    A ``Retry-After`` longer than that wins.
+    """
+    delay = min(BACKOFF_FIRST * 2.0 ** max(0, failures - 1), BACKOFF_MAX)
+    return max(delay, retry_after or 0.0)
+
+
+def expired(envelope: Mapping[str, Any]) -> bool:
+    """Whether an envelope's data is past its TTL (or was never fetched)."""
+    expires = envelope.get("expires_at")
+    return expires is None or now() >= expires
+
+
+def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
+    """What a generation's meta keeps about one source's envelope."""
+    return {
+        "version": envelope.get("version"),
+        "fetched_at": envelope.get("fetched_at"),
+        "expires_at": envelope.get("expires_at"),
+        "retry_at": envelope.get("retry_at"),
+        "error": envelope.get("error"),
+        "count": count,
+    }
+
+
+def count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
+    """How many of a generation's changes came from ``source``."""
+    return sum(1 for c in changes or () if c.get("source") == source)
+
+
+def with_changes(report: RefreshReport, changes: Sequence[Mapping[str, Any]] | None) -> RefreshReport:
+    """The report with how many of the new generation's changes came from its source."""
+    if report.changes is not None or report.outcome != "ok":
+        return report
+    return report.model_copy(update={"changes": count_changes(changes, report.source)})
+
+
+@cache
+def ssl_context() -> ssl.SSLContext:
+    """The TLS context every refresh of the process shares."""
+    # Loading the CA bundle costs ~30 ms; one context serves every refresh of the process.
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+class Refresher:
+    """Refreshes a catalog's live sources; the catalog owns the store, keys and parsed listings."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    async def refresh_sources(
+        self, sources: Sequence[Source], *, explicit: bool, force: bool = False
+    ) -> list[tuple[RefreshReport, SourceError | None]]:
+        """Fetch ``sources`` concurrently; a report (and the error, if any) per source."""
+        import asyncio
+
+        import httpx
+
+        limits = httpx.Timeout(self._catalog.timeout, connect=min(self._catalog.timeout, 5.0))
+        async with httpx.AsyncClient(
+            timeout=limits, transport=self._catalog._transport, follow_redirects=False, verify=ssl_context()
+        ) as client:
+            return list(await asyncio.gather(*(self._refresh_one(s, client, explicit, force) for s in sources)))
+
+    async def _refresh_one(
+        self, source: Source, client: httpx.AsyncClient, explicit: bool, force: bool = False
+    ) -> tuple[RefreshReport, SourceError | None]:
+        import asyncio
+
+        from ._reports import RefreshReport
+
+        key = self._catalog._envelope_key(source)
+        lock = f"fetch:{key}"
+        started = time.perf_counter()
+        token = self._catalog._store.try_lock(lock, self._catalog.timeout + 10, shared=True)
+        if token is None:
+            # Another live process (on any machine sharing the store) is fetching this source (a
+            # dead holder's lock is taken over at once): wait for its result instead of fetching too.
+            before = (self._catalog._store.get_shared(key) or {}).get("version")
+            deadline = time.monotonic() + self._catalog.timeout
+            while token is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+                token = self._catalog._store.try_lock(lock, self._catalog.timeout + 10, shared=True)
+            envelope = self._catalog._store.get_shared(key) or {}
+            fetched_by_other = envelope.get("version") != before and envelope.get("payload") is not None
+            if token is None or (fetched_by_other and not explicit):
+                if token is not None:
+                    self._catalog._store.unlock(lock, token)
+                if fetched_by_other:
+                    return self._report(source, envelope, started, "ok"), None
+                holder = self._catalog._store.lock_holder(lock, shared=True) or {}
+                who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
+                why = f"not fetched: another process ({who}) has been fetching it for over {self._catalog.timeout:g} s"
+                return RefreshReport(
+                    source=source.name,
+                    outcome="skipped",
+                    count=int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0,
+                    seconds=round(time.perf_counter() - started, 4),
+                    error=why,
+                ), None
+        try:
+            envelope = self._catalog._store.get_shared(key) or {}
+            if not explicit and envelope.get("payload") is not None and not expired(envelope):
+                return self._report(source, envelope, started, "ok"), None
+            error: SourceError | None = None
+            fetched_at = now()
+            try:
+                payload = await asyncio.wait_for(
+                    source.fetch(client, previous=envelope.get("payload")), timeout=self._catalog.timeout
+                )
+                records, notes = rc.sanitize(
+                    source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
+                )
+                json.dumps(payload)  # the payload must survive the round trip through the store
+            except SourceError as exc:
+                error = exc
+            except asyncio.TimeoutError:
+                from .errors import SourceTimeout
+
+                error = SourceTimeout(
+                    f"{source.name}: no answer within {self._catalog.timeout:g} s", source=source.name
+                )
+            except Exception as exc:  # a parser or payload surprise is a format error of that source
+                from .sources._http import redact
+
+                detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
+                error = SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
+            failures = int(envelope.get("failures", 0))
+            held: int | None = None
+            if error is None:
+                old = self._catalog._envelope_records(source, envelope)
+                baseline = envelope.get("baseline") if isinstance(envelope.get("baseline"), dict) else None
+                reason = None if force else rc.suspect_refresh(old, records, baseline)
+                if reason is None:
+                    new = {
+                        "source": source.name,
+                        "base_url": source.base_url,
+                        "payload": payload,
+                        "fetched_at": fetched_at,
+                        "expires_at": fetched_at + source.ttl,
+                        "ttl": source.ttl,
+                        "count": len(records),
+                        "version": f"{fetched_at}:{os.getpid()}",
+                        "failures": 0,
+                        "error": None,
+                        "degraded": False,
+                        "retry_at": None,
+                        "last_attempt": fetched_at,
+                        "notes": notes[:MAX_NOTES]
+                        + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
+                        "baseline": rc.next_baseline(baseline, records, reset=force),
+                    }
+                    self._catalog._store.put(key, new)
+                    # The build that follows reads this listing: it is parsed already.
+                    self._catalog._parsed[source.name] = (new["version"], records)
+                    return self._report(source, new, started, "ok"), None
+                error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
+                envelope = {**envelope, "degraded": True}
+                held = self._catalog._record_held(source, old, records, reason)
+            else:
+                envelope = {**envelope, "degraded": False}
+            failures += 1
+            retry_after = error.retry_after
+            envelope.update(
+                source=source.name,
+                base_url=source.base_url,
+                error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
+                failures=failures,
+                retry_at=now() + backoff_seconds(failures, retry_after),
+                last_attempt=now(),
+            )
+            self._catalog._store.put(key, envelope)
+            outcome = "stale" if envelope.get("payload") is not None else "failed"
+            report = self._report(source, envelope, started, outcome)
+            if held is not None:
+                report = report.model_copy(update={"changes": held})
+            return report, error
+        finally:
+            self._catalog._store.unlock(lock, token)
+
+    def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
+        from ._reports import RefreshReport
+
+        count = int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0
+        return RefreshReport(
+            source=source.name,
+            outcome=outcome,  # type: ignore[arg-type]
+            count=count,
+            seconds=round(time.perf_counter() - started, 4),
+            error=envelope.get("error") if outcome != "ok" else None,
+        )
