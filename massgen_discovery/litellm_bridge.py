@@ -268,10 +268,11 @@ def _deployment_params(record: ModelRecord) -> dict[str, Any]:
         if params.get("api_key") not in (None, "EMPTY") and os.environ.get(var):
             params["api_key"] = f"os.environ/{var}"  # LiteLLM reads it at call time; the dict holds no secret
         return params
-    from .sources.huggingface import ENV_VARS, HuggingFaceSource
+    from .sources.huggingface import HuggingFaceSource
 
     route = record.model_id if record.served_by is None else f"{record.model_id}:{record.served_by}"
-    var = next((v for v in ENV_VARS if os.environ.get(v)), ENV_VARS[0])
+    names = HuggingFaceSource.env_vars
+    var = next((v for v in names if os.environ.get(v)), names[0])
     # The source's own base URL: the configured one, with any credentials in it taken off.
     return {"model": f"openai/{route}", "api_base": HuggingFaceSource().base_url, "api_key": f"os.environ/{var}"}
 

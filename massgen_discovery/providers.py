@@ -1,19 +1,19 @@
 """What the package knows about each provider: names, credential env vars, how it is listed.
 
-The README's providers table is generated from :data:`PROVIDERS` (``python -m
-massgen_discovery.providers``) and a test keeps the two in sync.
+Each provider is declared here once: the live-source registry (:mod:`massgen_discovery.sources`)
+and each hosted source's credential variables are derived from :data:`PROVIDERS`, and so is the
+README's providers table (``python -m massgen_discovery.providers``; a test keeps the two in sync).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["PROVIDERS", "ProviderInfo", "credential_for", "provider_info", "readme_table"]
 
 
-@dataclass(frozen=True)
-class ProviderInfo:
+class ProviderInfo(NamedTuple):
     """How one provider is named, authenticated and listed."""
 
     provider: str
@@ -26,6 +26,8 @@ class ProviderInfo:
     """Name of the live source that lists it, or None when only LiteLLM's map describes it."""
     public_listing: bool = False
     """True when the live listing works without a credential."""
+    source: str | None = None
+    """Where the live source's class lives (``"module:Class"``), imported on first use."""
 
     def listing(self, live_sources: frozenset[str] | set[str]) -> str:
         """How it is listed with the current environment: live public / live with key / bundled only."""
@@ -41,34 +43,113 @@ class ProviderInfo:
 PROVIDERS: dict[str, ProviderInfo] = {
     p.provider: p
     for p in (
-        ProviderInfo("openai", "OpenAI", ("OPENAI_API_KEY",), live_source="openai"),
-        ProviderInfo("anthropic", "Anthropic", ("ANTHROPIC_API_KEY",), live_source="anthropic"),
-        ProviderInfo("gemini", "Google Gemini", ("GEMINI_API_KEY",), live_source="gemini"),
-        ProviderInfo("xai", "xAI", ("XAI_API_KEY",), live_source="xai"),
-        ProviderInfo("groq", "Groq", ("GROQ_API_KEY",), live_source="groq"),
         ProviderInfo(
-            "together_ai", "Together AI", ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"), live_source="together_ai"
-        ),
-        ProviderInfo("cerebras", "Cerebras", ("CEREBRAS_API_KEY",), live_source="cerebras"),
-        ProviderInfo("nebius", "Nebius AI Studio", ("NEBIUS_API_KEY",), live_source="nebius"),
-        ProviderInfo("dashscope", "Qwen (DashScope)", ("DASHSCOPE_API_KEY", "QWEN_API_KEY"), live_source="dashscope"),
-        ProviderInfo("moonshot", "Moonshot (Kimi)", ("MOONSHOT_API_KEY",), live_source="moonshot"),
-        ProviderInfo("mistral", "Mistral", ("MISTRAL_API_KEY",), live_source="mistral"),
-        ProviderInfo(
-            "openrouter", "OpenRouter", ("OPENROUTER_API_KEY",), live_source="openrouter", public_listing=True
+            "openai",
+            "OpenAI",
+            ("OPENAI_API_KEY",),
+            live_source="openai",
+            source="massgen_discovery.sources.hosted:OpenAISource",
         ),
         ProviderInfo(
-            "fireworks_ai", "Fireworks AI", ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY"), live_source="fireworks_ai"
+            "anthropic",
+            "Anthropic",
+            ("ANTHROPIC_API_KEY",),
+            live_source="anthropic",
+            source="massgen_discovery.sources.anthropic:AnthropicSource",
         ),
-        ProviderInfo("deepseek", "DeepSeek", ("DEEPSEEK_API_KEY",), live_source="deepseek"),
+        ProviderInfo(
+            "gemini",
+            "Google Gemini",
+            ("GEMINI_API_KEY",),
+            live_source="gemini",
+            source="massgen_discovery.sources.gemini:GeminiSource",
+        ),
+        ProviderInfo(
+            "xai", "xAI", ("XAI_API_KEY",), live_source="xai", source="massgen_discovery.sources.xai:XAISource"
+        ),
+        ProviderInfo(
+            "groq", "Groq", ("GROQ_API_KEY",), live_source="groq", source="massgen_discovery.sources.hosted:GroqSource"
+        ),
+        ProviderInfo(
+            "together_ai",
+            "Together AI",
+            ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+            live_source="together_ai",
+            source="massgen_discovery.sources.together:TogetherSource",
+        ),
+        ProviderInfo(
+            "cerebras",
+            "Cerebras",
+            ("CEREBRAS_API_KEY",),
+            live_source="cerebras",
+            source="massgen_discovery.sources.hosted:CerebrasSource",
+        ),
+        ProviderInfo(
+            "nebius",
+            "Nebius AI Studio",
+            ("NEBIUS_API_KEY",),
+            live_source="nebius",
+            source="massgen_discovery.sources.hosted:NebiusSource",
+        ),
+        ProviderInfo(
+            "dashscope",
+            "Qwen (DashScope)",
+            ("DASHSCOPE_API_KEY", "QWEN_API_KEY"),
+            live_source="dashscope",
+            source="massgen_discovery.sources.hosted:DashScopeSource",
+        ),
+        ProviderInfo(
+            "moonshot",
+            "Moonshot (Kimi)",
+            ("MOONSHOT_API_KEY",),
+            live_source="moonshot",
+            source="massgen_discovery.sources.hosted:MoonshotSource",
+        ),
+        ProviderInfo(
+            "mistral",
+            "Mistral",
+            ("MISTRAL_API_KEY",),
+            live_source="mistral",
+            source="massgen_discovery.sources.mistral:MistralSource",
+        ),
+        ProviderInfo(
+            "openrouter",
+            "OpenRouter",
+            ("OPENROUTER_API_KEY",),
+            live_source="openrouter",
+            public_listing=True,
+            source="massgen_discovery.sources.openrouter:OpenRouterSource",
+        ),
+        ProviderInfo(
+            "fireworks_ai",
+            "Fireworks AI",
+            ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY"),
+            live_source="fireworks_ai",
+            source="massgen_discovery.sources.hosted:FireworksSource",
+        ),
+        ProviderInfo(
+            "deepseek",
+            "DeepSeek",
+            ("DEEPSEEK_API_KEY",),
+            live_source="deepseek",
+            source="massgen_discovery.sources.hosted:DeepSeekSource",
+        ),
         ProviderInfo(
             "huggingface",
             "HuggingFace Inference Providers",
             ("HF_TOKEN", "HUGGINGFACE_API_KEY"),
             live_source="huggingface",
             public_listing=True,
+            source="massgen_discovery.sources.huggingface:HuggingFaceSource",
         ),
-        ProviderInfo("ollama", "Ollama", ("OLLAMA_API_KEY",), live_source="ollama", public_listing=True),
+        ProviderInfo(
+            "ollama",
+            "Ollama",
+            ("OLLAMA_API_KEY",),
+            live_source="ollama",
+            public_listing=True,
+            source="massgen_discovery.sources.ollama:OllamaSource",
+        ),
     )
 }
 """The providers MassGen users pick from, in display order."""

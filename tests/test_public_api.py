@@ -40,3 +40,16 @@ def test_no_import_cycle_between_reconcile_and_sources() -> None:
                          ("massgen_discovery.reconcile", "massgen_discovery.sources")):  # fmt: skip
         out = subprocess.run([sys.executable, "-c", code, first, other], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "False", (first, other)
+
+
+def test_each_provider_is_declared_once() -> None:
+    """The source registry and each hosted source's credential variables come from PROVIDERS."""
+    from massgen_discovery.providers import PROVIDERS
+    from massgen_discovery.sources import BUNDLED, create_source, source_names
+
+    live = {info.live_source: info for info in PROVIDERS.values() if info.live_source}
+    assert set(source_names()) - {BUNDLED} == set(live)
+    for name, info in live.items():
+        source = create_source(name)
+        assert source.name == name
+        assert tuple(getattr(source, "env_vars", info.env_vars)) == info.env_vars, name

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._names import BUNDLED
 from ..errors import ConfigError
+from ..providers import PROVIDERS
 
 if TYPE_CHECKING:
     import httpx
@@ -125,24 +126,9 @@ SourceFactory = Callable[[], Source]
 """Builds a source from the environment (base URL, credential)."""
 
 # name -> "module:attribute" (imported on first use, so the registry costs nothing at import) or a
-# factory registered at run time.
+# factory registered at run time. The built-in sources are the providers' (declared once there).
 _REGISTRY: dict[str, str | SourceFactory] = {
-    "anthropic": "massgen_discovery.sources.anthropic:AnthropicSource",
-    "cerebras": "massgen_discovery.sources.hosted:CerebrasSource",
-    "dashscope": "massgen_discovery.sources.hosted:DashScopeSource",
-    "deepseek": "massgen_discovery.sources.hosted:DeepSeekSource",
-    "fireworks_ai": "massgen_discovery.sources.hosted:FireworksSource",
-    "gemini": "massgen_discovery.sources.gemini:GeminiSource",
-    "groq": "massgen_discovery.sources.hosted:GroqSource",
-    "huggingface": "massgen_discovery.sources.huggingface:HuggingFaceSource",
-    "mistral": "massgen_discovery.sources.mistral:MistralSource",
-    "moonshot": "massgen_discovery.sources.hosted:MoonshotSource",
-    "nebius": "massgen_discovery.sources.hosted:NebiusSource",
-    "ollama": "massgen_discovery.sources.ollama:OllamaSource",
-    "openai": "massgen_discovery.sources.hosted:OpenAISource",
-    "openrouter": "massgen_discovery.sources.openrouter:OpenRouterSource",
-    "together_ai": "massgen_discovery.sources.together:TogetherSource",
-    "xai": "massgen_discovery.sources.xai:XAISource",
+    info.live_source: info.source for info in PROVIDERS.values() if info.live_source and info.source
 }
 
 

@@ -347,14 +347,22 @@ class HostedListing(SourceBase):
     """Source name; also the LiteLLM provider id of its records."""
     default_base_url: ClassVar[str]
     """The provider's API root."""
-    env_vars: ClassVar[tuple[str, ...]]
-    """Credential variables, LiteLLM's name first."""
+    env_vars: ClassVar[tuple[str, ...]] = ()
+    """Credential variables, LiteLLM's name first (a built-in provider's come from its entry in
+    :data:`~massgen_discovery.providers.PROVIDERS`)."""
     path: ClassVar[str] = "/models"
     """Listing path under the base URL."""
     ttl: float = 24 * 3600.0
     """Hosted listings change rarely: a day."""
     key_required: ClassVar[bool] = True
     """False for listings that work without a key (OpenRouter)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "env_vars" not in cls.__dict__ and "name" in cls.__dict__:
+            from ..providers import provider_info
+
+            cls.env_vars = provider_info(cls.name).env_vars
 
     def __init__(self, base_url: str | None = None, credential: str | None = None) -> None:
         env = os.environ.get(f"MASSGEN_DISCOVERY_{self.name.upper()}_BASE_URL")

@@ -27,7 +27,6 @@ class AnthropicSource(HostedListing):
 
     name = "anthropic"
     default_base_url = "https://api.anthropic.com/v1"
-    env_vars = ("ANTHROPIC_API_KEY",)
 
     def headers(self) -> dict[str, str]:
         """``x-api-key`` and the API version header."""

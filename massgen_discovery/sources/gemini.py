@@ -24,7 +24,6 @@ class GeminiSource(HostedListing):
 
     name = "gemini"
     default_base_url = "https://generativelanguage.googleapis.com/v1beta"
-    env_vars = ("GEMINI_API_KEY",)
 
     def headers(self) -> dict[str, str]:
         """``x-goog-api-key``."""

@@ -32,7 +32,6 @@ class OpenAISource(HostedListing):
 
     name = "openai"
     default_base_url = "https://api.openai.com/v1"
-    env_vars = ("OPENAI_API_KEY",)
 
 
 class GroqSource(HostedListing):
@@ -40,7 +39,6 @@ class GroqSource(HostedListing):
 
     name = "groq"
     default_base_url = "https://api.groq.com/openai/v1"
-    env_vars = ("GROQ_API_KEY",)
 
 
 class CerebrasSource(HostedListing):
@@ -48,7 +46,6 @@ class CerebrasSource(HostedListing):
 
     name = "cerebras"
     default_base_url = "https://api.cerebras.ai/v1"
-    env_vars = ("CEREBRAS_API_KEY",)
 
 
 class DashScopeSource(HostedListing):
@@ -56,7 +53,6 @@ class DashScopeSource(HostedListing):
 
     name = "dashscope"
     default_base_url = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
-    env_vars = ("DASHSCOPE_API_KEY", "QWEN_API_KEY")
 
 
 class MoonshotSource(HostedListing):
@@ -64,7 +60,6 @@ class MoonshotSource(HostedListing):
 
     name = "moonshot"
     default_base_url = "https://api.moonshot.ai/v1"
-    env_vars = ("MOONSHOT_API_KEY",)
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Generic fields plus the image/video input flags as modalities."""
@@ -84,7 +79,6 @@ class NebiusSource(HostedListing):
 
     name = "nebius"
     default_base_url = "https://api.studio.nebius.com/v1"
-    env_vars = ("NEBIUS_API_KEY",)
 
     async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
         """The verbose listing."""
@@ -108,7 +102,6 @@ class FireworksSource(HostedListing):
 
     name = "fireworks_ai"
     default_base_url = "https://api.fireworks.ai/inference/v1"
-    env_vars = ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY")
 
 
 class DeepSeekSource(HostedListing):
@@ -116,4 +109,3 @@ class DeepSeekSource(HostedListing):
 
     name = "deepseek"
     default_base_url = "https://api.deepseek.com"
-    env_vars = ("DEEPSEEK_API_KEY",)

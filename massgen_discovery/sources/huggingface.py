@@ -35,7 +35,6 @@ NAME = "huggingface"
 """Source name, and the LiteLLM provider id of its records."""
 DEFAULT_BASE_URL = "https://router.huggingface.co/v1"
 """The router's API root; the listing is ``{base}/models``."""
-ENV_VARS = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
 TTL = 6 * 3600.0
 
 
@@ -193,7 +192,6 @@ class HuggingFaceSource(HostedListing):
 
     name = NAME
     default_base_url = DEFAULT_BASE_URL
-    env_vars = ENV_VARS
     key_required = False
     ttl = TTL
 

@@ -19,7 +19,6 @@ class MistralSource(HostedListing):
 
     name = "mistral"
     default_base_url = "https://api.mistral.ai/v1"
-    env_vars = ("MISTRAL_API_KEY",)
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Generic fields plus the capability flags and the deprecation date."""

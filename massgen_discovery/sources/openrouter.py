@@ -24,7 +24,6 @@ class OpenRouterSource(HostedListing):
 
     name = "openrouter"
     default_base_url = "https://openrouter.ai/api/v1"
-    env_vars = ("OPENROUTER_API_KEY",)
     key_required = False
 
     @property

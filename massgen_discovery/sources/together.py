@@ -18,7 +18,6 @@ class TogetherSource(HostedListing):
 
     name = "together_ai"
     default_base_url = "https://api.together.xyz/v1"
-    env_vars = ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY")
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Generic fields plus per-1M prices (0 means no serverless price: unknown, not free)."""

@@ -21,7 +21,6 @@ class XAISource(HostedListing):
 
     name = "xai"
     default_base_url = "https://api.x.ai/v1"
-    env_vars = ("XAI_API_KEY",)
     path = "/language-models"
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
