@@ -25,7 +25,7 @@ from . import reconcile as rc
 from .errors import ConfigError, SourceError
 from .naming import lookup_candidates
 from .records import ModelRecord
-from .sources import BUNDLED, Source, create_source, litellm_map, source_aliases, source_names
+from .sources import BUNDLED, Source, create_source, hooks, litellm_map, source_aliases, source_names
 from .store import Store, credential_fingerprint
 
 if TYPE_CHECKING:
@@ -187,16 +187,17 @@ class Catalog:
                     spec = create_source(spec)
                 if spec.name == BUNDLED:
                     raise ConfigError(f"a live source cannot be named {BUNDLED!r}")
-                if getattr(spec, "enabled", True):
+                optional = hooks(spec)
+                if optional.enabled:
                     live[spec.name] = spec
                 else:  # a key-gated listing without its key is skipped
-                    self._disabled[spec.name] = tuple(getattr(spec, "env_vars", ()))
+                    self._disabled[spec.name] = optional.env_vars
             self._resolved = (bundled, live)
         return self._resolved
 
     @staticmethod
     def _envelope_key(source: Source) -> str:
-        secret = getattr(source, "cache_credential", source.credential)
+        secret = hooks(source).cache_credential
         return f"envelope:{source.name}:{source.base_url}:{credential_fingerprint(secret)}"
 
     def _config_id(self) -> str:
@@ -277,8 +278,8 @@ class Catalog:
                 source_meta[name] = rs.source_meta(envelope, len(records))
             merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
             for name, source in sorted(live.items()):
-                provider = getattr(source, "authoritative_for", None)
-                if isinstance(provider, str) and source_meta[name]["count"]:
+                provider = hooks(source).authoritative_for
+                if provider is not None and source_meta[name]["count"]:
                     merged = rc.mark_unlisted(merged, provider, name)
             generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
             prefix = f"catalog:{config}:{generation}"
@@ -579,7 +580,7 @@ class Catalog:
         _bundled, live = self._sources()
         out: dict[str, float] = {}
         for source in live.values():
-            if getattr(source, "provider", getattr(source, "name", None)) != provider:
+            if hooks(source).provider != provider:
                 continue
             payload = (self._store.get(self._envelope_key(source)) or {}).get("payload")
             if isinstance(payload, dict) and "models" in payload and "base_url" in payload:

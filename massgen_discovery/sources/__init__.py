@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from .._names import BUNDLED
 from ..errors import ConfigError
@@ -21,7 +21,17 @@ if TYPE_CHECKING:
 
     from ..records import ModelRecord
 
-__all__ = ["BUNDLED", "Source", "SourceBase", "create_source", "register_source", "source_aliases", "source_names"]
+__all__ = [
+    "BUNDLED",
+    "Source",
+    "SourceBase",
+    "SourceHooks",
+    "create_source",
+    "hooks",
+    "register_source",
+    "source_aliases",
+    "source_names",
+]
 
 
 @runtime_checkable
@@ -56,11 +66,63 @@ class Source(Protocol):
         ...
 
 
+class SourceHooks(Protocol):
+    """The optional members of a :class:`Source`: define any of them to change the default.
+
+    Read through :func:`hooks` (and :func:`source_aliases` for the two alias methods).
+    """
+
+    enabled: bool
+    """False skips the source (a key-gated listing without its key). Default: True."""
+    env_vars: tuple[str, ...]
+    """Credential variables, named when a disabled source is asked for. Default: none."""
+    authoritative_for: str | None
+    """A provider whose availability this listing decides (models it omits are unavailable).
+    Default: None."""
+    cache_credential: str | None
+    """Everything secret about the configuration, for the cache key's fingerprint.
+    Default: :attr:`Source.credential`."""
+    provider: str
+    """The LiteLLM provider id of the records. Default: the source name."""
+
+    def aliases(self, records: list[ModelRecord]) -> dict[str, str]:
+        """Extra lookup strings -> record keys, from the records. Default: none."""
+        ...
+
+    def payload_aliases(self, payload: Any) -> dict[str, str]:
+        """Extra lookup strings -> record keys, from the raw listing. Default: none."""
+        ...
+
+
+class Hooks(NamedTuple):
+    """A source's optional members with their defaults filled in (see :class:`SourceHooks`)."""
+
+    enabled: bool
+    env_vars: tuple[str, ...]
+    authoritative_for: str | None
+    cache_credential: str | None
+    provider: str
+
+
+def hooks(source: Source) -> Hooks:
+    """The optional members of ``source`` (:class:`SourceHooks`), defaults where it has none."""
+    enabled = getattr(source, "enabled", True)
+    authoritative = getattr(source, "authoritative_for", None)
+    provider = getattr(source, "provider", None)
+    return Hooks(
+        enabled=bool(enabled),
+        env_vars=tuple(getattr(source, "env_vars", ())),
+        authoritative_for=authoritative if isinstance(authoritative, str) else None,
+        cache_credential=getattr(source, "cache_credential", source.credential),
+        provider=provider if isinstance(provider, str) else source.name,
+    )
+
+
 def source_aliases(source: Source, records: list[ModelRecord], payload: Any = None) -> dict[str, str]:
     """Extra lookup strings a source defines, else none.
 
-    Two optional hooks: ``aliases(records)`` and ``payload_aliases(payload)`` (names a listing
-    gives a model beside its id, such as OpenRouter's ``canonical_slug``).
+    Two optional hooks (:class:`SourceHooks`): ``aliases(records)`` and ``payload_aliases(payload)``
+    (names a listing gives a model beside its id, such as OpenRouter's ``canonical_slug``).
     """
     out: dict[str, str] = {}
     for name, arg in (("aliases", records), ("payload_aliases", payload)):
