@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from massgen_discovery.reconcile import reconcile
+from massgen_discovery._reconcile import reconcile
 from massgen_discovery.sources import huggingface
 from massgen_discovery.sources.litellm_map import load_litellm_map
 

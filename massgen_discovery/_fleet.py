@@ -1,6 +1,6 @@
 """The fleet store: one catalog shared by many machines on Redis, the local diskcache in front of it.
 
-:class:`SharedStore` is a :class:`~massgen_discovery.store.Store` (the local copy, which lookups
+:class:`SharedStore` is a :class:`~massgen_discovery._store.Store` (the local copy, which lookups
 read) that also writes through to Redis and reads through from it:
 
 - **Documents** (live-source envelopes with their guard-rail state, snapshot summaries) are written
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .store import SCHEMA_VERSION, Store, host
+from ._store import SCHEMA_VERSION, Store, host
 
 if TYPE_CHECKING:
     import redis

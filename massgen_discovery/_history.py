@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .records import Change, ModelRecord
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ._store import Store
 
 __all__ = [
     "HISTORY_KEEP",

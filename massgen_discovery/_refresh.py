@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from . import reconcile as rc
+from . import _reconcile as rc
 from ._clock import as_datetime, now
 from .errors import SourceError, SourceFormatError
 

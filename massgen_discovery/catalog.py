@@ -19,14 +19,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _clock
+from . import _reconcile as rc
 from . import _refresh as rs
 from . import _rows as rows
-from . import reconcile as rc
+from ._naming import lookup_candidates
+from ._store import Store, credential_fingerprint
 from .errors import ConfigError, SourceError
-from .naming import lookup_candidates
 from .records import ModelRecord
 from .sources import BUNDLED, Source, create_source, hooks, litellm_map, source_aliases, source_names
-from .store import Store, credential_fingerprint
 
 if TYPE_CHECKING:
     import asyncio
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     import httpx
 
     from ._history import History
+    from ._query import Query
     from ._reports import Change, RefreshReport, SourceStatus
-    from .query import Query
 
 __all__ = ["Catalog"]
 
@@ -544,7 +544,7 @@ class Catalog:
 
     def _find(self, view: _View, query: Query) -> list[ModelRecord]:
         """Run a query from the records with its first required flag (kept per flag by the view)."""
-        from .query import run_query
+        from ._query import run_query
 
         flag = next((n for n, wanted in query.capabilities.items() if wanted is True), None)
         if flag is None or query.include_unknown or self._overrides:
@@ -601,7 +601,7 @@ class Catalog:
         Example: ``find_models(supports_function_calling=True, min_context=128_000,
         providers=["groq"], sort="price")``.
         """
-        from .query import build_query
+        from ._query import build_query
 
         return self._find(self._ensure(), build_query(**criteria))
 
@@ -664,7 +664,7 @@ class Catalog:
 
     async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
         """Async :meth:`find_models`."""
-        from .query import build_query
+        from ._query import build_query
 
         return self._find(await self._aensure(), build_query(**criteria))
 

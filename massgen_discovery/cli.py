@@ -808,7 +808,7 @@ def cache_group() -> None:
 @click.pass_context
 def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Print the cache directory."""
-    from .store import default_cache_dir
+    from ._store import default_cache_dir
 
     _, as_json, _ = _state(ctx, as_json, offline, endpoints)
     path = str(default_cache_dir())
@@ -824,7 +824,7 @@ def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
 @click.pass_context
 def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Delete everything cached (the next lookup rebuilds from LiteLLM's map and the sources)."""
-    from .store import Store
+    from ._store import Store
 
     _, as_json, _ = _state(ctx, as_json, offline, endpoints)
     store = Store()

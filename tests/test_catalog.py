@@ -334,7 +334,7 @@ def test_raise_on_error_and_unknown_source_names() -> None:
 def test_other_schema_version_in_cache_is_rebuilt(cache_dir: Path) -> None:
     """A persisted catalog written by another schema version is a miss: rebuilt, answers unchanged."""
     Catalog().get_model("gpt-4o")
-    from massgen_discovery.store import Store
+    from massgen_discovery._store import Store
 
     store = Store(cache_dir)
     keys = [k for k in store._writer().iterkeys() if k.endswith(":meta")]

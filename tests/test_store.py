@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from massgen_discovery.store import SCHEMA_VERSION, Store, credential_fingerprint, default_cache_dir
+from massgen_discovery._store import SCHEMA_VERSION, Store, credential_fingerprint, default_cache_dir
 
 
 def test_documents_round_trip_on_disk(cache_dir: Path) -> None:

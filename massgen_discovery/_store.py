@@ -1,8 +1,8 @@
 """Persistence: the only module that imports diskcache (and reads its database).
 
 Each value is a JSON text (so a damaged or foreign row is a miss, never a crash in unpickling). The
-key layout belongs to the callers (see ``catalog.py``); the store offers documents, bulk writes of
-tagged generations, and cross-process locks.
+key layout belongs to the callers (the catalog, ``_refresh``, ``_history``, ``_rows``); the store
+offers documents, bulk writes of tagged generations, and cross-process locks.
 
 Safety rules this module keeps:
 
