@@ -36,10 +36,13 @@ from ._store import SCHEMA_VERSION, Store, host
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["REDIS_PAUSE", "REDIS_WAIT", "SharedStore", "redact_url"]
+__all__ = ["REDIS_BULK_WAIT", "REDIS_PAUSE", "REDIS_WAIT", "SharedStore", "redact_url"]
 
 REDIS_WAIT = 0.5
-"""Seconds any one Redis command (or connecting) may take before Redis counts as down."""
+"""Seconds a small Redis command (or connecting) may take before Redis counts as down."""
+REDIS_BULK_WAIT = 5.0
+"""Seconds a command that moves a listing or a generation (megabytes) may take; they run on
+refresh, build and sync, or on a machine's first lookup right after a small command answered."""
 REDIS_PAUSE = 30.0
 """Seconds Redis is left alone after it failed to answer; the local store serves meanwhile."""
 GENERATION_EXPIRY = 30 * 86400
@@ -78,7 +81,7 @@ class _Redis:
     def __init__(self, url: str) -> None:
         self.url = url
         self.shown = redact_url(url)
-        self._client: redis.Redis | None = None
+        self._clients: dict[bool, redis.Redis] = {}
         self._down_until = 0.0
         self._down_reason: str | None = None
         self._warned: set[str] = set()
@@ -89,30 +92,35 @@ class _Redis:
         """Why Redis was last found down (None while it answers)."""
         return self._down_reason
 
-    def _connect(self) -> redis.Redis:
-        if self._client is None:
+    def _connect(self, bulk: bool) -> redis.Redis:
+        client = self._clients.get(bulk)
+        if client is None:
             import redis
             from redis.backoff import NoBackoff
             from redis.retry import Retry
 
             with self._mutex:
-                if self._client is None:
-                    self._client = redis.Redis.from_url(
+                client = self._clients.get(bulk)
+                if client is None:
+                    client = self._clients[bulk] = redis.Redis.from_url(
                         self.url,
-                        socket_timeout=REDIS_WAIT,
+                        socket_timeout=REDIS_BULK_WAIT if bulk else REDIS_WAIT,
                         socket_connect_timeout=REDIS_WAIT,
                         retry=Retry(NoBackoff(), 0),
                         health_check_interval=0,
                         client_name="massgen_discovery",
                     )
-        return self._client
+        return client
 
-    def call(self, op: Callable[[redis.Redis], _T], default: _T) -> _T:
-        """``op(client)``, or ``default`` when Redis is down, slow, refuses or is paused after that."""
+    def call(self, op: Callable[[redis.Redis], _T], default: _T, *, bulk: bool = False) -> _T:
+        """``op(client)``, or ``default`` when Redis is down, slow, refuses or is paused after that.
+
+        ``bulk`` allows :data:`REDIS_BULK_WAIT` for commands that move megabytes.
+        """
         if time.monotonic() < self._down_until:
             return default
         try:
-            client = self._connect()
+            client = self._connect(bulk)
         except ImportError:
             self._down("the redis client is not installed (pip install 'massgen_discovery[redis]')", pause=float("inf"))
             return default
@@ -146,8 +154,9 @@ class _Redis:
             _log.warning("%s", message)
 
     def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
+        with self._mutex:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
             try:
                 client.close()
             except Exception as exc:  # closing a dead connection must not raise at exit
@@ -215,7 +224,7 @@ class SharedStore(Store):
         doc = super().get(key)
         if doc is not None:
             return doc
-        shared = _doc(self.redis.call(lambda r: r.get(self._key(key)), None))
+        shared = _doc(self.redis.call(lambda r: r.get(self._key(key)), None, bulk=True))
         if shared is not None:
             super().put(key, shared)
         return shared
@@ -226,14 +235,14 @@ class SharedStore(Store):
         A document Redis lost (restarted empty, evicted) is written back from the local copy.
         """
         local = super().get(key)
-        raw = self.redis.call(lambda r: r.get(self._key(key)), _Missing)
+        raw = self.redis.call(lambda r: r.get(self._key(key)), _Missing, bulk=True)
         if raw is _Missing:  # Redis is down: this machine's copy is all there is
             return local
         shared = _doc(raw)
         if shared is None:
             if local is not None:
                 text = json.dumps({**local, "schema_version": SCHEMA_VERSION}, default=str)
-                self.redis.call(lambda r: r.set(self._key(key), text), None)
+                self.redis.call(lambda r: r.set(self._key(key), text), None, bulk=True)
             return local
         if _newer(shared, local):
             super().put(key, shared)
@@ -244,7 +253,7 @@ class SharedStore(Store):
         """Write locally and to Redis; True if the local write persisted."""
         ok = super().put(key, doc)
         text = json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str)
-        self.redis.call(lambda r: r.set(self._key(key), text), None)
+        self.redis.call(lambda r: r.set(self._key(key), text), None, bulk=True)
         return ok
 
     # -- generations ---------------------------------------------------------------------------
@@ -271,7 +280,7 @@ class SharedStore(Store):
             if old:
                 r.unlink(*(self._key(f"gen:{_text(p)}") for p in old))
 
-        self.redis.call(publish, None)
+        self.redis.call(publish, None, bulk=True)
         return ok
 
     def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
@@ -296,7 +305,7 @@ class SharedStore(Store):
         if local is not None and local.get("prefix") == prefix:
             return local
         empty: dict[Any, Any] = {}
-        raw: dict[Any, Any] = self.redis.call(lambda r: r.hgetall(self._key(f"gen:{prefix}")), empty)
+        raw: dict[Any, Any] = self.redis.call(lambda r: r.hgetall(self._key(f"gen:{prefix}")), empty, bulk=True)
         rows = {_text(k): _text(v) for k, v in raw.items()}
         if not rows:
             return None  # retired meanwhile, or Redis lost it: the caller builds its own
@@ -316,12 +325,12 @@ class SharedStore(Store):
             pipe.ltrim(self._key(key + ":list"), -keep, -1)
             pipe.execute()
 
-        self.redis.call(push, None)
+        self.redis.call(push, None, bulk=True)
         super().append_history(key, entry, keep)
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The fleet's entries, oldest first; this machine's copy when Redis is down or has none."""
-        raw = self.redis.call(lambda r: r.lrange(self._key(key + ":list"), 0, -1), None)
+        raw = self.redis.call(lambda r: r.lrange(self._key(key + ":list"), 0, -1), None, bulk=True)
         if raw:
             entries = [e for e in (_loads(x) for x in raw) if isinstance(e, dict)]
             if entries:
@@ -329,7 +338,7 @@ class SharedStore(Store):
         local = super().history(key)
         if raw is not None and local:  # Redis answered but lost the list: give it back
             texts = [json.dumps(e, default=str) for e in local]
-            self.redis.call(lambda r: r.rpush(self._key(key + ":list"), *texts), None)
+            self.redis.call(lambda r: r.rpush(self._key(key + ":list"), *texts), None, bulk=True)
         return local
 
     # -- locks ---------------------------------------------------------------------------------
