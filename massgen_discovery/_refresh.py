@@ -212,7 +212,7 @@ class Refresher:
             failures = int(envelope.get("failures", 0))
             held: int | None = None
             if error is None:
-                old = self._catalog._envelope_records(source, envelope)
+                old = self._catalog._gen.envelope_records(source, envelope)
                 baseline = envelope.get("baseline") if isinstance(envelope.get("baseline"), dict) else None
                 reason = None if force else rc.suspect_refresh(old, records, baseline)
                 if reason is None:

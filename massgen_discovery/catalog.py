@@ -9,24 +9,23 @@ keeps serving its last good data. The default lookup APIs never raise for an ups
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _clock
 from . import _reconcile as rc
 from . import _refresh as rs
-from . import _rows as rows
-from ._naming import lookup_candidates
+from ._generations import Generations, View
 from ._store import Store, credential_fingerprint
+from ._sync import run_sync
 from .errors import ConfigError, SourceError
 from .records import ModelRecord
-from .sources import BUNDLED, Source, create_source, hooks, litellm_map, source_aliases, source_names
+from .sources import BUNDLED, Source, create_source, hooks, litellm_map, source_names
 
 if TYPE_CHECKING:
     import asyncio
@@ -44,63 +43,12 @@ _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-RECHECK_SECONDS = 1.0
-"""How often a catalog re-reads the store's pointer to notice another process's refresh."""
 FLEET_SYNC_SECONDS = 60.0
 """How often a catalog on a shared (Redis) store checks the fleet for newer data, in the background."""
-_POINT_READS_BEFORE_FULL_LOAD = 32
-_LOCK_WAIT = 1.0
 
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-class _View:
-    """One generation of the merged catalog as this process sees it."""
-
-    __slots__ = ("changes", "checked", "flagged", "index", "meta", "points", "prefix", "records")
-
-    def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
-        self.prefix = prefix
-        self.meta = meta
-        self.checked = checked
-        self.records: dict[str, ModelRecord] | None = None
-        self.index: dict[str, dict[str, str]] | None = None
-        self.points: dict[str, ModelRecord | None] = {}
-        self.flagged: dict[str, list[ModelRecord]] = {}
-        """Per capability flag, the records that have it (built by the first query that asks)."""
-        self.changes: list[dict[str, Any]] | None = None
-        """The changes this process's build of the generation recorded (None: not built here)."""
-
-
-def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run a coroutine from sync code, also from inside a running event loop.
-
-    Inside a loop (a notebook, an async app, MassGen's UIs) it runs on a worker thread with its own
-    loop instead of failing.
-    """
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    result: list[_T] = []
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            result.append(asyncio.run(coro))
-        except BaseException as exc:
-            failure.append(exc)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    worker.join()
-    if failure:
-        raise failure[0]
-    return result[0]
 
 
 class Catalog:
@@ -156,13 +104,14 @@ class Catalog:
         self._override_records: dict[str, ModelRecord] | None = None
         self._resolved: tuple[bool, dict[str, Source]] | None = None
         self._disabled: dict[str, tuple[str, ...]] = {}
-        self._view: _View | None = None
+        self._view: View | None = None
         self._mutex = threading.RLock()
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.AbstractEventLoop | None = None
         self._background: set[concurrent.futures.Future[None]] = set()
         self._refresher = rs.Refresher(self)
+        self._gen = Generations(self)
         self._history_of: History | None = None
         # source name -> (envelope version, its sanitized records): each listing is parsed once.
         self._parsed: dict[str, tuple[str, list[ModelRecord]]] = {}
@@ -218,101 +167,6 @@ class Catalog:
         """The Redis URL the catalog is shared on (password redacted), or None."""
         return self._store.shared_url
 
-    def _current_view(self) -> tuple[_View | None, list[Source]]:
-        """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
-        with self._mutex:
-            view = self._view
-            if view is not None and _clock.mono() - view.checked < RECHECK_SECONDS:
-                return view, []
-        bundled, live = self._sources()
-        meta = self._store.get_pointer(self._meta_key(), self._registry_key())
-        if self._meta_matches(meta, bundled, live, check_versions=False):
-            assert meta is not None
-            with self._mutex:
-                if self._view is not None and self._view.prefix == meta["prefix"]:
-                    self._view.meta = meta
-                    self._view.checked = _clock.mono()
-                else:
-                    self._view = _View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
-                return self._view, []
-        missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
-        return None, missing
-
-    def _build(self, force: bool = False) -> _View:
-        """Merge the bundled map and every live envelope into a new persisted generation.
-
-        Without ``force``, a generation another process built from the same inputs is adopted.
-        """
-        bundled, live = self._sources()
-        config = self._config_id()
-        # A lookup waits about a second for another process's build, then builds itself.
-        with self._store.locked(f"build:{config}", seconds=60, wait=min(self.timeout, _LOCK_WAIT)):
-            meta = self._store.get_pointer(self._meta_key(), self._registry_key())
-            if not force and self._meta_matches(meta, bundled, live, check_versions=True):
-                # Another process built this generation while we waited for the lock.
-                assert meta is not None
-                return self._adopt(meta)
-            shared = self._store.shared_pointer(self._meta_key())
-            if not force and self._meta_matches(shared, bundled, live, check_versions=True):
-                # Another machine built it from the same listings: copy it instead of merging again.
-                adopted = self._store.adopt_shared(self._meta_key(), self._registry_key(), meta, shared)
-                if adopted is not None:
-                    return self._adopt(adopted)
-            stamp = "off"
-            groups: list[list[ModelRecord]] = []
-            aliases: dict[str, str] = {}
-            stated: dict[str, str] = {}
-            if bundled:
-                loaded = litellm_map.load_litellm_map()
-                stamp = loaded.stamp
-                groups.append(loaded.records)
-                aliases.update(loaded.aliases)
-                stated = litellm_map.stated_modes(loaded)
-            source_meta: dict[str, dict[str, Any]] = {}
-            for name, source in sorted(live.items()):
-                envelope = self._store.get(self._envelope_key(source)) or {}
-                records = self._envelope_records(source, envelope)
-                groups.append(records)
-                for alias, target in source_aliases(source, records, envelope.get("payload")).items():
-                    aliases.setdefault(alias, target)
-                source_meta[name] = rs.source_meta(envelope, len(records))
-            merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
-            for name, source in sorted(live.items()):
-                provider = hooks(source).authoritative_for
-                if provider is not None and source_meta[name]["count"]:
-                    merged = rc.mark_unlisted(merged, provider, name)
-            generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
-            prefix = f"catalog:{config}:{generation}"
-            lower: dict[str, str] = {}
-            for key in (*merged, *aliases):
-                lower.setdefault(key.lower(), aliases.get(key, key))
-            items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower})
-            new_meta = {
-                "prefix": prefix,
-                "litellm_stamp": stamp,
-                "built_at": _clock.now(),
-                "count": len(merged),
-                "bundled_count": len(groups[0]) if bundled else 0,
-                "sources": source_meta,
-            }
-            new_meta["synced_at"] = new_meta["built_at"]
-            # Rows, pointer and the removal of every generation but this one and the one readers
-            # may still hold: one transaction, so no interleaving of builders leaves orphans.
-            self._store.write_generation(self._registry_key(), prefix, items, self._meta_key(), new_meta)
-            view = _View(prefix=prefix, meta=new_meta, checked=_clock.mono())
-            view.changes = self._record_history(merged, new_meta)
-            view.records = merged
-            view.index = {"aliases": aliases, "lower": lower}
-            with self._mutex:
-                self._view = view
-            return view
-
-    def _adopt(self, meta: dict[str, Any]) -> _View:
-        view = _View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
-        with self._mutex:
-            self._view = view
-        return view
-
     # -- history -------------------------------------------------------------------------------
 
     def _history(self) -> History:
@@ -364,155 +218,40 @@ class Catalog:
     def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
         return self._history().changes(since=since, last=last, provider=provider)
 
-    def _meta_matches(
-        self, meta: Mapping[str, Any] | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
-    ) -> bool:
-        """Whether a persisted generation was built from the inputs this catalog would use now.
-
-        Readers compare the LiteLLM map stamp and the set of sources (one read); a builder also
-        compares each live envelope's version, to notice another process's refresh.
-        """
-        if meta is None or set(meta.get("sources", {})) != set(live):
-            return False
-        if meta.get("litellm_stamp") != (litellm_map.map_stamp() if bundled else "off"):
-            return False
-        if not check_versions:
-            return True
-        return all(
-            (self._store.get(self._envelope_key(source)) or {}).get("version") == meta["sources"][name].get("version")
-            for name, source in live.items()
-        )
-
-    def _envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
-        """The stored listing's records, parsed once per envelope version in this process."""
-        payload = envelope.get("payload")
-        if payload is None:
-            return []
-        version = envelope.get("version")
-        memo = self._parsed.get(source.name)
-        if memo is not None and isinstance(version, str) and memo[0] == version:
-            return memo[1]
-        try:
-            records = source.to_records(
-                payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
-            )
-            records = rc.sanitize(records)[0]
-        except Exception as exc:  # a parser bug must not take lookups down
-            _log.warning("%s: cached payload could not be read: %s", source.name, exc)
-            return []
-        if isinstance(version, str):
-            self._parsed[source.name] = (version, records)
-        return records
-
-    def _ensure(self) -> _View:
-        view, missing = self._current_view()
+    def _ensure(self) -> View:
+        view, missing = self._gen.current()
         if view is None:
             if missing and not self.offline:
                 run_sync(self._refresh_sources(missing, explicit=False))
-            view = self._build()
+            view = self._gen.build()
         self._maybe_revalidate(view)
         return view
 
-    async def _aensure(self) -> _View:
+    async def _aensure(self) -> View:
         import asyncio
 
-        view, missing = self._current_view()
+        view, missing = self._gen.current()
         if view is None:
             if missing and not self.offline:
                 await self._refresh_sources(missing, explicit=False)
-            view = await asyncio.to_thread(self._build)
+            view = await asyncio.to_thread(self._gen.build)
         self._maybe_revalidate(view, in_loop=True)
         return view
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _repair(self, view: _View) -> None:
-        """A row of this generation is missing or damaged: rebuild, and make ``view`` the new one.
-
-        A live source whose envelope is gone too is fetched first (within the timeout), as on a
-        first use, so the rebuilt generation does not silently lose its models.
-        """
-        bundled, live = self._sources()
-        meta = self._store.get_pointer(self._meta_key(), self._registry_key())
-        newer = meta is not None and meta.get("prefix") != view.prefix
-        if newer and self._meta_matches(meta, bundled, live, check_versions=False):
-            assert meta is not None
-            # Another process built a newer generation and retired ours: read that one.
-            view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
-            view.records, view.index, view.points, view.flagged = None, None, {}, {}
-            if self._store.get_raw(f"{view.prefix}:index") is not None:
-                return
-        missing = [s for s in live.values() if self._store.get(self._envelope_key(s)) is None]
-        if missing and not self.offline:
-            run_sync(self._refresh_sources(missing, explicit=False))
-        fresh = self._build(force=True)
-        view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
-        view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
-
-    def _all(self, view: _View) -> dict[str, ModelRecord]:
-        for _attempt in range(2):
-            if view.records is not None:
-                return view.records
-            raw = self._store.get_raw(f"{view.prefix}:all")
-            records = rows.decode_records(raw) if raw else None
-            if records is not None:
-                view.records = {r.model: r for r in records}
-                return view.records
-            # Retired by another process's build, or damaged: adopt the newer one, or rebuild.
-            self._repair(view)
-        return view.records or {}
-
-    def _index(self, view: _View) -> dict[str, dict[str, str]]:
-        for _attempt in range(2):
-            if view.index is not None:
-                return view.index
-            raw = self._store.get_raw(f"{view.prefix}:index")
-            try:
-                doc = json.loads(raw) if raw else None
-            except ValueError:
-                doc = None
-            if isinstance(doc, dict) and all(isinstance(doc.get(k), dict) for k in ("aliases", "lower")):
-                view.index = doc
-                return doc
-            self._repair(view)
-        return view.index or {"aliases": {}, "lower": {}}
-
-    def _point(self, view: _View, model: str) -> ModelRecord | None:
-        if view.records is not None:
-            return view.records.get(model)
-        if model in view.points:
-            return view.points[model]
-        if len(view.points) >= _POINT_READS_BEFORE_FULL_LOAD:
-            return self._all(view).get(model)
-        raw = self._store.get_raw(f"{view.prefix}:m:{model}")
-        record = rows.decode_record(raw) if raw else None
-        view.points[model] = record
-        return record
-
-    def _resolve(self, view: _View, name: str) -> ModelRecord | None:
-        index: dict[str, dict[str, str]] | None = None
-        for candidate in lookup_candidates(name):
-            record = self._point(view, candidate)
-            if record is not None:
-                return record
-            index = index or self._index(view)
-            target = index["aliases"].get(candidate) or index["lower"].get(candidate.lower())
-            if target is not None and (record := self._point(view, target)) is not None:
-                return record
-        return None
-
-    def _overridden(self, view: _View) -> dict[str, ModelRecord]:
+    def _overridden(self, view: View) -> dict[str, ModelRecord]:
         """Override records keyed by the canonical model they apply to."""
         if self._override_records is None:
             out: dict[str, ModelRecord] = {}
             for name, values in self._overrides.items():
-                base = self._resolve(view, name)
+                base = self._gen.resolve(view, name)
                 model = base.model if base is not None else name
                 out[model] = rc.override_record(base, model, values)
             self._override_records = out
         return self._override_records
 
-    def _with_override(self, view: _View, record: ModelRecord | None, name: str) -> ModelRecord | None:
+    def _with_override(self, view: View, record: ModelRecord | None, name: str) -> ModelRecord | None:
         if not self._overrides:
             return record
         overrides = self._overridden(view)
@@ -522,17 +261,17 @@ class Catalog:
             return record
         return extra if record is None else rc.merge_records([record, extra])
 
-    def _get(self, view: _View, model: str) -> ModelRecord | None:
+    def _get(self, view: View, model: str) -> ModelRecord | None:
         if not isinstance(model, str) or not model.strip():
             return None
         try:
-            return self._with_override(view, self._resolve(view, model), model)
+            return self._with_override(view, self._gen.resolve(view, model), model)
         except Exception as exc:  # lookups never raise; a bug here is logged, not thrown
             _log.warning("lookup of %r failed: %s", model, exc)
             return None
 
-    def _records(self, view: _View) -> list[ModelRecord]:
-        records = self._all(view)
+    def _records(self, view: View) -> list[ModelRecord]:
+        records = self._gen.all(view)
         if not self._overrides:
             return list(records.values())
         overrides = self._overridden(view)
@@ -542,7 +281,7 @@ class Catalog:
             merged[model] = extra if base is None else rc.merge_records([base, extra])
         return [merged[k] for k in sorted(merged)]
 
-    def _find(self, view: _View, query: Query) -> list[ModelRecord]:
+    def _find(self, view: View, query: Query) -> list[ModelRecord]:
         """Run a query from the records with its first required flag (kept per flag by the view)."""
         from ._query import run_query
 
@@ -551,7 +290,7 @@ class Catalog:
             return run_query(self._records(view), query, by_name=True)
         flagged = view.flagged.get(flag)
         if flagged is None:
-            flagged = view.flagged[flag] = [r for r in self._all(view).values() if getattr(r, flag) is True]
+            flagged = view.flagged[flag] = [r for r in self._gen.all(view).values() if getattr(r, flag) is True]
         return run_query(flagged, query, by_name=True)
 
     # -- public sync API -----------------------------------------------------------------------
@@ -706,7 +445,7 @@ class Catalog:
                     reports.append(report)
                     if error is not None:
                         errors.append(error)
-        view = await asyncio.to_thread(self._build)
+        view = await asyncio.to_thread(self._gen.build)
         reports = [rs.with_changes(r, view.changes) for r in reports]
         if BUNDLED in wanted:
             count = int(view.meta.get("bundled_count", 0))
@@ -732,7 +471,7 @@ class Catalog:
     ) -> list[tuple[RefreshReport, SourceError | None]]:
         return await self._refresher.refresh_sources(sources, explicit=explicit, force=force)
 
-    def _due(self, view: _View) -> list[Source]:
+    def _due(self, view: View) -> list[Source]:
         """Live sources whose data expired and whose backoff has passed."""
         if self.offline:
             return []
@@ -749,7 +488,7 @@ class Catalog:
                 due.append(source)
         return due
 
-    def _sync_due(self, view: _View) -> bool:
+    def _sync_due(self, view: View) -> bool:
         """Whether a shared store's fleet should be checked for newer data (in the background)."""
         if self._store.shared_url is None or self.offline:
             return False
@@ -761,10 +500,10 @@ class Catalog:
         _bundled, live = self._sources()
         for source in live.values():
             self._store.get_shared(self._envelope_key(source))
-        view = self._build()
+        view = self._gen.build()
         self._store.put_local(self._meta_key(), {**view.meta, "synced_at": _clock.now()})
 
-    def _maybe_revalidate(self, view: _View, *, in_loop: bool = False) -> None:
+    def _maybe_revalidate(self, view: View, *, in_loop: bool = False) -> None:
         due = self._due(view)
         sync = self._sync_due(view)
         if not due and not sync:
@@ -787,9 +526,9 @@ class Catalog:
                 if sync:
                     await asyncio.to_thread(self._sync_fleet)
                 if inline_build:
-                    self._build()  # on the catalog's own worker loop: nothing else waits on it
+                    self._gen.build()  # on the catalog's own worker loop: nothing else waits on it
                 else:
-                    await asyncio.to_thread(self._build)  # on the caller's loop: keep it responsive
+                    await asyncio.to_thread(self._gen.build)  # on the caller's loop: keep it responsive
             except Exception as exc:  # background work must never surface into a lookup
                 _log.debug("background refresh failed: %s", exc)
             finally:
@@ -823,7 +562,7 @@ class Catalog:
                 self._worker = loop
             return self._worker
 
-    def _status(self, view: _View) -> list[SourceStatus]:
+    def _status(self, view: View) -> list[SourceStatus]:
         from ._reports import SourceStatus
 
         bundled, live = self._sources()

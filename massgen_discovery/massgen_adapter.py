@@ -238,7 +238,7 @@ async def _refresh_provider(litellm_provider: str, catalog: Catalog) -> None:
 
 def _sync(coro: Coroutine[Any, Any, list[_T]], what: str) -> list[_T]:
     """A sync twin's answer: the coroutine run to completion (inside a running loop too), ``[]`` on failure."""
-    from .catalog import run_sync
+    from ._sync import run_sync
 
     try:
         return run_sync(coro)

@@ -1,0 +1,280 @@
+"""Generations of the merged catalog: building one, adopting another's, reading its rows.
+
+A generation is the merged catalog written under one prefix: a row per model, an ``all`` row, a
+lookup ``index`` and a pointer (``meta``) that names the prefix and the inputs it was merged from
+(the LiteLLM map's stamp, each live envelope's version). A process reads the pointer once a second
+(:data:`~massgen_discovery.catalog.RECHECK_SECONDS`); a builder merges when the inputs moved, or
+adopts what another process (or, on a shared store, another machine) built from the same inputs.
+Rows are read lazily: a single lookup reads one row, a query the ``all`` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import _clock
+from . import _reconcile as rc
+from . import _refresh as rs
+from . import _rows as rows
+from ._naming import lookup_candidates
+from ._sync import run_sync
+from .records import ModelRecord
+from .sources import hooks, litellm_map, source_aliases
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .sources import Source
+
+__all__ = ["Generations", "View"]
+
+_log = logging.getLogger(__name__)
+
+RECHECK_SECONDS = 1.0
+"""How often a catalog re-reads the store's pointer to notice another process's refresh."""
+POINT_READS_BEFORE_FULL_LOAD = 32
+"""After this many single-row reads, a view loads the ``all`` row instead."""
+LOCK_WAIT = 1.0
+"""Seconds a lookup waits for another process's build before building itself."""
+
+
+class View:
+    """One generation of the merged catalog as this process sees it."""
+
+    __slots__ = ("changes", "checked", "flagged", "index", "meta", "points", "prefix", "records")
+
+    def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
+        self.prefix = prefix
+        self.meta = meta
+        self.checked = checked
+        self.records: dict[str, ModelRecord] | None = None
+        self.index: dict[str, dict[str, str]] | None = None
+        self.points: dict[str, ModelRecord | None] = {}
+        self.flagged: dict[str, list[ModelRecord]] = {}
+        """Per capability flag, the records that have it (built by the first query that asks)."""
+        self.changes: list[dict[str, Any]] | None = None
+        """The changes this process's build of the generation recorded (None: not built here)."""
+
+
+class Generations:
+    """Builds, adopts and reads a catalog's generations (the catalog owns the store and sources)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._c = catalog
+
+    def current(self) -> tuple[View | None, list[Source]]:
+        """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
+        with self._c._mutex:
+            view = self._c._view
+            if view is not None and _clock.mono() - view.checked < RECHECK_SECONDS:
+                return view, []
+        bundled, live = self._c._sources()
+        meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
+        if self.meta_matches(meta, bundled, live, check_versions=False):
+            assert meta is not None
+            with self._c._mutex:
+                if self._c._view is not None and self._c._view.prefix == meta["prefix"]:
+                    self._c._view.meta = meta
+                    self._c._view.checked = _clock.mono()
+                else:
+                    self._c._view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
+                return self._c._view, []
+        missing = [s for s in live.values() if self._c._store.get(self._c._envelope_key(s)) is None]
+        return None, missing
+
+    def build(self, force: bool = False) -> View:
+        """Merge the bundled map and every live envelope into a new persisted generation.
+
+        Without ``force``, a generation another process built from the same inputs is adopted.
+        """
+        bundled, live = self._c._sources()
+        config = self._c._config_id()
+        # A lookup waits about a second for another process's build, then builds itself.
+        with self._c._store.locked(f"build:{config}", seconds=60, wait=min(self._c.timeout, LOCK_WAIT)):
+            meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
+            if not force and self.meta_matches(meta, bundled, live, check_versions=True):
+                # Another process built this generation while we waited for the lock.
+                assert meta is not None
+                return self.adopt(meta)
+            shared = self._c._store.shared_pointer(self._c._meta_key())
+            if not force and self.meta_matches(shared, bundled, live, check_versions=True):
+                # Another machine built it from the same listings: copy it instead of merging again.
+                adopted = self._c._store.adopt_shared(self._c._meta_key(), self._c._registry_key(), meta, shared)
+                if adopted is not None:
+                    return self.adopt(adopted)
+            stamp = "off"
+            groups: list[list[ModelRecord]] = []
+            aliases: dict[str, str] = {}
+            stated: dict[str, str] = {}
+            if bundled:
+                loaded = litellm_map.load_litellm_map()
+                stamp = loaded.stamp
+                groups.append(loaded.records)
+                aliases.update(loaded.aliases)
+                stated = litellm_map.stated_modes(loaded)
+            source_meta: dict[str, dict[str, Any]] = {}
+            for name, source in sorted(live.items()):
+                envelope = self._c._store.get(self._c._envelope_key(source)) or {}
+                records = self.envelope_records(source, envelope)
+                groups.append(records)
+                for alias, target in source_aliases(source, records, envelope.get("payload")).items():
+                    aliases.setdefault(alias, target)
+                source_meta[name] = rs.source_meta(envelope, len(records))
+            merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
+            for name, source in sorted(live.items()):
+                provider = hooks(source).authoritative_for
+                if provider is not None and source_meta[name]["count"]:
+                    merged = rc.mark_unlisted(merged, provider, name)
+            generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
+            prefix = f"catalog:{config}:{generation}"
+            lower: dict[str, str] = {}
+            for key in (*merged, *aliases):
+                lower.setdefault(key.lower(), aliases.get(key, key))
+            items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower})
+            new_meta = {
+                "prefix": prefix,
+                "litellm_stamp": stamp,
+                "built_at": _clock.now(),
+                "count": len(merged),
+                "bundled_count": len(groups[0]) if bundled else 0,
+                "sources": source_meta,
+            }
+            new_meta["synced_at"] = new_meta["built_at"]
+            # Rows, pointer and the removal of every generation but this one and the one readers
+            # may still hold: one transaction, so no interleaving of builders leaves orphans.
+            self._c._store.write_generation(self._c._registry_key(), prefix, items, self._c._meta_key(), new_meta)
+            view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
+            view.changes = self._c._record_history(merged, new_meta)
+            view.records = merged
+            view.index = {"aliases": aliases, "lower": lower}
+            with self._c._mutex:
+                self._c._view = view
+            return view
+
+    def adopt(self, meta: dict[str, Any]) -> View:
+        view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
+        with self._c._mutex:
+            self._c._view = view
+        return view
+
+    def meta_matches(
+        self, meta: Mapping[str, Any] | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
+    ) -> bool:
+        """Whether a persisted generation was built from the inputs this catalog would use now.
+
+        Readers compare the LiteLLM map stamp and the set of sources (one read); a builder also
+        compares each live envelope's version, to notice another process's refresh.
+        """
+        if meta is None or set(meta.get("sources", {})) != set(live):
+            return False
+        if meta.get("litellm_stamp") != (litellm_map.map_stamp() if bundled else "off"):
+            return False
+        if not check_versions:
+            return True
+        return all(
+            (self._c._store.get(self._c._envelope_key(source)) or {}).get("version")
+            == meta["sources"][name].get("version")
+            for name, source in live.items()
+        )
+
+    def envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
+        """The stored listing's records, parsed once per envelope version in this process."""
+        payload = envelope.get("payload")
+        if payload is None:
+            return []
+        version = envelope.get("version")
+        memo = self._c._parsed.get(source.name)
+        if memo is not None and isinstance(version, str) and memo[0] == version:
+            return memo[1]
+        try:
+            records = source.to_records(
+                payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
+            )
+            records = rc.sanitize(records)[0]
+        except Exception as exc:  # a parser bug must not take lookups down
+            _log.warning("%s: cached payload could not be read: %s", source.name, exc)
+            return []
+        if isinstance(version, str):
+            self._c._parsed[source.name] = (version, records)
+        return records
+
+    def repair(self, view: View) -> None:
+        """A row of this generation is missing or damaged: rebuild, and make ``view`` the new one.
+
+        A live source whose envelope is gone too is fetched first (within the timeout), as on a
+        first use, so the rebuilt generation does not silently lose its models.
+        """
+        bundled, live = self._c._sources()
+        meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
+        newer = meta is not None and meta.get("prefix") != view.prefix
+        if newer and self.meta_matches(meta, bundled, live, check_versions=False):
+            assert meta is not None
+            # Another process built a newer generation and retired ours: read that one.
+            view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
+            view.records, view.index, view.points, view.flagged = None, None, {}, {}
+            if self._c._store.get_raw(f"{view.prefix}:index") is not None:
+                return
+        missing = [s for s in live.values() if self._c._store.get(self._c._envelope_key(s)) is None]
+        if missing and not self._c.offline:
+            run_sync(self._c._refresh_sources(missing, explicit=False))
+        fresh = self.build(force=True)
+        view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
+        view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
+
+    def all(self, view: View) -> dict[str, ModelRecord]:
+        for _attempt in range(2):
+            if view.records is not None:
+                return view.records
+            raw = self._c._store.get_raw(f"{view.prefix}:all")
+            records = rows.decode_records(raw) if raw else None
+            if records is not None:
+                view.records = {r.model: r for r in records}
+                return view.records
+            # Retired by another process's build, or damaged: adopt the newer one, or rebuild.
+            self.repair(view)
+        return view.records or {}
+
+    def index(self, view: View) -> dict[str, dict[str, str]]:
+        for _attempt in range(2):
+            if view.index is not None:
+                return view.index
+            raw = self._c._store.get_raw(f"{view.prefix}:index")
+            try:
+                doc = json.loads(raw) if raw else None
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict) and all(isinstance(doc.get(k), dict) for k in ("aliases", "lower")):
+                view.index = doc
+                return doc
+            self.repair(view)
+        return view.index or {"aliases": {}, "lower": {}}
+
+    def point(self, view: View, model: str) -> ModelRecord | None:
+        if view.records is not None:
+            return view.records.get(model)
+        if model in view.points:
+            return view.points[model]
+        if len(view.points) >= POINT_READS_BEFORE_FULL_LOAD:
+            return self.all(view).get(model)
+        raw = self._c._store.get_raw(f"{view.prefix}:m:{model}")
+        record = rows.decode_record(raw) if raw else None
+        view.points[model] = record
+        return record
+
+    def resolve(self, view: View, name: str) -> ModelRecord | None:
+        index: dict[str, dict[str, str]] | None = None
+        for candidate in lookup_candidates(name):
+            record = self.point(view, candidate)
+            if record is not None:
+                return record
+            index = index or self.index(view)
+            target = index["aliases"].get(candidate) or index["lower"].get(candidate.lower())
+            if target is not None and (record := self.point(view, target)) is not None:
+                return record
+        return None
