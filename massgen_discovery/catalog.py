@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import _clock
 from . import _reconcile as rc
 from . import _refresh as rs
+from ._background import Background
 from ._generations import Generations, View
 from ._store import Store, credential_fingerprint
 from ._sync import run_sync
@@ -28,9 +29,6 @@ from .records import ModelRecord
 from .sources import BUNDLED, Source, create_source, hooks, litellm_map, source_names
 
 if TYPE_CHECKING:
-    import asyncio
-    import concurrent.futures
-
     import httpx
 
     from ._history import History
@@ -41,10 +39,6 @@ __all__ = ["Catalog"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-
-FLEET_SYNC_SECONDS = 60.0
-"""How often a catalog on a shared (Redis) store checks the fleet for newer data, in the background."""
 
 
 def _env_flag(name: str) -> bool:
@@ -106,10 +100,7 @@ class Catalog:
         self._disabled: dict[str, tuple[str, ...]] = {}
         self._view: View | None = None
         self._mutex = threading.RLock()
-        self._inflight: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._worker: asyncio.AbstractEventLoop | None = None
-        self._background: set[concurrent.futures.Future[None]] = set()
+        self._bg = Background(self)
         self._refresher = rs.Refresher(self)
         self._gen = Generations(self)
         self._history_of: History | None = None
@@ -224,7 +215,7 @@ class Catalog:
             if missing and not self.offline:
                 run_sync(self._refresh_sources(missing, explicit=False))
             view = self._gen.build()
-        self._maybe_revalidate(view)
+        self._bg.maybe_revalidate(view)
         return view
 
     async def _aensure(self) -> View:
@@ -235,7 +226,7 @@ class Catalog:
             if missing and not self.offline:
                 await self._refresh_sources(missing, explicit=False)
             view = await asyncio.to_thread(self._gen.build)
-        self._maybe_revalidate(view, in_loop=True)
+        self._bg.maybe_revalidate(view, in_loop=True)
         return view
 
     # -- reading -------------------------------------------------------------------------------
@@ -373,21 +364,11 @@ class Catalog:
         Short-lived processes (a CLI run) call this before exiting, so the data they found expired
         is fresh for the next run instead of dying with the process.
         """
-        import concurrent.futures
-
-        with self._mutex:
-            pending = set(self._background)
-        if not pending:
-            return True
-        _done, left = concurrent.futures.wait(pending, timeout=self.timeout if timeout is None else timeout)
-        return not left
+        return self._bg.wait(self.timeout if timeout is None else timeout)
 
     def close(self) -> None:
         """Stop the background worker and release the cache handle (both restart if used again)."""
-        with self._mutex:
-            worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.call_soon_threadsafe(worker.stop)
+        self._bg.stop()
         self._store.close()
 
     # -- public async API ----------------------------------------------------------------------
@@ -470,97 +451,6 @@ class Catalog:
         self, sources: Sequence[Source], *, explicit: bool, force: bool = False
     ) -> list[tuple[RefreshReport, SourceError | None]]:
         return await self._refresher.refresh_sources(sources, explicit=explicit, force=force)
-
-    def _due(self, view: View) -> list[Source]:
-        """Live sources whose data expired and whose backoff has passed."""
-        if self.offline:
-            return []
-        _, live = self._sources()
-        now = _clock.now()
-        due = []
-        for name, info in view.meta.get("sources", {}).items():
-            source = live.get(name)
-            if source is None or name in self._inflight:
-                continue
-            if info.get("retry_at") and now < info["retry_at"]:
-                continue
-            if info.get("expires_at") is None or now >= info["expires_at"]:
-                due.append(source)
-        return due
-
-    def _sync_due(self, view: View) -> bool:
-        """Whether a shared store's fleet should be checked for newer data (in the background)."""
-        if self._store.shared_url is None or self.offline:
-            return False
-        synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
-        return _clock.now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self._inflight
-
-    def _sync_fleet(self) -> None:
-        """Copy what other machines fetched (envelopes newer than ours) and their generation."""
-        _bundled, live = self._sources()
-        for source in live.values():
-            self._store.get_shared(self._envelope_key(source))
-        view = self._gen.build()
-        self._store.put_local(self._meta_key(), {**view.meta, "synced_at": _clock.now()})
-
-    def _maybe_revalidate(self, view: View, *, in_loop: bool = False) -> None:
-        due = self._due(view)
-        sync = self._sync_due(view)
-        if not due and not sync:
-            return
-        import asyncio
-
-        with self._mutex:
-            due = [s for s in due if s.name not in self._inflight]
-            sync = sync and "@fleet" not in self._inflight
-            self._inflight.update(s.name for s in due)
-            if sync:
-                self._inflight.add("@fleet")
-        if not due and not sync:
-            return
-
-        async def revalidate(inline_build: bool) -> None:
-            try:
-                if due:
-                    await self._refresh_sources(due, explicit=False)
-                if sync:
-                    await asyncio.to_thread(self._sync_fleet)
-                if inline_build:
-                    self._gen.build()  # on the catalog's own worker loop: nothing else waits on it
-                else:
-                    await asyncio.to_thread(self._gen.build)  # on the caller's loop: keep it responsive
-            except Exception as exc:  # background work must never surface into a lookup
-                _log.debug("background refresh failed: %s", exc)
-            finally:
-                with self._mutex:
-                    self._inflight.difference_update(s.name for s in due)
-                    self._inflight.discard("@fleet")
-
-        if in_loop:
-            task = asyncio.get_running_loop().create_task(revalidate(inline_build=False))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        else:
-            future = asyncio.run_coroutine_threadsafe(revalidate(inline_build=True), self._worker_loop())
-            with self._mutex:
-                self._background.add(future)
-            future.add_done_callback(self._background.discard)
-
-    def _worker_loop(self) -> asyncio.AbstractEventLoop:
-        """The catalog's one background thread and event loop, started on first need.
-
-        One long-lived thread rather than a thread per revalidation: threads are cheap to start
-        but each may get its own malloc arena, and a process that revalidates all day would grow.
-        """
-        import asyncio
-
-        with self._mutex:
-            if self._worker is None or not self._worker.is_running():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="massgen-discovery-refresh", daemon=True)
-                thread.start()
-                self._worker = loop
-            return self._worker
 
     def _status(self, view: View) -> list[SourceStatus]:
         from ._reports import SourceStatus

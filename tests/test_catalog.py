@@ -234,7 +234,7 @@ async def test_async_revalidation_runs_as_a_task(clock: FakeClock) -> None:
     clock.advance(1.2)
     await catalog.aget_model("mylab/m1")
     for _ in range(200):
-        if source.fetches == 2 and not catalog._tasks:
+        if source.fetches == 2 and not catalog._bg.tasks:
             break
         await asyncio.sleep(0.02)
     assert source.fetches == 2

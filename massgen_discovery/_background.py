@@ -1,0 +1,156 @@
+"""Background work of a catalog: stale-while-revalidate and the fleet sync, off the lookup's path.
+
+A lookup that finds expired data (or, on a shared store, a fleet check that is due) answers at
+once and starts the work here: on the catalog's one worker thread for the sync API, as a task on
+the caller's loop for the async API. One refresh per source is in flight per process; across
+processes the store's fetch lock keeps it to one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from . import _clock
+
+if TYPE_CHECKING:
+    # asyncio and concurrent.futures cost a cold lookup ~20 ms: imported when work starts.
+    import asyncio
+    import concurrent.futures
+
+    from ._generations import View
+    from .catalog import Catalog
+    from .sources import Source
+
+__all__ = ["FLEET_SYNC_SECONDS", "Background"]
+
+_log = logging.getLogger(__name__)
+
+FLEET_SYNC_SECONDS = 60.0
+"""How often a catalog on a shared (Redis) store checks the fleet for newer data, in the background."""
+
+
+class Background:
+    """A catalog's background revalidations and its worker thread."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._c = catalog
+        self._mutex = threading.RLock()
+        self.inflight: set[str] = set()
+        """Sources (and ``@fleet``) being revalidated now."""
+        self.tasks: set[asyncio.Task[Any]] = set()
+        """Revalidations running as tasks on callers' loops (async API)."""
+        self.pending: set[concurrent.futures.Future[None]] = set()
+        """Revalidations running on the worker thread (sync API)."""
+        self.worker: asyncio.AbstractEventLoop | None = None
+
+    def due(self, view: View) -> list[Source]:
+        """Live sources whose data expired and whose backoff has passed."""
+        if self._c.offline:
+            return []
+        _, live = self._c._sources()
+        now = _clock.now()
+        due = []
+        for name, info in view.meta.get("sources", {}).items():
+            source = live.get(name)
+            if source is None or name in self.inflight:
+                continue
+            if info.get("retry_at") and now < info["retry_at"]:
+                continue
+            if info.get("expires_at") is None or now >= info["expires_at"]:
+                due.append(source)
+        return due
+
+    def sync_due(self, view: View) -> bool:
+        """Whether a shared store's fleet should be checked for newer data (in the background)."""
+        if self._c._store.shared_url is None or self._c.offline:
+            return False
+        synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
+        return _clock.now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self.inflight
+
+    def sync_fleet(self) -> None:
+        """Copy what other machines fetched (envelopes newer than ours) and their generation."""
+        _bundled, live = self._c._sources()
+        for source in live.values():
+            self._c._store.get_shared(self._c._envelope_key(source))
+        view = self._c._gen.build()
+        self._c._store.put_local(self._c._meta_key(), {**view.meta, "synced_at": _clock.now()})
+
+    def maybe_revalidate(self, view: View, *, in_loop: bool = False) -> None:
+        """Start revalidating what is due in ``view`` (expired sources, a fleet check), if anything."""
+        due = self.due(view)
+        sync = self.sync_due(view)
+        if not due and not sync:
+            return
+        import asyncio
+
+        with self._mutex:
+            due = [s for s in due if s.name not in self.inflight]
+            sync = sync and "@fleet" not in self.inflight
+            self.inflight.update(s.name for s in due)
+            if sync:
+                self.inflight.add("@fleet")
+        if not due and not sync:
+            return
+
+        async def revalidate(inline_build: bool) -> None:
+            try:
+                if due:
+                    await self._c._refresh_sources(due, explicit=False)
+                if sync:
+                    await asyncio.to_thread(self.sync_fleet)
+                if inline_build:
+                    self._c._gen.build()  # on the catalog's own worker loop: nothing else waits on it
+                else:
+                    await asyncio.to_thread(self._c._gen.build)  # on the caller's loop: keep it responsive
+            except Exception as exc:  # background work must never surface into a lookup
+                _log.debug("background refresh failed: %s", exc)
+            finally:
+                with self._mutex:
+                    self.inflight.difference_update(s.name for s in due)
+                    self.inflight.discard("@fleet")
+
+        if in_loop:
+            task = asyncio.get_running_loop().create_task(revalidate(inline_build=False))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        else:
+            future = asyncio.run_coroutine_threadsafe(revalidate(inline_build=True), self.worker_loop())
+            with self._mutex:
+                self.pending.add(future)
+            future.add_done_callback(self.pending.discard)
+
+    def worker_loop(self) -> asyncio.AbstractEventLoop:
+        """The catalog's one background thread and event loop, started on first need.
+
+        One long-lived thread rather than a thread per revalidation: threads are cheap to start
+        but each may get its own malloc arena, and a process that revalidates all day would grow.
+        """
+        import asyncio
+
+        with self._mutex:
+            if self.worker is None or not self.worker.is_running():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="massgen-discovery-refresh", daemon=True)
+                thread.start()
+                self.worker = loop
+            return self.worker
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for the worker thread's revalidations; True if none is left."""
+        import concurrent.futures
+
+        with self._mutex:
+            pending = set(self.pending)
+        if not pending:
+            return True
+        _done, left = concurrent.futures.wait(pending, timeout=timeout)
+        return not left
+
+    def stop(self) -> None:
+        """Stop the worker thread (it restarts on next need)."""
+        with self._mutex:
+            worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.call_soon_threadsafe(worker.stop)
