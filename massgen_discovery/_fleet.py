@@ -313,6 +313,24 @@ class SharedStore(Store):
         super().write_generation(registry, prefix, rows, pointer_key, pointer)
         return pointer
 
+    def clear_shared(self) -> int | None:
+        """Delete everything this package keeps on Redis; how many keys went (None: Redis is down)."""
+
+        def work(r: redis.Redis) -> int:
+            count = 0
+            batch: list[Any] = []
+            for key in r.scan_iter(match=_NAMESPACE + "*", count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    count += int(r.unlink(*batch))
+                    batch = []
+            if batch:
+                count += int(r.unlink(*batch))
+            return count
+
+        result: int | None = self.redis.call(work, None, bulk=True)
+        return result
+
     # -- history -------------------------------------------------------------------------------
 
     def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:

@@ -820,23 +820,55 @@ def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
 
 
 @cache_group.command("clear")
+@click.option("--shared", is_flag=True, help="Also delete the fleet's copy on Redis (MASSGEN_DISCOVERY_REDIS_URL).")
 @_common
 @click.pass_context
-def cache_clear_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
-    """Delete everything cached (the next lookup rebuilds from LiteLLM's map and the sources)."""
+def cache_clear_cmd(
+    ctx: click.Context, shared: bool, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
+) -> int:
+    """Delete everything cached (the next lookup rebuilds from LiteLLM's map and the sources).
+
+    With MASSGEN_DISCOVERY_REDIS_URL set, the local copy is cleared and the fleet's is kept (the
+    next lookup copies it back) unless --shared says to delete it too.
+    """
+    import os
+
     from ._store import Store
 
     _, as_json, _ = _state(ctx, as_json, offline, endpoints)
+    url = os.environ.get("MASSGEN_DISCOVERY_REDIS_URL", "").strip()
+    if shared and not url:
+        raise click.UsageError("--shared needs MASSGEN_DISCOVERY_REDIS_URL")
     store = Store()
     try:
         removed = store.clear()
     except CacheError as exc:
         _echo_err(f"{PROG}: {exc}")
         return 1
+    shown = None
+    removed_shared: int | None = None
+    if url:
+        from ._fleet import SharedStore, redact_url
+
+        shown = redact_url(url)
+        if shared:
+            fleet = SharedStore(store.directory, url)
+            removed_shared = fleet.clear_shared()
+            fleet.close()
+            if removed_shared is None:
+                _echo_err(f"{PROG}: cleared {store.directory}, but {shown} did not answer: the fleet's copy is kept")
+                return 1
     if as_json:
-        _print_json({"path": str(store.directory), "removed": removed})
+        out: dict[str, Any] = {"path": str(store.directory), "removed": removed}
+        if shown is not None:
+            out.update(shared_store=shown, removed_shared=removed_shared)
+        _print_json(out)
     else:
         click.echo(f"cleared {removed} entries from {store.directory}")
+        if removed_shared is not None:
+            click.echo(f"cleared {removed_shared} keys from {inert(shown)}")
+        elif shown is not None:
+            click.echo(f"the fleet's copy on {inert(shown)} is kept (cache clear --shared deletes it too)")
     return 0
 
 

@@ -356,3 +356,30 @@ def test_the_redis_client_is_not_imported_by_a_warm_lookup(tmp_path: Path, share
     assert first.stdout.strip() == "True", first.stderr  # the first build publishes the generation
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert second.stdout.strip() == "False", second.stderr
+
+
+def test_cache_clear_keeps_the_fleets_copy_unless_told_and_never_touches_other_keys(
+    tmp_path: Path,
+    shared: str,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = redis_server.client()
+    client.set("someone-elses:key", "keep me")
+    monkeypatch.setenv("MASSGEN_DISCOVERY_REDIS_URL", shared)
+    machine(tmp_path, "a", shared, "litellm", StaticSource("mylab", [lab("m1")])).refresh()
+    ours = client.dbsize() - 1
+    assert ours > 0
+    assert run(["cache", "clear"]) == 0
+    assert "is kept (cache clear --shared deletes it too)" in capsys.readouterr().out
+    assert client.dbsize() == ours + 1
+    assert run(["cache", "clear", "--shared", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["removed_shared"] == ours and out["shared_store"] == shared
+    assert client.keys() == [b"someone-elses:key"]
+
+
+def test_cache_clear_shared_needs_a_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["cache", "clear", "--shared"]) == 2
+    assert "MASSGEN_DISCOVERY_REDIS_URL" in capsys.readouterr().err
