@@ -214,6 +214,11 @@ class SharedStore(Store):
         """The Redis URL, password redacted."""
         return self.redis.shown
 
+    def check_shared(self) -> str | None:
+        """PING Redis (bounded); why it is unusable, or None when it answers."""
+        self.redis.call(lambda r: r.ping(), None)
+        return self.redis.last_error
+
     def _key(self, key: str) -> str:
         return _NAMESPACE + key
 

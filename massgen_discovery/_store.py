@@ -362,6 +362,10 @@ class Store:
         """Where the store is shared (a redacted Redis URL), or None for a machine-local store."""
         return None
 
+    def check_shared(self) -> str | None:
+        """Ask the shared store whether it answers (bounded); why not, or None (always, when local)."""
+        return None
+
     def put(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document, stamped with the schema version; False if it could not be kept."""
         return self.put_raw(key, json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str))

@@ -158,6 +158,13 @@ class Catalog:
         """The Redis URL the catalog is shared on (password redacted), or None."""
         return self._store.shared_url
 
+    def check_shared_store(self) -> str | None:
+        """Ask the shared store whether it answers (within a second); why not, or None.
+
+        None too when the catalog is not shared. Lookups never ask: they read the local copy.
+        """
+        return self._store.check_shared()
+
     # -- history -------------------------------------------------------------------------------
 
     def _history(self) -> History:

@@ -652,6 +652,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     for record in catalog.list_models():
         counts[record.provider] = counts.get(record.provider, 0) + 1
     statuses = {s.source: s for s in catalog.status()}
+    shared_problem = catalog.check_shared_store() if catalog.shared_store else None
     live_names = {s.source for s in statuses.values() if s.live}
     rows: list[dict[str, Any]] = []
     # Named endpoints are live sources of their own provider, listed whether or not they answered.
@@ -677,6 +678,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
                 "models": counts.get(provider, 0),
                 "error": status.error if status else None,
                 "shared_store": catalog.shared_store,
+                "shared_store_error": shared_problem,
             }
         )
     if as_json:
@@ -712,7 +714,9 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     ]
     _echo_lines(columns, table_rows)
     if catalog.shared_store:
-        click.echo(f"shared with other machines on {inert(catalog.shared_store)}")
+        problem = shared_problem
+        state_note = f" (unusable now: {inert(problem)}; answering from the local copy)" if problem else ""
+        click.echo(f"shared with other machines on {inert(catalog.shared_store)}{state_note}")
     return 0
 
 

@@ -322,10 +322,11 @@ def test_providers_shows_the_redis_url_redacted(
     assert run(["providers"]) == 0
     out = capsys.readouterr()
     assert "pa55word" not in out.out + out.err
-    assert "shared with other machines on redis://admin:***@127.0.0.1:9/2" in out.out
+    assert "shared with other machines on redis://admin:***@127.0.0.1:9/2 (unusable now: " in out.out
     assert run(["providers", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["shared_store"] for r in rows} == {"redis://admin:***@127.0.0.1:9/2"}
+    assert all(r["shared_store_error"] and "pa55word" not in r["shared_store_error"] for r in rows)
 
 
 @pytest.mark.parametrize(
@@ -383,3 +384,12 @@ def test_cache_clear_keeps_the_fleets_copy_unless_told_and_never_touches_other_k
 def test_cache_clear_shared_needs_a_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["cache", "clear", "--shared"]) == 2
     assert "MASSGEN_DISCOVERY_REDIS_URL" in capsys.readouterr().err
+
+
+def test_providers_says_the_shared_store_answers(
+    shared: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MASSGEN_DISCOVERY_REDIS_URL", shared)
+    assert run(["providers", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {(r["shared_store"], r["shared_store_error"]) for r in rows} == {(shared, None)}
