@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import typing
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
@@ -200,6 +201,15 @@ class FrozenRecord(metaclass=_RecordType):
 
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """``(field, value)`` pairs, as iterating a pydantic model gives (``dict(record)`` works)."""
+        return iter(self.__dict__.items())
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """The fields that hold a value (every field: records are built whole)."""
+        return set(self.__dict__)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -130,6 +130,7 @@ def test_copy_pickle_hash_and_repr() -> None:
     changed = record.model_copy(update={"mode": "chat"})
     assert changed.mode == "chat" and record.mode is None and changed != record
     assert repr(record).startswith("ModelRecord(model='x/y', provider='x', model_id='y', served_by=None")
+    assert dict(record)["max_input_tokens"] == 128000 and list(dict(record)) == DESIGN_FIELDS
     with pytest.raises(TypeError):
         hash(record)  # list fields, as with a frozen pydantic model
 
