@@ -12,21 +12,24 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from . import _reconcile as rc
 from ._clock import as_datetime, now
-from .errors import SourceError, SourceFormatError
+from ._names import BUNDLED
+from .errors import ConfigError, SourceError, SourceFormatError
+from .sources import litellm_map
 
 if TYPE_CHECKING:
     import ssl
 
     import httpx
 
-    from ._reports import RefreshReport
+    from ._generations import View
+    from ._reports import RefreshReport, SourceStatus
     from .catalog import Catalog
     from .sources import Source
 
@@ -273,3 +276,96 @@ class Refresher:
             seconds=round(time.perf_counter() - started, 4),
             error=envelope.get("error") if outcome != "ok" else None,
         )
+
+    async def refresh(
+        self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
+    ) -> list[RefreshReport]:
+        """What :meth:`massgen_discovery.Catalog.arefresh` does: the named sources, then a build."""
+        import asyncio
+
+        from ._reports import RefreshReport
+
+        bundled, live = self._catalog._sources()
+        wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
+        unknown = [n for n in wanted if n != BUNDLED and n not in live]
+        keyless = [n for n in unknown if n in self._catalog._disabled]
+        if keyless:
+            needs = ", ".join(f"{n} needs {' or '.join(self._catalog._disabled[n]) or 'a key'}" for n in keyless)
+            raise ConfigError(f"no live listing without a key: {needs}")
+        if unknown or (BUNDLED in wanted and not bundled):
+            known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
+            bad = ", ".join(unknown or [BUNDLED])
+            raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
+        targets = [live[n] for n in wanted if n != BUNDLED]
+        if BUNDLED in wanted:
+            litellm_map.forget_digest()
+        started = time.perf_counter()
+        reports: list[RefreshReport] = []
+        errors: list[SourceError] = []
+        if targets:
+            if self._catalog.offline:
+                reports.extend(RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets)
+            else:
+                outcomes = await self.refresh_sources(targets, explicit=True, force=force)
+                for report, error in outcomes:
+                    reports.append(report)
+                    if error is not None:
+                        errors.append(error)
+        view = await asyncio.to_thread(self._catalog._gen.build)
+        reports = [with_changes(r, view.changes) for r in reports]
+        if BUNDLED in wanted:
+            count = int(view.meta.get("bundled_count", 0))
+            reports.insert(
+                0,
+                RefreshReport(
+                    source=BUNDLED,
+                    outcome="ok" if count else "failed",
+                    count=count,
+                    seconds=round(time.perf_counter() - started, 4),
+                    error=None if count else "litellm is not installed or its map is unreadable",
+                    changes=count_changes(view.changes, BUNDLED),
+                ),
+            )
+        if raise_on_error and errors:
+            raise errors[0]
+        return reports
+
+    def statuses(self, view: View) -> list[SourceStatus]:
+        """The state of every configured source (bundled map first), from their envelopes."""
+        from ._reports import SourceStatus
+
+        bundled, live = self._catalog._sources()
+        out: list[SourceStatus] = []
+        if bundled:
+            path = litellm_map.bundled_map_path()
+            out.append(
+                SourceStatus(
+                    source=BUNDLED,
+                    live=False,
+                    base_url=str(path) if path else None,
+                    count=int(view.meta.get("bundled_count", 0)),
+                    error=None if view.meta.get("bundled_count") else "litellm is not installed",
+                )
+            )
+        at = now()
+        for name, source in sorted(live.items()):
+            envelope = self._catalog._store.get(self._catalog._envelope_key(source)) or {}
+            has_data = envelope.get("payload") is not None
+            expires = envelope.get("expires_at")
+            out.append(
+                SourceStatus(
+                    source=name,
+                    live=True,
+                    base_url=source.base_url,
+                    fetched_at=as_datetime(envelope.get("fetched_at")),
+                    expires_at=as_datetime(expires),
+                    count=int(envelope.get("count") or 0) if has_data else 0,
+                    stale=has_data and (bool(envelope.get("error")) or (expires is not None and at >= expires)),
+                    degraded=bool(envelope.get("degraded")),
+                    error=envelope.get("error"),
+                    retry_at=as_datetime(envelope.get("retry_at")),
+                    notes=[str(n) for n in envelope.get("notes") or []],
+                    shared_store=self._catalog._store.shared_url,
+                )
+            )
+        return out

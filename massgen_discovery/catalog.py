@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +25,7 @@ from ._store import Store, credential_fingerprint
 from ._sync import run_sync
 from .errors import ConfigError, SourceError
 from .records import ModelRecord
-from .sources import BUNDLED, Source, create_source, hooks, litellm_map, source_names
+from .sources import BUNDLED, Source, create_source, hooks, source_names
 
 if TYPE_CHECKING:
     import httpx
@@ -356,7 +355,7 @@ class Catalog:
 
     def status(self) -> list[SourceStatus]:
         """The state of every configured source (bundled map first)."""
-        return self._status(self._ensure())
+        return self._refresher.statuses(self._ensure())
 
     def override(self, model: str, **values: Any) -> None:
         """Set field values for ``model`` that win over every source (``max_input_tokens=...``)."""
@@ -397,60 +396,13 @@ class Catalog:
 
     async def astatus(self) -> list[SourceStatus]:
         """Async :meth:`status`."""
-        return self._status(await self._aensure())
+        return self._refresher.statuses(await self._aensure())
 
     async def arefresh(
         self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
     ) -> list[RefreshReport]:
         """Async :meth:`refresh`."""
-        import asyncio
-
-        from ._reports import RefreshReport
-
-        bundled, live = self._sources()
-        wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
-        unknown = [n for n in wanted if n != BUNDLED and n not in live]
-        keyless = [n for n in unknown if n in self._disabled]
-        if keyless:
-            needs = ", ".join(f"{n} needs {' or '.join(self._disabled[n]) or 'a key'}" for n in keyless)
-            raise ConfigError(f"no live listing without a key: {needs}")
-        if unknown or (BUNDLED in wanted and not bundled):
-            known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
-            bad = ", ".join(unknown or [BUNDLED])
-            raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
-        targets = [live[n] for n in wanted if n != BUNDLED]
-        if BUNDLED in wanted:
-            litellm_map.forget_digest()
-        started = time.perf_counter()
-        reports: list[RefreshReport] = []
-        errors: list[SourceError] = []
-        if targets:
-            if self.offline:
-                reports.extend(RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets)
-            else:
-                outcomes = await self._refresh_sources(targets, explicit=True, force=force)
-                for report, error in outcomes:
-                    reports.append(report)
-                    if error is not None:
-                        errors.append(error)
-        view = await asyncio.to_thread(self._gen.build)
-        reports = [rs.with_changes(r, view.changes) for r in reports]
-        if BUNDLED in wanted:
-            count = int(view.meta.get("bundled_count", 0))
-            reports.insert(
-                0,
-                RefreshReport(
-                    source=BUNDLED,
-                    outcome="ok" if count else "failed",
-                    count=count,
-                    seconds=round(time.perf_counter() - started, 4),
-                    error=None if count else "litellm is not installed or its map is unreadable",
-                    changes=rs.count_changes(view.changes, BUNDLED),
-                ),
-            )
-        if raise_on_error and errors:
-            raise errors[0]
-        return reports
+        return await self._refresher.refresh(names, raise_on_error=raise_on_error, force=force)
 
     # -- refresh machinery ---------------------------------------------------------------------
 
@@ -458,42 +410,3 @@ class Catalog:
         self, sources: Sequence[Source], *, explicit: bool, force: bool = False
     ) -> list[tuple[RefreshReport, SourceError | None]]:
         return await self._refresher.refresh_sources(sources, explicit=explicit, force=force)
-
-    def _status(self, view: View) -> list[SourceStatus]:
-        from ._reports import SourceStatus
-
-        bundled, live = self._sources()
-        out: list[SourceStatus] = []
-        if bundled:
-            path = litellm_map.bundled_map_path()
-            out.append(
-                SourceStatus(
-                    source=BUNDLED,
-                    live=False,
-                    base_url=str(path) if path else None,
-                    count=int(view.meta.get("bundled_count", 0)),
-                    error=None if view.meta.get("bundled_count") else "litellm is not installed",
-                )
-            )
-        now = _clock.now()
-        for name, source in sorted(live.items()):
-            envelope = self._store.get(self._envelope_key(source)) or {}
-            has_data = envelope.get("payload") is not None
-            expires = envelope.get("expires_at")
-            out.append(
-                SourceStatus(
-                    source=name,
-                    live=True,
-                    base_url=source.base_url,
-                    fetched_at=_clock.as_datetime(envelope.get("fetched_at")),
-                    expires_at=_clock.as_datetime(expires),
-                    count=int(envelope.get("count") or 0) if has_data else 0,
-                    stale=has_data and (bool(envelope.get("error")) or (expires is not None and now >= expires)),
-                    degraded=bool(envelope.get("degraded")),
-                    error=envelope.get("error"),
-                    retry_at=_clock.as_datetime(envelope.get("retry_at")),
-                    notes=[str(n) for n in envelope.get("notes") or []],
-                    shared_store=self._store.shared_url,
-                )
-            )
-        return out
