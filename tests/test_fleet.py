@@ -393,3 +393,16 @@ def test_providers_says_the_shared_store_answers(
     assert run(["providers", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {(r["shared_store"], r["shared_store_error"]) for r in rows} == {(shared, None)}
+
+
+def test_without_the_redis_client_the_catalog_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """MASSGEN_DISCOVERY_REDIS_URL set, the [redis] extra not installed: one warning naming it, lookups answer."""
+    monkeypatch.setitem(sys.modules, "redis", None)  # import redis -> ImportError
+    with caplog.at_level(logging.WARNING):
+        catalog = machine(tmp_path, "a", "redis://127.0.0.1:9/0", "litellm", StaticSource("mylab", [lab("m1")]))
+        assert catalog.get_model("gpt-4o") is not None and catalog.get_model("mylab/m1") is not None
+        assert catalog.refresh()[1].outcome == "ok"
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(messages) == 1 and "pip install 'massgen_discovery[redis]'" in messages[0]
