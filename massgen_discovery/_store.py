@@ -79,6 +79,8 @@ def host() -> str:
 
 
 _DELETED = object()
+_UNSURE = object()
+_ROW_QUERY = "SELECT mode, value, filename, expire_time FROM Cache WHERE key = ? AND raw = 1"
 
 
 def default_cache_dir() -> Path:
@@ -189,6 +191,9 @@ class Store:
         """Where the cache lives."""
         self._cache: diskcache.Cache | None = None
         self._reader: sqlite3.Connection | None = None
+        # The quiet reader: the database opened as immutable while no writer has it open, with the
+        # file's identity it was opened on (a changed file means a new connection).
+        self._quiet: tuple[tuple[int, int, int, int], sqlite3.Connection] | None = None
         self._memory: dict[str, Any] | None = None
         self._rebuilt = False
         self._busy_until = 0.0
@@ -251,11 +256,74 @@ class Store:
         assert last is not None
         raise last
 
+    def _quiet_read(self, key: str) -> Any:
+        """``key``'s value read without writing anything, or ``_UNSURE`` to read the normal way.
+
+        SQLite's write-ahead-log read path creates ``-wal``/``-shm`` and writes to the shared
+        index, even on a read-only connection. While no writer has the database open (no
+        ``-wal``, or an empty one), every change is in the database file itself: it is read as
+        immutable (no locks, no index, no writes), and the read counts only if the file was the
+        same before and after it (a writer that started meanwhile sends the read the normal way).
+        Any error does too: a quiet read never decides that the cache is damaged.
+        """
+        db = self.directory / _DB
+        try:
+            wal = os.stat(f"{db}-wal")
+        except FileNotFoundError:
+            wal = None
+        except OSError:
+            return _UNSURE
+        if wal is not None and wal.st_size:
+            return _UNSURE
+        try:
+            before = _identity(db)
+            with self._mutex:
+                if self._quiet is None or self._quiet[0] != before:
+                    self._close_quiet()
+                    con = sqlite3.connect(
+                        f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
+                    )
+                    self._quiet = (before, con)
+                row = self._quiet[1].execute(_ROW_QUERY, (key,)).fetchone()
+                value = self._row_value(row)
+            # A writer adds to the log, never to the file, until it checkpoints: a file that did not
+            # change while it was read gave a consistent answer.
+            if _identity(db) != before:
+                return _UNSURE
+        except (OSError, sqlite3.Error):
+            with self._mutex:
+                self._close_quiet()
+            return _UNSURE
+        return value
+
+    def _close_quiet(self) -> None:
+        if self._quiet is not None:
+            with suppress(sqlite3.Error):
+                self._quiet[1].close()
+            self._quiet = None
+
+    def _row_value(self, row: Any) -> Any:
+        if row is None:
+            return None
+        mode, value, filename, expire_time = row
+        if expire_time is not None and expire_time <= time.time():
+            return None
+        if mode == _MODE_RAW and isinstance(value, str):
+            return value
+        if mode == _MODE_TEXT and isinstance(filename, str):
+            return (self.directory / filename).read_text(encoding="utf-8")
+        return None
+
     def _read(self, key: str) -> Any:
         """The stored value of ``key`` (str), or None; a busy database answers None for now."""
         if self._memory is not None and key in self._memory:
             value = self._memory[key]
             return None if value is _DELETED else value
+        if self._reader is None and self._cache is None:
+            # A process that has not opened the database for writing reads it quietly when it can.
+            quiet = self._quiet_read(key)
+            if quiet is not _UNSURE:
+                return quiet
         for _attempt in range(2):
             try:
                 with self._mutex:
@@ -263,19 +331,8 @@ class Store:
                         self._reader = self._connect_reader()
                     if self._reader is None:
                         return None
-                    row = self._reader.execute(
-                        "SELECT mode, value, filename, expire_time FROM Cache WHERE key = ? AND raw = 1", (key,)
-                    ).fetchone()
-                if row is None:
-                    return None
-                mode, value, filename, expire_time = row
-                if expire_time is not None and expire_time <= time.time():
-                    return None
-                if mode == _MODE_RAW and isinstance(value, str):
-                    return value
-                if mode == _MODE_TEXT and isinstance(filename, str):
-                    return (self.directory / filename).read_text(encoding="utf-8")
-                return None
+                    row = self._reader.execute(_ROW_QUERY, (key,)).fetchone()
+                return self._row_value(row)
             except FileNotFoundError:
                 return None  # a value file removed by a concurrent prune: a miss
             except _store_errors() as exc:
@@ -641,6 +698,7 @@ class Store:
     def close(self) -> None:
         """Close the database handles (they reopen on next use)."""
         with self._mutex:
+            self._close_quiet()
             # The reader first: the last handle to close checkpoints the write-ahead log, and a
             # read-only handle cannot.
             if self._reader is not None:
@@ -651,6 +709,12 @@ class Store:
                 with suppress(*_store_errors()):
                     self._cache.close()
                 self._cache = None
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    """What changes when a file is replaced or written: inode, size, modification and change time."""
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _probe_writable(db: Path) -> None:

@@ -134,3 +134,44 @@ def test_generations_are_written_and_retired_in_bulk(cache_dir: Path) -> None:
     }
     assert "catalog:c1:orphan:all" not in keys and "catalog:c2:other:all" in keys
     assert (store.get("catalog:c1:meta") or {})["prefix"] == "catalog:c1:g4"
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns) for p in directory.rglob("*")}
+
+
+def test_a_lookup_process_writes_nothing(cache_dir: Path) -> None:
+    """A new process's lookups and query leave the cache directory byte for byte as they found it.
+
+    No ``-wal`` or ``-shm`` is created and nothing is written: with no writer holding the database,
+    it is read as immutable.
+    """
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MASSGEN_DISCOVERY_CACHE_DIR": str(cache_dir), "MASSGEN_DISCOVERY_OFFLINE": "1"}
+    code = (
+        "from massgen_discovery import Catalog; c = Catalog();"
+        "assert c.get_model('gpt-4o') and c.get_model('GROQ/llama-3.3-70b-versatile');"
+        "assert c.find_models(supports_function_calling=True, min_context=128000)"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)  # builds and writes
+    before = _snapshot(cache_dir)
+    assert "cache.db" in before and "cache.db-wal" not in before and "cache.db-shm" not in before
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert _snapshot(cache_dir) == before
+
+
+def test_a_quiet_read_sees_a_writers_checkpointed_change(cache_dir: Path) -> None:
+    """The immutable reader notices the file changed (a writer checkpointed) and reads afresh."""
+    Store(cache_dir).put("envelope:x", {"v": 1})
+    reader = Store(cache_dir)
+    assert reader.get("envelope:x") == {"v": 1, "schema_version": SCHEMA_VERSION}
+    writer = Store(cache_dir)
+    writer.put("envelope:x", {"v": 2})
+    writer.close()  # the last writer folds its log into the file
+    assert reader.get("envelope:x") == {"v": 2, "schema_version": SCHEMA_VERSION}
+    held = Store(cache_dir)
+    held.put("envelope:x", {"v": 3})  # still in the log, the writer open: read the normal way
+    assert reader.get("envelope:x") == {"v": 3, "schema_version": SCHEMA_VERSION}
+    held.close()
