@@ -10,7 +10,7 @@ diskcache. ``import massgen_discovery`` is cheap: the public names load on first
 
 from __future__ import annotations
 
-import threading
+import _thread
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,7 @@ def __dir__() -> list[str]:
 
 
 _default: Catalog | None = None
-_default_lock = threading.Lock()
+_default_lock = _thread.allocate_lock()
 
 
 def default_catalog() -> Catalog:

@@ -8,11 +8,11 @@ processes the store's fetch lock keeps it to one.
 
 from __future__ import annotations
 
-import logging
-import threading
+import _thread
 from typing import TYPE_CHECKING, Any
 
 from . import _clock
+from ._log import get_logger
 
 if TYPE_CHECKING:
     # asyncio and concurrent.futures cost a cold lookup ~20 ms: imported when work starts.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FLEET_SYNC_SECONDS", "Background"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 FLEET_SYNC_SECONDS = 60.0
 """How often a catalog on a shared (Redis) store checks the fleet for newer data, in the background."""
@@ -36,7 +36,7 @@ class Background:
 
     def __init__(self, catalog: Catalog) -> None:
         self._c = catalog
-        self._mutex = threading.RLock()
+        self._mutex = _thread.RLock()
         self.inflight: set[str] = set()
         """Sources (and ``@fleet``) being revalidated now."""
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -128,6 +128,7 @@ class Background:
         but each may get its own malloc arena, and a process that revalidates all day would grow.
         """
         import asyncio
+        import threading
 
         with self._mutex:
             if self.worker is None or not self.worker.is_running():

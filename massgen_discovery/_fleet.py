@@ -22,10 +22,10 @@ fingerprints only; the URL's password is never printed (:func:`redact_url`).
 
 from __future__ import annotations
 
+import _thread
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,7 +85,7 @@ class _Redis:
         self._down_until = 0.0
         self._down_reason: str | None = None
         self._warned: set[str] = set()
-        self._mutex = threading.Lock()
+        self._mutex = _thread.allocate_lock()
 
     @property
     def last_error(self) -> str | None:

@@ -10,9 +10,7 @@ Rows are read lazily: a single lookup reads one row, a query the ``all`` row.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import os
 import time
 from collections.abc import Mapping
@@ -23,6 +21,8 @@ from . import _clock
 from . import _reconcile as rc
 from . import _refresh as rs
 from . import _rows as rows
+from ._digest import sha256_hex
+from ._log import get_logger
 from ._naming import lookup_candidates
 from ._sync import run_sync
 from .records import ModelRecord
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Generations", "View"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 RECHECK_SECONDS = 1.0
 """How often a catalog re-reads the store's pointer to notice another process's refresh."""
@@ -131,7 +131,7 @@ class Generations:
                 provider = hooks(source).authoritative_for
                 if provider is not None and source_meta[name]["count"]:
                     merged = rc.mark_unlisted(merged, provider, name)
-            generation = hashlib.sha256(f"{time.time_ns()}:{os.getpid()}:{id(self)}".encode()).hexdigest()[:12]
+            generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
             prefix = f"catalog:{config}:{generation}"
             lower: dict[str, str] = {}
             for key in (*merged, *aliases):

@@ -8,12 +8,12 @@ twenty generations of a 3,000-model catalog cost a few hundred kilobytes, not tw
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ._digest import sha256_hex
 from ._names import BUNDLED
 from .errors import ConfigError
 from .records import Change, ModelRecord
@@ -125,7 +125,7 @@ def new_entry(
 ) -> dict[str, Any]:
     """One history entry: an accepted generation (``generation``) or a held listing (``held``: the source)."""
     return {
-        "id": hashlib.sha256(f"{held or ''}|{inputs}".encode()).hexdigest()[:16],
+        "id": sha256_hex(f"{held or ''}|{inputs}")[:16],
         "at": at,
         "generation": generation,
         "held": held,

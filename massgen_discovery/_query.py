@@ -156,7 +156,7 @@ def _at_most_filter(kind: Literal["input", "output"], cap: float, unknown_ok: bo
     return lambda record: _at_most(record.per_million(kind), cap, unknown_ok)
 
 
-def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
+def _filters(query: Query, satisfied: frozenset[str] = frozenset()) -> list[Callable[[ModelRecord], object]]:
     """``query.matches`` as one filter per criterion that is set, the ones that run in C first.
 
     Each pass keeps what passes, so the later (Python-level) checks see only the survivors: a
@@ -166,6 +166,8 @@ def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
     fast: list[Callable[[ModelRecord], object]] = []
     slow: list[Callable[[ModelRecord], object]] = []
     for name, wanted in query.capabilities.items():
+        if name in satisfied and wanted is True and not unknown_ok:
+            continue  # the records come from an index of exactly those with this flag
         if wanted is True and not unknown_ok:
             fast.append(attrgetter(name))  # True passes; False and None (unknown) do not
         else:
@@ -199,14 +201,21 @@ def _filters(query: Query) -> list[Callable[[ModelRecord], object]]:
     return fast + slow
 
 
-def run_query(records: Iterable[ModelRecord], query: Query, *, by_name: bool = False) -> list[ModelRecord]:
+def run_query(
+    records: Iterable[ModelRecord],
+    query: Query,
+    *,
+    by_name: bool = False,
+    satisfied: frozenset[str] = frozenset(),
+) -> list[ModelRecord]:
     """Records matching ``query``, sorted and limited as it says. Unknown prices and limits sort last.
 
     ``by_name`` says ``records`` already come sorted by model string (a catalog's do), so the
-    default order needs no sort.
+    default order needs no sort; ``satisfied`` names capability flags every record is known to
+    have (they come from a per-flag index), so those are not checked again.
     """
     found = list(records)
-    for keep in _filters(query):
+    for keep in _filters(query, satisfied):
         found = list(filter(keep, found))
     if query.sort != "name":
         found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]

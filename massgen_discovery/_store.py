@@ -20,16 +20,14 @@ Safety rules this module keeps:
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import functools
-import hashlib
 import json
-import logging
 import os
 import re
 import sqlite3
 import sys
-import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -37,6 +35,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ._digest import sha256_hex
+from ._log import get_logger
 from .errors import CacheError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ READ_WAIT = 1.0
 WRITE_WAIT = 1.0
 """Seconds a write waits for another writer; then it is dropped and writes pause as long."""
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 _T = TypeVar("_T")
 
 
@@ -103,7 +103,7 @@ def credential_fingerprint(credential: str | None) -> str:
     """A short SHA-256 fingerprint of a credential, safe to store and show; ``anon`` for none."""
     if not credential:
         return "anon"
-    return hashlib.sha256(credential.encode()).hexdigest()[:16]
+    return sha256_hex(credential)[:16]
 
 
 def own_files(directory: Path) -> list[Path]:
@@ -198,7 +198,7 @@ class Store:
         self._rebuilt = False
         self._busy_until = 0.0
         self._busy_logged = False
-        self._mutex = threading.RLock()
+        self._mutex = _thread.RLock()
         self._held: dict[str, str] = {}
 
     # -- backend -------------------------------------------------------------------------------

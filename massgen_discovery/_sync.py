@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -18,6 +17,7 @@ def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
     loop instead of failing.
     """
     import asyncio
+    import threading
 
     try:
         asyncio.get_running_loop()

@@ -8,10 +8,8 @@ keeps serving its last good data. The default lookup APIs never raise for an ups
 
 from __future__ import annotations
 
-import hashlib
-import logging
+import _thread
 import os
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,7 +18,9 @@ from . import _clock
 from . import _reconcile as rc
 from . import _refresh as rs
 from ._background import Background
+from ._digest import sha256_hex
 from ._generations import Generations, View
+from ._log import get_logger
 from ._store import Store, credential_fingerprint
 from ._sync import run_sync
 from .errors import ConfigError, SourceError
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Catalog"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 _T = TypeVar("_T")
 
 
@@ -98,7 +98,7 @@ class Catalog:
         self._resolved: tuple[bool, dict[str, Source]] | None = None
         self._disabled: dict[str, tuple[str, ...]] = {}
         self._view: View | None = None
-        self._mutex = threading.RLock()
+        self._mutex = _thread.RLock()
         self._bg = Background(self)
         self._refresher = rs.Refresher(self)
         self._gen = Generations(self)
@@ -142,7 +142,7 @@ class Catalog:
     def _config_id(self) -> str:
         bundled, live = self._sources()
         parts = [f"bundled={bundled}", *sorted(self._envelope_key(s) for s in live.values())]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        return sha256_hex("\n".join(parts))[:16]
 
     # -- the merged catalog --------------------------------------------------------------------
 
@@ -288,7 +288,7 @@ class Catalog:
         flagged = view.flagged.get(flag)
         if flagged is None:
             flagged = view.flagged[flag] = [r for r in self._gen.all(view).values() if getattr(r, flag) is True]
-        return run_query(flagged, query, by_name=True)
+        return run_query(flagged, query, by_name=True, satisfied=frozenset((flag,)))
 
     # -- public sync API -----------------------------------------------------------------------
 

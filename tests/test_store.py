@@ -175,3 +175,14 @@ def test_a_quiet_read_sees_a_writers_checkpointed_change(cache_dir: Path) -> Non
     held.put("envelope:x", {"v": 3})  # still in the log, the writer open: read the normal way
     assert reader.get("envelope:x") == {"v": 3, "schema_version": SCHEMA_VERSION}
     held.close()
+
+
+def test_fingerprints_are_sha256() -> None:
+    """The built-in SHA-256 the store uses gives hashlib's digest (the design's fingerprint)."""
+    import hashlib
+
+    from massgen_discovery._digest import sha256_hex
+
+    for secret in ("sk-abc", "é∂ƒ", ""):
+        assert sha256_hex(secret) == hashlib.sha256(secret.encode()).hexdigest()
+    assert credential_fingerprint("sk-abc") == hashlib.sha256(b"sk-abc").hexdigest()[:16]

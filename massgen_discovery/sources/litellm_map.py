@@ -10,15 +10,15 @@ count. Nothing here ever triggers LiteLLM's remote fetch.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import json
-import logging
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .._digest import sha256_hex
+from .._log import get_logger
 from ..records import LITELLM_FIELDS, ModelRecord
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ NAME = BUNDLED
 """Source name used in ``provenance`` and ``sources``."""
 
 _MAP_FILE = "model_prices_and_context_window_backup.json"
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 # LiteLLM files some entries under category ids ("vertex_ai-language-models",
 # "fireworks_ai-embedding-models", "bedrock_converse"); litellm.completion routes them under the
@@ -158,7 +158,7 @@ def _digest(cost: Mapping[str, Any]) -> str:
     if _digest_memo is not None and _digest_memo[:2] == (id(cost), len(cost)):
         return _digest_memo[2]
     blob = json.dumps(cost, sort_keys=True, default=str).encode()
-    digest = hashlib.sha256(blob).hexdigest()[:16]
+    digest = sha256_hex(blob)[:16]
     _digest_memo = (id(cost), len(cost), digest)
     return digest
 
