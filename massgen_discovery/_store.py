@@ -6,8 +6,10 @@ offers documents, bulk writes of tagged generations, and cross-process locks.
 
 Safety rules this module keeps:
 
-- **Reads never write and never wait long.** Lookups read through a read-only SQLite connection
-  with a one-second busy timeout, so another process's write transaction cannot stall them and a
+- **Reads never write and never wait long.** While no writer holds the database, lookups read it
+  as immutable (no locks, no ``-wal``/``-shm``, no writes) and keep an answer only if the file did
+  not change under them; otherwise they read through a read-only SQLite connection with a
+  one-second busy timeout, so another process's write transaction cannot stall them and a
   read-only cache directory still serves its data. Writes go through diskcache.
 - **Only our own files are ever removed.** Recovering from a damaged database removes
   ``cache.db`` (with its ``-wal``/``-shm``/``-journal``) and diskcache's value files
