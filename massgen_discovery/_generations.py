@@ -89,6 +89,13 @@ class Generations:
         return None, missing
 
     def build(self, force: bool = False) -> View:
+        """:meth:`_build`, then the write handle is let go (lookups elsewhere read quietly again)."""
+        try:
+            return self._build(force)
+        finally:
+            self._c._store.release_writer()
+
+    def _build(self, force: bool = False) -> View:
         """Merge the bundled map and every live envelope into a new persisted generation.
 
         Without ``force``, a generation another process built from the same inputs is adopted.

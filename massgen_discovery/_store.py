@@ -202,6 +202,7 @@ class Store:
         self._busy_logged = False
         self._mutex = _thread.RLock()
         self._held: dict[str, str] = {}
+        self._active = 0  # writes in progress (any thread)
 
     # -- backend -------------------------------------------------------------------------------
 
@@ -378,19 +379,38 @@ class Store:
         self, work: Callable[[diskcache.Cache], _T], in_memory: Callable[[dict[str, Any]], _T], failed: _T
     ) -> _T:
         """Run ``work`` on the cache; a busy database drops it, an unusable one moves it to memory."""
-        for _attempt in range(2):
-            if self._memory is not None:
-                return in_memory(self._memory)
-            if time.monotonic() < self._busy_until:
-                return failed
-            try:
-                return work(self._writer())
-            except _store_errors() as exc:
-                if _transient(exc):
-                    self._note_busy(exc)
+        with self._mutex:
+            self._active += 1
+        try:
+            for _attempt in range(2):
+                if self._memory is not None:
+                    return in_memory(self._memory)
+                if time.monotonic() < self._busy_until:
                     return failed
-                self._recover(exc)
-        return in_memory(self._memory) if self._memory is not None else failed
+                try:
+                    return work(self._writer())
+                except _store_errors() as exc:
+                    if _transient(exc):
+                        self._note_busy(exc)
+                        return failed
+                    self._recover(exc)
+            return in_memory(self._memory) if self._memory is not None else failed
+        finally:
+            with self._mutex:
+                self._active -= 1
+
+    def release_writer(self) -> None:
+        """Close the database handles once a burst of writes is over (they reopen on next use).
+
+        A process that keeps its write handle open keeps the write-ahead log in place, and every
+        other process's lookups then read through it; closed, the log is folded into the file and
+        lookups everywhere read it quietly (see :meth:`_quiet_read`). Nothing is closed while a
+        write is in progress or this store holds a lock.
+        """
+        with self._mutex:
+            if self._active or self._held or (self._cache is None and self._reader is None):
+                return
+            Store.close(self)  # the database handles only (a shared store keeps its Redis client)
 
     # -- documents -----------------------------------------------------------------------------
 

@@ -186,3 +186,33 @@ def test_fingerprints_are_sha256() -> None:
     for secret in ("sk-abc", "é∂ƒ", ""):
         assert sha256_hex(secret) == hashlib.sha256(secret.encode()).hexdigest()
     assert credential_fingerprint("sk-abc") == hashlib.sha256(b"sk-abc").hexdigest()[:16]
+
+
+def test_a_long_lived_process_that_built_leaves_lookups_elsewhere_writing_nothing(cache_dir: Path) -> None:
+    """After a build, a process lets its write handle go: another process's lookup writes nothing."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MASSGEN_DISCOVERY_CACHE_DIR": str(cache_dir), "MASSGEN_DISCOVERY_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from massgen_discovery import Catalog; c = Catalog(); assert c.get_model('gpt-4o');"
+            "print('built', flush=True); sys.stdin.readline(); assert c.get_model('openai/gpt-4o')",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "built"
+        before = _snapshot(cache_dir)
+        assert "cache.db-wal" not in before  # the builder, still running, let its handle go
+        code = "from massgen_discovery import get_model; assert get_model('gpt-4o')"
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+        assert _snapshot(cache_dir) == before
+    finally:
+        server.communicate("\n", timeout=60)
+    assert server.returncode == 0
