@@ -278,6 +278,8 @@ class Store:
             return _UNSURE
         if wal is not None and wal.st_size:
             return _UNSURE
+        if os.path.exists(f"{db}-journal"):  # a rollback-journal writer changes the file in place
+            return _UNSURE
         try:
             before = _identity(db)
             with self._mutex:
