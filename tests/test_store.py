@@ -152,7 +152,7 @@ def test_a_lookup_process_writes_nothing(cache_dir: Path) -> None:
     env = {**os.environ, "MASSGEN_DISCOVERY_CACHE_DIR": str(cache_dir), "MASSGEN_DISCOVERY_OFFLINE": "1"}
     code = (
         "from massgen_discovery import Catalog; c = Catalog();"
-        "assert c.get_model('gpt-4o') and c.get_model('GROQ/llama-3.3-70b-versatile');"
+        "assert c.get_model('gpt-4o') and c.get_model('OPENAI/GPT-4o');"
         "assert c.find_models(supports_function_calling=True, min_context=128000)"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)  # builds and writes
