@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from ._store import SCHEMA_VERSION, Store, host
+from ._store import SCHEMA_VERSION, Store, encode_doc, new_lock_value
 
 if TYPE_CHECKING:
     import redis
@@ -246,7 +246,7 @@ class SharedStore(Store):
         shared = _doc(raw)
         if shared is None:
             if local is not None:
-                text = json.dumps({**local, "schema_version": SCHEMA_VERSION}, default=str)
+                text = encode_doc(local)
                 self.redis.call(lambda r: r.set(self._key(key), text), None, bulk=True)
             return local
         if _newer(shared, local):
@@ -257,7 +257,7 @@ class SharedStore(Store):
     def put(self, key: str, doc: dict[str, Any]) -> bool:
         """Write locally and to Redis; True if the local write persisted."""
         ok = super().put(key, doc)
-        text = json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str)
+        text = encode_doc(doc)
         self.redis.call(lambda r: r.set(self._key(key), text), None, bulk=True)
         return ok
 
@@ -268,7 +268,7 @@ class SharedStore(Store):
     ) -> bool:
         """Write the generation locally, then publish it on Redis (rows hash, pointer, registry)."""
         ok = super().write_generation(registry, prefix, rows, pointer_key, pointer, keep)
-        pointer_text = json.dumps({**pointer, "schema_version": SCHEMA_VERSION}, default=str)
+        pointer_text = encode_doc(pointer)
         listing = self._key(registry + ":list")
 
         def publish(r: redis.Redis) -> None:
@@ -371,8 +371,7 @@ class SharedStore(Store):
         if not shared:
             return super().try_lock(name, seconds)
         key = self._key(f"lock:{name}")
-        token = os.urandom(16).hex()
-        value = json.dumps({"token": token, "pid": os.getpid(), "host": host(), "at": time.time()})
+        token, value = new_lock_value()
         ms = max(1, int(seconds * 1000))
         taken = self.redis.call(lambda r: r.set(key, value, nx=True, px=ms), _Missing)
         if taken is _Missing:  # Redis down: single flight on this machine at least

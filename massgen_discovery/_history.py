@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._digest import sha256_hex
 from ._names import BUNDLED
 from .errors import ConfigError
-from .records import Change, ModelRecord
+from .records import LITELLM_FIELDS, Change, ModelRecord
 
 if TYPE_CHECKING:
     from ._store import Store
@@ -37,26 +37,9 @@ HISTORY_KEEP = 20
 MAX_CHANGES_PER_ENTRY = 5000
 """An entry lists at most this many changes and counts the rest."""
 
-SUMMARY_FIELDS = (
-    "mode",
-    "max_input_tokens",
-    "max_output_tokens",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "cache_read_input_token_cost",
-    "cache_creation_input_token_cost",
-    "supports_function_calling",
-    "supports_response_schema",
-    "supports_vision",
-    "supports_reasoning",
-    "supports_prompt_caching",
-    "supports_audio_input",
-    "supports_pdf_input",
-    "available",
-    "status",
-    "deprecation_date",
-)
-"""The fields a change is reported on."""
+SUMMARY_FIELDS: tuple[str, ...] = (*LITELLM_FIELDS, "available", "status")
+"""The fields a change is reported on: LiteLLM's own (limits, prices, mode, flags, deprecation)
+and whether a live source lists the model, with its upstream status."""
 
 Summary = dict[str, dict[str, Any]]
 """model -> {"@": (provider, main source), field: [value, source]} for every known field."""

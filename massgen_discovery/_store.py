@@ -449,7 +449,7 @@ class Store:
 
     def put(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document, stamped with the schema version; False if it could not be kept."""
-        return self.put_raw(key, json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str))
+        return self.put_raw(key, encode_doc(doc))
 
     def put_local(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document on this machine only (a shared store does not publish it)."""
@@ -490,7 +490,7 @@ class Store:
         the same transaction. Another writer's generation is never orphaned: all writers go
         through the same registry under SQLite's write lock.
         """
-        pointer_text = json.dumps({**pointer, "schema_version": SCHEMA_VERSION}, default=str)
+        pointer_text = encode_doc(pointer)
 
         def work(cache: diskcache.Cache) -> bool:
             with cache.transact():
@@ -602,8 +602,7 @@ class Store:
         machine-local store, this one).
         """
         key = f"lock:{name}"
-        token = os.urandom(16).hex()
-        value = json.dumps({"token": token, "pid": os.getpid(), "host": host(), "at": time.time()})
+        token, value = new_lock_value()
 
         def in_memory(memory: dict[str, Any]) -> bool:
             if isinstance(memory.get(key), str):
@@ -733,6 +732,17 @@ class Store:
                 with suppress(*_store_errors()):
                     self._cache.close()
                 self._cache = None
+
+
+def new_lock_value() -> tuple[str, str]:
+    """A fresh lock token, and the row that names its owner (token, pid, host, time)."""
+    token = os.urandom(16).hex()
+    return token, json.dumps({"token": token, "pid": os.getpid(), "host": host(), "at": time.time()})
+
+
+def encode_doc(doc: dict[str, Any]) -> str:
+    """A document's stored text: JSON stamped with the schema version."""
+    return json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str)
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
