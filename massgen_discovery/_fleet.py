@@ -29,9 +29,11 @@ import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
+from . import _gate
+from ._gate import LARGE_VALUE, SMALL_VALUE, size_cap
 from ._store import SCHEMA_VERSION, Store, encode_doc, new_lock_value
+from .sources._urls import redact_url, url_secrets
 
 if TYPE_CHECKING:
     import redis
@@ -52,27 +54,28 @@ _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _NAMESPACE = f"massgen_discovery:{SCHEMA_VERSION}:"
 _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Reads that never move a value over its cap: the size is asked on the server first, and a value
+# over the cap comes back as its size (an integer) instead of its bytes.
+_CAPPED_GET = (
+    "local n = redis.call('strlen', KEYS[1]) if n > tonumber(ARGV[1]) then return n end "
+    "return redis.call('get', KEYS[1])"
+)
+_CAPPED_HGETALL = (
+    "local total, fields = 0, redis.call('hkeys', KEYS[1]) "
+    "for _, f in ipairs(fields) do local n = redis.call('hstrlen', KEYS[1], f) "
+    "if n > tonumber(ARGV[2]) then return n end total = total + n end "
+    "if total > tonumber(ARGV[1]) then return total end return redis.call('hgetall', KEYS[1])"
+)
+_CAPPED_LRANGE = (
+    "local out = {} for _, v in ipairs(redis.call('lrange', KEYS[1], 0, -1)) do "
+    "if string.len(v) <= tonumber(ARGV[1]) then out[#out + 1] = v end end return out"
+)
+GENERATION_CAP = 3 * LARGE_VALUE
+"""Bytes a whole generation hash on Redis may hold (its ``all`` row, its index and a row per model)."""
 _SWAP = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return false"
 )
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password (and a bare username used as one) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host += f":{parts.port}"
-    user = parts.username if parts.password is not None and parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class _Redis:
@@ -135,7 +138,7 @@ class _Redis:
             self._down(_one_line(exc, self.url), pause=REDIS_PAUSE)
             return default
         except redis.RedisError as exc:  # answered with an error: out of memory, read-only replica ...
-            self._warn_once(f"{self.shown}: {_one_line(exc, self.url)}; the local cache keeps the data")
+            self.warn_once(f"{self.shown}: {_one_line(exc, self.url)}; the local cache keeps the data")
             return default
         if self._down_reason is not None:
             _log.warning("%s answers again: the catalog is shared again", self.shown)
@@ -146,9 +149,10 @@ class _Redis:
     def _down(self, reason: str, *, pause: float) -> None:
         self._down_until = time.monotonic() + pause
         self._down_reason = reason
-        self._warn_once(f"{self.shown} is unusable ({reason}); answering from the local cache alone")
+        self.warn_once(f"{self.shown} is unusable ({reason}); answering from the local cache alone")
 
-    def _warn_once(self, message: str) -> None:
+    def warn_once(self, message: str) -> None:
+        """Log ``message`` once per outage."""
         if message not in self._warned:
             self._warned.add(message)
             _log.warning("%s", message)
@@ -165,9 +169,8 @@ class _Redis:
 
 def _one_line(exc: BaseException, url: str) -> str:
     text = (str(exc).splitlines() or [type(exc).__name__])[0] or type(exc).__name__
-    password = urlsplit(url).password
-    if password:
-        text = text.replace(password, "***")
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
     return text[:200]
 
 
@@ -178,16 +181,16 @@ def _loads(raw: Any) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
-def _doc(raw: Any) -> dict[str, Any] | None:
-    """A stored document of this schema version, else None (as the local store reads it)."""
+def _doc(key: str, raw: Any) -> dict[str, Any] | None:
+    """A stored document of this schema version that passes the gate, else None (as locally)."""
     doc = _loads(raw)
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
         return None
-    return doc
+    return _gate.check_doc(key, doc)
 
 
 def _newer(shared: dict[str, Any], local: dict[str, Any] | None) -> bool:
@@ -222,6 +225,19 @@ class SharedStore(Store):
     def _key(self, key: str) -> str:
         return _NAMESPACE + key
 
+    def _get(self, key: str, default: Any, *, bulk: bool = True) -> Any:
+        """The value of ``key`` on Redis, None when it is over its cap (one warning), or ``default``."""
+        cap = size_cap(key)
+        raw = self.redis.call(lambda r: r.eval(_CAPPED_GET, 1, self._key(key), cap), default, bulk=bulk)
+        if isinstance(raw, int):
+            self._too_big(key, raw, cap)
+            return None
+        return raw
+
+    def _too_big(self, key: str, size: int, cap: int) -> None:
+        where = self.redis.shown
+        self.redis.warn_once(f"{where}: {key[:80]!r} holds {size:,} bytes, over its {cap:,}-byte cap; ignored")
+
     # -- documents -----------------------------------------------------------------------------
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -229,7 +245,7 @@ class SharedStore(Store):
         doc = super().get(key)
         if doc is not None:
             return doc
-        shared = _doc(self.redis.call(lambda r: r.get(self._key(key)), None, bulk=True))
+        shared = _doc(key, self._get(key, None))
         if shared is not None:
             super().put(key, shared)
         return shared
@@ -240,10 +256,10 @@ class SharedStore(Store):
         A document Redis lost (restarted empty, evicted) is written back from the local copy.
         """
         local = super().get(key)
-        raw = self.redis.call(lambda r: r.get(self._key(key)), _Missing, bulk=True)
+        raw = self._get(key, _Missing)
         if raw is _Missing:  # Redis is down: this machine's copy is all there is
             return local
-        shared = _doc(raw)
+        shared = _doc(key, raw)
         if shared is None:
             if local is not None:
                 text = encode_doc(local)
@@ -297,7 +313,7 @@ class SharedStore(Store):
 
     def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
         """The generation pointer on Redis (None when Redis is down or has none)."""
-        return _doc(self.redis.call(lambda r: r.get(self._key(pointer_key)), None))
+        return _doc(pointer_key, self._get(pointer_key, None, bulk=False))
 
     def adopt_shared(
         self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
@@ -309,11 +325,22 @@ class SharedStore(Store):
         prefix = shared["prefix"]
         if local is not None and local.get("prefix") == prefix:
             return local
-        empty: dict[Any, Any] = {}
-        raw: dict[Any, Any] = self.redis.call(lambda r: r.hgetall(self._key(f"gen:{prefix}")), empty, bulk=True)
-        rows = {_text(k): _text(v) for k, v in raw.items()}
+        key = self._key(f"gen:{prefix}")
+        raw: Any = self.redis.call(
+            lambda r: r.eval(_CAPPED_HGETALL, 1, key, GENERATION_CAP, LARGE_VALUE), None, bulk=True
+        )
+        if isinstance(raw, int):
+            self._too_big(f"gen:{prefix}", raw, GENERATION_CAP)
+            return None
+        # redis-py answers a Lua table as a flat list: field, value, field, value ...
+        flat = [_text(x) for x in raw] if isinstance(raw, list) else []
+        rows = dict(zip(flat[::2], flat[1::2], strict=False))
         if not rows:
             return None  # retired meanwhile, or Redis lost it: the caller builds its own
+        checked = _checked_generation(prefix, rows)
+        if checked is None:
+            return None  # refused whole: the caller builds its own from the listings
+        rows = checked
         pointer = {k: v for k, v in shared.items() if k != "schema_version"}
         super().write_generation(registry, prefix, rows, pointer_key, pointer)
         return pointer
@@ -353,7 +380,8 @@ class SharedStore(Store):
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The fleet's entries, oldest first; this machine's copy when Redis is down or has none."""
-        raw = self.redis.call(lambda r: r.lrange(self._key(key + ":list"), 0, -1), None, bulk=True)
+        listing = self._key(key + ":list")
+        raw = self.redis.call(lambda r: r.eval(_CAPPED_LRANGE, 1, listing, SMALL_VALUE), None, bulk=True)
         if raw:
             entries = [e for e in (_loads(x) for x in raw) if isinstance(e, dict)]
             if entries:
@@ -420,6 +448,38 @@ class SharedStore(Store):
         """Close the local handles and the Redis connection (both reopen on next use)."""
         super().close()
         self.redis.close()
+
+
+def _checked_generation(prefix: str, rows: dict[str, str]) -> dict[str, str] | None:
+    """A generation's rows as the local copy may keep them, or None when any row fails the gate.
+
+    Numbers the gate turns unknown are written back that way, so the local copy never holds them.
+    """
+    from ._rows import decode_record, decode_records, encode_generation
+
+    head = f"{prefix}:"
+    if not all(k.startswith(head) for k in rows) or f"{head}all" not in rows or f"{head}index" not in rows:
+        return _refused(prefix, "rows outside the generation, or no all/index row")
+    everything = decode_records(rows[f"{head}all"])
+    index = _loads(rows[f"{head}index"])
+    if everything is None or not _gate.index_ok(index):
+        return _refused(prefix, "an unreadable all or index row")
+    merged = {r.model: r for r in everything}
+    for key, text in rows.items():
+        if key.startswith(f"{head}m:"):
+            record = decode_record(text)
+            if record is None or record.model != key[len(head) + 2 :] or record != merged.get(record.model):
+                return _refused(prefix, f"row {key[len(head) :][:80]!r} fails the checks")
+    if len(merged) != sum(1 for k in rows if k.startswith(f"{head}m:")):
+        return _refused(prefix, "its rows and its all row disagree")
+    return encode_generation(prefix, merged, index)
+
+
+def _refused(prefix: str, why: str) -> dict[str, str] | None:
+    """Say why a shared generation is refused; None."""
+    _gate.note(f"shared generation {prefix} refused: {why}")
+    _log.warning("shared generation %s refused (%s); building from the listings instead", prefix, why)
+    return None
 
 
 class _MissingType:

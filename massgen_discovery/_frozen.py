@@ -187,7 +187,7 @@ class FrozenRecord(metaclass=_RecordType):
             from pydantic_core import to_json
 
             data = self.plain(exclude_defaults=bool(kwargs.get("exclude_defaults")))
-            return to_json(data, indent=kwargs.get("indent")).decode()
+            return to_json(data, indent=kwargs.get("indent"), inf_nan_mode="null").decode()
         return self._as_twin().model_dump_json(**kwargs)
 
     # -- object protocol -----------------------------------------------------------------------

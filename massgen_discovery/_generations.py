@@ -22,6 +22,7 @@ from . import _reconcile as rc
 from . import _refresh as rs
 from . import _rows as rows
 from ._digest import sha256_hex
+from ._gate import index_ok
 from ._log import get_logger
 from ._naming import lookup_candidates
 from ._sync import run_sync
@@ -254,9 +255,9 @@ class Generations:
             raw = self._c._store.get_raw(f"{view.prefix}:index")
             try:
                 doc = json.loads(raw) if raw else None
-            except ValueError:
+            except (ValueError, RecursionError):
                 doc = None
-            if isinstance(doc, dict) and all(isinstance(doc.get(k), dict) for k in ("aliases", "lower")):
+            if index_ok(doc):
                 view.index = doc
                 return doc
             self.repair(view)
@@ -271,6 +272,11 @@ class Generations:
             return self.all(view).get(model)
         raw = self._c._store.get_raw(f"{view.prefix}:m:{model}")
         record = rows.decode_record(raw) if raw else None
+        if raw and record is None:
+            # A row that fails the gate: the generation is not served half-trusted; it is rebuilt
+            # from the listings (which pass their own parsers) and read from the new one.
+            self.repair(view)
+            return self.all(view).get(model)
         view.points[model] = record
         return record
 

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._digest import sha256_hex
+from ._gate import check_history_entry
 from ._names import BUNDLED
 from .errors import ConfigError
 from .records import LITELLM_FIELDS, Change, ModelRecord
@@ -226,7 +227,9 @@ class History:
         cutoff = parse_since(since)
         if last is not None and last < 1:
             raise ConfigError("last must be 1 or more")
-        entries = [e for e in self._store.history(self.ENTRIES_KEY) if isinstance(e.get("at"), (int, float))]
+        fields = frozenset(ModelRecord._fields)
+        checked = (check_history_entry(e, fields) for e in self._store.history(self.ENTRIES_KEY))
+        entries = [e for e in checked if e is not None]
         entries.sort(key=lambda e: float(e["at"]))
         if cutoff is not None:
             entries = [e for e in entries if float(e["at"]) >= cutoff]

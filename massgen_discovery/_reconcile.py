@@ -52,10 +52,6 @@ QUIET_RATIO = 2.0
 """A guarded value that moves by at most this factor moves the drift baseline with it."""
 GUARD_MIN_MODELS = 10
 """The whole-listing guard rails (ids gone, prices or limits lost) apply from this many models on."""
-MAX_TOKENS = 100_000_000
-"""A context or output limit above this is not a real value (the largest today are ~10M)."""
-MAX_PRICE_PER_TOKEN = 0.1
-"""USD per token above which a price is not a real value ($100,000 per 1M tokens)."""
 
 
 def rank_of(source: str) -> int:
@@ -299,36 +295,27 @@ def next_baseline(
 def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[str]]:
     """Drop values no real model can have, saying why; the rest is returned as is.
 
-    A limit over :data:`MAX_TOKENS` or below 0, a price that is negative, not finite or above
-    :data:`MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
+    The rule is :func:`massgen_discovery._gate.plausible` (the one stored data passes too): a
+    limit over :data:`~massgen_discovery._gate.MAX_TOKENS` or below 0, a price that is negative, not finite or above
+    :data:`~massgen_discovery._gate.MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
     becomes unknown, so nothing downstream (tables, sums, LiteLLM) meets an impossible number.
     """
+    from ._gate import numeric_fields, plausible, shown
+
+    judged = numeric_fields()
     out: list[ModelRecord] = []
     notes: list[str] = []
     for record in records:
-        bad: dict[str, Any] = {}
-        for name in _TOKEN_FIELDS:
-            value = getattr(record, name)
-            if isinstance(value, int) and not 0 <= value <= MAX_TOKENS:
-                bad[name] = value
-        for name in (*_PRICE_FIELDS, "cache_read_input_token_cost", "cache_creation_input_token_cost"):
-            value = getattr(record, name)
-            if isinstance(value, (int, float)) and not (math.isfinite(value) and 0 <= value <= MAX_PRICE_PER_TOKEN):
-                bad[name] = value
-        for name in ("first_token_latency_ms", "throughput_tokens_per_s"):
-            value = getattr(record, name)
-            if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
-                bad[name] = value
+        bad = {
+            name: value
+            for name in judged
+            if (value := getattr(record, name)) is not None and not plausible(name, value)
+        }
         if not bad:
             out.append(record)
             continue
         for name, value in bad.items():
-            shown = (
-                f"{value:.3g}"
-                if isinstance(value, float) or abs(value) < 10**15
-                else f"a {len(str(value))}-digit number"
-            )
-            notes.append(f"{record.model}: {name} {shown} is not a real value; kept as unknown")
+            notes.append(f"{record.model}: {name} {shown(value)} is not a real value; kept as unknown")
         provenance = {k: v for k, v in record.provenance.items() if k not in bad}
         out.append(record.model_copy(update={**dict.fromkeys(bad), "provenance": provenance}))
     return out, notes

@@ -368,4 +368,18 @@ class Refresher:
                     shared_store=self._catalog._store.shared_url,
                 )
             )
-        return out
+        return _with_gate_notes(out)
+
+
+def _with_gate_notes(statuses: list[SourceStatus]) -> list[SourceStatus]:
+    """Statuses with what the gate kept out of stored data, each on the source it claimed to come from."""
+    from ._gate import notes
+
+    kept = notes()
+    if not kept or not statuses:
+        return statuses
+    names = {s.source for s in statuses}
+    extra: dict[str, list[str]] = {}
+    for source, text in kept:
+        extra.setdefault(source if source in names else statuses[0].source, []).append(text)
+    return [s.model_copy(update={"notes": [*s.notes, *extra[s.source]]}) if s.source in extra else s for s in statuses]

@@ -2,18 +2,17 @@
 
 Rows are JSON written from the records' plain dicts (``exclude_defaults``: only what is known), by
 pydantic's core; they are read back with :mod:`json` and built without validation, so a lookup
-never imports pydantic. A row's shape is guaranteed by the schema version of the generation that
-points at it; a damaged row reads as None and the caller rebuilds.
+never imports pydantic. Every row passes the gate (:mod:`._gate`) first: a damaged or forged row
+reads as None and the caller rebuilds.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
-from functools import cache
 from typing import Any
 
+from ._gate import check_record, parse_stamp
 from .records import Conflict, ModelRecord
 
 __all__ = ["decode_record", "decode_records", "encode_generation"]
@@ -24,21 +23,20 @@ def encode_generation(prefix: str, merged: Mapping[str, ModelRecord], index: Map
     from pydantic_core import to_json
 
     plain = {model: record.plain(exclude_defaults=True) for model, record in merged.items()}
-    items = {f"{prefix}:m:{model}": to_json(row).decode() for model, row in plain.items()}
-    items[f"{prefix}:all"] = to_json(list(plain.values())).decode()
+    items = {f"{prefix}:m:{model}": to_json(row, inf_nan_mode="null").decode() for model, row in plain.items()}
+    items[f"{prefix}:all"] = to_json(list(plain.values()), inf_nan_mode="null").decode()
     items[f"{prefix}:index"] = json.dumps(index)
     return items
 
 
 def decode_record(raw: str) -> ModelRecord | None:
-    """A record from a row this package wrote (under a meta of this schema version), unvalidated.
+    """A record from a stored row, checked by the gate (not by pydantic, which a cold lookup skips).
 
-    Skipping validation keeps pydantic off a cold lookup; the row's shape is guaranteed by the
-    schema version of the generation that points at it.
+    None when the row is not JSON or fails the gate's type checks.
     """
     try:
         doc = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return _from_doc(doc)
 
@@ -47,7 +45,7 @@ def decode_records(raw: str) -> list[ModelRecord] | None:
     """Every record of a generation's ``all`` row (see :func:`decode_record`); None if damaged."""
     try:
         docs = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(docs, list):
         return None
@@ -56,18 +54,15 @@ def decode_records(raw: str) -> list[ModelRecord] | None:
 
 
 def _from_doc(doc: Any) -> ModelRecord | None:
-    if not isinstance(doc, dict) or not isinstance(doc.get("model"), str):
+    # What the store hands back is input: a row whose fields are not of their declared types is
+    # refused whole (the caller rebuilds); numbers no real model has are unknown (see _gate).
+    fields = check_record(doc)
+    if fields is None:
         return None
     # Rows are written with exclude_defaults: only what is known is in them.
-    if "conflicts" in doc:
-        doc["conflicts"] = [Conflict.model_construct(**c) for c in doc["conflicts"] if isinstance(c, dict)]
-    stamp = doc.get("fetched_at")
-    if isinstance(stamp, str):
-        doc["fetched_at"] = _stamp(stamp)
-    return ModelRecord.model_construct(**doc)
-
-
-@cache
-def _stamp(stamp: str) -> datetime:
-    # Records of one listing share their fetch time: each distinct stamp is parsed once.
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if "conflicts" in fields:
+        fields["conflicts"] = [Conflict.model_construct(**c) for c in fields["conflicts"]]
+    stamp = fields.get("fetched_at")
+    if stamp is not None:
+        fields["fetched_at"] = parse_stamp(stamp)
+    return ModelRecord.model_construct(**fields)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._digest import sha256_hex
+from ._gate import check_doc, size_cap
 from ._log import get_logger
 from .errors import CacheError
 
@@ -65,6 +66,47 @@ def _store_errors() -> tuple[type[BaseException], ...]:
     return (sqlite3.Error, OSError, diskcache.Timeout)
 
 
+@functools.cache
+def _safe_disk() -> type:
+    """The diskcache ``Disk``, made to treat what the database says as input.
+
+    Every removal and read of a value file goes through :func:`own_value_file` (a planted row
+    naming ``/etc/passwd`` or ``../x`` makes diskcache touch nothing), and nothing stored is ever
+    unpickled: this package stores only strings, so a pickled key or value is foreign and reads
+    as a miss.
+    """
+    import diskcache
+
+    class SafeDisk(diskcache.Disk):  # type: ignore[misc]
+        def get(self, key: Any, raw: bool) -> Any:
+            return super().get(key, raw) if raw else _FOREIGN
+
+        def fetch(self, mode: int, filename: Any, value: Any, read: bool) -> Any:
+            if mode == _MODE_RAW:
+                return super().fetch(mode, filename, value, read)
+            if mode == _MODE_TEXT and not read:
+                path = own_value_file(Path(self._directory), filename)
+                return path.read_text(encoding="utf-8") if path is not None else None
+            return None  # pickled values and foreign file names are not read
+
+        def remove(self, file_path: Any) -> None:
+            directory = Path(self._directory)
+            path = own_value_file(directory, file_path)
+            if path is None:
+                _warn_once(f"cache at {directory}: a row names {str(file_path)[:80]!r}, not a file of its own; kept")
+                return
+            with suppress(OSError):
+                path.unlink()
+            for folder in (path.parent, path.parent.parent):
+                with suppress(OSError):
+                    folder.rmdir()  # only if empty, and never above the cache directory
+
+    return SafeDisk
+
+
+_FOREIGN = object()
+"""A key this package cannot have written (pickled); skipped wherever keys are listed."""
+
 _DB = "cache.db"
 _DB_FILES = (_DB, f"{_DB}-wal", f"{_DB}-shm", f"{_DB}-journal")
 _HEX2 = r"^[0-9a-f]{2}$"
@@ -81,8 +123,13 @@ def host() -> str:
 
 
 _DELETED = object()
+_WARNED: set[str] = set()
 _UNSURE = object()
-_ROW_QUERY = "SELECT mode, value, filename, expire_time FROM Cache WHERE key = ? AND raw = 1"
+# A value over its cap is not even handed to Python (its length is, so the warning can say so).
+_ROW_QUERY = (
+    "SELECT mode, CASE WHEN length(value) > ? THEN NULL ELSE value END, filename, expire_time, length(value) "
+    "FROM Cache WHERE key = ? AND raw = 1"
+)
 
 
 def default_cache_dir() -> Path:
@@ -120,6 +167,36 @@ def own_files(directory: Path) -> list[Path]:
                     continue
                 found.extend(f for f in second.iterdir() if re.match(_VALUE_FILE, f.name) and f.is_file())
     return found
+
+
+_VALUE_PATH = re.compile(r"([0-9a-f]{2})[/\\]([0-9a-f]{2})[/\\]([0-9a-f]{28}\.val)")
+
+
+def own_value_file(directory: Path, filename: object) -> Path | None:
+    """The value file a row names, if it is one diskcache writes inside ``directory``; else None.
+
+    A stored name is input: an absolute path, ``..``, another shape, or a path through a symbolic
+    link is never followed (for reading or for removal).
+    """
+    match = _VALUE_PATH.fullmatch(filename) if isinstance(filename, str) else None
+    if match is None:
+        return None
+    first = directory / match[1]
+    second = first / match[2]
+    path = second / match[3]
+    if first.is_symlink() or second.is_symlink() or path.is_symlink():
+        return None
+    return path
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        _log.warning("%s", message)
+
+
+def _too_big(key: str, size: int, cap: int, directory: Path) -> None:
+    _warn_once(f"cache at {directory}: {key[:80]!r} holds {size:,} bytes, over its {cap:,}-byte cap; ignored")
 
 
 def remove_own_files(directory: Path) -> int:
@@ -222,7 +299,7 @@ class Store:
                     _probe_writable(self.directory / _DB)
                     # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
                     self._cache = diskcache.Cache(
-                        str(self.directory), timeout=WRITE_WAIT, size_limit=2**30, tag_index=True
+                        str(self.directory), timeout=WRITE_WAIT, size_limit=2**30, tag_index=True, disk=_safe_disk()
                     )
                     _Open.add(self)
         return self._cache
@@ -289,8 +366,8 @@ class Store:
                         f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
                     )
                     self._quiet = (before, con)
-                row = self._quiet[1].execute(_ROW_QUERY, (key,)).fetchone()
-                value = self._row_value(row)
+                row = self._quiet[1].execute(_ROW_QUERY, (size_cap(key), key)).fetchone()
+                value = self._row_value(key, row)
             # A writer adds to the log, never to the file, until it checkpoints: a file that did not
             # change while it was read gave a consistent answer.
             if _identity(db) != before:
@@ -307,16 +384,28 @@ class Store:
                 self._quiet[1].close()
             self._quiet = None
 
-    def _row_value(self, row: Any) -> Any:
+    def _row_value(self, key: str, row: Any) -> Any:
         if row is None:
             return None
-        mode, value, filename, expire_time = row
+        mode, value, filename, expire_time, length = row
         if expire_time is not None and expire_time <= time.time():
             return None
+        cap = size_cap(key)
         if mode == _MODE_RAW and isinstance(value, str):
             return value
+        if mode == _MODE_RAW and isinstance(length, int) and length > cap:
+            _too_big(key, length, cap, self.directory)
+            return None
         if mode == _MODE_TEXT and isinstance(filename, str):
-            return (self.directory / filename).read_text(encoding="utf-8")
+            path = own_value_file(self.directory, filename)
+            if path is None:
+                _warn_once(f"cache at {self.directory}: row {key[:80]!r} names a file outside the cache; ignored")
+                return None
+            size = path.stat().st_size
+            if size > cap:
+                _too_big(key, size, cap, self.directory)
+                return None
+            return path.read_text(encoding="utf-8")
         return None
 
     def _read(self, key: str) -> Any:
@@ -336,8 +425,8 @@ class Store:
                         self._reader = self._connect_reader()
                     if self._reader is None:
                         return None
-                    row = self._reader.execute(_ROW_QUERY, (key,)).fetchone()
-                return self._row_value(row)
+                    row = self._reader.execute(_ROW_QUERY, (size_cap(key), key)).fetchone()
+                return self._row_value(key, row)
             except FileNotFoundError:
                 return None  # a value file removed by a concurrent prune: a miss
             except _store_errors() as exc:
@@ -427,7 +516,7 @@ class Store:
             return None
         if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
             return None
-        return doc
+        return check_doc(key, doc)
 
     def get_raw(self, key: str) -> str | None:
         """Read a stored JSON text as is (for documents parsed straight into records)."""

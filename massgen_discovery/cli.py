@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -108,19 +109,25 @@ def _flags(record: ModelRecord) -> str:
     return " ".join(label for name, label in _FLAG_LABELS.items() if getattr(record, name) is True)
 
 
+MAX_TOKEN_COUNT = 10**12
+"""The largest token count the command line takes (a trillion; no call or context comes close)."""
+_TOKEN_COUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?([km]?)")
+
+
 def _parse_tokens(text: str) -> int:
+    """A whole, finite, non-negative token count: ``1200``, ``1,200``, ``1.2k``, ``128k``, ``1m``."""
     raw = text.strip().lower().replace("_", "").replace(",", "")
-    scale = 1
-    if raw.endswith("k"):
-        scale, raw = 1_000, raw[:-1]
-    elif raw.endswith("m"):
-        scale, raw = 1_000_000, raw[:-1]
-    try:
-        value = float(raw) * scale
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a token count (try 128000 or 128k)") from None
-    if value < 0:
-        raise click.BadParameter("must not be negative")
+    match = _TOKEN_COUNT.fullmatch(raw)
+    if match is None:
+        raise click.BadParameter(f"{text[:40]!r} is not a token count (a whole number like 128000 or 128k)")
+    whole, fraction, unit = match.groups()
+    scale = {"": 1, "k": 1_000, "m": 1_000_000}[unit]
+    digits = fraction or ""
+    value, rest = divmod(int(whole + digits) * scale, 10 ** len(digits))
+    if rest:
+        raise click.BadParameter(f"{text[:40]!r} is not a whole number of tokens")
+    if value > MAX_TOKEN_COUNT:
+        raise click.BadParameter(f"{text[:40]!r} is more than {MAX_TOKEN_COUNT:,} tokens")
     return int(value)
 
 
@@ -188,8 +195,19 @@ def _console(stderr: bool = False) -> Console:
     return Console(file=stream, width=None if interactive else 240, highlight=False, soft_wrap=not interactive)
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every non-finite float as null: JSON has no NaN or Infinity."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=str))
 
 
 def records_json(records: Sequence[ModelRecord]) -> str:
@@ -200,7 +218,7 @@ def records_json(records: Sequence[ModelRecord]) -> str:
     """
     from pydantic_core import to_json
 
-    return to_json([record.plain() for record in records], indent=2).decode()
+    return to_json([record.plain() for record in records], indent=2, inf_nan_mode="null").decode()
 
 
 def _print_records_json(records: Sequence[ModelRecord]) -> None:
@@ -389,12 +407,18 @@ _FIRST_PARTY = ("openai", "anthropic", "gemini", "xai", "mistral", "deepseek", "
                 "dashscope", "cerebras", "perplexity", "zai")  # fmt: skip
 
 
+MAX_SUGGESTED_NAME = 160
+"""Longer unknown names get no suggestions (the longest real model strings are about 100 characters)."""
+
+
 def _suggest(catalog: Catalog, name: str) -> list[str]:
     """Close matches, the obvious first.
 
     The same id under another provider, then edit distance, then first-party providers before
     resellers.
     """
+    if len(name) > MAX_SUGGESTED_NAME:
+        return []  # no model string is that long: matching it against every record is wasted time
     records = catalog.list_models()
     lowered = name.lower()
     tail = lowered.split("/", 1)[-1]
@@ -549,6 +573,9 @@ def cost_cmd(
         return 1
     costs = {name: (tokens * rate if tokens and rate is not None else 0.0) for name, tokens, rate, _ in parts}
     total = sum(costs.values())
+    if not all(math.isfinite(c) and c >= 0 for c in (*costs.values(), total)):
+        _echo_err(f"{PROG}: a price of {record.model} is not a real value; no cost given")
+        return 1
     if as_json:
         _print_json(
             {
@@ -761,7 +788,7 @@ def changes_cmd(
             c.at.strftime("%Y-%m-%d %H:%M"),
             f"{c.kind} (held)" if c.held else c.kind,
             inert(c.model),
-            c.field or "",
+            inert(c.field or ""),
             "" if c.kind != "changed" else f"{_change_value(c.field, c.old)} -> {_change_value(c.field, c.new)}",
             inert(c.source or ""),
         ]

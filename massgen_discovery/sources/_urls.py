@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-__all__ = ["CREDENTIAL_QUERY", "is_credential_name", "query_secret", "redact_url", "split_url_credentials"]
+__all__ = [
+    "CREDENTIAL_QUERY",
+    "is_credential_name",
+    "query_secret",
+    "redact_url",
+    "split_url_credentials",
+    "url_secrets",
+]
 
 CREDENTIAL_QUERY = r"(key|token|secret|password|passwd|auth|signature|sig|credential)"
 """A query parameter whose name matches this (case-insensitively) carries a credential."""
@@ -18,9 +25,6 @@ CREDENTIAL_QUERY = r"(key|token|secret|password|passwd|auth|signature|sig|creden
 def is_credential_name(name: str) -> bool:
     """Whether a query parameter named ``name`` carries a credential."""
     return re.search(CREDENTIAL_QUERY, name, re.IGNORECASE) is not None
-
-
-"""Query parameter names whose values are treated as credentials in messages."""
 
 
 def split_url_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
@@ -47,12 +51,37 @@ def query_secret(query: dict[str, str]) -> str | None:
 
 
 def redact_url(url: str) -> str:
-    """A URL safe to print: userinfo replaced by ``***``, credential-like query values too."""
-    parts = urlsplit(url)
+    """A URL safe to print: its password, and every credential-like query value, shown as ``***``.
+
+    ``redis://user:secret@host/0`` -> ``redis://user:***@host/0``; a bare ``user@`` (which Redis
+    and others take as a password) -> ``:***@``; ``?password=x&db=1`` -> ``?password=***&db=1``
+    (``api_key``, ``token``, ``auth``, ``secret`` ... likewise). A URL that cannot be parsed is
+    not shown at all.
+    """
+    try:
+        parts = urlsplit(url)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        _ = parts.port  # a malformed port raises here rather than later
+    except ValueError:
+        return "<unparsable url>"
     netloc = parts.netloc
     if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = "&".join(
-        f"{k}={'***' if is_credential_name(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, sep, _password = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if sep and user else f":***@{hostport}"
+    query = "&".join(f"{k}={'***' if is_credential_name(k) else v}" for k, v in pairs)
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every secret a URL carries (its password or bare username, credential-like query values)."""
+    try:
+        parts = urlsplit(url)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        return []
+    found = [v for k, v in pairs if v and is_credential_name(k)]
+    if "@" in parts.netloc:
+        user, sep, password = parts.netloc.rpartition("@")[0].partition(":")
+        found.append(password if sep else user)
+    return sorted({s for s in found if s}, key=len, reverse=True)

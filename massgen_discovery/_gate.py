@@ -1,0 +1,361 @@
+"""The gate every stored value passes before it is served: what the cache or Redis hands back is input.
+
+Anyone who can write to a cache directory or to the fleet's Redis can put anything there. A live
+listing goes through its source's parser and :func:`plausible`; a stored row, envelope, pointer or
+history entry goes through the checks here, which cost microseconds per row (no pydantic):
+
+- **Types.** Each record field has the type its annotation says (a provenance that is a list, a
+  limit that is ``"lots"``, a date that is not one: the row is refused whole, never served
+  half-trusted). Documents keep their shape or read as a miss.
+- **Numbers no real model has** (a 10^15-token context, a negative or NaN price) become unknown,
+  with the reason kept in :func:`notes` (``status()`` shows them).
+- **Sizes.** A stored value over :func:`size_cap` is ignored with one warning and never copied.
+
+Text stays as stored here; everything shown on a terminal goes through the CLI's ``inert``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any, TypeGuard
+
+__all__ = [
+    "LARGE_VALUE",
+    "MAX_PRICE_PER_TOKEN",
+    "MAX_TOKENS",
+    "SMALL_VALUE",
+    "check_doc",
+    "check_history_entry",
+    "check_record",
+    "index_ok",
+    "notes",
+    "numeric_fields",
+    "plausible",
+    "shown",
+    "size_cap",
+]
+
+MAX_TOKENS = 100_000_000
+"""A context or output limit above this is not a real value (the largest today are ~10M)."""
+MAX_PRICE_PER_TOKEN = 0.1
+"""USD per token above which a price is not a real value ($100,000 per 1M tokens)."""
+MAX_FEE = 1_000.0
+"""USD per request or per unit (image, second, page) above which a fee is not a real value."""
+SMALL_VALUE = 1 << 20
+"""Bytes a small stored value (a pointer, a model's row, a lock, a history entry) may have."""
+LARGE_VALUE = 40 << 20
+"""Bytes a large stored value (a listing's envelope, a generation's ``all`` row or index, a
+summary) may have: above the 32 MB an HTTP listing may have, well below what a flood would use."""
+EARLIEST, LATEST = 0.0, 7_258_118_400.0
+"""Unix times a stored timestamp may have (1970 to 2200)."""
+MAX_TEXT = 4096
+"""Characters a stored string field may have (an id, a URL, a status)."""
+MAX_NOTES = 50
+"""Reasons this process keeps (the newest)."""
+
+_TOKEN_FIELDS = frozenset({"max_input_tokens", "max_output_tokens", "runtime_context_tokens"})
+_MEASURED_FIELDS = frozenset({"first_token_latency_ms", "throughput_tokens_per_s"})
+_LARGE_KEYS = re.compile(r"^(envelope:|history(:|$)|catalog:[^:]+:[^:]+:(all|index)$)")
+_CHANGE_KEYS = ("model", "provider", "kind", "field", "old", "new", "source")
+_notes: list[tuple[str | None, str]] = []
+
+
+def size_cap(key: str) -> int:
+    """The most bytes the stored value of ``key`` may have."""
+    return LARGE_VALUE if _LARGE_KEYS.match(key) else SMALL_VALUE
+
+
+def notes() -> list[tuple[str | None, str]]:
+    """What the gate kept out of stored data in this process, newest last (at most :data:`MAX_NOTES`).
+
+    Each is (the source the value was said to come from, or None; the reason).
+    """
+    return list(_notes)
+
+
+def note(text: str, source: str | None = None) -> None:
+    """Keep a reason (once)."""
+    if (source, text) not in _notes:
+        _notes.append((source, text))
+        del _notes[:-MAX_NOTES]
+
+
+def _finite_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def plausible(name: str, value: Any) -> bool:
+    """Whether a known numeric ``value`` of record field ``name`` is one a real model can have.
+
+    Limits are whole and within :data:`MAX_TOKENS`; prices (``*cost*``) are finite, not negative
+    and within :data:`MAX_PRICE_PER_TOKEN` per token (fees per request or unit within
+    :data:`MAX_FEE`); measurements are finite and not negative. Other fields are not judged here.
+    """
+    if name in _TOKEN_FIELDS:
+        return type(value) is int and 0 <= value <= MAX_TOKENS
+    if "cost" in name:
+        bound = MAX_PRICE_PER_TOKEN if "token" in name else MAX_FEE
+        return _finite_number(value) and 0 <= value <= bound
+    if name in _MEASURED_FIELDS:
+        return _finite_number(value) and value >= 0
+    return True
+
+
+def shown(value: Any) -> str:
+    """A number as a note shows it (a huge one by its digit count)."""
+    if type(value) is int and abs(value) >= 10**15:
+        return f"a {len(str(value))}-digit number"
+    return f"{value:.3g}" if isinstance(value, (int, float)) else repr(value)[:40]
+
+
+# -- records -----------------------------------------------------------------------------------
+
+
+def _str(v: Any) -> bool:
+    return type(v) is str and len(v) <= MAX_TEXT
+
+
+def _opt_str(v: Any) -> bool:
+    return v is None or (type(v) is str and len(v) <= MAX_TEXT)
+
+
+def _opt_int(v: Any) -> bool:
+    return v is None or type(v) is int
+
+
+def _opt_float(v: Any) -> bool:
+    return v is None or type(v) in (int, float)
+
+
+def _opt_bool(v: Any) -> bool:
+    return v is None or type(v) is bool
+
+
+def _str_list(v: Any) -> bool:
+    return type(v) is list and len(v) <= 1000 and all(type(x) is str and len(x) <= MAX_TEXT for x in v)
+
+
+def _opt_str_list(v: Any) -> bool:
+    return v is None or _str_list(v)
+
+
+def _str_dict(v: Any) -> bool:
+    return type(v) is dict and all(type(k) is str and type(x) is str and len(x) <= MAX_TEXT for k, x in v.items())
+
+
+def _scalar(v: Any) -> bool:
+    if v is None or type(v) in (str, bool, int):
+        return True
+    if type(v) is float:
+        return math.isfinite(v)
+    return type(v) is list and len(v) <= 100 and all(type(x) is str for x in v)
+
+
+def _conflicts(v: Any) -> bool:
+    return type(v) is list and all(
+        type(c) is dict
+        and _str(c.get("field"))
+        and _str(c.get("kept_source"))
+        and _str(c.get("other_source"))
+        and _scalar(c.get("kept_value"))
+        and _scalar(c.get("other_value"))
+        for c in v
+    )
+
+
+def _stamp_ok(v: Any) -> bool:
+    if v is None:
+        return True
+    if type(v) is not str or len(v) > 64:
+        return False
+    try:
+        stamp = parse_stamp(v)
+    except (ValueError, OverflowError):
+        return False
+    return 1970 <= stamp.year <= 2200
+
+
+@cache
+def parse_stamp(text: str) -> datetime:
+    """An ISO timestamp as stored (records of one listing share theirs: each is parsed once)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+_BY_ANNOTATION: dict[str, Callable[[Any], bool]] = {
+    "str": _str,
+    "str | None": _opt_str,
+    "int | None": _opt_int,
+    "float | None": _opt_float,
+    "bool | None": _opt_bool,
+    "list[str] | None": _opt_str_list,
+    "list[str]": _str_list,
+    "dict[str, str]": _str_dict,
+    "list[Conflict]": _conflicts,
+    "datetime | None": _stamp_ok,
+}
+
+
+@cache
+def _checks() -> dict[str, Callable[[Any], bool]]:
+    """Per record field, the type check its annotation implies."""
+    from .records import ModelRecord
+
+    return {name: _BY_ANNOTATION[text] for name, text in ModelRecord._annotation_text.items()}
+
+
+@cache
+def numeric_fields() -> frozenset[str]:
+    """The record fields :func:`plausible` judges (limits, prices and fees, measurements)."""
+    from .records import ModelRecord
+
+    return frozenset(
+        name
+        for name, text in ModelRecord._annotation_text.items()
+        if text in ("int | None", "float | None")
+        and (name in _TOKEN_FIELDS or name in _MEASURED_FIELDS or "cost" in name)
+    )
+
+
+def check_record(doc: Any) -> dict[str, Any] | None:
+    """A stored record's fields if every one has its declared type, with implausible numbers unknown.
+
+    None when the row must not be served (not an object, no ``model``/``provider``/``model_id``, or
+    any field of the wrong type). Unknown keys are dropped. The caller builds the record.
+    """
+    if type(doc) is not dict:
+        return None
+    checks = _checks()
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        check = checks.get(key)
+        if check is None:
+            continue
+        if not check(value):
+            return None
+        out[key] = value
+    if not all(type(out.get(k)) is str and out[k] for k in ("model", "provider", "model_id")):
+        return None
+    bad = [k for k in numeric_fields() & out.keys() if out[k] is not None and not plausible(k, out[k])]
+    if bad:
+        provenance = out.get("provenance") or {}
+        for name in bad:
+            said = provenance.get(name) if type(provenance) is dict else None
+            note(f"{out['model']}: stored {name} {shown(out[name])} is not a real value; kept as unknown", said)
+            out[name] = None
+        out["provenance"] = {k: v for k, v in provenance.items() if k not in bad}
+    return out
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+def _number(v: Any) -> bool:
+    return _finite_number(v)
+
+
+def _time(v: Any) -> bool:
+    return _finite_number(v) and EARLIEST <= v <= LATEST
+
+
+def _count(v: Any) -> bool:
+    return type(v) is int and 0 <= v <= 10**9
+
+
+_ENVELOPE: dict[str, Callable[[Any], bool]] = {
+    "source": _opt_str,
+    "base_url": _opt_str,
+    "fetched_at": _time,
+    "expires_at": lambda v: _number(v) and v >= EARLIEST,
+    "ttl": lambda v: _number(v) and v >= 0,
+    "count": _count,
+    "version": _opt_str,
+    "failures": _count,
+    "error": lambda v: v is None or type(v) is str,
+    "degraded": _opt_bool,
+    "retry_at": lambda v: v is None or (_number(v) and v >= EARLIEST),
+    "last_attempt": _time,
+    "notes": lambda v: type(v) is list and all(type(n) is str for n in v),
+    "baseline": lambda v: v is None or type(v) is dict,
+    "validators": lambda v: v is None or _str_dict(v),
+    "probe": _opt_str,
+}
+_POINTER: dict[str, Callable[[Any], bool]] = {
+    "prefix": lambda v: type(v) is str and re.fullmatch(r"catalog:[\w-]{1,64}:[\w-]{1,64}", v, re.ASCII) is not None,
+    "litellm_stamp": _opt_str,
+    "built_at": _time,
+    "synced_at": _time,
+    "count": _count,
+    "bundled_count": _count,
+    "sources": lambda v: type(v) is dict and all(type(k) is str and _source_meta(m) for k, m in v.items()),
+}
+_SOURCE_META: dict[str, Callable[[Any], bool]] = {
+    "version": _opt_str,
+    "fetched_at": lambda v: v is None or _time(v),
+    "expires_at": lambda v: v is None or (_number(v) and v >= EARLIEST),
+    "retry_at": lambda v: v is None or (_number(v) and v >= EARLIEST),
+    "error": lambda v: v is None or type(v) is str,
+    "count": _count,
+}
+
+
+def _fits(doc: dict[str, Any], checks: dict[str, Callable[[Any], bool]]) -> bool:
+    return all(check(doc[k]) for k, check in checks.items() if k in doc)
+
+
+def _source_meta(meta: Any) -> bool:
+    return type(meta) is dict and _fits(meta, _SOURCE_META)
+
+
+def check_doc(key: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored document if its known keys have their shapes (by the key's kind), else None.
+
+    Envelopes (``envelope:``) and generation pointers (``catalog:<config>:meta``) are checked
+    field by field; a pointer must name a prefix. Other documents are the callers' to check.
+    """
+    if key.startswith("envelope:"):
+        ok = _fits(doc, _ENVELOPE)
+    elif key.startswith("catalog:") and key.endswith(":meta"):
+        ok = "prefix" in doc and _fits(doc, _POINTER)
+    else:
+        return doc
+    if not ok:
+        note(f"stored {key.split(':', 1)[0]} document {key[:80]!r} has fields of the wrong type; ignored")
+        return None
+    return doc
+
+
+def index_ok(index: Any) -> TypeGuard[dict[str, dict[str, str]]]:
+    """Whether a generation's lookup index has its shape: ``aliases`` and ``lower``, str to str."""
+    return type(index) is dict and all(
+        type(index.get(k)) is dict and all(type(a) is str and type(b) is str for a, b in index[k].items())
+        for k in ("aliases", "lower")
+    )
+
+
+def check_history_entry(entry: Any, fields: frozenset[str]) -> dict[str, Any] | None:
+    """A history entry with a plausible time, its change rows limited to known ``fields``; else None."""
+    if type(entry) is not dict or not _time(entry.get("at")):
+        return None
+    rows = entry.get("changes")
+    if not isinstance(rows, list):
+        return None
+    kept = [
+        {k: row[k] for k in _CHANGE_KEYS if k in row}
+        for row in rows
+        if type(row) is dict
+        and (row.get("field") is None or row.get("field") in fields)
+        and _scalar(row.get("old"))
+        and _scalar(row.get("new"))
+    ]
+    held = entry.get("held")
+    return {
+        "at": entry["at"],
+        "generation": entry.get("generation") if _opt_str(entry.get("generation")) else None,
+        "held": held if _opt_str(held) else None,
+        "reason": entry.get("reason") if _opt_str(entry.get("reason")) else None,
+        "changes": kept,
+    }
