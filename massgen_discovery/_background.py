@@ -46,7 +46,7 @@ class Background:
         self.worker: asyncio.AbstractEventLoop | None = None
 
     def due(self, view: View) -> list[Source]:
-        """Live sources whose data expired and whose backoff has passed."""
+        """Live sources whose data expired and whose backoff has passed (never a manual one)."""
         if self._c.offline:
             return []
         _, live = self._c._sources()
@@ -54,8 +54,8 @@ class Background:
         due = []
         for name, info in view.meta.get("sources", {}).items():
             source = live.get(name)
-            if source is None or name in self.inflight:
-                continue
+            if source is None or name in self.inflight or self._c.manual(name):
+                continue  # a manual source is fetched only when asked
             if info.get("retry_at") and now < info["retry_at"]:
                 continue
             if info.get("expires_at") is None or now >= info["expires_at"]:

@@ -77,7 +77,7 @@ class Generations:
                 return view, []
         bundled, live = self._c._sources()
         meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
-        if self.meta_matches(meta, bundled, live, check_versions=False):
+        if self.meta_matches(meta, bundled, live, check_versions=False) and not self._unfetched(meta or {}, live):
             assert meta is not None
             with self._c._mutex:
                 if self._c._view is not None and self._c._view.prefix == meta["prefix"]:
@@ -86,8 +86,29 @@ class Generations:
                 else:
                     self._c._view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
                 return self._c._view, []
-        missing = [s for s in live.values() if self._c._store.get(self._c._envelope_key(s)) is None]
-        return None, missing
+        return None, self.missing(live)
+
+    def missing(self, live: Mapping[str, Source]) -> list[Source]:
+        """Live sources a lookup should fetch before answering: nothing stored, and not manual."""
+        return [
+            s
+            for s in live.values()
+            if not self._c.manual(s.name) and self._c._store.get(self._c._envelope_key(s)) is None
+        ]
+
+    def _unfetched(self, meta: Mapping[str, Any], live: Mapping[str, Source]) -> bool:
+        """Whether an online lookup finds a source this generation has never tried (built offline).
+
+        Such a source is fetched before answering (within the timeout), as on a first use; a
+        manual source waits for an explicit refresh.
+        """
+        if self._c.offline:
+            return False
+        return any(
+            not any(info.get(k) is not None for k in ("fetched_at", "retry_at", "error")) and not self._c.manual(name)
+            for name, info in meta.get("sources", {}).items()
+            if name in live and isinstance(info, dict)
+        )
 
     def build(self, force: bool = False) -> View:
         """:meth:`_build`, then the write handle is let go (lookups elsewhere read quietly again)."""
@@ -107,9 +128,11 @@ class Generations:
         with self._c._store.locked(f"build:{config}", seconds=60, wait=min(self._c.timeout, LOCK_WAIT)):
             meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
             if not force and self.meta_matches(meta, bundled, live, check_versions=True):
-                # Another process built this generation while we waited for the lock.
+                # Built from these listings already (by another process, or before a refresh that
+                # found the listing unchanged or failed): adopt it, with each source's freshness
+                # and errors as they are now, without merging again.
                 assert meta is not None
-                return self.adopt(meta)
+                return self.adopt(self._touched(meta, live))
             shared = self._c._store.shared_pointer(self._c._meta_key())
             if not force and self.meta_matches(shared, bundled, live, check_versions=True):
                 # Another machine built it from the same listings: copy it instead of merging again.
@@ -164,6 +187,25 @@ class Generations:
             with self._c._mutex:
                 self._c._view = view
             return view
+
+    def _touched(self, meta: dict[str, Any], live: Mapping[str, Source]) -> dict[str, Any]:
+        """``meta`` with each source's fetch time, expiry and error read from its envelope now.
+
+        Written back only when something moved, so a build that changes nothing writes nothing.
+        """
+        sources = dict(meta.get("sources", {}))
+        moved = False
+        for name, source in live.items():
+            envelope = self._c._store.get(self._c._envelope_key(source)) or {}
+            info = sources.get(name) or {}
+            fresh = {**info, **rs.source_meta(envelope, int(info.get("count") or 0))}
+            if fresh != info:
+                sources[name], moved = fresh, True
+        if not moved:
+            return meta
+        touched = {**meta, "sources": sources}
+        self._c._store.put(self._c._meta_key(), touched)
+        return touched
 
     def adopt(self, meta: dict[str, Any]) -> View:
         view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
@@ -228,7 +270,7 @@ class Generations:
             view.records, view.index, view.points, view.flagged = None, None, {}, {}
             if self._c._store.get_raw(f"{view.prefix}:index") is not None:
                 return
-        missing = [s for s in live.values() if self._c._store.get(self._c._envelope_key(s)) is None]
+        missing = self.missing(live)
         if missing and not self._c.offline:
             run_sync(self._c._refresh_sources(missing, explicit=False))
         fresh = self.build(force=True)

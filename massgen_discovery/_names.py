@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["BUNDLED", "HEURISTIC_PREFIX", "OVERRIDE_SOURCE", "endpoint_key_var"]
+__all__ = ["BUNDLED", "HEURISTIC_PREFIX", "OVERRIDE_SOURCE", "REFRESH_MODES", "endpoint_key_var", "refresh_mode_var"]
+
+REFRESH_MODES = ("auto", "manual")
+"""``auto``: lookups fetch a source when its data is missing or expired; ``manual``: only ``refresh`` does."""
 
 BUNDLED = "litellm"
 """The bundled LiteLLM map's source name (in ``sources`` and ``provenance``)."""
@@ -15,3 +18,8 @@ HEURISTIC_PREFIX = "heuristic:"
 def endpoint_key_var(name: str) -> str:
     """The variable that holds a named endpoint's key: ``MASSGEN_DISCOVERY_<NAME>_API_KEY``."""
     return f"MASSGEN_DISCOVERY_{name.upper()}_API_KEY"
+
+
+def refresh_mode_var(name: str) -> str:
+    """The variable that sets a source's or endpoint's refresh mode: ``MASSGEN_DISCOVERY_<NAME>_REFRESH``."""
+    return f"MASSGEN_DISCOVERY_{name.upper()}_REFRESH"

@@ -191,14 +191,34 @@ class Refresher:
                 return self._report(source, envelope, started, "ok"), None
             error: SourceError | None = None
             fetched_at = now()
+            from .sources._http import NotModified, Validators, conditional
+
+            # Conditional GETs only when there is a stored listing the upstream may confirm.
+            validators = Validators(envelope.get("validators") if envelope.get("payload") is not None else None)
             try:
-                payload = await asyncio.wait_for(
-                    source.fetch(client, previous=envelope.get("payload")), timeout=self._catalog.timeout
-                )
+                with conditional(validators):
+                    payload = await asyncio.wait_for(
+                        source.fetch(client, previous=envelope.get("payload")), timeout=self._catalog.timeout
+                    )
                 records, notes = rc.sanitize(
                     source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
                 )
                 json.dumps(payload)  # the payload must survive the round trip through the store
+            except NotModified:
+                # 304: the stored listing is the upstream's. Fresh again; nothing parsed or rebuilt.
+                same = {
+                    **envelope,
+                    "fetched_at": fetched_at,
+                    "expires_at": fetched_at + source.ttl,
+                    "ttl": source.ttl,
+                    "failures": 0,
+                    "error": None,
+                    "degraded": False,
+                    "retry_at": None,
+                    "last_attempt": fetched_at,
+                }
+                self._catalog._store.put(key, same)
+                return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
             except SourceError as exc:
                 error = exc
             except asyncio.TimeoutError:
@@ -236,6 +256,7 @@ class Refresher:
                         "notes": notes[:MAX_NOTES]
                         + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
                         "baseline": rc.next_baseline(baseline, records, reset=force),
+                        "validators": validators.learned(),
                     }
                     self._catalog._store.put(key, new)
                     # The build that follows reads this listing: it is parsed already.
@@ -297,10 +318,22 @@ class Refresher:
             bad = ", ".join(unknown or [BUNDLED])
             raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
         targets = [live[n] for n in wanted if n != BUNDLED]
+        reports: list[RefreshReport] = []
+        if names is None:
+            # Refreshing everything leaves manual sources alone: only naming one fetches it.
+            manual = [s for s in targets if self._catalog.manual(s.name)]
+            targets = [s for s in targets if s not in manual]
+            reports.extend(
+                RefreshReport(
+                    source=s.name,
+                    outcome="skipped",
+                    error=f"refreshes only when asked: massgen-discovery refresh {s.name}",
+                )
+                for s in manual
+            )
         if BUNDLED in wanted:
             litellm_map.forget_digest()
         started = time.perf_counter()
-        reports: list[RefreshReport] = []
         errors: list[SourceError] = []
         if targets:
             if self._catalog.offline:
@@ -366,6 +399,7 @@ class Refresher:
                     retry_at=as_datetime(envelope.get("retry_at")),
                     notes=[str(n) for n in envelope.get("notes") or []],
                     shared_store=self._catalog._store.shared_url,
+                    refresh="manual" if self._catalog.manual(name) else "auto",
                 )
             )
         return _with_gate_notes(out)

@@ -70,6 +70,8 @@ class SourceStatus(BaseModel):
     """Values the last accepted listing sent that no real model can have, kept as unknown (why)."""
     shared_store: str | None = None
     """The Redis URL this source's data is shared on with other machines (password redacted)."""
+    refresh: Literal["auto", "manual"] = "auto"
+    """``manual``: lookups never contact the source; only an explicit refresh does."""
 
 
 ChangeKind = Literal["added", "removed", "changed"]

@@ -21,6 +21,7 @@ from ._background import Background
 from ._digest import sha256_hex
 from ._generations import Generations, View
 from ._log import get_logger
+from ._names import REFRESH_MODES, refresh_mode_var
 from ._store import Store, credential_fingerprint
 from ._sync import run_sync
 from .errors import ConfigError, SourceError
@@ -44,6 +45,14 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _refresh_mode(value: str, name: str, *, var: str | None = None) -> str:
+    mode = value.strip().lower()
+    if mode not in REFRESH_MODES:
+        where = var or f"refresh_modes[{name!r}]"
+        raise ConfigError(f"{where} is {value!r}; use one of: {', '.join(REFRESH_MODES)}")
+    return mode
+
+
 class Catalog:
     """Every model LiteLLM's map and the configured live sources know, one record per model.
 
@@ -61,6 +70,10 @@ class Catalog:
         redis_url: share the catalog with other machines on Redis (default:
             ``MASSGEN_DISCOVERY_REDIS_URL``; ``""`` turns it off). The local cache stays in front
             as a read-through copy; an offline catalog never talks to Redis.
+        refresh_modes: ``{source or endpoint name: "auto" | "manual"}``. A ``manual`` source is
+            never contacted by a lookup, in the foreground or the background; only
+            :meth:`refresh` naming it (or refreshing everything) fetches it. Default: each
+            name's ``MASSGEN_DISCOVERY_<NAME>_REFRESH``, else ``auto``.
     """
 
     def __init__(
@@ -74,6 +87,7 @@ class Catalog:
         endpoints: Mapping[str, str | tuple[str, str | None]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         redis_url: str | None = None,
+        refresh_modes: Mapping[str, str] | None = None,
     ) -> None:
         self.offline = _env_flag("MASSGEN_DISCOVERY_OFFLINE") if offline is None else offline
         """True when the catalog never touches the network."""
@@ -93,6 +107,7 @@ class Catalog:
             url, key = (target, None) if isinstance(target, str) else target
             self._specs.append(EndpointSource(name, url, api_key=key))
         self._transport = transport
+        self._refresh_modes = {k: _refresh_mode(v, k) for k, v in (refresh_modes or {}).items()}
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
         self._resolved: tuple[bool, dict[str, Source]] | None = None
@@ -143,6 +158,14 @@ class Catalog:
         bundled, live = self._sources()
         parts = [f"bundled={bundled}", *sorted(self._envelope_key(s) for s in live.values())]
         return sha256_hex("\n".join(parts))[:16]
+
+    def manual(self, name: str) -> bool:
+        """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var)."""
+        mode = self._refresh_modes.get(name)
+        if mode is None:
+            raw = os.environ.get(refresh_mode_var(name), "").strip()
+            mode = _refresh_mode(raw, name, var=refresh_mode_var(name)) if raw else "auto"
+        return mode == "manual"
 
     # -- the merged catalog --------------------------------------------------------------------
 

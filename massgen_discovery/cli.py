@@ -350,11 +350,19 @@ def _explain_failures(catalog: Catalog, providers: list[str], endpoints: list[st
     if not wanted:
         return  # a list over every provider needs no one source in particular
     for status in catalog.status():
-        if not status.live or status.error is None or status.count:
+        if not status.live or status.count or status.source not in wanted:
             continue
-        if status.source in wanted:
+        if status.error is not None:
             error = status.error
             _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
+        elif status.fetched_at is None:
+            _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
+
+
+def _not_fetched(source: str, mode: str, offline: bool) -> str:
+    """Why a live source has nothing yet, and the command that fetches it."""
+    why = "refreshes only when asked" if mode == "manual" else "not fetched yet (offline)" if offline else "no data"
+    return f"{source}: {why}; run: {PROG} refresh {source}"
 
 
 def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
@@ -440,6 +448,10 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
 def _unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
     _echo_err(f"{PROG}: unknown model {model!r}")
+    prefix = model.split("/", 1)[0]
+    for status in catalog.status():
+        if status.live and status.source == prefix and not status.count and status.error is None:
+            _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
     suggestions = _suggest(catalog, model)
     if suggestions:
         _echo_err("did you mean: " + ", ".join(suggestions))
@@ -505,8 +517,8 @@ def _show_value(name: str, value: Any) -> str:
 
 
 def _not_running(report: Any) -> bool:
-    """A local server that is not running: a state, not a failure."""
-    return report.outcome == "failed" and "not running" in (report.error or "")
+    """A local server that is not running: a state, not a failure (named or not)."""
+    return report.outcome in ("failed", "stale") and "not running" in (report.error or "")
 
 
 def _count_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
@@ -623,7 +635,8 @@ def refresh_cmd(
     """Fetch sources now (default: every configured one) and show what each did.
 
     Exits 0 when every source tried is ok or is a local server that is not running; 1 when a
-    source you named, or any configured source, failed.
+    source you named, or any configured source, failed. Sources set to refresh only when asked
+    (``MASSGEN_DISCOVERY_<NAME>_REFRESH=manual``) are fetched only when named.
     """
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
@@ -636,8 +649,8 @@ def refresh_cmd(
             reports = catalog.refresh(names, force=force)
     else:
         reports = catalog.refresh(names, force=force)
-    named = set(sources)
-    failed = [r for r in reports if r.outcome == "failed" and (r.source in named or not _not_running(r))]
+    # Exit 1 when a source tried failed (its old data, if any, still served): the README's table.
+    failed = [r for r in reports if r.outcome in ("failed", "stale") and not _not_running(r)]
     if as_json:
         _print_json([r.model_dump(mode="json") for r in reports])
     else:
@@ -706,6 +719,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
                 "error": status.error if status else None,
                 "shared_store": catalog.shared_store,
                 "shared_store_error": shared_problem,
+                "refresh": status.refresh if status is not None else None,
             }
         )
     if as_json:
@@ -716,7 +730,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     table_rows = []
     for row in rows:
         # The table names the variable in its own column, so the listing stays one short word.
-        listing = str(row["listing"]).split(" (set ")[0]
+        listing = str(row["listing"]).split(" (set ")[0] + (", manual" if row["refresh"] == "manual" else "")
         var = row["env_var"] or ""
         if var and str(row["listing"]).startswith("bundled only (set"):
             var += " (not set)"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
@@ -24,7 +27,10 @@ from ._urls import is_credential_name, query_secret, redact_url, split_url_crede
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "NotModified",
+    "Validators",
     "auth_headers",
+    "conditional",
     "get_json",
     "redact",
 ]
@@ -35,6 +41,56 @@ _SNIPPET = 200
 
 
 _KEYISH = re.compile(r"key|auth|token|credential|no connected db|unauthori[sz]ed|permission", re.I)
+
+
+class NotModified(Exception):
+    """The upstream answered 304 to a conditional GET: the listing is the one stored."""
+
+
+class Validators:
+    """What one fetch sends back and learns for conditional GETs (``ETag``, ``Last-Modified``).
+
+    ``sent`` is what the upstream gave for ``url`` last time; ``seen`` what it gave this time, kept
+    only when the fetch was one request (the listing): a fetch of several requests cannot be
+    judged unchanged from one of them.
+    """
+
+    def __init__(self, sent: Any = None) -> None:
+        pairs = sent.items() if isinstance(sent, dict) else ()
+        self.sent: dict[str, str] = {k: v for k, v in pairs if isinstance(k, str) and isinstance(v, str)}
+        self.seen: dict[str, str] = {}
+        self.requests = 0
+
+    def learned(self) -> dict[str, str]:
+        """What to store for next time (nothing when the fetch made several requests)."""
+        return self.seen if self.requests == 1 else {}
+
+
+_VALIDATORS: contextvars.ContextVar[Validators | None] = contextvars.ContextVar("validators", default=None)
+
+
+@contextmanager
+def conditional(validators: Validators) -> Iterator[Validators]:
+    """Make the GETs of a fetch started inside the block (and of the tasks it starts) conditional."""
+    token = _VALIDATORS.set(validators)
+    try:
+        yield validators
+    finally:
+        _VALIDATORS.reset(token)
+
+
+def _conditional_headers(jar: Validators | None, key: str) -> dict[str, str]:
+    if jar is None:
+        return {}
+    jar.requests += 1
+    if jar.sent.get("url") != key:
+        return {}
+    headers = {}
+    if jar.sent.get("etag"):
+        headers["If-None-Match"] = jar.sent["etag"]
+    if jar.sent.get("last_modified"):
+        headers["If-Modified-Since"] = jar.sent["last_modified"]
+    return headers
 
 
 def auth_headers(credential: str | None) -> dict[str, str]:
@@ -173,6 +229,10 @@ async def get_json(
     request_headers = {**plain, **auth_header, **(headers or {})}
     target = httpx.URL(clean, params={**url_query, **(params or {})})
     body_json = json_body
+    jar = _VALIDATORS.get() if method == "GET" else None
+    key = redact_url(str(target))  # no credential is ever stored with a validator
+    asked = _conditional_headers(jar, key)
+    request_headers.update(asked)
     try:
         for _hop in range(_MAX_REDIRECTS + 1):
             async with client.stream(method, target, headers=request_headers, json=body_json) as response:
@@ -200,6 +260,12 @@ async def get_json(
         raise SourceError(f"{source}: request to {where} failed ({reason})", source=source) from exc
 
     status = response.status_code
+    if status == 304 and asked:
+        raise NotModified(where)
+    if jar is not None and 200 <= status < 300:
+        etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if etag or modified:
+            jar.seen = {"url": key, "etag": etag or "", "last_modified": modified or ""}
     snippet = scrub(_snippet(body))
     if status in (401, 403):
         hint = f"; check {env_var}" if env_var else ""

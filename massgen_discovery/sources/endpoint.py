@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._names import endpoint_key_var
-from ..errors import ConfigError, SourceError, SourceFormatError
+from ..errors import ConfigError, SourceError, SourceFormatError, SourceHTTPError
 from ..records import LITELLM_FIELDS, ModelRecord
 from . import SourceBase
 from ._listing import as_dict, as_list, entries, entry_id, generic_values, positive_int, price, records_from_values
@@ -83,22 +83,33 @@ class EndpointSource(SourceBase):
         from ._http import get_json
 
         env_var = endpoint_key_var(self.name)
+        # Once the server has said which kind it is, only what that kind serves is asked again
+        # (a scale-to-zero box is not probed four times per refresh).
+        kind = previous.get("kind") if isinstance(previous, dict) else None
+        probes = _PROBES.get(kind) if isinstance(kind, str) else None
+        wanted = set(_PROBES["unknown"] if probes is None else probes)
 
-        async def optional(url: str) -> Any:
+        async def optional(name: str, url: str) -> Any:
+            if name not in wanted:
+                return _SKIPPED
             try:
                 return await get_json(client, url, source=self.name, credential=self._credential)
+            except SourceHTTPError as exc:
+                return _ABSENT if exc.status_code in (404, 405, 501) else None  # not this kind / unsure
             except SourceError:
-                return None  # not this kind of server
+                return None  # no answer: unsure, asked again next time
 
         listing, lmstudio, model_info, group_info = await asyncio.gather(
             get_json(client, self._url("/models"), source=self.name, credential=self._credential, env_var=env_var),
-            optional(self._root_url("/api/v0/models")),
-            optional(self._url("/model/info")),
-            optional(self._root_url("/model_group/info")),
+            optional("lmstudio", self._root_url("/api/v0/models")),
+            optional("model_info", self._url("/model/info")),
+            optional("model_group_info", self._root_url("/model_group/info")),
         )
         entries(listing)  # a listing without models is this source's failure, whatever the extras say
+        answers = {"lmstudio": lmstudio, "model_info": model_info, "model_group_info": group_info}
         return {
             "base_url": self._base_url,
+            "kind": kind if probes is not None else _kind(answers),
             "models": listing,
             "lmstudio": lmstudio if isinstance(lmstudio, dict) else None,
             "model_info": _trim_model_info(model_info),
@@ -148,6 +159,28 @@ class EndpointSource(SourceBase):
             record = records_from_values(self.name, self.name, model_id, values, guessed, fetched_at, api_base=base)
             out.setdefault(record.model, record)
         return list(out.values())
+
+
+_SKIPPED, _ABSENT = object(), object()
+_PROBES: dict[str, tuple[str, ...]] = {
+    "unknown": ("lmstudio", "model_info", "model_group_info"),
+    "openai": (),
+    "lmstudio": ("lmstudio",),
+    "litellm_proxy": ("model_info", "model_group_info"),
+}
+"""Per kind of server, the optional listings it serves besides ``/models``."""
+
+
+def _kind(answers: dict[str, Any]) -> str:
+    """Which kind of server answered: ``lmstudio``, ``litellm_proxy`` or ``openai`` (neither).
+
+    ``unknown`` while an optional listing gave no clear answer (it is asked again next time).
+    """
+    if isinstance(answers["lmstudio"], dict):
+        return "lmstudio"
+    if any(isinstance(answers[k], dict) for k in ("model_info", "model_group_info")):
+        return "litellm_proxy"
+    return "openai" if all(a is _ABSENT for a in answers.values()) else "unknown"
 
 
 def _trim_model_info(answer: Any) -> dict[str, Any] | None:
