@@ -147,6 +147,10 @@ def _str_dict(v: Any) -> bool:
     return type(v) is dict and all(type(k) is str and type(x) is str and len(x) <= MAX_TEXT for k, x in v.items())
 
 
+def _price_dict(v: Any) -> bool:
+    return type(v) is dict and all(type(k) is str and len(k) <= 200 and type(x) in (int, float) for k, x in v.items())
+
+
 def _scalar(v: Any) -> bool:
     if v is None or type(v) in (str, bool, int):
         return True
@@ -194,6 +198,7 @@ _BY_ANNOTATION: dict[str, Callable[[Any], bool]] = {
     "list[str] | None": _opt_str_list,
     "list[str]": _str_list,
     "dict[str, str]": _str_dict,
+    "dict[str, float] | None": lambda v: v is None or _price_dict(v),
     "list[Conflict]": _conflicts,
     "datetime | None": _stamp_ok,
 }
@@ -240,13 +245,19 @@ def check_record(doc: Any) -> dict[str, Any] | None:
     if not all(type(out.get(k)) is str and out[k] for k in ("model", "provider", "model_id")):
         return None
     bad = [k for k in numeric_fields() & out.keys() if out[k] is not None and not plausible(k, out[k])]
-    if bad:
+    prices = out.get("prices") or {}  # type checked above
+    bad_prices = [k for k, v in prices.items() if not plausible(k, v)]
+    if bad or bad_prices:
         provenance = out.get("provenance") or {}
-        for name in bad:
-            said = provenance.get(name) if type(provenance) is dict else None
-            note(f"{out['model']}: stored {name} {shown(out[name])} is not a real value; kept as unknown", said)
-            out[name] = None
-        out["provenance"] = {k: v for k, v in provenance.items() if k not in bad}
+        for name in bad + bad_prices:
+            value = out[name] if name in bad else prices[name]
+            said = provenance.get(name)
+            note(f"{out['model']}: stored {name} {shown(value)} is not a real value; kept as unknown", said)
+            if name in bad:
+                out[name] = None
+        if bad_prices:
+            out["prices"] = {k: v for k, v in prices.items() if k not in bad_prices} or None
+        out["provenance"] = {k: v for k, v in provenance.items() if k not in bad and k not in bad_prices}
     return out
 
 

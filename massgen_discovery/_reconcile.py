@@ -95,12 +95,16 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
     values: dict[str, Any] = {}
     provenance: dict[str, str] = {}
     conflicts: list[Conflict] = []
-    for name in MERGEABLE_FIELDS:
+    prices: dict[str, float] = {}
+    names = [n for n in MERGEABLE_FIELDS if n != "prices"]
+    names += sorted({k for record in records for k in record.prices or ()})
+    for name in names:
+        priced = name not in _FIELD_SET
         candidates = sorted(
             (
                 (rank_of(src), src, value)
                 for record in records
-                if (value := getattr(record, name)) is not None
+                if (value := ((record.prices or {}).get(name) if priced else getattr(record, name))) is not None
                 for src in (_source_of(record, name),)
             ),
             key=lambda c: (c[0], c[1], repr(c[2])),
@@ -108,7 +112,10 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
         if not candidates:
             continue
         _, kept_src, kept = candidates[0]
-        values[name] = kept
+        if priced:
+            prices[name] = kept
+        else:
+            values[name] = kept
         provenance[name] = kept_src
         seen: list[Any] = [kept]
         for _, src, value in candidates[1:]:
@@ -118,6 +125,9 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
             conflicts.append(
                 Conflict(field=name, kept_value=kept, kept_source=kept_src, other_value=value, other_source=src)
             )
+    if prices:
+        prices = _same_source_tiers(values, prices, provenance, conflicts)
+        values["prices"] = prices or None
     # Conflicts the inputs already carried (an aggregate record's spread) stay visible.
     for record in records:
         conflicts.extend(record.conflicts)
@@ -136,6 +146,44 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
         fetched_at=fetched_at,
         **values,
     )
+
+
+_FIELD_SET = frozenset(MERGEABLE_FIELDS)
+
+
+def _same_source_tiers(
+    values: Mapping[str, Any], prices: dict[str, float], provenance: dict[str, str], conflicts: list[Conflict]
+) -> dict[str, float]:
+    """Context-tier rates that come from the source of the rate they raise; the others set aside.
+
+    A flat price from a live listing next to LiteLLM's tiers for the same model is one source's
+    flat rate and another's tiered ones: combining them would bill a long prompt at a rate nobody
+    quoted with that base. The tier is kept in ``conflicts`` (kept: the base rate, which applies at
+    every context length; other: the tier), so the record says which applies and why.
+    """
+    from .pricing import context_base
+
+    out: dict[str, float] = {}
+    for name, value in prices.items():
+        base = context_base(name)
+        if base is None:
+            out[name] = value
+            continue
+        base_value = values.get(base) if base in _FIELD_SET else prices.get(base)
+        base_source = provenance.get(base)
+        if base_value is None or base_source is None or base_source == provenance.get(name):
+            out[name] = value
+            continue
+        conflicts.append(
+            Conflict(
+                field=name,
+                kept_value=base_value,
+                kept_source=base_source,
+                other_value=value,
+                other_source=provenance.pop(name),
+            )
+        )
+    return out
 
 
 def reconcile(*groups: Iterable[ModelRecord]) -> dict[str, ModelRecord]:
@@ -311,11 +359,15 @@ def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[st
             for name in judged
             if (value := getattr(record, name)) is not None and not plausible(name, value)
         }
-        if not bad:
+        bad_prices = {name: value for name, value in (record.prices or {}).items() if not plausible(name, value)}
+        if not bad and not bad_prices:
             out.append(record)
             continue
-        for name, value in bad.items():
+        for name, value in {**bad, **bad_prices}.items():
             notes.append(f"{record.model}: {name} {shown(value)} is not a real value; kept as unknown")
-        provenance = {k: v for k, v in record.provenance.items() if k not in bad}
-        out.append(record.model_copy(update={**dict.fromkeys(bad), "provenance": provenance}))
+        provenance = {k: v for k, v in record.provenance.items() if k not in bad and k not in bad_prices}
+        update: dict[str, Any] = {**dict.fromkeys(bad), "provenance": provenance}
+        if bad_prices:
+            update["prices"] = {k: v for k, v in (record.prices or {}).items() if k not in bad_prices} or None
+        out.append(record.model_copy(update=update))
     return out, notes

@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "Store", "credential_fingerprint", "default_cache_dir"]
 
-SCHEMA_VERSION = 1
-"""Bumped whenever the shape of a stored document changes; other versions read as a miss."""
+SCHEMA_VERSION = 2
+"""Bumped whenever the shape of a stored document changes; other versions read as a miss (2: records
+carry ``prices``, so a generation merged before them is rebuilt rather than served without tiers)."""
 READ_WAIT = 1.0
 """Seconds a read waits for another process's lock before it answers without the cache."""
 WRITE_WAIT = 1.0

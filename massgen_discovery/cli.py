@@ -478,10 +478,15 @@ def show_cmd(
     from .records import MERGEABLE_FIELDS
 
     click.echo(inert(record.model))
-    rows = [
-        [name, inert(_show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))]
-        for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS)
-    ]
+    rows: list[list[str]] = []
+    for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
+        if name == "prices":  # every other rate a source states, one row each, in LiteLLM's names
+            rows.extend(
+                [inert(key), inert(_show_value(key, value)), inert(record.provenance.get(key, ""))]
+                for key, value in sorted((record.prices or {}).items())
+            )
+            continue
+        rows.append([name, inert(_show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))])
     rows.append(["sources", inert(", ".join(record.sources)), ""])
     rows.append(["fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", ""])
     _echo_lines([Column("field"), Column("value", shrink=True), Column("source", drop_rank=1)], rows)
@@ -500,11 +505,14 @@ def show_cmd(
 def _show_value(name: str, value: Any) -> str:
     if value is None:
         return "unknown"
-    if name.endswith("_cost_per_token") or name.endswith("_token_cost"):
+    if "_cost" in name and "token" in name and isinstance(value, (int, float)):
         price = format_price(value)
         if price in ("free", "?"):
             return price if price == "free" else str(value)
         return f"{price} per 1M ({value:.4g} USD/token)"
+    if "_cost" in name and isinstance(value, (int, float)):
+        unit = name.rsplit("_per_", 1)[-1] if "_per_" in name else "unit"
+        return f"${value:g} per {unit.replace('_', ' ')}"
     if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
         return f"{format_tokens(value)} ({value:,})" if isinstance(value, int) else str(value)
     if name == "throughput_tokens_per_s" and isinstance(value, (int, float)):
@@ -544,11 +552,34 @@ def _count_option(ctx: click.Context, param: click.Parameter, value: str | None)
     help="Prompt tokens read from the cache, on top of --input, at the cache-read rate.",
 )
 @click.option(
+    "--cache-write",
+    "cache_write_tokens",
+    metavar="N",
+    callback=_count_option,
+    help="Prompt tokens written to the cache, on top of --input, at the cache-write rate.",
+)
+@click.option(
+    "--cache-ttl",
+    type=click.Choice(["5m", "1h"]),
+    default="5m",
+    show_default=True,
+    help="How long the cache writes are kept (1h has its own rate).",
+)
+@click.option(
     "--reasoning",
     "reasoning_tokens",
     metavar="N",
     callback=_count_option,
-    help="Reasoning tokens, on top of --output, at the output rate.",
+    help="Reasoning tokens, on top of --output, at the reasoning rate (the output rate when none is stated).",
+)
+@click.option("--audio-input", "audio_input", metavar="N", callback=_count_option, help="Prompt audio tokens.")
+@click.option("--audio-output", "audio_output", metavar="N", callback=_count_option, help="Output audio tokens.")
+@click.option(
+    "--service-tier",
+    type=click.Choice(["standard", "flex", "priority", "batch"]),
+    default="standard",
+    show_default=True,
+    help="The service tier the call runs on.",
 )
 @_common
 @click.pass_context
@@ -558,64 +589,79 @@ def cost_cmd(
     input_tokens: int,
     output_tokens: int,
     cached_tokens: int,
+    cache_write_tokens: int,
+    cache_ttl: str,
     reasoning_tokens: int,
+    audio_input: int,
+    audio_output: int,
+    service_tier: str,
     as_json: bool | None,
     offline: bool | None,
     endpoints: dict[str, str],
 ) -> int:
-    """Price one call from the catalog: each part and the total, in USD.
+    """Price one call from the catalog: each part with its rate and tier, and the total, in USD.
 
-    A price the call needs that the catalog does not know exits 1 and says which; it is never
-    counted as $0.
+    A context tier applies to the whole call once the prompt (input, cached and cache-write tokens)
+    passes it. A rate the call needs that no source states exits 1 and names it; it is never
+    guessed and never counted as $0.
     """  # fmt: skip
+    from .pricing import CallTokens, UnknownPrice, price_call
+
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
         return _unknown_model(catalog, model)
-    parts = [
-        ("input", input_tokens, record.input_cost_per_token, "input price"),
-        ("cached", cached_tokens, record.cache_read_input_token_cost, "cache-read price"),
-        ("output", output_tokens, record.output_cost_per_token, "output price"),
-        ("reasoning", reasoning_tokens, record.output_cost_per_token, "output price"),
-    ]
-    unknown = sorted({label for _, tokens, rate, label in parts if tokens and rate is None})
-    if unknown:
-        _echo_err(f"{PROG}: the {' and '.join(unknown)} of {record.model} is unknown; no cost given")
+    tokens = CallTokens(
+        input=input_tokens,
+        cached=cached_tokens,
+        cache_write_5m=cache_write_tokens if cache_ttl == "5m" else 0,
+        cache_write_1h=cache_write_tokens if cache_ttl == "1h" else 0,
+        output=output_tokens,
+        reasoning=reasoning_tokens,
+        audio_input=audio_input,
+        audio_output=audio_output,
+    )
+    try:
+        bill = price_call(record, tokens, service_tier=service_tier, cache_ttl=cache_ttl)
+    except UnknownPrice as exc:
+        _echo_err(f"{PROG}: {exc}; no cost given")
         return 1
-    costs = {name: (tokens * rate if tokens and rate is not None else 0.0) for name, tokens, rate, _ in parts}
-    total = sum(costs.values())
-    if not all(math.isfinite(c) and c >= 0 for c in (*costs.values(), total)):
+    if not all(math.isfinite(p.cost) and p.cost >= 0 for p in bill.parts) or not math.isfinite(bill.total):
         _echo_err(f"{PROG}: a price of {record.model} is not a real value; no cost given")
         return 1
     if as_json:
-        _print_json(
-            {
-                "model": record.model,
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "cached_tokens": cached_tokens,
-                "reasoning_tokens": reasoning_tokens,
-                "input_cost": costs["input"],
-                "cached_cost": costs["cached"],
-                "output_cost": costs["output"],
-                "reasoning_cost": costs["reasoning"],
-                "total": total,
-                "currency": "USD",
-            }
-        )
+        out = bill.as_dict()
+        # The per-part figures of earlier releases, kept for scripts that read them.
+        for name, part in (("input", "input"), ("cached", "cached"), ("output", "output"), ("reasoning", "reasoning")):
+            found = bill.part(part)
+            out[f"{name}_tokens"] = {"input": input_tokens, "cached": cached_tokens, "output": output_tokens,
+                                     "reasoning": reasoning_tokens}[name]  # fmt: skip
+            out[f"{name}_cost"] = found.cost if found is not None else 0.0
+        _print_json(out)
         return 0
     from ._table import Column
 
     click.echo(inert(record.model))
     rows = [
-        [name, f"{tokens:,}", format_price(rate), f"${costs[name]:.6f}"]
-        for name, tokens, rate, _ in parts
-        if tokens or name in ("input", "output")
+        [p.part.replace("_", " "), f"{p.tokens:,}", format_price(p.rate) if p.part != "request" else f"${p.rate:g}",
+         inert(p.rate_name), f"${p.cost:.6f}"]
+        for p in bill.parts
+    ]  # fmt: skip
+    counted = sum(p.tokens for p in bill.parts if p.part != "request")
+    rows.append(["total", f"{counted:,}", "", "", f"${bill.total:.6f}"])
+    columns = [
+        Column("part"),
+        Column("tokens", right=True),
+        Column("$/1M", right=True),
+        Column("rate", shrink=True, drop_rank=1),
+        Column("USD", right=True),
     ]
-    rows.append(["total", f"{sum(t for _, t, _, _ in parts):,}", "", f"${total:.6f}"])
-    columns = [Column("part"), Column("tokens", right=True), Column("$/1M", right=True), Column("USD", right=True)]
     _echo_lines(columns, rows)
+    for note in bill.notes:
+        click.echo(f"note: {note}")
+    if service_tier != "standard":
+        click.echo(f"service tier: {service_tier}")
     return 0
 
 

@@ -60,6 +60,7 @@ def to_litellm_model_info(record: ModelRecord) -> dict[str, Any]:
     from .records import LITELLM_FIELDS
 
     info: dict[str, Any] = {name: getattr(record, name) for name in LITELLM_FIELDS if getattr(record, name) is not None}
+    info.update(record.prices or {})  # context and service tiers, 1-hour cache writes ...: LiteLLM's names already
     endpoint = record.api_base is not None and record.provider not in PROVIDERS
     info["litellm_provider"] = "openai" if endpoint else record.provider
     if record.input_modalities is not None:
@@ -210,40 +211,39 @@ def _candidates(response: Any, model: str | None) -> Iterable[str]:
         yield name
 
 
-def completion_cost(response: Any, model: str | None = None, catalog: Catalog | None = None) -> float | None:
+_SERVICE_TIERS = {"default": "standard", "auto": "standard", "standard": "standard", "scale": "standard",
+                  "flex": "flex", "priority": "priority", "batch": "batch"}  # fmt: skip
+
+
+def completion_cost(
+    response: Any, model: str | None = None, catalog: Catalog | None = None, *, service_tier: str | None = None
+) -> float | None:
     """USD cost of a LiteLLM response (or a usage object / dict) priced with the catalog.
 
-    ``model`` names the model when the response does not say it in full (LiteLLM strips the
-    ``huggingface/`` prefix from ``response.model``). Cached prompt tokens are priced at the
-    cache-read rate when known. Where the catalog has no price, LiteLLM's own
-    ``completion_cost`` is returned; None when neither can price it.
+    Priced by the one price engine (:func:`massgen_discovery.pricing.price_call`): cache reads,
+    5-minute and 1-hour cache writes, reasoning, audio, context tiers (the whole call at the tier
+    its prompt passed) and the service tier (``service_tier``, else the response's own, else
+    standard). ``model`` names the model when the response does not say it in full (LiteLLM strips
+    the ``huggingface/`` prefix from ``response.model``). Where the catalog has no price for the
+    model at all, LiteLLM's own ``completion_cost`` is returned; None when a rate the call needs is
+    unknown, or neither can price it.
     """
+    from .pricing import UnknownPrice, call_tokens, price_call
+
     usage = _usage_of(response)
-    prompt = _field(usage, "prompt_tokens")
-    completion = _field(usage, "completion_tokens")
     cat = _catalog(catalog)
     record = None
     for candidate in _candidates(response, model):
         record = cat.get_model(candidate)
         if record is not None:
             break
-    if (
-        record is not None
-        and record.input_cost_per_token is not None
-        and record.output_cost_per_token is not None
-        and isinstance(prompt, int)
-        and isinstance(completion, int)
-    ):
-        details = _field(usage, "prompt_tokens_details")
-        cached = _field(details, "cached_tokens") if details is not None else None
-        cached = cached if isinstance(cached, int) and 0 < cached <= prompt else 0
-        cache_rate = record.cache_read_input_token_cost
-        cache_rate = record.input_cost_per_token if cache_rate is None else cache_rate
-        return (
-            (prompt - cached) * record.input_cost_per_token
-            + cached * cache_rate
-            + completion * record.output_cost_per_token
-        )
+    tier = service_tier or _SERVICE_TIERS.get(str(_field(response, "service_tier") or "standard"), "standard")
+    if record is not None and (record.input_cost_per_token is not None or record.output_cost_per_token is not None):
+        try:
+            return price_call(record, call_tokens(usage), service_tier=tier).total
+        except UnknownPrice as exc:
+            _log.debug("%s", exc)
+            return None
     try:
         import litellm
 
@@ -282,10 +282,12 @@ def router_model_list(
 ) -> list[dict[str, Any]]:
     """LiteLLM Router deployments for every record matching ``find_models(**criteria)``, in order.
 
-    Each deployment carries ``model_info`` and per-deployment prices, so the Router's cost
-    tracking uses them. ``model_name`` groups them under one public name (default: each record's
-    own model string). Example, every live HF route of Kimi-K3 with tools and 128k context,
-    cheapest first::
+    Each deployment carries ``model_info`` with every rate the record states (context and service
+    tiers, cache reads and writes, in LiteLLM's names, under the provider the deployment calls) and
+    per-deployment prices, so the Router's cost tracking prices each response at the catalog's
+    rates, as :func:`completion_cost` (the one price engine) does. ``model_name`` groups them under
+    one public name (default: each record's own model string). Example, every live HF route of
+    Kimi-K3 with tools and 128k context, cheapest first::
 
         router_model_list(model_name="kimi-k3", provider="huggingface", pinned=True,
                           query="/moonshotai/Kimi-K3", tools=True, min_context=128_000,
@@ -298,11 +300,10 @@ def router_model_list(
             params["input_cost_per_token"] = record.input_cost_per_token
         if record.output_cost_per_token is not None:
             params["output_cost_per_token"] = record.output_cost_per_token
-        deployments.append(
-            {
-                "model_name": model_name or record.model,
-                "litellm_params": params,
-                "model_info": to_litellm_model_info(record),
-            }
-        )
+        info = to_litellm_model_info(record)
+        # The Router registers the deployment's prices under its own id and looks them up with the
+        # provider it calls (openai/ for an HF route): a model_info naming another provider is not
+        # found, and newer LiteLLM releases then price the call at $0.
+        info["litellm_provider"] = str(params["model"]).split("/", 1)[0]
+        deployments.append({"model_name": model_name or record.model, "litellm_params": params, "model_info": info})
     return deployments

@@ -20,6 +20,7 @@ from .sources import BUNDLED
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .pricing import CallTokens
     from .records import ModelRecord
 
 __all__ = [
@@ -461,78 +462,34 @@ class UsageTokens:
     """Of ``output``, the reasoning tokens (for display; already in ``output``)."""
 
 
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _count(obj: Any, *names: str) -> int:
-    for name in names:
-        value = _get(obj, name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return int(value)
-    return 0
-
-
 def usage_tokens(usage: Any) -> UsageTokens:
     """Split a usage object or dict (OpenAI chat or responses, Anthropic, Gemini, LiteLLM) by billing rate.
 
-    OpenAI counts cached tokens inside ``prompt_tokens`` / ``input_tokens`` and reasoning inside
-    ``completion_tokens``; Anthropic's ``input_tokens`` leave cache reads and writes out; Gemini
-    counts ``thoughts_token_count`` apart from ``candidates_token_count``.
+    The reading is :func:`massgen_discovery.pricing.call_tokens`'s; this is its summary in MassGen's
+    terms (audio and image prompt tokens in ``input``, every output kind in ``output``).
     """
-    if usage is None:
-        return UsageTokens()
-    read = _count(usage, "cache_read_input_tokens")
-    write = _count(usage, "cache_creation_input_tokens")
-    details = _get(usage, "prompt_tokens_details") or _get(usage, "input_tokens_details")
-    out_details = _get(usage, "completion_tokens_details") or _get(usage, "output_tokens_details")
-    reasoning = _count(usage, "reasoning_tokens") or _count(out_details, "reasoning_tokens")
-    if _get(usage, "prompt_token_count") is not None:  # Gemini
-        prompt = _count(usage, "prompt_token_count")
-        cached = min(_count(usage, "cached_content_token_count"), prompt)
-        thoughts = _count(usage, "thoughts_token_count")
-        output = _count(usage, "candidates_token_count") + thoughts
-        return UsageTokens(input=prompt - cached, cache_read=cached, output=output, reasoning=thoughts)
-    if _get(usage, "prompt_tokens") is None and _get(usage, "input_tokens_details") is None and (read or write):
-        # Anthropic's own shape: input_tokens excludes the cache
-        return UsageTokens(
-            input=_count(usage, "input_tokens"),
-            cache_read=read,
-            cache_write=write,
-            output=_count(usage, "output_tokens"),
-            reasoning=reasoning,
-        )
-    prompt = _count(usage, "prompt_tokens", "input_tokens")
-    cached = read or _count(details, "cached_tokens") or _count(usage, "cached_input_tokens")
-    cached = min(cached, prompt)
-    write = min(write, prompt - cached)
-    output = _count(usage, "completion_tokens", "output_tokens")
+    from .pricing import call_tokens
+
+    t = call_tokens(usage)
     return UsageTokens(
-        input=prompt - cached - write, cache_read=cached, cache_write=write, output=output, reasoning=reasoning
+        input=t.input + t.audio_input + t.image_input,
+        cache_read=t.cached,
+        cache_write=t.cache_write_5m + t.cache_write_1h,
+        output=t.output + t.reasoning + t.audio_output + t.image_output,
+        reasoning=t.reasoning,
     )
 
 
-def _usage_cost(record: ModelRecord | None, tokens: UsageTokens) -> float | None:
-    """USD for ``tokens`` at the record's rates; None when a rate the usage needs is unknown."""
+def _usage_cost(record: ModelRecord | None, tokens: CallTokens) -> float | None:
+    """USD for ``tokens`` from the one price engine; None when a rate the usage needs is unknown."""
+    from .pricing import UnknownPrice, price_call
+
     if record is None:
         return None
-    needs_input = tokens.input or (tokens.cache_read and record.cache_read_input_token_cost is None)
-    needs_input = needs_input or (tokens.cache_write and record.cache_creation_input_token_cost is None)
-    if (needs_input and record.input_cost_per_token is None) or (
-        tokens.output and record.output_cost_per_token is None
-    ):
+    try:
+        return price_call(record, tokens).total
+    except UnknownPrice:
         return None
-    inp = record.input_cost_per_token or 0.0
-    read_rate = inp if record.cache_read_input_token_cost is None else record.cache_read_input_token_cost
-    write_rate = inp if record.cache_creation_input_token_cost is None else record.cache_creation_input_token_cost
-    return (
-        tokens.input * inp
-        + tokens.cache_read * read_rate
-        + tokens.cache_write * write_rate
-        + tokens.output * (record.output_cost_per_token or 0.0)
-    )
 
 
 _warned_unknown: set[str] = set()
@@ -551,14 +508,16 @@ def calculate_cost_with_usage_object(
 ) -> float:
     """MassGen's ``calculate_cost_with_usage_object``: USD for one call's usage, from the catalog.
 
-    Cached prompt tokens are priced at the cache-read rate and cache writes at the cache-write
-    rate where the catalog knows them (else at the input rate); reasoning tokens at the output
-    rate. No usage costs 0.0; a price the catalog does not know gives NaN (unknown), never 0.
+    Priced by the one price engine (:func:`massgen_discovery.pricing.price_call`): cache reads,
+    5-minute and 1-hour cache writes, reasoning, audio and context tiers each at their stated rate.
+    No usage costs 0.0; a rate the usage needs that no source states gives NaN (unknown), never 0.
     """
+    from .pricing import call_tokens
+
     if not usage:
         return 0.0
-    tokens = usage_tokens(usage)
-    if tokens == UsageTokens():
+    tokens = call_tokens(usage)
+    if not tokens:
         return 0.0
     cost = _usage_cost(_record(provider, model, catalog), tokens)
     return _unknown_cost(provider, model) if cost is None else cost
@@ -568,8 +527,10 @@ def calculate_cost(
     input_tokens: int, output_tokens: int, provider: str | None, model: str, catalog: Catalog | None = None
 ) -> float:
     """MassGen's ``calculate_cost``: USD for a call's token counts; NaN when a needed price is unknown."""
-    tokens = UsageTokens(input=max(0, int(input_tokens or 0)), output=max(0, int(output_tokens or 0)))
-    if tokens == UsageTokens():
+    from .pricing import CallTokens
+
+    tokens = CallTokens(input=max(0, int(input_tokens or 0)), output=max(0, int(output_tokens or 0)))
+    if not tokens:
         return 0.0
     cost = _usage_cost(_record(provider, model, catalog), tokens)
     return _unknown_cost(provider, model) if cost is None else cost

@@ -19,10 +19,12 @@ __all__ = [
     "Change",
     "LITELLM_FIELDS",
     "MERGEABLE_FIELDS",
+    "PRICE_FIELDS",
     "Conflict",
     "ModelRecord",
     "RefreshReport",
     "SourceStatus",
+    "known_fields",
 ]
 
 
@@ -72,7 +74,14 @@ class ModelRecord(FrozenRecord):
     cache_read_input_token_cost: float | None = None
     """USD per input token read from the prompt cache."""
     cache_creation_input_token_cost: float | None = None
-    """USD per input token written to the prompt cache."""
+    """USD per input token written to the prompt cache (for 5 minutes, the default)."""
+    prices: dict[str, float] | None = None
+    """Every other rate a source states, in LiteLLM's names, USD per token (per unit for ``_per_image``,
+    ``_per_request``, ``_per_second`` ...): context tiers (``input_cost_per_token_above_200k_tokens``),
+    service tiers (``output_cost_per_token_flex``, ``_priority``, ``_batches``), 1-hour cache writes
+    (``cache_creation_input_token_cost_above_1hr``), reasoning (``output_cost_per_reasoning_token``),
+    audio and image tokens, per-request fees. Each has its source in :attr:`provenance` under its own
+    name; :func:`massgen_discovery.pricing.price_call` applies them. None when no source states any."""
 
     input_modalities: list[str] | None = None
     """Accepted inputs: ``text``, ``image``, ``audio``, ``video``, ``pdf``."""
@@ -137,6 +146,14 @@ class ModelRecord(FrozenRecord):
         return None if value is None else value * 1_000_000
 
 
+PRICE_FIELDS: tuple[str, ...] = (
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+)
+"""The rates that are fields of their own (the standard tier below any context threshold)."""
+
 IDENTITY_FIELDS: tuple[str, ...] = ("model", "provider", "model_id")
 """Fields that name a record; they are the same in every source's copy of one model."""
 
@@ -146,7 +163,7 @@ BOOKKEEPING_FIELDS: tuple[str, ...] = ("sources", "provenance", "conflicts", "fe
 MERGEABLE_FIELDS: tuple[str, ...] = tuple(
     name for name in ModelRecord._fields if name not in IDENTITY_FIELDS + BOOKKEEPING_FIELDS
 )
-"""Fields reconciled value by value across sources, in declaration order."""
+"""Fields reconciled value by value across sources, in declaration order (``prices`` key by key)."""
 
 CAPABILITY_FIELDS: tuple[str, ...] = tuple(n for n in MERGEABLE_FIELDS if n.startswith("supports_"))
 """The tri-state capability flags."""
@@ -163,6 +180,22 @@ LITELLM_FIELDS: tuple[str, ...] = (
     "deprecation_date",
 )
 """Record fields that ``litellm.model_cost`` entries carry under the same name."""
+
+
+def known_fields(record: ModelRecord) -> list[str]:
+    """The names of every known value of ``record``: its known fields, and each of its ``prices``.
+
+    What a source that states all of them credits in :attr:`ModelRecord.provenance`.
+    """
+    out: list[str] = []
+    for name in MERGEABLE_FIELDS:
+        value = getattr(record, name)
+        if name == "prices":
+            out.extend(value or ())
+        elif value is not None:
+            out.append(name)
+    return out
+
 
 _REPORTS = frozenset({"Change", "ChangeKind", "RefreshOutcome", "RefreshReport", "SourceStatus"})
 

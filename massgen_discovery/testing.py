@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import SourceError, SourceUnreachable
-from .records import MERGEABLE_FIELDS, ModelRecord
+from .records import ModelRecord, known_fields
 from .sources import SourceBase
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class StaticSource(SourceBase):
         out = []
         for doc in payload:
             record = ModelRecord.model_validate(doc)
-            known = {f: self.name for f in MERGEABLE_FIELDS if getattr(record, f) is not None}
+            known = dict.fromkeys(known_fields(record), self.name)
             out.append(
                 record.model_copy(update={"sources": [self.name], "provenance": known, "fetched_at": fetched_at})
             )

@@ -26,6 +26,7 @@ from werkzeug import Request, Response
 
 from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery._fleet import REDIS_WAIT, redact_url
+from massgen_discovery._store import SCHEMA_VERSION
 from massgen_discovery.cli import run
 from massgen_discovery.testing import FailingSource, StaticSource
 
@@ -178,7 +179,7 @@ def test_a_fetch_lock_whose_holder_died_on_this_host_is_taken_over(tmp_path: Pat
     import redis
 
     holder = {"token": "x", "pid": int(gone.stdout), "host": socket.gethostname(), "at": time.time()}
-    key = f"massgen_discovery:1:lock:fetch:{catalog._envelope_key(source)}"
+    key = f"massgen_discovery:{SCHEMA_VERSION}:lock:fetch:{catalog._envelope_key(source)}"
     redis.Redis.from_url(shared).set(key, json.dumps(holder), px=60_000)
     started = time.monotonic()
     (report,) = catalog.refresh()
@@ -193,7 +194,7 @@ def test_a_live_holder_elsewhere_is_named_when_a_refresh_gives_up(tmp_path: Path
     source = StaticSource("mylab", [lab("m1")])
     catalog = machine(tmp_path, "a", shared, source, timeout=0.5)
     holder = {"token": "x", "pid": 4242, "host": "replica-7", "at": time.time()}
-    key = f"massgen_discovery:1:lock:fetch:{catalog._envelope_key(source)}"
+    key = f"massgen_discovery:{SCHEMA_VERSION}:lock:fetch:{catalog._envelope_key(source)}"
     redis.Redis.from_url(shared).set(key, json.dumps(holder), px=60_000)
     (report,) = catalog.refresh()
     assert report.outcome == "skipped" and "pid 4242 on replica-7" in (report.error or "")

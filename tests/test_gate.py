@@ -21,14 +21,14 @@ import pytest
 
 from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery._gate import check_doc, check_history_entry, check_record, plausible, size_cap
-from massgen_discovery._store import Store, own_value_file
+from massgen_discovery._store import SCHEMA_VERSION, Store, own_value_file
 from massgen_discovery.cli import run
 from massgen_discovery.sources._urls import redact_url
 from massgen_discovery.testing import StaticSource
 
 from .redis_server import RedisServer
 
-NS = "massgen_discovery:1:"
+NS = f"massgen_discovery:{SCHEMA_VERSION}:"
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,8 @@ from .servers import FakeOllama, running
 from .test_refresh_politeness import as_json, upstream
 
 README = Path(__file__).parent.parent / "README.md"
-_SETUP = ("python3 -m venv", ".venv/bin/pip install", "scripts/massgen-venv", ".venv/bin/python -m pytest")
+_SETUP = ("python3 -m venv", ".venv/bin/pip install", "scripts/", ".venv/bin/python -m pytest")
+"""Install and test steps: the ones this suite already runs under."""
 
 
 def _bash_blocks(section: str) -> list[str]:

@@ -189,14 +189,16 @@ def parameter_size(value: Any) -> str | None:
     return f"{count:.0f}"
 
 
-def pricing_values(pricing: Any, *, zero_is_free: bool = True) -> dict[str, float]:
-    """Per-token prices from an OpenRouter-style ``pricing`` block (decimal strings or numbers).
+def pricing_values(pricing: Any, *, zero_is_free: bool = True) -> dict[str, Any]:
+    """Prices from an OpenRouter-style ``pricing`` block (decimal strings or numbers), in LiteLLM's names.
 
-    ``prompt`` / ``completion`` / ``input_cache_read`` / ``input_cache_write`` are USD per token.
-    OpenRouter documents ``"0"`` as free and ``"-1"`` as variable (unknown).
+    ``prompt`` / ``completion`` / ``input_cache_read`` / ``input_cache_write`` are USD per token and
+    fill the record's base fields; ``internal_reasoning`` and ``audio`` (per token), ``request``
+    (per call) and ``image`` (per input image) go to ``prices``. OpenRouter documents ``"0"`` as
+    free and ``"-1"`` as variable (unknown).
     """
     block = as_dict(pricing)
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     for ours, theirs in (
         ("input_cost_per_token", "prompt"),
         ("output_cost_per_token", "completion"),
@@ -206,7 +208,23 @@ def pricing_values(pricing: Any, *, zero_is_free: bool = True) -> dict[str, floa
         value = price(block.get(theirs), zero_is_free=zero_is_free)
         if value is not None:
             out[ours] = value
+    extras: dict[str, float] = {}
+    for ours, theirs in _PRICING_EXTRAS:
+        # "0" here means no fee of its own (reasoning is then billed as output): nothing to keep.
+        value = price(block.get(theirs))
+        if value:
+            extras[ours] = value
+    if extras:
+        out["prices"] = extras
     return out
+
+
+_PRICING_EXTRAS = (
+    ("output_cost_per_reasoning_token", "internal_reasoning"),
+    ("input_cost_per_audio_token", "audio"),
+    ("input_cost_per_request", "request"),
+    ("input_cost_per_image", "image"),
+)
 
 
 # A provider's own type words -> LiteLLM modes.
@@ -323,7 +341,8 @@ def records_from_values(
     known.setdefault("available", True)
     if api_base is not None:
         known["api_base"] = api_base
-    provenance = {field: _provenance(source, field, guessed) for field in known}
+    provenance = {field: _provenance(source, field, guessed) for field in known if field != "prices"}
+    provenance.update(dict.fromkeys(known.get("prices") or (), source))
     return ModelRecord(
         model=f"{prefix or provider}/{model_id}",
         provider=provider,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._digest import sha256_hex
 from .._log import get_logger
-from ..records import LITELLM_FIELDS, ModelRecord
+from ..records import LITELLM_FIELDS, PRICE_FIELDS, ModelRecord
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -214,6 +214,43 @@ def _entry_values(entry: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _tier_label(threshold: float) -> str:
+    """``256000`` -> ``256k``: how LiteLLM's names spell a context threshold."""
+    return f"{threshold / 1000:g}k"
+
+
+def entry_prices(entry: Mapping[str, Any], values: dict[str, Any]) -> dict[str, float]:
+    """Every rate of a map entry besides the four base fields, in LiteLLM's names.
+
+    Flat keys are taken as they are (``input_cost_per_token_above_200k_tokens``,
+    ``output_cost_per_token_flex``, ``cache_creation_input_token_cost_above_1hr`` ...). A
+    ``tiered_pricing`` list (``range: [256000, 1000000]`` with its rates) is spelled the same way
+    (``input_cost_per_token_above_256k_tokens``); its first range fills base rates the entry does
+    not state. Values that are not numbers (per-size tables) are left out.
+    """
+    prices = {k: float(v) for k, v in entry.items() if "cost" in k and k not in PRICE_FIELDS and _number(v) and v >= 0}
+    tiers = entry.get("tiered_pricing")
+    for tier in tiers if isinstance(tiers, list) else ():
+        span = tier.get("range") if isinstance(tier, dict) else None
+        if not (isinstance(span, list) and span and _number(span[0]) and span[0] >= 0):
+            continue
+        for name, rate in tier.items():
+            if name == "range" or "cost" not in name or not _number(rate) or rate < 0:
+                continue
+            if span[0] == 0:
+                if name in PRICE_FIELDS:
+                    values.setdefault(name, float(rate))
+                else:
+                    prices.setdefault(name, float(rate))
+            else:
+                prices.setdefault(f"{name}_above_{_tier_label(span[0])}_tokens", float(rate))
+    return prices
+
+
 def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
     """Turn a LiteLLM ``model_cost``-shaped mapping into records and key aliases.
 
@@ -245,12 +282,14 @@ def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
             # the one litellm.completion reads for that string, so it wins.
             continue
         values = _entry_values(entry)
+        prices = entry_prices(value, values)
         records[model] = ModelRecord(
             model=model,
             provider=provider,
             model_id=model_id,
             sources=[NAME],
-            provenance=dict.fromkeys(values, NAME),
+            provenance=dict.fromkeys([*values, *prices], NAME),
+            prices=prices or None,
             **values,
         )
         if key == model:

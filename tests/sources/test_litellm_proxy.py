@@ -63,8 +63,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A LiteLLM proxy process on 127.0.0.1; yields its /v1 base URL."""
-    litellm_cli = shutil.which("litellm", path=str(Path(sys.executable).parent))
-    assert litellm_cli, "litellm[proxy] is part of the test extras"
+    # The proxy runs from a virtualenv of its own (scripts/test-venv builds it), so the litellm under
+    # test stays the one a user gets; a development venv that has the proxy extras works too.
+    own = Path(__file__).parents[2] / ".venv-proxy" / "bin"
+    litellm_cli = shutil.which("litellm", path=str(own)) or shutil.which(
+        "litellm", path=str(Path(sys.executable).parent)
+    )
+    assert litellm_cli, "scripts/test-venv builds .venv-proxy with litellm[proxy]"
     workdir = tmp_path_factory.mktemp("proxy")
     config = workdir / "config.yaml"
     config.write_text(CONFIG.format(master=MASTER_KEY))
