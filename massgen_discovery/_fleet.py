@@ -47,7 +47,10 @@ REDIS_BULK_WAIT = 5.0
 refresh, build and sync, or on a machine's first lookup right after a small command answered."""
 REDIS_PAUSE = 30.0
 """Seconds Redis is left alone after it failed to answer; the local store serves meanwhile."""
-GENERATION_EXPIRY = 30 * 86400
+UNUSED_EXPIRY = 7 * 86400
+"""Every key the fleet keeps expires after this long without a write: a configuration (pointer,
+registry, generation), an envelope or a summary nobody refreshes goes, as locally (collect)."""
+GENERATION_EXPIRY = UNUSED_EXPIRY
 """A generation hash nobody points at any more is dropped by Redis after this long at the latest."""
 
 _log = logging.getLogger(__name__)
@@ -263,7 +266,7 @@ class SharedStore(Store):
         if shared is None:
             if local is not None:
                 text = encode_doc(local)
-                self.redis.call(lambda r: r.set(self._key(key), text), None, bulk=True)
+                self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
             return local
         if _newer(shared, local):
             super().put(key, shared)
@@ -274,7 +277,7 @@ class SharedStore(Store):
         """Write locally and to Redis; True if the local write persisted."""
         ok = super().put(key, doc)
         text = encode_doc(doc)
-        self.redis.call(lambda r: r.set(self._key(key), text), None, bulk=True)
+        self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
         return ok
 
     # -- generations ---------------------------------------------------------------------------
@@ -292,9 +295,10 @@ class SharedStore(Store):
             pipe.delete(self._key(f"gen:{prefix}"))
             pipe.hset(self._key(f"gen:{prefix}"), mapping=rows)  # type: ignore[arg-type]
             pipe.expire(self._key(f"gen:{prefix}"), GENERATION_EXPIRY)
-            pipe.set(self._key(pointer_key), pointer_text)
+            pipe.set(self._key(pointer_key), pointer_text, ex=UNUSED_EXPIRY)
             pipe.lrem(listing, 0, prefix)
             pipe.rpush(listing, prefix)
+            pipe.expire(listing, UNUSED_EXPIRY)
             pipe.lrange(listing, 0, -keep - 1)
             pipe.ltrim(listing, -keep, -1)
             old = pipe.execute()[-2]
@@ -373,6 +377,7 @@ class SharedStore(Store):
             pipe = r.pipeline(transaction=True)
             pipe.rpush(self._key(key + ":list"), text)
             pipe.ltrim(self._key(key + ":list"), -keep, -1)
+            pipe.expire(self._key(key + ":list"), UNUSED_EXPIRY)
             pipe.execute()
 
         self.redis.call(push, None, bulk=True)

@@ -292,7 +292,7 @@ _ENVELOPE: dict[str, Callable[[Any], bool]] = {
     "notes": lambda v: type(v) is list and all(type(n) is str for n in v),
     "baseline": lambda v: v is None or type(v) is dict,
     "validators": lambda v: v is None or _str_dict(v),
-    "probe": _opt_str,
+    "digest": _opt_str,
 }
 _POINTER: dict[str, Callable[[Any], bool]] = {
     "prefix": lambda v: type(v) is str and re.fullmatch(r"catalog:[\w-]{1,64}:[\w-]{1,64}", v, re.ASCII) is not None,

@@ -43,6 +43,26 @@ POINT_READS_BEFORE_FULL_LOAD = 32
 """After this many single-row reads, a view loads the ``all`` row instead."""
 LOCK_WAIT = 1.0
 """Seconds a lookup waits for another process's build before building itself."""
+UNUSED_SECONDS = 7 * 86400.0
+"""A configuration nobody built, adopted or refreshed for this long is collected."""
+USED_STEP = 86400.0
+"""How stale a configuration's ``used_at`` may get before an adoption refreshes it."""
+DEFAULT_CACHE_MAX_MB = 256
+
+
+def cache_cap_bytes() -> int:
+    """``MASSGEN_DISCOVERY_CACHE_MAX_MB`` (default 256) in bytes; an unusable value warns and uses the default."""
+    raw = os.environ.get("MASSGEN_DISCOVERY_CACHE_MAX_MB", "").strip()
+    if not raw:
+        return DEFAULT_CACHE_MAX_MB << 20
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not (megabytes > 0 and megabytes < 10**7):
+        _log.warning("MASSGEN_DISCOVERY_CACHE_MAX_MB=%r is not a size in MB; using %d", raw[:20], DEFAULT_CACHE_MAX_MB)
+        return DEFAULT_CACHE_MAX_MB << 20
+    return int(megabytes * (1 << 20))
 
 
 class View:
@@ -180,6 +200,7 @@ class Generations:
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
             self._c._store.write_generation(self._c._registry_key(), prefix, items, self._c._meta_key(), new_meta)
+            self.collect(config)
             view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
             view.changes = self._c._record_history(merged, new_meta)
             view.records = merged
@@ -188,13 +209,32 @@ class Generations:
                 self._c._view = view
             return view
 
+    def collect(self, config: str) -> None:
+        """Keep the cache within its cap (never this configuration); never raises.
+
+        Other configurations' generations go: any unused for :data:`UNUSED_SECONDS`, then the least
+        recently used while the cache is over :func:`cache_cap_bytes`.
+        """
+        try:
+            dropped = self._c._store.collect(
+                config, cap_bytes=cache_cap_bytes(), unused_seconds=UNUSED_SECONDS, now=_clock.now()
+            )
+        except Exception as exc:  # housekeeping must never break a build
+            _log.warning("cache collection skipped: %s", exc)
+            return
+        if dropped:
+            _log.info("cache: dropped %d unused or least recently used configuration(s)", len(dropped))
+
     def _touched(self, meta: dict[str, Any], live: Mapping[str, Source]) -> dict[str, Any]:
         """``meta`` with each source's fetch time, expiry and error read from its envelope now.
 
         Written back only when something moved, so a build that changes nothing writes nothing.
         """
         sources = dict(meta.get("sources", {}))
-        moved = False
+        used = meta.get("used_at") if isinstance(meta.get("used_at"), (int, float)) else meta.get("built_at")
+        moved = not isinstance(used, (int, float)) or _clock.now() - float(used) > USED_STEP
+        if moved:
+            meta = {**meta, "used_at": _clock.now()}  # marks the configuration used (at most daily)
         for name, source in live.items():
             envelope = self._c._store.get(self._c._envelope_key(source)) or {}
             info = sources.get(name) or {}

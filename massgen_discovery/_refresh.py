@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from . import _reconcile as rc
 from ._clock import as_datetime, now
+from ._digest import sha256_hex
 from ._names import BUNDLED
 from .errors import ConfigError, SourceError, SourceFormatError
 from .sources import litellm_map
@@ -200,12 +201,17 @@ class Refresher:
                     payload = await asyncio.wait_for(
                         source.fetch(client, previous=envelope.get("payload")), timeout=self._catalog.timeout
                     )
+                # The payload must survive the round trip through the store; its digest says whether
+                # the upstream sent the very listing stored (then it is not parsed or merged again).
+                digest = sha256_hex(json.dumps(payload, sort_keys=True, separators=(",", ":")))
+                if digest == envelope.get("digest") and envelope.get("payload") is not None and not force:
+                    raise NotModified(source.name)
                 records, notes = rc.sanitize(
                     source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
                 )
-                json.dumps(payload)  # the payload must survive the round trip through the store
             except NotModified:
-                # 304: the stored listing is the upstream's. Fresh again; nothing parsed or rebuilt.
+                # 304, or the same bytes: the stored listing is the upstream's. Fresh again; nothing
+                # parsed, merged or rebuilt.
                 same = {
                     **envelope,
                     "fetched_at": fetched_at,
@@ -216,6 +222,7 @@ class Refresher:
                     "degraded": False,
                     "retry_at": None,
                     "last_attempt": fetched_at,
+                    "validators": validators.learned() or envelope.get("validators"),
                 }
                 self._catalog._store.put(key, same)
                 return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
@@ -257,6 +264,7 @@ class Refresher:
                         + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
                         "baseline": rc.next_baseline(baseline, records, reset=force),
                         "validators": validators.learned(),
+                        "digest": digest,
                     }
                     self._catalog._store.put(key, new)
                     # The build that follows reads this listing: it is parsed already.

@@ -300,7 +300,12 @@ class Store:
                     _probe_writable(self.directory / _DB)
                     # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
                     self._cache = diskcache.Cache(
-                        str(self.directory), timeout=WRITE_WAIT, size_limit=2**30, tag_index=True, disk=_safe_disk()
+                        str(self.directory),
+                        timeout=WRITE_WAIT,
+                        size_limit=2**40,
+                        eviction_policy="none",  # the cap is the package's (collect): by configuration, LRU
+                        tag_index=True,
+                        disk=_safe_disk(),
                     )
                     _Open.add(self)
         return self._cache
@@ -589,7 +594,7 @@ class Store:
                     # The first build under this registry: rows an older layout left under the same
                     # namespace (registry key minus its last part) are swept once, here.
                     namespace = registry.rsplit(":", 1)[0] + ":"
-                    for key in [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(namespace)]:
+                    for key in _keys_under(cache, namespace):
                         if key != pointer_key:
                             cache.delete(key)
                 listed = _json_list(known)
@@ -655,7 +660,7 @@ class Store:
 
         def work(cache: diskcache.Cache) -> int:
             with cache.transact():
-                doomed = [k for k in cache.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
+                doomed = _keys_under(cache, prefix)
                 for k in doomed:
                     cache.delete(k)
             return len(doomed)
@@ -780,6 +785,124 @@ class Store:
 
     # -- housekeeping --------------------------------------------------------------------------
 
+    def configurations(self) -> list[dict[str, Any]]:
+        """Every configuration with a generation here: ``config``, ``used`` (Unix time), ``generations``.
+
+        ``used`` is the last time a process built, adopted or refreshed it (lookups write nothing).
+        """
+        out: list[dict[str, Any]] = []
+        for key in self._keys_like("catalog:", ":meta"):
+            config = key[len("catalog:") : -len(":meta")]
+            if ":" in config:
+                continue
+            meta = self.get(key) or {}
+            stamps = [meta.get(k) for k in ("used_at", "synced_at", "built_at")]
+            used = max((float(s) for s in stamps if isinstance(s, (int, float))), default=0.0)
+            generations = _json_list(self._read(f"catalog:{config}:generations"))
+            out.append({"config": config, "used": used, "generations": generations})
+        return out
+
+    def _keys_like(self, prefix: str, suffix: str) -> list[str]:
+        """Keys between ``prefix`` and ``suffix``, read without writing (an empty list when unreadable)."""
+        query = "SELECT key FROM Cache WHERE raw = 1 AND key >= ? AND key < ? AND key LIKE ?"
+        args = (prefix, prefix + "\U0010ffff", "%" + suffix.replace("%", "\\%"))
+        try:
+            with self._mutex:
+                if self._memory is not None:
+                    return sorted(
+                        k
+                        for k, v in self._memory.items()
+                        if k.startswith(prefix) and k.endswith(suffix) and v is not _DELETED
+                    )
+                if self._reader is None:
+                    self._reader = self._connect_reader()
+                if self._reader is None:
+                    return []
+                rows = self._reader.execute(query, args).fetchall()
+        except (sqlite3.Error, OSError):
+            return []
+        return [k for (k,) in rows if isinstance(k, str) and k.endswith(suffix)]
+
+    def live_bytes(self) -> int:
+        """Bytes the cache's data takes: the database's pages in use and the value files (not free pages)."""
+        if self._memory is not None:
+            return sum(len(v) for v in self._memory.values() if isinstance(v, str))
+
+        def work(cache: diskcache.Cache) -> int:
+            pages = cache._sql("PRAGMA page_count").fetchone()[0]
+            free = cache._sql("PRAGMA freelist_count").fetchone()[0]
+            size = cache._sql("PRAGMA page_size").fetchone()[0]
+            files = cache._sql("SELECT value FROM Settings WHERE key = 'size'").fetchone()
+            return int((pages - free) * size + (files[0] if files else 0))
+
+        return self._write(work, lambda memory: 0, 0) if (self.directory / _DB).exists() else 0
+
+    def drop_configuration(self, config: str) -> int:
+        """Remove one configuration's generations, pointer, registry and summary; how many rows went."""
+        registry = f"catalog:{config}:generations"
+
+        def work(cache: diskcache.Cache) -> int:
+            removed = 0
+            with cache.transact():
+                for prefix in _json_list(cache.get(registry)):
+                    removed += int(cache.evict(prefix))
+                for key in (
+                    registry,
+                    f"catalog:{config}:meta",
+                    f"history:{config}:summary",
+                    f"history:{config}:summary:head",
+                ):
+                    removed += int(bool(cache.delete(key)))
+            return removed
+
+        def in_memory(memory: dict[str, Any]) -> int:
+            doomed = [k for k in memory if k.startswith(f"catalog:{config}:") or k.startswith(f"history:{config}:")]
+            for k in doomed:
+                memory[k] = _DELETED
+            return len(doomed)
+
+        return self._write(work, in_memory, 0)
+
+    def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
+        """Drop what the cap and age say; return the configurations dropped.
+
+        Configurations unused for ``unused_seconds`` go, then the least recently used ones while the
+        data takes more than ``cap_bytes``; never ``keep`` (the one in use). Each configuration
+        goes in one transaction: a reader in the middle of a read still sees a
+        whole generation, and one whose generation went rebuilds or adopts the current one.
+        """
+        configs = sorted((c for c in self.configurations() if c["config"] != keep), key=lambda c: c["used"])
+        dropped: list[str] = []
+        for config in configs:
+            if now - config["used"] > unused_seconds:
+                self.drop_configuration(config["config"])
+                dropped.append(config["config"])
+        for config in configs:
+            if config["config"] in dropped:
+                continue
+            if self.live_bytes() <= cap_bytes:
+                break
+            self.drop_configuration(config["config"])
+            dropped.append(config["config"])
+        return dropped
+
+    def info(self) -> dict[str, Any]:
+        """What the cache holds: sizes, generations, configurations and the least recently used one."""
+        configs = self.configurations()
+        on_disk = 0
+        for path in own_files(self.directory):
+            with suppress(OSError):
+                on_disk += path.stat().st_size
+        oldest = min(configs, key=lambda c: c["used"]) if configs else None
+        return {
+            "path": str(self.directory),
+            "bytes_on_disk": on_disk,
+            "bytes_used": self.live_bytes() if configs or on_disk else 0,
+            "configurations": len(configs),
+            "generations": sum(len(c["generations"]) for c in configs),
+            "oldest": None if oldest is None else {"config": oldest["config"], "used": oldest["used"]},
+        }
+
     def clear(self) -> int:
         """Delete everything this store holds; return how many rows went.
 
@@ -864,6 +987,12 @@ def _can_write(path: Path) -> bool:
     lock this process holds on it, and SQLite's locks on the WAL index must not be dropped.
     """
     return os.access(path, os.W_OK)
+
+
+def _keys_under(cache: diskcache.Cache, prefix: str) -> list[str]:
+    """Every key that starts with ``prefix``, through the database's key index (not a scan of all keys)."""
+    rows = cache._sql("SELECT key FROM Cache WHERE raw = 1 AND key >= ? AND key < ?", (prefix, prefix + "\U0010ffff"))
+    return [k for (k,) in rows if isinstance(k, str) and k.startswith(prefix)]
 
 
 def _json_list(raw: Any) -> list[str]:

@@ -891,7 +891,7 @@ def _ago(iso: str | None) -> str:
 
 @cli.group("cache")
 def cache_group() -> None:
-    """Where the cache lives, and clearing it."""
+    """Where the cache lives, what it holds, and clearing it."""
 
 
 @cache_group.command("path")
@@ -907,6 +907,35 @@ def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
         _print_json({"path": path})
     else:
         click.echo(path)
+    return 0
+
+
+@cache_group.command("info")
+@_common
+@click.pass_context
+def cache_info_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
+    """Size, generations, configurations and the least recently used one, against the cap."""
+    from ._generations import UNUSED_SECONDS, cache_cap_bytes
+    from ._store import Store
+
+    _, as_json, _ = _state(ctx, as_json, offline, endpoints)
+    store = Store()
+    info = {**store.info(), "cap_bytes": cache_cap_bytes(), "unused_after_days": UNUSED_SECONDS / 86400}
+    store.close()
+    if as_json:
+        _print_json(info)
+        return 0
+    oldest = info["oldest"]
+    used = datetime.fromtimestamp(oldest["used"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if oldest else "-"
+    mb = 1 << 20
+    click.echo(f"path            {inert(info['path'])}")
+    click.echo(
+        f"size            {info['bytes_used'] / mb:,.1f} MB in use, {info['bytes_on_disk'] / mb:,.1f} MB on disk"
+    )
+    click.echo(f"cap             {info['cap_bytes'] / mb:,.0f} MB (MASSGEN_DISCOVERY_CACHE_MAX_MB)")
+    click.echo(f"configurations  {info['configurations']}")
+    click.echo(f"generations     {info['generations']}")
+    click.echo(f"oldest          {oldest['config'] if oldest else '-'} (last used {used})")
     return 0
 
 

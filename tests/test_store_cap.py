@@ -1,0 +1,147 @@
+"""The store over months: a size cap across configurations, unused ones collected, nothing in use lost.
+
+Real diskcache directories; configurations differ the way users' do (a source's base URL). Sizes
+are asserted against the cap the test sets, never timings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from massgen_discovery import Catalog, ModelRecord
+from massgen_discovery._store import Store
+from massgen_discovery.cli import run
+from massgen_discovery.testing import StaticSource
+
+from .redis_server import RedisServer
+
+
+def lab(model_id: str, **values: Any) -> ModelRecord:
+    return ModelRecord(model=f"lab/{model_id}", provider="lab", model_id=model_id, **values)
+
+
+def configured(cache: Path, n: int, **kwargs: Any) -> Catalog:
+    """The n-th configuration: the same listing under another base URL (a new configuration)."""
+    source = StaticSource("lab", [lab(f"m{n}", max_input_tokens=1000 + n)], base_url=f"static://box-{n}")
+    return Catalog(cache_dir=cache, sources=["litellm", source], **kwargs)
+
+
+def test_the_cap_collects_the_least_recently_used_configurations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Any
+) -> None:
+    cache = tmp_path / "c"
+    first = configured(cache, 0)
+    assert first.get_model("lab/m0") is not None
+    one = Store(cache).live_bytes()
+    first.close()
+    monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_MAX_MB", str((3.5 * one) / (1 << 20)))
+    for n in range(1, 8):
+        clock.advance(60)
+        catalog = configured(cache, n)
+        assert catalog.get_model(f"lab/m{n}") is not None  # the configuration in use is never collected
+        catalog.close()
+        store = Store(cache)
+        configs = store.configurations()
+        assert store.live_bytes() <= 3.5 * one + one  # within the cap, but for the one just written
+        assert len(configs) <= 3
+        store.close()
+    kept = {c["config"] for c in Store(cache).configurations()}
+    newest = {configured(cache, n)._config_id() for n in (5, 6, 7)}
+    assert kept == newest  # the least recently used went first
+    # An old configuration still answers: it builds again (and something else makes room).
+    again = configured(cache, 0)
+    assert again.get_model("lab/m0").max_input_tokens == 1000  # type: ignore[union-attr]
+    again.close()
+
+
+def test_configurations_unused_for_a_week_go_even_under_the_cap(tmp_path: Path, clock: Any) -> None:
+    cache = tmp_path / "c"
+    old = configured(cache, 0)
+    assert old.get_model("lab/m0") is not None
+    old.close()
+    clock.advance(8 * 86400)
+    recent = configured(cache, 1)
+    assert recent.get_model("lab/m1") is not None
+    recent.close()
+    configs = Store(cache).configurations()
+    assert [c["config"] for c in configs] == [recent._config_id()]
+
+
+def test_a_catalog_whose_generation_was_collected_still_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Any
+) -> None:
+    """Process A holds a view; B's build collects A's configuration; A's next lookups read a whole
+    generation again (rebuilt or adopted), never half of one."""
+    cache = tmp_path / "c"
+    a = configured(cache, 0)
+    assert a.get_model("lab/m0") is not None
+    assert a.get_model("gpt-4o") is not None
+    monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_MAX_MB", "0.001")  # everything but the one in use goes
+    clock.advance(60)
+    b = configured(cache, 1)
+    assert b.get_model("lab/m1") is not None
+    assert a._config_id() not in {c["config"] for c in Store(cache).configurations()}
+    clock.advance(2)  # past the pointer recheck
+    record = a.get_model("claude-sonnet-4-5")
+    assert record is not None and record.max_input_tokens
+    assert len(a.list_models()) > 1000
+    a.close()
+    b.close()
+
+
+def test_cache_info_reports_size_generations_configurations_and_the_oldest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cache_dir: Path, clock: Any
+) -> None:
+    for n in range(2):
+        catalog = configured(cache_dir, n)
+        catalog.get_model("gpt-4o")
+        catalog.close()
+        clock.advance(60)
+    assert run(["cache", "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["configurations"] == 2 and info["generations"] == 2
+    assert 0 < info["bytes_used"] <= info["bytes_on_disk"] + 4096
+    assert info["cap_bytes"] == 256 << 20
+    assert info["oldest"]["config"] == configured(cache_dir, 0)._config_id()
+    assert run(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "configurations  2" in out and "256 MB" in out
+    monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_MAX_MB", "lots")
+    assert run(["cache", "info", "--json"]) == 0  # an unusable cap warns and uses the default
+    assert json.loads(capsys.readouterr().out)["cap_bytes"] == 256 << 20
+
+
+@pytest.mark.slow
+def test_the_fleet_bounds_redis_the_same_way(tmp_path: Path, redis_server: RedisServer) -> None:
+    redis_server.flush()
+    catalog = configured(tmp_path / "c", 0, redis_url=redis_server.url)
+    assert catalog.get_model("lab/m0") is not None
+    catalog.close()
+    client = redis_server.client()
+    keys = list(client.scan_iter(match="massgen_discovery:*"))
+    assert keys
+    ttls = {k.decode(): client.ttl(k) for k in keys if not k.decode().split(":")[2].startswith("lock")}
+    assert all(0 < ttl <= 7 * 86400 for ttl in ttls.values()), ttls
+
+
+def test_an_identical_listing_is_not_parsed_merged_or_rebuilt(tmp_path: Path) -> None:
+    source = StaticSource("lab", [lab("m", max_input_tokens=1000)])
+    catalog = Catalog(cache_dir=tmp_path / "c", sources=["litellm", source])
+    catalog.refresh(["lab"])
+    key = catalog._envelope_key(source)
+    before = catalog._store.get(key)
+    pointer = catalog._store.get(catalog._meta_key())
+    (second,) = catalog.refresh(["lab"])
+    after = catalog._store.get(key)
+    assert second.outcome == "ok" and second.changes == 0
+    assert after is not None and before is not None and after["version"] == before["version"]
+    assert after["fetched_at"] >= before["fetched_at"]
+    assert (catalog._store.get(catalog._meta_key()) or {})["prefix"] == (pointer or {})["prefix"]
+    assert catalog.changes() == []
+    (forced,) = catalog.refresh(["lab"], force=True)  # force re-reads it
+    assert (catalog._store.get(key) or {})["version"] != before["version"] and forced.outcome == "ok"
+    catalog.close()
