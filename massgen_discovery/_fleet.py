@@ -463,15 +463,16 @@ def _checked_generation(prefix: str, rows: dict[str, str]) -> dict[str, str] | N
     from ._rows import decode_record, decode_records, encode_generation
 
     head = f"{prefix}:"
-    if not all(k.startswith(head) for k in rows) or f"{head}all" not in rows or f"{head}index" not in rows:
-        return _refused(prefix, "rows outside the generation, or no all/index row")
+    if not all(k.startswith(head) for k in rows) or any(f"{head}{k}" not in rows for k in ("all", "index", "lower")):
+        return _refused(prefix, "rows outside the generation, or no all, index or lower row")
     everything = decode_records(rows[f"{head}all"])
-    index = _loads(rows[f"{head}index"])
-    if everything is None or not _gate.index_ok(index):
-        return _refused(prefix, "an unreadable all or index row")
+    aliases, lower = _loads(rows[f"{head}index"]), _loads(rows[f"{head}lower"])
+    if everything is None or not _gate.index_ok(aliases, "aliases") or not _gate.index_ok(lower, "lower"):
+        return _refused(prefix, "an unreadable all, index or lower row")
+    index = {"aliases": aliases["aliases"], "lower": lower["lower"]}
     merged = {r.model: r for r in everything}
     for key, text in rows.items():
-        if key.startswith(f"{head}m:"):
+        if key.startswith(f"{head}m:"):  # every other row is one of the three read above
             record = decode_record(text)
             if record is None or record.model != key[len(head) + 2 :] or record != merged.get(record.model):
                 return _refused(prefix, f"row {key[len(head) :][:80]!r} fails the checks")

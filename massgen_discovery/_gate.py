@@ -59,7 +59,7 @@ MAX_NOTES = 50
 
 _TOKEN_FIELDS = frozenset({"max_input_tokens", "max_output_tokens", "runtime_context_tokens"})
 _MEASURED_FIELDS = frozenset({"first_token_latency_ms", "throughput_tokens_per_s"})
-_LARGE_KEYS = re.compile(r"^(envelope:|history(:|$)|catalog:[^:]+:[^:]+:(all|index)$)")
+_LARGE_KEYS = re.compile(r"^(envelope:|history(:|$)|catalog:[^:]+:[^:]+:(all|index|lower)$)")
 _CHANGE_KEYS = ("model", "provider", "kind", "field", "old", "new", "source")
 _notes: list[tuple[str | None, str]] = []
 
@@ -339,11 +339,12 @@ def check_doc(key: str, doc: dict[str, Any]) -> dict[str, Any] | None:
     return doc
 
 
-def index_ok(index: Any) -> TypeGuard[dict[str, dict[str, str]]]:
-    """Whether a generation's lookup index has its shape: ``aliases`` and ``lower``, str to str."""
-    return type(index) is dict and all(
-        type(index.get(k)) is dict and all(type(a) is str and type(b) is str for a, b in index[k].items())
-        for k in ("aliases", "lower")
+def index_ok(index: Any, part: str) -> TypeGuard[dict[str, dict[str, str]]]:
+    """Whether a generation's lookup row has its shape: ``{part: {str: str}}`` (``aliases``, ``lower``)."""
+    return (
+        type(index) is dict
+        and type(index.get(part)) is dict
+        and all(type(a) is str and type(b) is str for a, b in index[part].items())
     )
 
 

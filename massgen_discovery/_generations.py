@@ -330,20 +330,25 @@ class Generations:
             self.repair(view)
         return view.records or {}
 
-    def index(self, view: View) -> dict[str, dict[str, str]]:
+    def index(self, view: View, part: str = "aliases") -> dict[str, str]:
+        """One part of the generation's lookup index, read when first needed.
+
+        ``aliases``: LiteLLM's own keys; ``lower``: every key in lower case. Each is its own row.
+        """
         for _attempt in range(2):
-            if view.index is not None:
-                return view.index
-            raw = self._c._store.get_raw(f"{view.prefix}:index")
+            loaded = view.index.get(part) if view.index is not None else None
+            if loaded is not None:
+                return loaded
+            raw = self._c._store.get_raw(f"{view.prefix}:{'index' if part == 'aliases' else part}")
             try:
                 doc = json.loads(raw) if raw else None
             except (ValueError, RecursionError):
                 doc = None
-            if index_ok(doc):
-                view.index = doc
-                return doc
+            if index_ok(doc, part):
+                view.index = {**(view.index or {}), part: doc[part]}
+                return doc[part]
             self.repair(view)
-        return view.index or {"aliases": {}, "lower": {}}
+        return (view.index or {}).get(part) or {}
 
     def point(self, view: View, model: str) -> ModelRecord | None:
         if view.records is not None:
@@ -363,13 +368,16 @@ class Generations:
         return record
 
     def resolve(self, view: View, name: str) -> ModelRecord | None:
-        index: dict[str, dict[str, str]] | None = None
-        for candidate in lookup_candidates(name):
+        candidates = list(lookup_candidates(name))
+        for candidate in candidates:
             record = self.point(view, candidate)
             if record is not None:
                 return record
-            index = index or self.index(view)
-            target = index["aliases"].get(candidate) or index["lower"].get(candidate.lower())
+            target = self.index(view).get(candidate)
+            if target is not None and (record := self.point(view, target)) is not None:
+                return record
+        for candidate in candidates:  # then in any letter case (the larger row, read only now)
+            target = self.index(view, "lower").get(candidate.lower())
             if target is not None and (record := self.point(view, target)) is not None:
                 return record
         return None

@@ -19,13 +19,20 @@ __all__ = ["decode_record", "decode_records", "encode_generation"]
 
 
 def encode_generation(prefix: str, merged: Mapping[str, ModelRecord], index: Mapping[str, Any]) -> dict[str, str]:
-    """Every row of a generation under ``prefix``: one per model, ``all`` and the lookup ``index``."""
+    """Every row of a generation under ``prefix``.
+
+    One per model, ``all``, the ``index`` of aliases and the ``lower``-case keys (``index`` maps
+    ``aliases`` and ``lower``).
+    """
     from pydantic_core import to_json
 
     plain = {model: record.plain(exclude_defaults=True) for model, record in merged.items()}
     items = {f"{prefix}:m:{model}": to_json(row, inf_nan_mode="null").decode() for model, row in plain.items()}
     items[f"{prefix}:all"] = to_json(list(plain.values()), inf_nan_mode="null").decode()
-    items[f"{prefix}:index"] = json.dumps(index)
+    # The aliases (LiteLLM's own keys, a few thousand whatever the catalog's size) apart from every
+    # key in lower case (as many as the records): an exact alias, the usual case, reads the small one.
+    items[f"{prefix}:index"] = json.dumps({"aliases": index["aliases"]})
+    items[f"{prefix}:lower"] = json.dumps({"lower": index["lower"]})
     return items
 
 
