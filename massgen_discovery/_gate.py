@@ -58,6 +58,17 @@ MAX_NOTES = 50
 """Reasons this process keeps (the newest)."""
 
 _TOKEN_FIELDS = frozenset({"max_input_tokens", "max_output_tokens", "runtime_context_tokens"})
+_STR = frozenset({str})
+_NUMBER = frozenset({int, float})
+_NONE = type(None)
+_SCALAR_TYPES: dict[str, frozenset[type]] = {
+    # Annotations whose check is a type test alone (strings also have a length bound).
+    "str": frozenset({str}),
+    "str | None": frozenset({str, _NONE}),
+    "int | None": frozenset({int, _NONE}),
+    "float | None": frozenset({int, float, _NONE}),
+    "bool | None": frozenset({bool, _NONE}),
+}
 _MEASURED_FIELDS = frozenset({"first_token_latency_ms", "throughput_tokens_per_s"})
 _LARGE_KEYS = re.compile(r"^(envelope:|history(:|$)|catalog:[^:]+:[^:]+:(all|index|lower)$)")
 _CHANGE_KEYS = ("model", "provider", "kind", "field", "old", "new", "source")
@@ -136,7 +147,8 @@ def _opt_bool(v: Any) -> bool:
 
 
 def _str_list(v: Any) -> bool:
-    return type(v) is list and len(v) <= 1000 and all(type(x) is str and len(x) <= MAX_TEXT for x in v)
+    # set(map(type, ...)) and max(map(len, ...)) run in C: a catalog's all row has thousands of these.
+    return type(v) is list and len(v) <= 1000 and set(map(type, v)) <= _STR and max(map(len, v), default=0) <= MAX_TEXT
 
 
 def _opt_str_list(v: Any) -> bool:
@@ -144,7 +156,10 @@ def _opt_str_list(v: Any) -> bool:
 
 
 def _str_dict(v: Any) -> bool:
-    return type(v) is dict and all(type(k) is str and type(x) is str and len(x) <= MAX_TEXT for k, x in v.items())
+    if type(v) is not dict:
+        return False
+    values = v.values()
+    return set(map(type, v)) <= _STR and set(map(type, values)) <= _STR and max(map(len, values), default=0) <= MAX_TEXT
 
 
 def _price_dict(v: Any) -> bool:
@@ -225,40 +240,65 @@ def numeric_fields() -> frozenset[str]:
     )
 
 
+@cache
+def _tables() -> tuple[dict[str, frozenset[type]], dict[str, Callable[[Any], bool]], frozenset[str]]:
+    """The record's checks: a type test per simple field, a function per other, the numeric fields.
+
+    (field -> allowed types; field -> check; the fields :func:`plausible` judges.)
+    """
+    from .records import ModelRecord
+
+    scalars = {n: _SCALAR_TYPES[t] for n, t in ModelRecord._annotation_text.items() if t in _SCALAR_TYPES}
+    others = {n: c for n, c in _checks().items() if n not in scalars}
+    return scalars, others, numeric_fields()
+
+
 def check_record(doc: Any) -> dict[str, Any] | None:
     """A stored record's fields if every one has its declared type, with implausible numbers unknown.
 
     None when the row must not be served (not an object, no ``model``/``provider``/``model_id``, or
-    any field of the wrong type). Unknown keys are dropped. The caller builds the record.
+    any field of the wrong type). Unknown keys are dropped. The caller builds the record (from
+    ``doc`` itself, which may be changed in place).
     """
     if type(doc) is not dict:
         return None
-    checks = _checks()
-    out: dict[str, Any] = {}
+    scalars, others, numeric = _tables()
+    unknown: list[str] = []
+    bad: list[str] = []
     for key, value in doc.items():
-        check = checks.get(key)
-        if check is None:
+        allowed = scalars.get(key)
+        if allowed is not None:
+            kind = type(value)
+            if kind not in allowed or (kind is str and len(value) > MAX_TEXT):
+                return None
+            if key in numeric and value is not None and not plausible(key, value):
+                bad.append(key)
             continue
-        if not check(value):
+        check = others.get(key)
+        if check is None:
+            unknown.append(key)
+        elif not check(value):
             return None
-        out[key] = value
-    if not all(type(out.get(k)) is str and out[k] for k in ("model", "provider", "model_id")):
+    if type(doc.get("model")) is not str or not doc["model"] or not doc.get("provider") or not doc.get("model_id"):
         return None
-    bad = [k for k in numeric_fields() & out.keys() if out[k] is not None and not plausible(k, out[k])]
-    prices = out.get("prices") or {}  # type checked above
+    for key in unknown:
+        del doc[key]
+    prices = doc.get("prices") or {}
     bad_prices = [k for k, v in prices.items() if not plausible(k, v)]
     if bad or bad_prices:
-        provenance = out.get("provenance") or {}
+        provenance = doc.get("provenance") or {}
         for name in bad + bad_prices:
-            value = out[name] if name in bad else prices[name]
-            said = provenance.get(name)
-            note(f"{out['model']}: stored {name} {shown(value)} is not a real value; kept as unknown", said)
+            value = doc[name] if name in bad else prices[name]
+            note(
+                f"{doc['model']}: stored {name} {shown(value)} is not a real value; kept as unknown",
+                provenance.get(name),
+            )
             if name in bad:
-                out[name] = None
+                doc[name] = None
         if bad_prices:
-            out["prices"] = {k: v for k, v in prices.items() if k not in bad_prices} or None
-        out["provenance"] = {k: v for k, v in provenance.items() if k not in bad and k not in bad_prices}
-    return out
+            doc["prices"] = {k: v for k, v in prices.items() if k not in bad_prices} or None
+        doc["provenance"] = {k: v for k, v in provenance.items() if k not in bad and k not in bad_prices}
+    return doc
 
 
 # -- documents ---------------------------------------------------------------------------------
