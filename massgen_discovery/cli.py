@@ -447,7 +447,8 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
 
 def _unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
-    _echo_err(f"{PROG}: unknown model {model!r}")
+    shown = model if len(model) <= MAX_SUGGESTED_NAME else f"{model[:60]}... ({len(model):,} characters)"
+    _echo_err(f"{PROG}: unknown model {shown!r}")
     prefix = model.split("/", 1)[0]
     for status in catalog.status():
         if status.live and status.source == prefix and not status.count and status.error is None:
