@@ -634,10 +634,10 @@ def cost_cmd(
     if as_json:
         out = bill.as_dict()
         # The per-part figures of earlier releases, kept for scripts that read them.
-        for name, part in (("input", "input"), ("cached", "cached"), ("output", "output"), ("reasoning", "reasoning")):
-            found = bill.part(part)
-            out[f"{name}_tokens"] = {"input": input_tokens, "cached": cached_tokens, "output": output_tokens,
-                                     "reasoning": reasoning_tokens}[name]  # fmt: skip
+        given = dict(input=input_tokens, cached=cached_tokens, output=output_tokens, reasoning=reasoning_tokens)
+        for name, count in given.items():
+            found = bill.part(name)
+            out[f"{name}_tokens"] = count
             out[f"{name}_cost"] = found.cost if found is not None else 0.0
         _print_json(out)
         return 0
