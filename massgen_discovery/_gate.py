@@ -291,7 +291,7 @@ def check_record(doc: Any) -> dict[str, Any] | None:
             value = doc[name] if name in bad else prices[name]
             note(
                 f"{doc['model']}: stored {name} {shown(value)} is not a real value; kept as unknown",
-                provenance.get(name),
+                provenance.get(name) or provenance.get("*"),
             )
             if name in bad:
                 doc[name] = None

@@ -173,6 +173,10 @@ class Generations:
             for name, source in sorted(live.items()):
                 envelope = self._c._store.get(self._c._envelope_key(source)) or {}
                 records = self.envelope_records(source, envelope)
+                bundled_copy = getattr(source, "bundled_records", None)
+                if not records and callable(bundled_copy):
+                    # Never fetched, offline or down: what the source's bundled snapshot provides.
+                    records = rc.sanitize(bundled_copy())[0]
                 groups.append(records)
                 for alias, target in source_aliases(source, records, envelope.get("payload")).items():
                     aliases.setdefault(alias, target)

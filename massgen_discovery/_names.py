@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-__all__ = ["BUNDLED", "HEURISTIC_PREFIX", "OVERRIDE_SOURCE", "REFRESH_MODES", "endpoint_key_var", "refresh_mode_var"]
+__all__ = [
+    "BUNDLED",
+    "HEURISTIC_PREFIX",
+    "OVERRIDE_SOURCE",
+    "REFRESH_MODES",
+    "SECOND_OPINION",
+    "endpoint_key_var",
+    "refresh_mode_var",
+]
 
 REFRESH_MODES = ("auto", "manual")
 """``auto``: lookups fetch a source when its data is missing or expired; ``manual``: only ``refresh`` does."""
 
 BUNDLED = "litellm"
 """The bundled LiteLLM map's source name (in ``sources`` and ``provenance``)."""
+SECOND_OPINION = "modelsdev"
+"""models.dev's source name: a curated catalog that ranks below LiteLLM's map, above heuristics."""
 OVERRIDE_SOURCE = "override"
 """Provenance of a value set by the user (``Catalog(overrides=...)``)."""
 HEURISTIC_PREFIX = "heuristic:"

@@ -17,8 +17,8 @@ from .records import CAPABILITY_FIELDS, ModelRecord
 
 __all__ = ["SORT_KEYS", "Query", "build_query", "run_query"]
 
-SortKey = Literal["price", "context", "name"]
-SORT_KEYS: tuple[str, ...] = ("price", "context", "name")
+SortKey = Literal["price", "context", "name", "newest"]
+SORT_KEYS: tuple[str, ...] = ("price", "context", "name", "newest")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class Query:
     include_unknown: bool = False
     """Let unknown values pass the capability, limit, price and availability filters."""
     sort: SortKey = "name"
-    """``price`` (cheapest input first), ``context`` (largest first) or ``name``."""
+    """``price`` (cheapest input first), ``context`` (largest first), ``newest`` (latest release
+    first, unknown dates last) or ``name``."""
     limit: int | None = None
     """Return at most this many."""
 
@@ -217,7 +218,12 @@ def run_query(
     found = list(records)
     for keep in _filters(query, satisfied):
         found = list(filter(keep, found))
-    if query.sort != "name":
+    if query.sort == "newest":
+        # By name, then by release date, latest first (a stable sort keeps names in order within a
+        # date; ISO dates compare as text; unknown dates sort last).
+        found.sort(key=attrgetter("model"))
+        found.sort(key=lambda r: r.release_date or "", reverse=True)
+    elif query.sort != "name":
         found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]
     elif not by_name:
         found.sort(key=attrgetter("model"))

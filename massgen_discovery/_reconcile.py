@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ._names import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE
+from ._names import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION
 from .records import MERGEABLE_FIELDS, Conflict, ModelRecord
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 
 BUNDLED_SOURCE = BUNDLED
 
-RANK_OVERRIDE, RANK_LIVE, RANK_BUNDLED, RANK_HEURISTIC = 1, 2, 3, 4
+RANK_OVERRIDE, RANK_LIVE, RANK_BUNDLED, RANK_SECOND, RANK_HEURISTIC = 1, 2, 3, 4, 5
 
 SUSPECT_RATIO = 10.0
 """A limit or price moving by more than this factor in one refresh is suspect."""
@@ -62,6 +62,8 @@ def rank_of(source: str) -> int:
         return RANK_HEURISTIC
     if source == BUNDLED_SOURCE:
         return RANK_BUNDLED
+    if source == SECOND_OPINION:
+        return RANK_SECOND  # models.dev, live or bundled: fills gaps, loses to a stated value
     return RANK_LIVE
 
 

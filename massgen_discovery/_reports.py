@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Change", "ChangeKind", "RefreshOutcome", "RefreshReport", "SourceStatus"]
+__all__ = ["Change", "ChangeKind", "Disagreement", "RefreshOutcome", "RefreshReport", "SourceStatus"]
 
 _FROZEN = ConfigDict(frozen=True, extra="ignore")
 
@@ -105,3 +105,24 @@ class Change(BaseModel):
     """Why a held change was held."""
     generation: str | None = None
     """The generation that brought it (None when held)."""
+
+
+class Disagreement(BaseModel):
+    """Two or more sources state different values for one field of one model (``audit``)."""
+
+    model_config = _FROZEN
+
+    model: str
+    """The record's ``model`` string."""
+    provider: str
+    """Its provider."""
+    field: str
+    """The field (a limit, a price in LiteLLM's names, or a capability flag)."""
+    kind: Literal["limit", "price", "flag"]
+    """What kind of value: limits that differ, prices more than 1% apart, flags that contradict."""
+    values: dict[str, Any]
+    """Each source's value."""
+    kept_source: str
+    """The source whose value the record keeps (by precedence)."""
+    kept_value: Any
+    """The value the record keeps."""

@@ -26,7 +26,7 @@ def encode_generation(prefix: str, merged: Mapping[str, ModelRecord], index: Map
     """
     from pydantic_core import to_json
 
-    plain = {model: record.plain(exclude_defaults=True) for model, record in merged.items()}
+    plain = {model: _compact(record.plain(exclude_defaults=True)) for model, record in merged.items()}
     items = {f"{prefix}:m:{model}": to_json(row, inf_nan_mode="null").decode() for model, row in plain.items()}
     items[f"{prefix}:all"] = to_json(list(plain.values()), inf_nan_mode="null").decode()
     # The aliases (LiteLLM's own keys, a few thousand whatever the catalog's size) apart from every
@@ -34,6 +34,50 @@ def encode_generation(prefix: str, merged: Mapping[str, ModelRecord], index: Map
     items[f"{prefix}:index"] = json.dumps({"aliases": index["aliases"]})
     items[f"{prefix}:lower"] = json.dumps({"lower": index["lower"]})
     return items
+
+
+_NOT_FIELDS = frozenset({"model", "provider", "model_id", "sources", "provenance", "conflicts", "fetched_at", "prices"})
+_MAIN, _NONE = "*", "-"
+
+
+def _known(row: Mapping[str, Any]) -> list[str]:
+    """The fields a stored row states (rows keep only what is known), and each of its prices."""
+    return [k for k in row if k not in _NOT_FIELDS] + list(row.get("prices") or ())
+
+
+def _compact(row: dict[str, Any]) -> dict[str, Any]:
+    """``provenance`` as stored: the source most fields share under ``*``, the others by name.
+
+    ``-`` (comma-joined) names any known field without a source. Half of a catalog's ``all`` row
+    was provenance, the same source repeated field after field.
+    """
+    provenance = row.get("provenance")
+    if not provenance:
+        return row
+    counts: dict[str, int] = {}
+    for source in provenance.values():
+        counts[source] = counts.get(source, 0) + 1
+    main = max(counts, key=lambda s: (counts[s], s))
+    known = _known(row)
+    stored = {k: v for k, v in provenance.items() if v != main or k not in known}
+    stored[_MAIN] = main
+    unsourced = [k for k in known if k not in provenance]
+    if unsourced:
+        stored[_NONE] = ",".join(unsourced)
+    row["provenance"] = stored
+    return row
+
+
+def _expand(doc: dict[str, Any]) -> None:
+    provenance = doc.get("provenance")
+    if not provenance or _MAIN not in provenance:
+        return
+    main = provenance.pop(_MAIN)
+    unsourced = set(provenance.pop(_NONE, "").split(","))
+    # A field the gate turned unknown (None) has no source; every other known value has one.
+    for key in [k for k in doc if k not in _NOT_FIELDS and doc[k] is not None] + list(doc.get("prices") or ()):
+        if key not in provenance and key not in unsourced:
+            provenance[key] = main
 
 
 def decode_record(raw: str) -> ModelRecord | None:
@@ -66,6 +110,7 @@ def _from_doc(doc: Any) -> ModelRecord | None:
     fields = check_record(doc)
     if fields is None:
         return None
+    _expand(fields)
     # Rows are written with exclude_defaults: only what is known is in them.
     if "conflicts" in fields:
         fields["conflicts"] = [Conflict.model_construct(**c) for c in fields["conflicts"]]

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from ._history import History
     from ._query import Query
-    from ._reports import Change, RefreshReport, SourceStatus
+    from ._reports import Change, Disagreement, RefreshReport, SourceStatus
 
 __all__ = ["Catalog"]
 
@@ -375,6 +375,25 @@ class Catalog:
         after every source has been tried.
         """
         return run_sync(self.arefresh(names, raise_on_error=raise_on_error, force=force))
+
+    def audit(self, *, provider: str | None = None, field: str | None = None) -> list[Disagreement]:
+        """Every disagreement between sources, with every source's value and the one kept.
+
+        Limits that differ, prices more than 1% apart and capability flags that contradict.
+
+        Args:
+            provider: only this provider's models.
+            field: only this field (``max_input_tokens``, ``input_cost_per_token``, ...).
+        """
+        from ._audit import disagreements
+
+        return disagreements(self.list_models(), provider=provider, field=field)
+
+    async def aaudit(self, *, provider: str | None = None, field: str | None = None) -> list[Disagreement]:
+        """Async :meth:`audit`."""
+        from ._audit import disagreements
+
+        return disagreements(await self.alist_models(), provider=provider, field=field)
 
     def status(self) -> list[SourceStatus]:
         """The state of every configured source (bundled map first)."""

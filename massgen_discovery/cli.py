@@ -1,4 +1,4 @@
-"""``massgen-discovery``: list, show, cost, changes, refresh, providers, cache.
+"""``massgen-discovery``: list, show, cost, audit, changes, refresh, providers, cache.
 
 A thin layer over :class:`~massgen_discovery.Catalog`: :func:`run` takes argv and returns the exit
 code (0 ok, 1 nothing found or model unknown, 2 bad usage), :func:`main` exits with it. ``--json``
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ._names import endpoint_key_var
+from ._names import SECOND_OPINION, endpoint_key_var
 from .errors import CacheError, ConfigError
 
 if TYPE_CHECKING:
@@ -268,7 +268,7 @@ CHAT_MODES = ("chat", "responses", "completion")
 @click.option("--max-output-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest output price.")
 @click.option("--available", is_flag=True, help="Only models a live source listed at its last refresh.")
 @click.option("--include-unknown", is_flag=True, help="Let unknown values pass the filters.")
-@click.option("--sort", type=click.Choice(["price", "context", "name"]), default="name", show_default=True)
+@click.option("--sort", type=click.Choice(["price", "context", "name", "newest"]), default="name", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Print at most N models.")
 @click.option(
     "-q",
@@ -743,7 +743,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
     live_names = {s.source for s in statuses.values() if s.live}
     rows: list[dict[str, Any]] = []
     # Named endpoints are live sources of their own provider, listed whether or not they answered.
-    known_live = {info.live_source for info in PROVIDERS.values()}
+    known_live = {info.live_source for info in PROVIDERS.values()} | {SECOND_OPINION}
     endpoints_live = {
         name: ProviderInfo(name, name, (endpoint_key_var(name),), live_source=name, public_listing=True)
         for name in sorted(live_names - known_live)
@@ -806,6 +806,50 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
         state_note = f" (unusable now: {inert(problem)}; answering from the local copy)" if problem else ""
         click.echo(f"shared with other machines on {inert(catalog.shared_store)}{state_note}")
     return 0
+
+
+@cli.command("audit")
+@click.option("--provider", "-p", help="Only this provider's models.")
+@click.option(
+    "--field", "field_name", metavar="F", help="Only this field (max_input_tokens, input_cost_per_token ...)."
+)
+@_common
+@click.pass_context
+def audit_cmd(
+    ctx: click.Context,
+    provider: str | None,
+    field_name: str | None,
+    as_json: bool | None,
+    offline: bool | None,
+    endpoints: dict[str, str],
+) -> int:
+    """Every disagreement between sources: limits, prices more than 1% apart, contradicting flags.
+
+    Exits 0 when the sources agree and 1 when they do not, so it can gate a CI job.
+    """
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    catalog = state.catalog(offline)
+    found = catalog.audit(provider=provider, field=field_name)
+    if as_json:
+        _print_json([d.model_dump(mode="json") for d in found])
+        return 1 if found else 0
+    if not found:
+        click.echo("no disagreements" + (" for that selection" if provider or field_name else ""))
+        return 0
+    from ._table import Column
+
+    rows = [
+        [
+            inert(d.model),
+            inert(d.field),
+            inert(", ".join(f"{source} {_change_value(d.field, value)}" for source, value in sorted(d.values.items()))),
+            inert(d.kept_source),
+        ]
+        for d in found
+    ]
+    _echo_lines([Column("model", shrink=True), Column("field"), Column("values", shrink=True), Column("kept")], rows)
+    click.echo(f"{len(found)} disagreement{'s' if len(found) != 1 else ''}")
+    return 1
 
 
 @cli.command("changes")
@@ -873,7 +917,7 @@ def changes_cmd(
 def _change_value(name: str | None, value: Any) -> str:
     if value is None:
         return "unknown"
-    if name and (name.endswith("_cost_per_token") or name.endswith("_token_cost")):
+    if name and "_cost" in name and "token" in name:
         return format_price(value)
     if name in ("max_input_tokens", "max_output_tokens") and isinstance(value, int):
         return f"{value:,}"  # exact: 131,072 -> 128,000 must not read 128k -> 128k

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._frozen import FrozenRecord, factory
 
 if TYPE_CHECKING:
-    from ._reports import Change, RefreshReport, SourceStatus
+    from ._reports import Change, Disagreement, RefreshReport, SourceStatus
 
 __all__ = [
     "CAPABILITY_FIELDS",
@@ -21,6 +21,7 @@ __all__ = [
     "MERGEABLE_FIELDS",
     "PRICE_FIELDS",
     "Conflict",
+    "Disagreement",
     "ModelRecord",
     "RefreshReport",
     "SourceStatus",
@@ -82,6 +83,12 @@ class ModelRecord(FrozenRecord):
     (``cache_creation_input_token_cost_above_1hr``), reasoning (``output_cost_per_reasoning_token``),
     audio and image tokens, per-request fees. Each has its source in :attr:`provenance` under its own
     name; :func:`massgen_discovery.pricing.price_call` applies them. None when no source states any."""
+    release_date: str | None = None
+    """When the model was released, an ISO date as precise as the source says (``2024-05-13``)."""
+    knowledge_cutoff: str | None = None
+    """The model's training data cutoff, an ISO date as precise as the source says (``2023-09``)."""
+    open_weights: bool | None = None
+    """Whether the weights are published (tri-state)."""
 
     input_modalities: list[str] | None = None
     """Accepted inputs: ``text``, ``image``, ``audio``, ``video``, ``pdf``."""
@@ -197,7 +204,7 @@ def known_fields(record: ModelRecord) -> list[str]:
     return out
 
 
-_REPORTS = frozenset({"Change", "ChangeKind", "RefreshOutcome", "RefreshReport", "SourceStatus"})
+_REPORTS = frozenset({"Change", "ChangeKind", "Disagreement", "RefreshOutcome", "RefreshReport", "SourceStatus"})
 
 
 def __getattr__(name: str) -> Any:

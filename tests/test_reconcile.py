@@ -73,7 +73,8 @@ def test_override_beats_everything_and_heuristic_loses_to_everything() -> None:
     assert merged.provenance["mode"] == "litellm"
     assert merged.max_output_tokens == 99
     assert merged.provenance["max_output_tokens"] == "override"
-    assert [rank_of(s) for s in ("override", "groq", "litellm", "heuristic:name")] == [1, 2, 3, 4]
+    ranks = [rank_of(s) for s in ("override", "groq", "litellm", "modelsdev", "heuristic:name")]
+    assert ranks == [1, 2, 3, 4, 5]  # models.dev: below LiteLLM's map, above heuristics
 
 
 def test_equal_values_are_not_conflicts() -> None:

@@ -17,7 +17,8 @@ from massgen_discovery.records import CAPABILITY_FIELDS, MERGEABLE_FIELDS
 DESIGN_FIELDS = [
     "model", "provider", "model_id", "served_by", "mode", "max_input_tokens", "max_output_tokens",
     "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
-    "cache_creation_input_token_cost", "prices", "input_modalities", "output_modalities",
+    "cache_creation_input_token_cost", "prices", "release_date", "knowledge_cutoff", "open_weights",
+    "input_modalities", "output_modalities",
     "supports_function_calling", "supports_response_schema", "supports_vision", "supports_reasoning",
     "supports_prompt_caching", "supports_audio_input", "supports_pdf_input", "available", "status",
     "deprecation_date", "family", "parameter_size", "quantization", "runtime_context_tokens",

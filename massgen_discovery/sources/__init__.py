@@ -192,6 +192,7 @@ SourceFactory = Callable[[], Source]
 _REGISTRY: dict[str, str | SourceFactory] = {
     info.live_source: info.source for info in PROVIDERS.values() if info.live_source and info.source
 }
+_REGISTRY["modelsdev"] = "massgen_discovery.sources.modelsdev:ModelsDevSource"  # a catalog, not a provider
 
 
 def register_source(name: str, factory: str | SourceFactory) -> None:
