@@ -240,17 +240,37 @@ def numeric_fields() -> frozenset[str]:
     )
 
 
-@cache
-def _tables() -> tuple[dict[str, frozenset[type]], dict[str, Callable[[Any], bool]], frozenset[str]]:
-    """The record's checks: a type test per simple field, a function per other, the numeric fields.
+_INF = float("inf")
 
-    (field -> allowed types; field -> check; the fields :func:`plausible` judges.)
+
+def _bounds(name: str) -> tuple[float, float]:
+    """The plausible range of a numeric field or price (see :func:`plausible`); NaN fails any range."""
+    if name in _TOKEN_FIELDS:
+        return 0, MAX_TOKENS
+    if "cost" in name:
+        return 0, MAX_PRICE_PER_TOKEN if "token" in name else MAX_FEE
+    return 0, _INF
+
+
+_price_bounds = cache(_bounds)
+
+
+@cache
+def _tables() -> tuple[dict[str, tuple[frozenset[type], tuple[float, float] | None]], dict[str, Callable[[Any], bool]]]:
+    """The record's checks: per simple field its types and plausible range, a function per other.
+
+    The range is None for a field only its type is judged on (a string, a flag).
     """
     from .records import ModelRecord
 
-    scalars = {n: _SCALAR_TYPES[t] for n, t in ModelRecord._annotation_text.items() if t in _SCALAR_TYPES}
+    numeric = numeric_fields()
+    scalars = {
+        name: (_SCALAR_TYPES[text], _bounds(name) if name in numeric else None)
+        for name, text in ModelRecord._annotation_text.items()
+        if text in _SCALAR_TYPES
+    }
     others = {n: c for n, c in _checks().items() if n not in scalars}
-    return scalars, others, numeric_fields()
+    return scalars, others
 
 
 def check_record(doc: Any) -> dict[str, Any] | None:
@@ -258,20 +278,23 @@ def check_record(doc: Any) -> dict[str, Any] | None:
 
     None when the row must not be served (not an object, no ``model``/``provider``/``model_id``, or
     any field of the wrong type). Unknown keys are dropped. The caller builds the record (from
-    ``doc`` itself, which may be changed in place).
+    ``doc`` itself, which may be changed in place). This runs on every row a lookup reads (5,000
+    in a query over the whole catalog): one dictionary lookup and a type test per simple field.
     """
     if type(doc) is not dict:
         return None
-    scalars, others, numeric = _tables()
+    scalars, others = _tables()
     unknown: list[str] = []
     bad: list[str] = []
     for key, value in doc.items():
-        allowed = scalars.get(key)
-        if allowed is not None:
+        simple = scalars.get(key)
+        if simple is not None:
+            allowed, bounds = simple
             kind = type(value)
             if kind not in allowed or (kind is str and len(value) > MAX_TEXT):
                 return None
-            if key in numeric and value is not None and not plausible(key, value):
+            # A range comparison is False for NaN, and infinities fall outside every bound.
+            if bounds is not None and value is not None and not bounds[0] <= value <= bounds[1]:
                 bad.append(key)
             continue
         check = others.get(key)
@@ -284,7 +307,7 @@ def check_record(doc: Any) -> dict[str, Any] | None:
     for key in unknown:
         del doc[key]
     prices = doc.get("prices") or {}
-    bad_prices = [k for k, v in prices.items() if not plausible(k, v)]
+    bad_prices = [k for k, v in prices.items() if not _price_bounds(k)[0] <= v <= _price_bounds(k)[1]]
     if bad or bad_prices:
         provenance = doc.get("provenance") or {}
         for name in bad + bad_prices:

@@ -334,6 +334,15 @@ class Generations:
             self.repair(view)
         return view.records or {}
 
+    def flagged(self, view: View, flag: str) -> list[ModelRecord]:
+        """The records whose capability ``flag`` is True; a cold view builds only those."""
+        if view.records is None:
+            raw = self._c._store.get_raw(f"{view.prefix}:all")
+            found = rows.decode_flagged(raw, flag) if raw else None
+            if found is not None:
+                return found
+        return [r for r in self.all(view).values() if getattr(r, flag) is True]
+
     def index(self, view: View, part: str = "aliases") -> dict[str, str]:
         """One part of the generation's lookup index, read when first needed.
 

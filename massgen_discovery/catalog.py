@@ -310,7 +310,7 @@ class Catalog:
             return run_query(self._records(view), query, by_name=True)
         flagged = view.flagged.get(flag)
         if flagged is None:
-            flagged = view.flagged[flag] = [r for r in self._gen.all(view).values() if getattr(r, flag) is True]
+            flagged = view.flagged[flag] = self._gen.flagged(view, flag)
         return run_query(flagged, query, by_name=True, satisfied=frozenset((flag,)))
 
     # -- public sync API -----------------------------------------------------------------------
