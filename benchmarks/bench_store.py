@@ -118,7 +118,7 @@ def main() -> None:
     info = Store(sweep).info()
     print(f"{args.configs} configurations, one refresh each: first {times[0]:.2f} s, last {times[-1]:.2f} s "
           f"({times[-1] / times[0]:.2f}x); cache {info['bytes_used'] / 2**20:.0f} MB in use, "
-          f"{info['bytes_on_disk'] / 2**20:.0f} MB on disk, {info['configurations']} configurations kept "
+          f"{info['bytes_on_disk'] / 2**20:.0f} MB on disk, configurations kept: {info['configurations']} "
           f"(cap {int(os.environ.get('MASSGEN_DISCOVERY_CACHE_MAX_MB', '256'))} MB)")  # fmt: skip
 
     os.environ["MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL"] = base  # the big catalog's configuration again
