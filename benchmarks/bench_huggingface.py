@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from massgen_discovery._reconcile import reconcile
@@ -61,6 +63,25 @@ def router_payload(models: int, providers: int, seed: int = 7) -> dict[str, Any]
             }
         )
     return {"data": data}
+
+
+def serve(body: bytes) -> ThreadingHTTPServer:
+    """A loopback HTTP server answering every GET with ``body`` (a JSON listing), in a thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def best_of(runs: int, work: Callable[[], Any]) -> float:

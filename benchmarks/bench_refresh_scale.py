@@ -15,11 +15,9 @@ import argparse
 import json
 import os
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench_huggingface import router_payload
+from bench_huggingface import router_payload, serve
 
 
 def main() -> None:
@@ -29,19 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     body = json.dumps(router_payload(args.models, args.providers)).encode()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(body)
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     from massgen_discovery import Catalog
     from massgen_discovery.sources.huggingface import HuggingFaceSource

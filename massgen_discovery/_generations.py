@@ -338,7 +338,7 @@ class Generations:
         """The records whose capability ``flag`` is True; a cold view builds only those."""
         if view.records is None:
             raw = self._c._store.get_raw(f"{view.prefix}:all")
-            found = rows.decode_flagged(raw, flag) if raw else None
+            found = rows.decode_records(raw, flag) if raw else None
             if found is not None:
                 return found
         return [r for r in self.all(view).values() if getattr(r, flag) is True]

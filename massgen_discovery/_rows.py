@@ -15,7 +15,7 @@ from typing import Any
 from ._gate import check_record, parse_stamp
 from .records import Conflict, ModelRecord
 
-__all__ = ["decode_flagged", "decode_record", "decode_records", "encode_generation"]
+__all__ = ["decode_record", "decode_records", "encode_generation"]
 
 
 def encode_generation(prefix: str, merged: Mapping[str, ModelRecord], index: Mapping[str, Any]) -> dict[str, str]:
@@ -92,23 +92,11 @@ def decode_record(raw: str) -> ModelRecord | None:
     return _from_doc(doc)
 
 
-def decode_records(raw: str) -> list[ModelRecord] | None:
-    """Every record of a generation's ``all`` row (see :func:`decode_record`); None if damaged."""
-    try:
-        docs = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(docs, list):
-        return None
-    records = [_from_doc(doc) for doc in docs]
-    return None if any(r is None for r in records) else records  # type: ignore[return-value]
+def decode_records(raw: str, flag: str | None = None) -> list[ModelRecord] | None:
+    """Every record of a generation's ``all`` row (see :func:`decode_record`); None if damaged.
 
-
-def decode_flagged(raw: str, flag: str) -> list[ModelRecord] | None:
-    """The records of an ``all`` row whose capability ``flag`` is True, gated and built alone.
-
-    A query that starts from a flag reads every row's JSON but checks and builds only the rows it
-    can return; None when the row, or one of those records, is damaged (the caller reads it whole).
+    With ``flag``, only the records whose capability ``flag`` is True are checked and built: a query
+    that starts from a flag reads every row's JSON but builds only what it can return.
     """
     try:
         docs = json.loads(raw)
@@ -116,7 +104,9 @@ def decode_flagged(raw: str, flag: str) -> list[ModelRecord] | None:
         return None
     if not isinstance(docs, list):
         return None
-    records = [_from_doc(doc) for doc in docs if type(doc) is dict and doc.get(flag) is True]
+    if flag is not None:
+        docs = [doc for doc in docs if type(doc) is dict and doc.get(flag) is True]
+    records = [_from_doc(doc) for doc in docs]
     return None if any(r is None for r in records) else records  # type: ignore[return-value]
 
 
