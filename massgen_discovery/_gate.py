@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -106,14 +107,23 @@ def plausible(name: str, value: Any) -> bool:
     and within :data:`MAX_PRICE_PER_TOKEN` per token (fees per request or unit within
     :data:`MAX_FEE`); measurements are finite and not negative. Other fields are not judged here.
     """
+    bounds = _bounds(name)
+    if bounds is None:
+        return True
+    kinds = (int,) if name in _TOKEN_FIELDS else (int, float)
+    # A range comparison is False for NaN, and every bound is finite, so infinities fail too.
+    return type(value) in kinds and bounds[0] <= value <= bounds[1]
+
+
+def _bounds(name: str) -> tuple[float, float] | None:
+    """The plausible range of a numeric field or price (None: a field not judged here)."""
     if name in _TOKEN_FIELDS:
-        return type(value) is int and 0 <= value <= MAX_TOKENS
+        return 0, MAX_TOKENS
     if "cost" in name:
-        bound = MAX_PRICE_PER_TOKEN if "token" in name else MAX_FEE
-        return _finite_number(value) and 0 <= value <= bound
+        return 0, MAX_PRICE_PER_TOKEN if "token" in name else MAX_FEE
     if name in _MEASURED_FIELDS:
-        return _finite_number(value) and value >= 0
-    return True
+        return 0, sys.float_info.max
+    return None
 
 
 def shown(value: Any) -> str:
@@ -132,14 +142,6 @@ def _str(v: Any) -> bool:
 
 def _opt_str(v: Any) -> bool:
     return v is None or (type(v) is str and len(v) <= MAX_TEXT)
-
-
-def _opt_int(v: Any) -> bool:
-    return v is None or type(v) is int
-
-
-def _opt_float(v: Any) -> bool:
-    return v is None or type(v) in (int, float)
 
 
 def _opt_bool(v: Any) -> bool:
@@ -205,11 +207,7 @@ def parse_stamp(text: str) -> datetime:
 
 
 _BY_ANNOTATION: dict[str, Callable[[Any], bool]] = {
-    "str": _str,
-    "str | None": _opt_str,
-    "int | None": _opt_int,
-    "float | None": _opt_float,
-    "bool | None": _opt_bool,
+    # Annotations a type test cannot judge alone (the simple ones are in _SCALAR_TYPES).
     "list[str] | None": _opt_str_list,
     "list[str]": _str_list,
     "dict[str, str]": _str_dict,
@@ -217,14 +215,6 @@ _BY_ANNOTATION: dict[str, Callable[[Any], bool]] = {
     "list[Conflict]": _conflicts,
     "datetime | None": _stamp_ok,
 }
-
-
-@cache
-def _checks() -> dict[str, Callable[[Any], bool]]:
-    """Per record field, the type check its annotation implies."""
-    from .records import ModelRecord
-
-    return {name: _BY_ANNOTATION[text] for name, text in ModelRecord._annotation_text.items()}
 
 
 @cache
@@ -240,19 +230,12 @@ def numeric_fields() -> frozenset[str]:
     )
 
 
-_INF = float("inf")
-
-
-def _bounds(name: str) -> tuple[float, float]:
-    """The plausible range of a numeric field or price (see :func:`plausible`); NaN fails any range."""
-    if name in _TOKEN_FIELDS:
-        return 0, MAX_TOKENS
-    if "cost" in name:
-        return 0, MAX_PRICE_PER_TOKEN if "token" in name else MAX_FEE
-    return 0, _INF
-
-
 _price_bounds = cache(_bounds)
+
+
+def _price_in_range(name: str, value: float) -> bool:
+    bounds = _price_bounds(name)
+    return bounds is None or bounds[0] <= value <= bounds[1]
 
 
 @cache
@@ -269,7 +252,7 @@ def _tables() -> tuple[dict[str, tuple[frozenset[type], tuple[float, float] | No
         for name, text in ModelRecord._annotation_text.items()
         if text in _SCALAR_TYPES
     }
-    others = {n: c for n, c in _checks().items() if n not in scalars}
+    others = {n: _BY_ANNOTATION[t] for n, t in ModelRecord._annotation_text.items() if n not in scalars}
     return scalars, others
 
 
@@ -307,7 +290,7 @@ def check_record(doc: Any) -> dict[str, Any] | None:
     for key in unknown:
         del doc[key]
     prices = doc.get("prices") or {}
-    bad_prices = [k for k, v in prices.items() if not _price_bounds(k)[0] <= v <= _price_bounds(k)[1]]
+    bad_prices = [k for k, v in prices.items() if not _price_in_range(k, v)]
     if bad or bad_prices:
         provenance = doc.get("provenance") or {}
         for name in bad + bad_prices:

@@ -88,6 +88,7 @@ def test_a_row_with_a_field_of_the_wrong_type_is_refused_whole(field: str, value
         ("output_cost_per_token", math.nan),
         ("cache_read_input_token_cost", math.inf),
         ("throughput_tokens_per_s", -3.0),
+        ("first_token_latency_ms", math.inf),
     ],
 )
 def test_a_number_no_real_model_has_is_stored_as_unknown_with_the_reason(field: str, value: Any) -> None:
