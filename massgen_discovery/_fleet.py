@@ -280,6 +280,11 @@ class SharedStore(Store):
         self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
         return ok
 
+    def delete(self, key: str) -> None:
+        """Remove a row here and on Redis."""
+        super().delete(key)
+        self.redis.call(lambda r: r.unlink(self._key(key)), None, bulk=True)
+
     # -- generations ---------------------------------------------------------------------------
 
     def write_generation(
@@ -458,26 +463,31 @@ class SharedStore(Store):
 def _checked_generation(prefix: str, rows: dict[str, str]) -> dict[str, str] | None:
     """A generation's rows as the local copy may keep them, or None when any row fails the gate.
 
-    Numbers the gate turns unknown are written back that way, so the local copy never holds them.
+    Every part must hash to its name and pass the gate; the rows are then written anew from the
+    records read, so numbers the gate turns unknown are kept that way and the local copy never
+    holds them.
     """
-    from ._rows import decode_record, decode_records, encode_generation
+    from ._rows import PART, decode_part, encode_generation, read_directory, read_index
 
-    head = f"{prefix}:"
-    if not all(k.startswith(head) for k in rows) or any(f"{head}{k}" not in rows for k in ("all", "index", "lower")):
-        return _refused(prefix, "rows outside the generation, or no all, index or lower row")
-    everything = decode_records(rows[f"{head}all"])
-    aliases, lower = _loads(rows[f"{head}index"]), _loads(rows[f"{head}lower"])
-    if everything is None or not _gate.index_ok(aliases, "aliases") or not _gate.index_ok(lower, "lower"):
-        return _refused(prefix, "an unreadable all, index or lower row")
-    index = {"aliases": aliases["aliases"], "lower": lower["lower"]}
-    merged = {r.model: r for r in everything}
-    for key, text in rows.items():
-        if key.startswith(f"{head}m:"):  # every other row is one of the three read above
-            record = decode_record(text)
-            if record is None or record.model != key[len(head) + 2 :] or record != merged.get(record.model):
-                return _refused(prefix, f"row {key[len(head) :][:80]!r} fails the checks")
-    if len(merged) != sum(1 for k in rows if k.startswith(f"{head}m:")):
-        return _refused(prefix, "its rows and its all row disagree")
+    directory = read_directory(rows.get(f"{prefix}:dir"))
+    if directory is None:
+        return _refused(prefix, "no readable dir row")
+    named = set(directory.every_part())
+    if set(rows) != named | {f"{prefix}:dir"}:
+        return _refused(prefix, "rows outside the generation, or a part it names is missing")
+    if not all(k.startswith(PART) for k in named):
+        return _refused(prefix, "a part outside the layout")
+    merged: dict[str, Any] = {}
+    for key in directory.names:
+        records = decode_part(key, rows[key])
+        if records is None:
+            return _refused(prefix, f"part {key[len(PART) :][:12]} fails the checks")
+        merged.update((r.model, r) for r in records)
+    if len(merged) != sum(directory.counts):
+        return _refused(prefix, "its parts and its dir disagree")
+    index = {name: read_index(key, rows[key], name) for name, key in directory.lookups.items()}
+    if any(v is None for v in index.values()):
+        return _refused(prefix, "an unreadable lookup index")
     return encode_generation(prefix, merged, index)
 
 

@@ -109,10 +109,9 @@ class FrozenRecord(metaclass=_RecordType):
         data = cls._plain.copy()
         for name, make in cls._factories:
             data[name] = make()
-        if values.keys() <= cls._defaults.keys():
-            data.update(values)
-        else:
-            data.update((k, v) for k, v in values.items() if k in cls._defaults)
+        data.update(values)
+        if len(data) != len(cls._plain):  # unknown keys: dropped
+            data = {k: data[k] for k in cls._plain}
         record = object.__new__(cls)
         object.__setattr__(record, "__dict__", data)
         return record
@@ -154,11 +153,13 @@ class FrozenRecord(metaclass=_RecordType):
         What ``model_dump()`` returns, built without pydantic; ``pydantic_core.to_json`` of it is
         the record's JSON. ``exclude_defaults`` leaves out fields equal to their default.
         """
-        if exclude_defaults:
+        if exclude_defaults and len(self._required) < len(self._fields):
             plain, required = self._plain, self._required
             out = {k: v for k, v in self.__dict__.items() if k in required or v != plain[k]}
         else:
             out = self.__dict__.copy()
+        if not self._containers:
+            return out
         for name in self._containers:  # copies, as pydantic's model_dump makes
             value = out.get(name)
             if isinstance(value, list):

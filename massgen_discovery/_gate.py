@@ -49,7 +49,7 @@ MAX_FEE = 1_000.0
 SMALL_VALUE = 1 << 20
 """Bytes a small stored value (a pointer, a model's row, a lock, a history entry) may have."""
 LARGE_VALUE = 40 << 20
-"""Bytes a large stored value (a listing's envelope, a generation's ``all`` row or index, a
+"""Bytes a large stored value (a listing's envelope or payload, a generation's ``dir`` or a part, a
 summary) may have: above the 32 MB an HTTP listing may have, well below what a flood would use."""
 EARLIEST, LATEST = 0.0, 7_258_118_400.0
 """Unix times a stored timestamp may have (1970 to 2200)."""
@@ -71,7 +71,7 @@ _SCALAR_TYPES: dict[str, frozenset[type]] = {
     "bool | None": frozenset({bool, _NONE}),
 }
 _MEASURED_FIELDS = frozenset({"first_token_latency_ms", "throughput_tokens_per_s"})
-_LARGE_KEYS = re.compile(r"^(envelope:|history(:|$)|catalog:[^:]+:[^:]+:(all|index|lower)$)")
+_LARGE_KEYS = re.compile(r"^(envelope:|payload:|part:|history(:|$)|catalog:[^:]+:[^:]+:dir$)")
 _CHANGE_KEYS = ("model", "provider", "kind", "field", "old", "new", "source")
 _notes: list[tuple[str | None, str]] = []
 
@@ -339,6 +339,8 @@ _ENVELOPE: dict[str, Callable[[Any], bool]] = {
     "baseline": lambda v: v is None or type(v) is dict,
     "validators": lambda v: v is None or _str_dict(v),
     "digest": _opt_str,
+    "payload_key": _opt_str,
+    "previous_payload_key": _opt_str,
 }
 _POINTER: dict[str, Callable[[Any], bool]] = {
     "prefix": lambda v: type(v) is str and re.fullmatch(r"catalog:[\w-]{1,64}:[\w-]{1,64}", v, re.ASCII) is not None,

@@ -1,16 +1,16 @@
 """Generations of the merged catalog: building one, adopting another's, reading its rows.
 
-A generation is the merged catalog written under one prefix: a row per model, an ``all`` row, a
-lookup ``index`` and a pointer (``meta``) that names the prefix and the inputs it was merged from
+A generation is the merged catalog written under one prefix: a ``dir`` row naming the parts that
+hold its records and lookup index (see :mod:`._rows`; parts are shared by every generation with the
+same records), and a pointer (``meta``) that names the prefix and the inputs it was merged from
 (the LiteLLM map's stamp, each live envelope's version). A process reads the pointer once a second
 (:data:`~massgen_discovery.catalog.RECHECK_SECONDS`); a builder merges when the inputs moved, or
 adopts what another process (or, on a shared store, another machine) built from the same inputs.
-Rows are read lazily: a single lookup reads one row, a query the ``all`` row.
+Rows are read lazily: a single lookup reads the ``dir`` and one part, a query every part.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -22,7 +22,7 @@ from . import _reconcile as rc
 from . import _refresh as rs
 from . import _rows as rows
 from ._digest import sha256_hex
-from ._gate import index_ok
+from ._envelope import read_payload
 from ._log import get_logger
 from ._naming import lookup_candidates
 from ._sync import run_sync
@@ -40,7 +40,7 @@ _log = get_logger(__name__)
 RECHECK_SECONDS = 1.0
 """How often a catalog re-reads the store's pointer to notice another process's refresh."""
 POINT_READS_BEFORE_FULL_LOAD = 32
-"""After this many single-row reads, a view loads the ``all`` row instead."""
+"""After this many single-record reads, a view loads every part instead."""
 LOCK_WAIT = 1.0
 """Seconds a lookup waits for another process's build before building itself."""
 UNUSED_SECONDS = 7 * 86400.0
@@ -68,13 +68,14 @@ def cache_cap_bytes() -> int:
 class View:
     """One generation of the merged catalog as this process sees it."""
 
-    __slots__ = ("changes", "checked", "flagged", "index", "meta", "points", "prefix", "records")
+    __slots__ = ("changes", "checked", "directory", "flagged", "index", "meta", "points", "prefix", "records")
 
     def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
         self.prefix = prefix
         self.meta = meta
         self.checked = checked
         self.records: dict[str, ModelRecord] | None = None
+        self.directory: rows.Directory | None = None
         self.index: dict[str, dict[str, str]] | None = None
         self.points: dict[str, ModelRecord | None] = {}
         self.flagged: dict[str, list[ModelRecord]] = {}
@@ -172,13 +173,14 @@ class Generations:
             source_meta: dict[str, dict[str, Any]] = {}
             for name, source in sorted(live.items()):
                 envelope = self._c._store.get(self._c._envelope_key(source)) or {}
-                records = self.envelope_records(source, envelope)
+                records, named = self.listing(source, envelope)
                 bundled_copy = getattr(source, "bundled_records", None)
                 if not records and callable(bundled_copy):
                     # Never fetched, offline or down: what the source's bundled snapshot provides.
                     records = rc.sanitize(bundled_copy())[0]
+                    named = source_aliases(source, records)
                 groups.append(records)
-                for alias, target in source_aliases(source, records, envelope.get("payload")).items():
+                for alias, target in named.items():
                     aliases.setdefault(alias, target)
                 source_meta[name] = rs.source_meta(envelope, len(records))
             merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
@@ -191,7 +193,9 @@ class Generations:
             lower: dict[str, str] = {}
             for key in (*merged, *aliases):
                 lower.setdefault(key.lower(), aliases.get(key, key))
-            items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower})
+            written: dict[str, list[dict[str, Any]]] = {}
+            items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower}, written)
+            before, after = self._moved(meta, prefix, items, written)
             new_meta = {
                 "prefix": prefix,
                 "litellm_stamp": stamp,
@@ -206,12 +210,39 @@ class Generations:
             self._c._store.write_generation(self._c._registry_key(), prefix, items, self._c._meta_key(), new_meta)
             self.collect(config)
             view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
-            view.changes = self._c._record_history(merged, new_meta)
+            view.changes = self._c._record_history(before, after, new_meta, meta)
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
             with self._c._mutex:
                 self._c._view = view
             return view
+
+    def _moved(
+        self,
+        previous: Mapping[str, Any] | None,
+        prefix: str,
+        items: Mapping[str, str],
+        written: Mapping[str, list[dict[str, Any]]],
+    ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
+        """The stored documents of the parts that differ between the previous generation and the new one.
+
+        (None, []) when there is no previous generation to read: the new one is the baseline. A
+        model in a part both generations share is the same in both, so only the others are compared.
+        """
+        old_dir = rows.read_directory(self._c._store.get_raw(f"{previous['prefix']}:dir")) if previous else None
+        new_dir = rows.read_directory(items[f"{prefix}:dir"])
+        if old_dir is None or new_dir is None:
+            return None, []
+        shared = set(old_dir.names) & set(new_dir.names)
+        gone = [k for k in old_dir.names if k not in shared]
+        before: list[dict[str, Any]] = []
+        for key, raw in zip(gone, self._c._store.get_many_raw(gone), strict=True):
+            docs = rows.part_docs(key, raw)
+            if docs is None:
+                return None, []
+            before.extend(docs)
+        after = [doc for key in new_dir.names if key not in shared for doc in written[key]]
+        return before, after
 
     def collect(self, config: str) -> None:
         """Keep the cache within its cap (never this configuration); never raises.
@@ -279,24 +310,29 @@ class Generations:
 
     def envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
         """The stored listing's records, parsed once per envelope version in this process."""
-        payload = envelope.get("payload")
-        if payload is None:
-            return []
+        return self.listing(source, envelope)[0]
+
+    def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
+        """The stored listing's records and the lookup aliases it defines, once per envelope version."""
         version = envelope.get("version")
         memo = self._c._parsed.get(source.name)
         if memo is not None and isinstance(version, str) and memo[0] == version:
-            return memo[1]
+            return memo[1], memo[2]
+        payload = read_payload(self._c._store, self._c._envelope_key(source), envelope)
+        if payload is None:
+            return [], {}
         try:
             records = source.to_records(
                 payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
             )
             records = rc.sanitize(records)[0]
+            named = source_aliases(source, records, payload)
         except Exception as exc:  # a parser bug must not take lookups down
             _log.warning("%s: cached payload could not be read: %s", source.name, exc)
-            return []
+            return [], {}
         if isinstance(version, str):
-            self._c._parsed[source.name] = (version, records)
-        return records
+            self._c._parsed[source.name] = (version, records, named)
+        return records, named
 
     def repair(self, view: View) -> None:
         """A row of this generation is missing or damaged: rebuild, and make ``view`` the new one.
@@ -311,8 +347,8 @@ class Generations:
             assert meta is not None
             # Another process built a newer generation and retired ours: read that one.
             view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
-            view.records, view.index, view.points, view.flagged = None, None, {}, {}
-            if self._c._store.get_raw(f"{view.prefix}:index") is not None:
+            view.records, view.index, view.points, view.flagged, view.directory = None, None, {}, {}, None
+            if self._c._store.get_raw(f"{view.prefix}:dir") is not None:
                 return
         missing = self.missing(live)
         if missing and not self._c.offline:
@@ -320,13 +356,32 @@ class Generations:
         fresh = self.build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
         view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
+        view.directory = fresh.directory
+
+    def _directory(self, view: View) -> rows.Directory | None:
+        """The view's ``dir`` row, read once; None when it is gone or damaged."""
+        if view.directory is None:
+            view.directory = rows.read_directory(self._c._store.get_raw(f"{view.prefix}:dir"))
+        return view.directory
+
+    def _parts(self, view: View, flag: str | None = None) -> list[ModelRecord] | None:
+        """Every record of the view's parts (with ``flag``, those with it); None if any is damaged."""
+        directory = self._directory(view)
+        if directory is None:
+            return None
+        out: list[ModelRecord] = []
+        for key, raw in zip(directory.names, self._c._store.get_many_raw(directory.names), strict=True):
+            records = rows.decode_part(key, raw, flag)
+            if records is None:
+                return None
+            out.extend(records)
+        return out
 
     def all(self, view: View) -> dict[str, ModelRecord]:
         for _attempt in range(2):
             if view.records is not None:
                 return view.records
-            raw = self._c._store.get_raw(f"{view.prefix}:all")
-            records = rows.decode_records(raw) if raw else None
+            records = self._parts(view)
             if records is not None:
                 view.records = {r.model: r for r in records}
                 return view.records
@@ -337,8 +392,7 @@ class Generations:
     def flagged(self, view: View, flag: str) -> list[ModelRecord]:
         """The records whose capability ``flag`` is True; a cold view builds only those."""
         if view.records is None:
-            raw = self._c._store.get_raw(f"{view.prefix}:all")
-            found = rows.decode_records(raw, flag) if raw else None
+            found = self._parts(view, flag)
             if found is not None:
                 return found
         return [r for r in self.all(view).values() if getattr(r, flag) is True]
@@ -346,20 +400,19 @@ class Generations:
     def index(self, view: View, part: str = "aliases") -> dict[str, str]:
         """One part of the generation's lookup index, read when first needed.
 
-        ``aliases``: LiteLLM's own keys; ``lower``: every key in lower case. Each is its own row.
+        ``aliases``: LiteLLM's own keys; ``lower``: every key in lower case. Each is its own part.
         """
         for _attempt in range(2):
             loaded = view.index.get(part) if view.index is not None else None
             if loaded is not None:
                 return loaded
-            raw = self._c._store.get_raw(f"{view.prefix}:{'index' if part == 'aliases' else part}")
-            try:
-                doc = json.loads(raw) if raw else None
-            except (ValueError, RecursionError):
-                doc = None
-            if index_ok(doc, part):
-                view.index = {**(view.index or {}), part: doc[part]}
-                return doc[part]
+            directory = self._directory(view)
+            if directory is not None:
+                key = directory.lookups[part]
+                found = rows.read_index(key, self._c._store.get_raw(key), part)
+                if found is not None:
+                    view.index = {**(view.index or {}), part: found}
+                    return found
             self.repair(view)
         return (view.index or {}).get(part) or {}
 
@@ -370,11 +423,15 @@ class Generations:
             return view.points[model]
         if len(view.points) >= POINT_READS_BEFORE_FULL_LOAD:
             return self.all(view).get(model)
-        raw = self._c._store.get_raw(f"{view.prefix}:m:{model}")
-        record = rows.decode_record(raw) if raw else None
-        if raw and record is None:
-            # A row that fails the gate: the generation is not served half-trusted; it is rebuilt
-            # from the listings (which pass their own parsers) and read from the new one.
+        directory = self._directory(view)
+        key = directory.part_for(model) if directory is not None else None
+        if directory is not None and key is None:
+            view.points[model] = None
+            return None
+        sound, record = rows.find_in_part(key, self._c._store.get_raw(key), model) if key else (False, None)
+        if not sound:
+            # A part that is gone or fails the gate: the generation is not served half-trusted; it
+            # is rebuilt from the listings (which pass their own parsers) and read from the new one.
             self.repair(view)
             return self.all(view).get(model)
         view.points[model] = record

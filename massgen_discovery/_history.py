@@ -1,9 +1,10 @@
 """Snapshot history: what each accepted generation changed, and what the guard rails held back.
 
-A generation is summarised by the fields people compare (limits, prices, modes, flags,
-availability, deprecation), each with the source of its value. The store keeps the latest summary
-and a capped list of entries (``HISTORY_KEEP``), each the diff against the summary before it, so
-twenty generations of a 3,000-model catalog cost a few hundred kilobytes, not twenty copies.
+A generation is compared with the one it replaces on the fields people compare (limits, prices,
+modes, flags, availability, deprecation), each with the source of its value. Only the records of
+the parts that changed are compared (see :mod:`._rows`), and the store keeps a capped list of
+entries (``HISTORY_KEEP``), each the diff against the generation before it, so twenty generations
+of a 3,000-model catalog cost a few hundred kilobytes, not twenty copies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._digest import sha256_hex
-from ._gate import check_history_entry
+from ._gate import check_history_entry, check_record
 from ._names import BUNDLED
 from .errors import ConfigError
 from .records import LITELLM_FIELDS, Change, ModelRecord
@@ -27,6 +28,7 @@ __all__ = [
     "SUMMARY_FIELDS",
     "History",
     "diff",
+    "diff_docs",
     "entry_changes",
     "new_entry",
     "parse_since",
@@ -62,6 +64,49 @@ def summarize(records: Iterable[ModelRecord]) -> Summary:
                 row[name] = [value, record.provenance.get(name)]
         out[record.model] = row
     return out
+
+
+def _doc_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`summarize`'s row for one stored document (provenance as :mod:`._rows` keeps it)."""
+    provenance = doc.get("provenance") or {}
+    main = provenance.get("*")
+    unsourced = set(str(provenance.get("-", "")).split(","))
+    sources = doc.get("sources") or []
+    row: dict[str, Any] = {
+        "@": [doc.get("provider"), next((s for s in sources if s != BUNDLED), sources[0] if sources else None)]
+    }
+    for name in SUMMARY_FIELDS:
+        value = doc.get(name)
+        if value is not None:
+            row[name] = [value, provenance.get(name, None if name in unsourced else main)]
+    return row
+
+
+def diff_docs(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`diff` of two generations' stored documents (the parts that changed).
+
+    Only documents whose compared fields differ are summarised; an old document that fails the
+    gate is left out (what the store hands back is input, and a change would report its values).
+    """
+    before = {d.get("model"): d for d in old}
+    after = {d.get("model"): d for d in new}
+    fields = SUMMARY_FIELDS
+    o: dict[str, Any] = {}
+    n: dict[str, Any] = {}
+    for model in before.keys() | after.keys():
+        if type(model) is not str:
+            continue
+        a, b = before.get(model), after.get(model)
+        if a is not None and b is not None and [a.get(k) for k in fields] == [b.get(k) for k in fields]:
+            continue
+        if a is not None:
+            checked = check_record(dict(a))
+            if checked is None:
+                continue
+            o[model] = _doc_summary(checked)
+        if b is not None:
+            n[model] = _doc_summary(b)
+    return diff(o, n)
 
 
 def diff(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -145,6 +190,17 @@ def entry_changes(entry: Mapping[str, Any]) -> list[Change]:
     return out
 
 
+def _inputs(meta: Mapping[str, Any]) -> str:
+    """What a generation was merged from: the map's stamp and each source's listing version."""
+    sources = meta.get("sources")
+    versions = (
+        sorted((n, i.get("version")) for n, i in sources.items() if isinstance(i, dict))
+        if isinstance(sources, dict)
+        else []
+    )
+    return json.dumps([meta.get("litellm_stamp"), versions], default=str)
+
+
 def parse_since(since: datetime | str | None) -> float | None:
     """A ``since`` bound as Unix time: a datetime, or an ISO date or datetime (naive means UTC)."""
     if since is None:
@@ -162,9 +218,8 @@ def parse_since(since: datetime | str | None) -> float | None:
 class History:
     """One catalog configuration's change history in a store.
 
-    The store keeps one capped list of entries (shared by every configuration, so ``changes``
-    answers for the store) and, per configuration, the last accepted summary with a small head
-    naming it; a process keeps the summary it last wrote or read in memory.
+    The store keeps one capped list of entries, shared by every configuration, so ``changes``
+    answers for the store.
     """
 
     ENTRIES_KEY = "history"
@@ -172,43 +227,27 @@ class History:
     def __init__(self, store: Store, config_id: str) -> None:
         self.config_id = config_id
         self._store = store
-        self._summary_key = f"history:{config_id}:summary"
-        self._memo: tuple[tuple[Any, Any], dict[str, Any]] | None = None
 
-    def _last_summary(self) -> tuple[tuple[Any, Any] | None, Any]:
-        """(its head: inputs and time, or None; the summary, or None if it cannot be read)."""
-        head = self._store.get_shared(self._summary_key + ":head")
-        ident = (head.get("inputs"), head.get("at")) if head is not None else None
-        if ident is None:
-            return None, None
-        if self._memo is not None and self._memo[0] == ident:
-            return ident, self._memo[1]
-        previous = self._store.get_shared(self._summary_key)
-        if previous is not None and (previous.get("inputs"), previous.get("at")) == ident:
-            return ident, previous.get("models")
-        return ident, None
+    def record_generation(
+        self,
+        old: Sequence[Mapping[str, Any]] | None,
+        new: Sequence[Mapping[str, Any]],
+        meta: Mapping[str, Any],
+        previous: Mapping[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        """Keep the diff of a new generation against the one it replaces; its changes.
 
-    def record_generation(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Diff a new generation against the last accepted one, keep the entry; its changes.
-
-        A generation merged from the same listings as the last one records nothing; the first
-        generation of a configuration is its baseline.
+        ``old`` and ``new`` are the stored documents that may differ (those of the parts that
+        changed, see :mod:`._rows`); ``old`` is None when there is nothing to compare with (the
+        configuration's first generation, or one that cannot be read): that generation is the
+        baseline. A generation merged from the same listings as the one it replaces records nothing.
         """
-        summary = summarize(merged.values())
-        inputs = json.dumps(
-            [meta["litellm_stamp"], sorted((n, i.get("version")) for n, i in meta["sources"].items())], default=str
-        )
-        ident, old = self._last_summary()
-        if isinstance(old, dict) and ident is not None and ident[0] == inputs:
+        if old is None or previous is None or _inputs(previous) == _inputs(meta):
             return []
-        changes = diff(old, summary) if isinstance(old, dict) else []
-        at = meta["built_at"]
+        changes = diff_docs(old, new)
         if changes:
-            entry = new_entry(changes, at=at, inputs=inputs, generation=meta["prefix"])
+            entry = new_entry(changes, at=meta["built_at"], inputs=_inputs(meta), generation=meta["prefix"])
             self._store.append_history(self.ENTRIES_KEY, entry, HISTORY_KEEP)
-        self._store.put(self._summary_key, {"models": summary, "inputs": inputs, "at": at})
-        self._store.put(self._summary_key + ":head", {"inputs": inputs, "at": at})
-        self._memo = ((inputs, at), summary)
         return changes
 
     def record_held(

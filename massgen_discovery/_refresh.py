@@ -9,7 +9,6 @@ Lookups never come here: pydantic and httpx are imported by the refresh itself.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,9 +19,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from . import _reconcile as rc
 from ._clock import as_datetime, now
 from ._digest import sha256_hex
+from ._envelope import has_payload, read_payload, write_payload
 from ._names import BUNDLED
 from .errors import ConfigError, SourceError, SourceFormatError
-from .sources import litellm_map
+from .sources import hooks, litellm_map, source_aliases
 
 if TYPE_CHECKING:
     import ssl
@@ -95,6 +95,14 @@ def expired(envelope: Mapping[str, Any]) -> bool:
     """Whether an envelope's data is past its TTL (or was never fetched)."""
     expires = envelope.get("expires_at")
     return expires is None or now() >= expires
+
+
+def payload_digest(payload: Any) -> str:
+    """A listing's digest: the same document (keys in the same order) gives the same digest."""
+    from pydantic_core import to_json
+
+    # pydantic's core writes a 7 MB listing in a tenth of the time json.dumps takes.
+    return sha256_hex(to_json(payload, inf_nan_mode="constants"))
 
 
 def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
@@ -170,7 +178,7 @@ class Refresher:
                 await asyncio.sleep(0.05)
                 token = self._catalog._store.try_lock(lock, self._catalog.timeout + 10, shared=True)
             envelope = self._catalog._store.get_shared(key) or {}
-            fetched_by_other = envelope.get("version") != before and envelope.get("payload") is not None
+            fetched_by_other = envelope.get("version") != before and has_payload(envelope)
             if token is None or (fetched_by_other and not explicit):
                 if token is not None:
                     self._catalog._store.unlock(lock, token)
@@ -182,29 +190,31 @@ class Refresher:
                 return RefreshReport(
                     source=source.name,
                     outcome="skipped",
-                    count=int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0,
+                    count=int(envelope.get("count") or 0) if has_payload(envelope) else 0,
                     seconds=round(time.perf_counter() - started, 4),
                     error=why,
                 ), None
         try:
             envelope = self._catalog._store.get_shared(key) or {}
-            if not explicit and envelope.get("payload") is not None and not expired(envelope):
+            if not explicit and has_payload(envelope) and not expired(envelope):
                 return self._report(source, envelope, started, "ok"), None
             error: SourceError | None = None
             fetched_at = now()
             from .sources._http import NotModified, Validators, conditional
 
             # Conditional GETs only when there is a stored listing the upstream may confirm.
-            validators = Validators(envelope.get("validators") if envelope.get("payload") is not None else None)
+            validators = Validators(envelope.get("validators") if has_payload(envelope) else None)
+            # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back.
+            previous = read_payload(self._catalog._store, key, envelope) if hooks(source).reuses_previous else None
             try:
                 with conditional(validators):
                     payload = await asyncio.wait_for(
-                        source.fetch(client, previous=envelope.get("payload")), timeout=self._catalog.timeout
+                        source.fetch(client, previous=previous), timeout=self._catalog.timeout
                     )
                 # The payload must survive the round trip through the store; its digest says whether
                 # the upstream sent the very listing stored (then it is not parsed or merged again).
-                digest = sha256_hex(json.dumps(payload, sort_keys=True, separators=(",", ":")))
-                if digest == envelope.get("digest") and envelope.get("payload") is not None and not force:
+                digest = payload_digest(payload)
+                if digest == envelope.get("digest") and not force and self._stored(key, envelope):
                     raise NotModified(source.name)
                 records, notes = rc.sanitize(
                     source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
@@ -249,7 +259,6 @@ class Refresher:
                     new = {
                         "source": source.name,
                         "base_url": source.base_url,
-                        "payload": payload,
                         "fetched_at": fetched_at,
                         "expires_at": fetched_at + source.ttl,
                         "ttl": source.ttl,
@@ -265,10 +274,15 @@ class Refresher:
                         "baseline": rc.next_baseline(baseline, records, reset=force),
                         "validators": validators.learned(),
                         "digest": digest,
+                        **write_payload(self._catalog._store, key, envelope, payload, digest),
                     }
                     self._catalog._store.put(key, new)
                     # The build that follows reads this listing: it is parsed already.
-                    self._catalog._parsed[source.name] = (new["version"], records)
+                    self._catalog._parsed[source.name] = (
+                        new["version"],
+                        records,
+                        source_aliases(source, records, payload),
+                    )
                     return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
@@ -286,7 +300,7 @@ class Refresher:
                 last_attempt=now(),
             )
             self._catalog._store.put(key, envelope)
-            outcome = "stale" if envelope.get("payload") is not None else "failed"
+            outcome = "stale" if has_payload(envelope) else "failed"
             report = self._report(source, envelope, started, outcome)
             if held is not None:
                 report = report.model_copy(update={"changes": held})
@@ -294,10 +308,18 @@ class Refresher:
         finally:
             self._catalog._store.unlock(lock, token)
 
+    def _stored(self, key: str, envelope: Mapping[str, Any]) -> bool:
+        """Whether the listing the envelope names is still in the store (checked before trusting a 304)."""
+        if envelope.get("payload") is not None:
+            return True
+        named = envelope.get("payload_key")
+        store = self._catalog._store
+        return isinstance(named, str) and (store.get_raw(named) is not None or store.get(named) is not None)
+
     def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
         from ._reports import RefreshReport
 
-        count = int(envelope.get("count") or 0) if envelope.get("payload") is not None else 0
+        count = int(envelope.get("count") or 0) if has_payload(envelope) else 0
         return RefreshReport(
             source=source.name,
             outcome=outcome,  # type: ignore[arg-type]
@@ -391,7 +413,7 @@ class Refresher:
         at = now()
         for name, source in sorted(live.items()):
             envelope = self._catalog._store.get(self._catalog._envelope_key(source)) or {}
-            has_data = envelope.get("payload") is not None
+            has_data = has_payload(envelope)
             expires = envelope.get("expires_at")
             out.append(
                 SourceStatus(

@@ -305,6 +305,9 @@ class Store:
                         size_limit=2**40,
                         eviction_policy="none",  # the cap is the package's (collect): by configuration, LRU
                         tag_index=True,
+                        # A generation's parts (tens of KB) stay in the database rather than in
+                        # hundreds of value files; listings' envelopes (MBs) still go to files.
+                        disk_min_file_size=1 << 20,
                         disk=_safe_disk(),
                     )
                     _Open.add(self)
@@ -529,6 +532,10 @@ class Store:
         raw = self._read(key)
         return raw if isinstance(raw, str) else None
 
+    def get_many_raw(self, keys: list[str]) -> list[str | None]:
+        """:meth:`get_raw` of each key, in order."""
+        return [self.get_raw(key) for key in keys]
+
     def get_shared(self, key: str) -> dict[str, Any] | None:
         """The document as the whole fleet sees it; on one machine, :meth:`get`."""
         return self.get(key)
@@ -579,10 +586,12 @@ class Store:
     ) -> bool:
         """Write a generation and retire old ones, all in one transaction.
 
-        ``rows`` (keys under ``prefix + ":"``) are tagged with ``prefix``; ``pointer_key`` is set to
-        ``pointer``; ``registry`` lists the generations written under it, and every generation but
-        the newest ``keep`` (the one readers may still hold, and this one) is removed in bulk in
-        the same transaction. Another writer's generation is never orphaned: all writers go
+        ``rows`` holds the generation's own rows (keys under ``prefix + ":"``, tagged with
+        ``prefix``) and the parts it names (``part:<hash>``, content-addressed: a part already
+        stored is not written again). ``pointer_key`` is set to ``pointer``; ``registry`` lists the
+        generations written under it, and every generation but the newest ``keep`` (the one readers
+        may still hold, and this one) is removed in bulk in the same transaction, with every part no
+        generation names any more. Another writer's generation is never orphaned: all writers go
         through the same registry under SQLite's write lock.
         """
         pointer_text = encode_doc(pointer)
@@ -598,13 +607,19 @@ class Store:
                         if key != pointer_key:
                             cache.delete(key)
                 listed = _json_list(known)
+                stored = _parts_stored(cache, [k for k in rows if k.startswith(_PART)])
                 for key, text in rows.items():
-                    cache.set(key, text, tag=prefix)
+                    if not key.startswith(_PART):
+                        cache.set(key, text, tag=prefix)
+                    elif key not in stored:
+                        cache.set(key, text)
                 cache.set(pointer_key, pointer_text)
                 listed = [p for p in listed if p != prefix] + [prefix]
                 for old in listed[:-keep]:
                     cache.evict(old)
                 cache.set(registry, json.dumps(listed[-keep:]))
+                if listed[:-keep] or known is None:
+                    _sweep_parts(cache)
             return True
 
         def in_memory(memory: dict[str, Any]) -> bool:
@@ -616,6 +631,7 @@ class Store:
             memory.update(rows)
             memory[pointer_key] = pointer_text
             memory[registry] = json.dumps(listed[-keep:])
+            _sweep_memory_parts(memory)
             return True
 
         return self._write(work, in_memory, False)
@@ -853,13 +869,14 @@ class Store:
                     f"history:{config}:summary:head",
                 ):
                     removed += int(bool(cache.delete(key)))
+                removed += _sweep_parts(cache)
             return removed
 
         def in_memory(memory: dict[str, Any]) -> int:
             doomed = [k for k in memory if k.startswith(f"catalog:{config}:") or k.startswith(f"history:{config}:")]
             for k in doomed:
                 memory[k] = _DELETED
-            return len(doomed)
+            return len(doomed) + _sweep_memory_parts(memory)
 
         return self._write(work, in_memory, 0)
 
@@ -993,6 +1010,51 @@ def _keys_under(cache: diskcache.Cache, prefix: str) -> list[str]:
     """Every key that starts with ``prefix``, through the database's key index (not a scan of all keys)."""
     rows = cache._sql("SELECT key FROM Cache WHERE raw = 1 AND key >= ? AND key < ?", (prefix, prefix + "\U0010ffff"))
     return [k for (k,) in rows if isinstance(k, str) and k.startswith(prefix)]
+
+
+_PART = "part:"
+_DIR = re.compile(r"^catalog:[^:]+:[^:]+:dir$")
+
+
+def _parts_stored(cache: diskcache.Cache, keys: list[str]) -> set[str]:
+    """Which of the part ``keys`` the database holds already (one query per 500 keys)."""
+    found: set[str] = set()
+    for at in range(0, len(keys), 500):
+        chunk = keys[at : at + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = cache._sql(f"SELECT key FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk)
+        found.update(k for (k,) in rows if isinstance(k, str))
+    return found
+
+
+def _live_parts(dirs: Iterator[Any]) -> set[str]:
+    from ._rows import part_names
+
+    live: set[str] = set()
+    for raw in dirs:
+        live.update(part_names(raw if isinstance(raw, str) else None))
+    return live
+
+
+def _sweep_parts(cache: diskcache.Cache) -> int:
+    """Remove every part no stored generation names; how many went (inside the caller's transaction).
+
+    A generation whose ``dir`` cannot be read keeps nothing alive: it cannot be served anyway.
+    """
+    dirs = (cache.get(k) for k in _keys_under(cache, "catalog:") if _DIR.match(k))
+    live = _live_parts(dirs)
+    doomed = [k for k in _keys_under(cache, _PART) if k not in live]
+    for key in doomed:
+        cache.delete(key)
+    return len(doomed)
+
+
+def _sweep_memory_parts(memory: dict[str, Any]) -> int:
+    live = _live_parts(v for k, v in memory.items() if _DIR.match(k))
+    doomed = [k for k, v in memory.items() if k.startswith(_PART) and k not in live and v is not _DELETED]
+    for key in doomed:
+        memory[key] = _DELETED
+    return len(doomed)
 
 
 def _json_list(raw: Any) -> list[str]:

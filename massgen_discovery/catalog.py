@@ -19,6 +19,7 @@ from . import _reconcile as rc
 from . import _refresh as rs
 from ._background import Background
 from ._digest import sha256_hex
+from ._envelope import read_payload
 from ._generations import Generations, View
 from ._log import get_logger
 from ._names import REFRESH_MODES, refresh_mode_var
@@ -118,8 +119,8 @@ class Catalog:
         self._refresher = rs.Refresher(self)
         self._gen = Generations(self)
         self._history_of: History | None = None
-        # source name -> (envelope version, its sanitized records): each listing is parsed once.
-        self._parsed: dict[str, tuple[str, list[ModelRecord]]] = {}
+        # source name -> (envelope version, its sanitized records, its aliases): each listing is parsed once.
+        self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -198,9 +199,15 @@ class Catalog:
             self._history_of = History(self._store, config)
         return self._history_of
 
-    def _record_history(self, merged: Mapping[str, ModelRecord], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _record_history(
+        self,
+        old: Sequence[Mapping[str, Any]] | None,
+        new: Sequence[Mapping[str, Any]],
+        meta: Mapping[str, Any],
+        previous: Mapping[str, Any] | None,
+    ) -> list[dict[str, Any]]:
         try:
-            return self._history().record_generation(merged, meta)
+            return self._history().record_generation(old, new, meta, previous)
         except Exception as exc:  # history is a report: it must never break a build
             _log.warning("change history not recorded: %s", exc)
             return []
@@ -341,7 +348,8 @@ class Catalog:
         for source in live.values():
             if hooks(source).provider != provider:
                 continue
-            payload = (self._store.get(self._envelope_key(source)) or {}).get("payload")
+            key = self._envelope_key(source)
+            payload = read_payload(self._store, key, self._store.get(key) or {})
             if isinstance(payload, dict) and "models" in payload and "base_url" in payload:
                 payload = payload["models"]  # an endpoint's stored answer wraps its listing
             try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -47,3 +50,23 @@ class ListingSource(SourceBase):
                 )
             )
         return out
+
+
+def forged_generation(
+    directory: str, parts: Mapping[str, str], model: str, update: dict[str, Any]
+) -> tuple[str, str, str, str] | None:
+    """A generation's ``dir`` text with ``model``'s record changed by ``update``, as a forger would.
+
+    Returns (the new ``dir`` text, the replaced part's key, the new part's key, its text), or None when no part it names
+    holds ``model``. The part is renamed to the hash of its new text, so only the checks on what
+    the records say can catch it.
+    """
+    doc = json.loads(directory)
+    for entry in doc["parts"]:
+        docs = json.loads(parts.get(f"part:{entry[1]}", "[]"))
+        if any(d.get("model") == model for d in docs):
+            text = json.dumps([{**d, **update} if d.get("model") == model else d for d in docs])
+            old = f"part:{entry[1]}"
+            entry[1] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+            return json.dumps(doc), old, f"part:{entry[1]}", text
+    return None

@@ -26,6 +26,7 @@ from massgen_discovery.cli import run
 from massgen_discovery.sources._urls import redact_url
 from massgen_discovery.testing import StaticSource
 
+from .helpers import forged_generation
 from .redis_server import RedisServer
 
 NS = f"massgen_discovery:{SCHEMA_VERSION}:"
@@ -129,8 +130,9 @@ def test_history_entries_with_impossible_times_or_unknown_fields_are_skipped() -
 
 
 def test_size_caps_by_kind_of_value() -> None:
-    assert size_cap("catalog:abc:meta") == size_cap("catalog:abc:def:m:openai/gpt-4o") == 1 << 20
-    assert size_cap("catalog:abc:def:all") == size_cap("envelope:huggingface:x:anon") == 40 << 20
+    assert size_cap("catalog:abc:meta") == size_cap("lock:build:abc") == 1 << 20
+    assert size_cap("catalog:abc:def:dir") == size_cap("part:" + "0" * 32) == 40 << 20
+    assert size_cap("envelope:huggingface:x:anon") == 40 << 20
 
 
 @pytest.mark.parametrize(
@@ -187,19 +189,27 @@ def _rows_like(cache: Path, pattern: str) -> list[tuple[str, Any]]:
         con.close()
 
 
+def _value(cache: Path, key: str, value: Any) -> str:
+    if value is None:  # a large row lives in a value file
+        con = sqlite3.connect(cache / "cache.db")
+        filename = con.execute("SELECT filename FROM Cache WHERE key = ?", (key,)).fetchone()[0]
+        con.close()
+        return (cache / filename).read_text()
+    return str(value)
+
+
 def _forge(cache: Path, model: str, update: dict[str, Any]) -> None:
-    """Rewrite one model's row and the ``all`` row of the current generation in place."""
-    for key, value in _rows_like(cache, f"catalog:%:m:{model}"):
-        _plant(cache, [(key, 1, None, json.dumps({**json.loads(value), **update}))])
-    for key, value in _rows_like(cache, "catalog:%:all"):
-        if value is None:  # a large row lives in a value file: write it back inline
-            con = sqlite3.connect(cache / "cache.db")
-            filename = con.execute("SELECT filename FROM Cache WHERE key = ?", (key,)).fetchone()[0]
-            con.close()
-            value = (cache / filename).read_text()
-        docs = json.loads(value)
-        docs = [{**d, **update} if d["model"] == model else d for d in docs]
-        _plant(cache, [(key, 1, None, json.dumps(docs))])
+    """Rewrite one model's record in every generation in place, as one who knows the layout would.
+
+    The part that holds it is written anew under the hash of its new text, and the generation's
+    ``dir`` row names it instead of the old one.
+    """
+    parts = {key: _value(cache, key, value) for key, value in _rows_like(cache, "part:%")}
+    for key, value in _rows_like(cache, "catalog:%:dir"):
+        forged = forged_generation(_value(cache, key, value), parts, model, update)
+        if forged is not None:
+            directory, _old, part, text = forged
+            _plant(cache, [(part, 1, None, text), (key, 1, None, directory)])
 
 
 @pytest.mark.slow
@@ -346,14 +356,15 @@ def _generation(server: RedisServer) -> tuple[str, dict[str, str]]:
 
 
 def _poison(server: RedisServer, model: str, update: dict[str, Any]) -> None:
+    """Rewrite one model's record in the fleet's generation, its part renamed to the new text's hash."""
     key, rows = _generation(server)
     client = server.client()
-    for field, value in rows.items():
-        if field.endswith(f":m:{model}"):
-            client.hset(key, field, json.dumps({**json.loads(value), **update}))
-        elif field.endswith(":all"):
-            docs = [{**d, **update} if d["model"] == model else d for d in json.loads(value)]
-            client.hset(key, field, json.dumps(docs))
+    (field,) = [f for f in rows if f.endswith(":dir")]
+    forged = forged_generation(rows[field], rows, model, update)
+    assert forged is not None
+    directory, old, part, text = forged
+    client.hset(key, mapping={field: directory, part: text})
+    client.hdel(key, old)
 
 
 @pytest.mark.slow
@@ -378,8 +389,17 @@ def test_forged_values_on_redis_are_unknown_on_a_fresh_machine(tmp_path: Path, r
     # What B kept locally holds no forged number either.
     mylab = StaticSource("mylab", [lab("m1", max_input_tokens=1000)])
     local = Catalog(cache_dir=tmp_path / "b", sources=["litellm", mylab], redis_url="", offline=True)
-    for model, value in _rows_like(tmp_path / "b", "catalog:%:m:openai/gpt-4o"):
-        assert "1000000000000000" not in value and "NaN" not in value and "-1e-06" not in value, model
+    kept = [
+        doc
+        for key, value in _rows_like(tmp_path / "b", "part:%")
+        if value is not None and value.startswith("[")
+        for doc in json.loads(value)
+        if doc.get("model") == "openai/gpt-4o"
+    ]
+    assert kept
+    for doc in kept:
+        text = json.dumps(doc)
+        assert "1000000000000000" not in text and "NaN" not in text and "-1e-06" not in text, doc
     assert local.get_model("mylab/m1") is not None
 
 
@@ -472,7 +492,7 @@ def test_a_huge_value_on_redis_is_ignored_and_never_copied(
         client.set(key, huge)
     elif where == "generation-field":
         key, rows = _generation(redis_server)
-        (field,) = [f for f in rows if f.endswith(":all")]
+        (field,) = [f for f in rows if f.endswith(":dir")]
         client.hset(key, field, huge)
     else:
         client.rpush(f"{NS}history:list", huge)

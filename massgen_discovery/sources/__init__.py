@@ -84,6 +84,9 @@ class SourceHooks(Protocol):
     Default: :attr:`Source.credential`."""
     provider: str
     """The LiteLLM provider id of the records. Default: the source name."""
+    reuses_previous: bool
+    """Whether :meth:`Source.fetch` uses its ``previous`` payload; False spares reading a big
+    listing back before each fetch. Default: True."""
 
     def aliases(self, records: list[ModelRecord]) -> dict[str, str]:
         """Extra lookup strings -> record keys, from the records. Default: none."""
@@ -102,6 +105,7 @@ class Hooks(NamedTuple):
     authoritative_for: str | None
     cache_credential: str | None
     provider: str
+    reuses_previous: bool
 
 
 def hooks(source: Source) -> Hooks:
@@ -115,6 +119,7 @@ def hooks(source: Source) -> Hooks:
         authoritative_for=authoritative if isinstance(authoritative, str) else None,
         cache_credential=getattr(source, "cache_credential", source.credential),
         provider=provider if isinstance(provider, str) else source.name,
+        reuses_previous=getattr(source, "reuses_previous", True) is not False,
     )
 
 

@@ -373,6 +373,8 @@ class HostedListing(SourceBase):
     """Listing path under the base URL."""
     ttl: float = 24 * 3600.0
     """Hosted listings change rarely: a day."""
+    reuses_previous: ClassVar[bool] = False
+    """A listing is fetched whole: the last one is not read back before a fetch."""
     key_required: ClassVar[bool] = True
     """False for listings that work without a key (OpenRouter)."""
 

@@ -71,7 +71,9 @@ def _pinned(model: Model, entry: Provider, fetched_at: datetime) -> ModelRecord:
         "throughput_tokens_per_s": entry.throughput,
     }
     known = {k: v for k, v in values.items() if v is not None}
-    return ModelRecord(
+    # Every value comes from the listing's validated models with the record's types already: the
+    # record is built without validating it again (a big listing has tens of thousands of routes).
+    return ModelRecord.model_construct(
         model=f"{NAME}/{entry.provider}/{model.id}",
         provider=NAME,
         model_id=model.id,
@@ -113,7 +115,7 @@ def _aggregate(model: Model, pinned: Sequence[ModelRecord], fetched_at: datetime
     known = {k: v for k, v in values.items() if v is not None}
     # The spread across serving providers, so users can see what the conservative value hides.
     conflicts = [
-        Conflict(
+        Conflict.model_construct(
             field=field,
             kept_value=known.get(field),
             kept_source=NAME,
@@ -124,7 +126,7 @@ def _aggregate(model: Model, pinned: Sequence[ModelRecord], fetched_at: datetime
         for r in live
         if getattr(r, field) is not None and getattr(r, field) != known.get(field)
     ]
-    return ModelRecord(
+    return ModelRecord.model_construct(
         model=f"{NAME}/{model.id}",
         provider=NAME,
         model_id=model.id,

@@ -204,6 +204,8 @@ class ModelsDevSource(SourceBase):
     """A curated catalog: daily, like the hosted listings."""
     provider = SECOND_OPINION
     """Its records are many providers'; this names the source in ``providers``."""
+    reuses_previous = False
+    """The catalog is fetched whole (MBs): the last one is not read back before a fetch."""
 
     def __init__(self) -> None:
         base = os.environ.get("MASSGEN_DISCOVERY_MODELSDEV_BASE_URL") or DEFAULT_BASE_URL

@@ -1,0 +1,68 @@
+"""A source's stored listing: a small envelope and, apart from it, the payload it names.
+
+The envelope (``envelope:<source>:<base url>:<credential fingerprint>``) holds what changes on
+every fetch: freshness, errors, validators, the payload's digest. The payload sits under
+``payload:<envelope key>:<digest>`` and is written only when the upstream sends a different
+listing, so a refresh that finds the same listing writes a few hundred bytes, and reading the
+envelope (every build does) never decodes megabytes. The payload before the current one is kept
+too: a process that read the previous envelope still finds its payload.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._store import Store
+
+__all__ = ["has_payload", "payload_key", "read_payload", "write_payload"]
+
+PAYLOAD = "payload:"
+
+
+def payload_key(envelope_key: str, digest: str) -> str:
+    """Where the payload of ``envelope_key`` with ``digest`` is stored."""
+    return f"{PAYLOAD}{envelope_key}:{digest[:32]}"
+
+
+def _own(envelope_key: str, key: Any) -> TypeGuard[str]:
+    return isinstance(key, str) and key.startswith(f"{PAYLOAD}{envelope_key}:")
+
+
+def has_payload(envelope: Mapping[str, Any]) -> bool:
+    """Whether the envelope names a stored listing (or holds one, as envelopes once did)."""
+    return envelope.get("payload_key") is not None or envelope.get("payload") is not None
+
+
+def read_payload(store: Store, envelope_key: str, envelope: Mapping[str, Any]) -> Any:
+    """The listing the envelope names; None when there is none, or it is gone or not ours."""
+    if envelope.get("payload") is not None:
+        return envelope["payload"]  # an envelope written before payloads were kept apart
+    key = envelope.get("payload_key")
+    if not isinstance(key, str) or not _own(envelope_key, key):
+        return None
+    # As the fleet sees it: a payload Redis lost is written back from this machine's copy, with
+    # the envelope that names it.
+    doc = store.get_shared(key)
+    return doc.get("payload") if doc is not None else None
+
+
+def write_payload(
+    store: Store, envelope_key: str, previous: Mapping[str, Any], payload: Any, digest: str
+) -> dict[str, Any]:
+    """Store a new listing; the envelope fields that name it (``payload_key``, ``previous_payload_key``).
+
+    The payload two listings back is removed: nobody can hold an envelope that names it.
+    """
+    key = payload_key(envelope_key, digest)
+    store.put(key, {"payload": payload})
+    current = previous.get("payload_key")
+    older = previous.get("previous_payload_key")
+    if isinstance(older, str) and _own(envelope_key, older) and older not in (key, current):
+        store.delete(older)
+    return {
+        "payload_key": key,
+        "previous_payload_key": current if _own(envelope_key, current) and current != key else None,
+    }
