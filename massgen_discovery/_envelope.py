@@ -2,9 +2,10 @@
 
 The envelope (``envelope:<source>:<base url>:<credential fingerprint>``) holds what changes on
 every fetch: freshness, errors, validators, the payload's digest. The payload sits under
-``payload:<envelope key>:<digest>`` and is written only when the upstream sends a different
-listing, so a refresh that finds the same listing writes a few hundred bytes, and reading the
-envelope (every build does) never decodes megabytes. The payload before the current one is kept
+``payload:<envelope key>:<digest>`` (the guard rails' baseline beside it, under ``...:baseline``)
+and is written only when the upstream sends a different listing, so a refresh that finds the
+same listing writes a few hundred bytes, and reading the envelope (every build does) never
+decodes megabytes. The payload before the current one is kept
 too: a process that read the previous envelope still finds its payload.
 """
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from ._store import Store
 
-__all__ = ["has_payload", "payload_key", "read_payload", "write_payload"]
+__all__ = ["has_payload", "payload_key", "read_baseline", "read_payload", "write_payload"]
 
 PAYLOAD = "payload:"
 
@@ -49,19 +50,37 @@ def read_payload(store: Store, envelope_key: str, envelope: Mapping[str, Any]) -
     return doc.get("payload") if doc is not None else None
 
 
-def write_payload(
-    store: Store, envelope_key: str, previous: Mapping[str, Any], payload: Any, digest: str
-) -> dict[str, Any]:
-    """Store a new listing; the envelope fields that name it (``payload_key``, ``previous_payload_key``).
+def read_baseline(store: Store, envelope_key: str, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The values the guard rails compare a new listing with (see ``suspect_refresh``), or None."""
+    baseline = envelope.get("baseline")
+    if baseline is None:
+        key = envelope.get("payload_key")
+        doc = store.get_shared(f"{key}:baseline") if isinstance(key, str) and _own(envelope_key, key) else None
+        baseline = doc.get("baseline") if doc is not None else None
+    return baseline if isinstance(baseline, dict) else None
 
+
+def write_payload(
+    store: Store,
+    envelope_key: str,
+    previous: Mapping[str, Any],
+    payload: Any,
+    digest: str,
+    baseline: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Store a new listing and its guard-rail baseline; the envelope fields that name them.
+
+    Both change only with the listing, so neither is written when the same listing comes again.
     The payload two listings back is removed: nobody can hold an envelope that names it.
     """
     key = payload_key(envelope_key, digest)
     store.put(key, {"payload": payload})
+    store.put(f"{key}:baseline", {"baseline": baseline})
     current = previous.get("payload_key")
     older = previous.get("previous_payload_key")
     if isinstance(older, str) and _own(envelope_key, older) and older not in (key, current):
         store.delete(older)
+        store.delete(f"{older}:baseline")
     return {
         "payload_key": key,
         "previous_payload_key": current if _own(envelope_key, current) and current != key else None,

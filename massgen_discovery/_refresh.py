@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from . import _reconcile as rc
 from ._clock import as_datetime, now
 from ._digest import sha256_hex
-from ._envelope import has_payload, read_payload, write_payload
+from ._envelope import has_payload, read_baseline, read_payload, write_payload
 from ._names import BUNDLED
 from .errors import ConfigError, SourceError, SourceFormatError
 from .sources import hooks, litellm_map, source_aliases
@@ -59,8 +59,6 @@ class Envelope(TypedDict, total=False):
 
     source: str
     base_url: str
-    payload: Any
-    """The last good listing, as fetched (JSON)."""
     fetched_at: float
     expires_at: float
     ttl: float
@@ -77,8 +75,8 @@ class Envelope(TypedDict, total=False):
     """Automatic refreshes wait until then (negative cache)."""
     last_attempt: float
     notes: list[str]
-    baseline: dict[str, Any]
-    """Per model, the limits and prices accepted without question (the 10x guard rail's reference)."""
+    payload_key: str
+    """Where the listing is stored (see :mod:`._envelope`); its guard-rail baseline is beside it."""
     schema_version: int
 
 
@@ -253,7 +251,7 @@ class Refresher:
             held: int | None = None
             if error is None:
                 old = self._catalog._gen.envelope_records(source, envelope)
-                baseline = envelope.get("baseline") if isinstance(envelope.get("baseline"), dict) else None
+                baseline = read_baseline(self._catalog._store, key, envelope)
                 reason = None if force else rc.suspect_refresh(old, records, baseline)
                 if reason is None:
                     new = {
@@ -271,10 +269,16 @@ class Refresher:
                         "last_attempt": fetched_at,
                         "notes": notes[:MAX_NOTES]
                         + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
-                        "baseline": rc.next_baseline(baseline, records, reset=force),
                         "validators": validators.learned(),
                         "digest": digest,
-                        **write_payload(self._catalog._store, key, envelope, payload, digest),
+                        **write_payload(
+                            self._catalog._store,
+                            key,
+                            envelope,
+                            payload,
+                            digest,
+                            rc.next_baseline(baseline, records, reset=force),
+                        ),
                     }
                     self._catalog._store.put(key, new)
                     # The build that follows reads this listing: it is parsed already.

@@ -152,3 +152,72 @@ def test_an_identical_listing_is_not_parsed_merged_or_rebuilt(tmp_path: Path) ->
     (forced,) = catalog.refresh(["lab"], force=True)  # force re-reads it
     assert (catalog._store.get(key) or {})["version"] != before["version"] and forced.outcome == "ok"
     catalog.close()
+
+
+def _rows(cache: Path) -> dict[str, tuple[float, int]]:
+    """Every row of a cache directory: key -> (when it was stored, its length)."""
+    import sqlite3
+
+    con = sqlite3.connect(cache / "cache.db")
+    try:
+        return {
+            key: (stored, size or 0)
+            for key, stored, size in con.execute("SELECT key, store_time, length(value) FROM Cache")
+        }
+    finally:
+        con.close()
+
+
+def test_configurations_store_what_they_share_once(tmp_path: Path) -> None:
+    """LiteLLM's map, the bulk of every catalog, is stored once however many configurations use it."""
+    cache = tmp_path / "c"
+    first = configured(cache, 0)
+    assert first.get_model("lab/m0") is not None
+    first.close()
+    parts = {k for k in _rows(cache) if k.startswith("part:")}
+    for n in range(1, 6):
+        catalog = configured(cache, n)
+        assert catalog.get_model(f"lab/m{n}") is not None
+        catalog.close()
+    added = {k for k in _rows(cache) if k.startswith("part:")} - parts
+    assert len(parts) > 50  # the map's records, cut into parts
+    assert len(added) <= 5 * 3  # each configuration adds its lab's part and its lower-case index
+    assert len(Store(cache).configurations()) == 6
+    for n in range(6):  # and every configuration still reads its whole catalog
+        catalog = configured(cache, n)
+        assert catalog.get_model(f"lab/m{n}") is not None and len(catalog.list_models()) > 1000
+        catalog.close()
+
+
+def test_an_identical_listing_writes_only_its_freshness(tmp_path: Path) -> None:
+    records = [lab(f"m{n}", max_input_tokens=1000 + n, status="x" * 200) for n in range(3000)]
+    source = StaticSource("lab", records)
+    cache = tmp_path / "c"
+    catalog = Catalog(cache_dir=cache, sources=["litellm", source])
+    catalog.refresh(["lab"])
+    catalog.close()
+    before = _rows(cache)
+    catalog = Catalog(cache_dir=cache, sources=["litellm", source])
+    (again,) = catalog.refresh(["lab"])
+    catalog.close()
+    after = _rows(cache)
+    assert again.outcome == "ok" and again.changes == 0
+    rewritten = {k: after[k][1] for k in after if k not in before or after[k][0] != before[k][0]}
+    assert rewritten, "the envelope's freshness is written"
+    assert sum(rewritten.values()) < 16 << 10, rewritten  # a 1 MB listing is not written again
+    assert not any(k.startswith(("payload:", "part:")) for k in rewritten)
+
+
+def test_history_still_reports_each_changed_value(tmp_path: Path) -> None:
+    source = StaticSource("lab", [lab(f"m{n}", max_input_tokens=1000 + n) for n in range(500)])
+    catalog = Catalog(cache_dir=tmp_path / "c", sources=["litellm", source])
+    catalog.refresh(["lab"])
+    source.records = [lab(f"m{n}", max_input_tokens=1000 + n + (7 if n == 250 else 0)) for n in range(1, 501)]
+    catalog.refresh(["lab"])
+    changes = {(c.model, c.kind, c.field): (c.old, c.new) for c in catalog.changes()}
+    assert changes == {
+        ("lab/m250", "changed", "max_input_tokens"): (1250, 1257),
+        ("lab/m0", "removed", None): (None, None),
+        ("lab/m500", "added", None): (None, None),
+    }
+    catalog.close()
