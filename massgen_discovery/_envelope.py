@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from ._store import encode_with
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -64,17 +66,17 @@ def write_payload(
     store: Store,
     envelope_key: str,
     previous: Mapping[str, Any],
-    payload: Any,
+    payload_json: str,
     digest: str,
     baseline: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Store a new listing and its guard-rail baseline; the envelope fields that name them.
+    """Store a new listing (``payload_json``: its JSON) and its guard-rail baseline; the envelope fields that name them.
 
     Both change only with the listing, so neither is written when the same listing comes again.
     The payload two listings back is removed: nobody can hold an envelope that names it.
     """
     key = payload_key(envelope_key, digest)
-    store.put(key, {"payload": payload})
+    store.put_encoded(key, encode_with("payload", payload_json))
     store.put(f"{key}:baseline", {"baseline": baseline})
     current = previous.get("payload_key")
     older = previous.get("previous_payload_key")

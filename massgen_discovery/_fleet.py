@@ -273,10 +273,9 @@ class SharedStore(Store):
             return shared
         return local
 
-    def put(self, key: str, doc: dict[str, Any]) -> bool:
+    def put_encoded(self, key: str, text: str) -> bool:
         """Write locally and to Redis; True if the local write persisted."""
-        ok = super().put(key, doc)
-        text = encode_doc(doc)
+        ok = super().put_encoded(key, text)
         self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
         return ok
 

@@ -551,7 +551,11 @@ class Store:
 
     def put(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document, stamped with the schema version; False if it could not be kept."""
-        return self.put_raw(key, encode_doc(doc))
+        return self.put_encoded(key, encode_doc(doc))
+
+    def put_encoded(self, key: str, text: str) -> bool:
+        """Write a document already encoded by :func:`encode_doc` (or :func:`encode_with`)."""
+        return self.put_raw(key, text)
 
     def put_local(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document on this machine only (a shared store does not publish it)."""
@@ -973,6 +977,11 @@ def new_lock_value() -> tuple[str, str]:
 def encode_doc(doc: dict[str, Any]) -> str:
     """A document's stored text: JSON stamped with the schema version."""
     return json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str)
+
+
+def encode_with(field: str, json_text: str) -> str:
+    """:func:`encode_doc` of ``{field: value}`` for a value already written as JSON (a listing of MBs)."""
+    return f"{{{json.dumps(field)}: {json_text}, \"schema_version\": {SCHEMA_VERSION}}}"
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
