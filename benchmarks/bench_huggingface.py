@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from massgen_discovery._reconcile import reconcile
+from massgen_discovery._domain.reconcile import reconcile
 from massgen_discovery.sources import huggingface
 from massgen_discovery.sources.litellm_map import load_litellm_map
 

@@ -63,7 +63,7 @@ def main() -> None:
     os.environ["MASSGEN_DISCOVERY_CACHE_DIR"] = str(work / "cache")
     os.environ["MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL"] = base
     from massgen_discovery import Catalog
-    from massgen_discovery._store import Store
+    from massgen_discovery._persistence.store import Store
 
     catalog = Catalog(sources=["litellm", "huggingface"], timeout=120)
     started = time.perf_counter()

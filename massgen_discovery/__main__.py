@@ -1,6 +1,6 @@
 """``python -m massgen_discovery``: the command-line interface."""
 
-from .cli import main
+from .cli.app import main
 
 if __name__ == "__main__":
     main()

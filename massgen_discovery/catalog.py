@@ -14,17 +14,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _clock
-from . import _reconcile as rc
-from . import _refresh as rs
-from ._background import Background
-from ._digest import sha256_hex
-from ._envelope import read_payload
-from ._generations import Generations, View
-from ._log import get_logger
-from ._names import REFRESH_MODES, refresh_mode_var
-from ._store import Store, credential_fingerprint
-from ._sync import run_sync
+from ._domain import clock as _clock
+from ._domain import reconcile as rc
+from ._domain.digest import sha256_hex
+from ._domain.log import get_logger
+from ._domain.names import REFRESH_MODES, refresh_mode_var
+from ._orchestration import refresh as rs
+from ._orchestration.background import Background
+from ._orchestration.generations import Generations, View
+from ._orchestration.sync import run_sync
+from ._persistence.envelope import read_payload
+from ._persistence.store import Store, credential_fingerprint
 from .errors import ConfigError, SourceError
 from .records import ModelRecord
 from .sources import BUNDLED, Source, create_source, hooks, source_names
@@ -32,9 +32,9 @@ from .sources import BUNDLED, Source, create_source, hooks, source_names
 if TYPE_CHECKING:
     import httpx
 
-    from ._history import History
-    from ._query import Query
-    from ._reports import Change, Disagreement, RefreshReport, SourceStatus
+    from ._domain.query import Query
+    from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
+    from ._orchestration.history import History
 
 __all__ = ["Catalog"]
 
@@ -94,7 +94,7 @@ class Catalog:
         """True when the catalog never touches the network."""
         url = os.environ.get("MASSGEN_DISCOVERY_REDIS_URL", "") if redis_url is None else redis_url
         if url.strip() and not self.offline:
-            from ._fleet import SharedStore
+            from ._persistence.fleet import SharedStore
 
             self._store: Store = SharedStore(cache_dir, url.strip())
         else:
@@ -192,7 +192,7 @@ class Catalog:
 
     def _history(self) -> History:
         """The change history of the catalog's configuration (built on first use)."""
-        from ._history import History
+        from ._orchestration.history import History
 
         config = self._config_id()
         if self._history_of is None or self._history_of.config_id != config:
@@ -310,7 +310,7 @@ class Catalog:
 
     def _find(self, view: View, query: Query) -> list[ModelRecord]:
         """Run a query from the records with its first required flag (kept per flag by the view)."""
-        from ._query import run_query
+        from ._domain.query import run_query
 
         flag = next((n for n, wanted in query.capabilities.items() if wanted is True), None)
         if flag is None or query.include_unknown or self._overrides:
@@ -368,7 +368,7 @@ class Catalog:
         Example: ``find_models(supports_function_calling=True, min_context=128_000,
         providers=["groq"], sort="price")``.
         """
-        from ._query import build_query
+        from ._domain.query import build_query
 
         return self._find(self._ensure(), build_query(**criteria))
 
@@ -393,13 +393,13 @@ class Catalog:
             provider: only this provider's models.
             field: only this field (``max_input_tokens``, ``input_cost_per_token``, ...).
         """
-        from ._audit import disagreements
+        from ._domain.audit import disagreements
 
         return disagreements(self.list_models(), provider=provider, field=field)
 
     async def aaudit(self, *, provider: str | None = None, field: str | None = None) -> list[Disagreement]:
         """Async :meth:`audit`."""
-        from ._audit import disagreements
+        from ._domain.audit import disagreements
 
         return disagreements(await self.alist_models(), provider=provider, field=field)
 
@@ -440,7 +440,7 @@ class Catalog:
 
     async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
         """Async :meth:`find_models`."""
-        from ._query import build_query
+        from ._domain.query import build_query
 
         return self._find(await self._aensure(), build_query(**criteria))
 

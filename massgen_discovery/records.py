@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._frozen import FrozenRecord, factory
+from ._domain.frozen import FrozenRecord, factory
 
 if TYPE_CHECKING:
-    from ._reports import Change, Disagreement, RefreshReport, SourceStatus
+    from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
 
 __all__ = [
     "CAPABILITY_FIELDS",
@@ -210,7 +210,7 @@ _REPORTS = frozenset({"Change", "ChangeKind", "Disagreement", "RefreshOutcome", 
 def __getattr__(name: str) -> Any:
     # The report models are pydantic models: loaded when asked for, never by a lookup.
     if name in _REPORTS:
-        from . import _reports
+        from ._domain import reports as _reports
 
         return getattr(_reports, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Fakes for tests of code that uses massgen_discovery: sources that need no network.
 
-from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery.testing import StaticSource
+from . import Catalog, ModelRecord
+from .testing import StaticSource
 
 source = StaticSource("mylab", [ModelRecord(model="mylab/m1", provider="mylab", model_id="m1")])
 catalog = Catalog(cache_dir=tmp_path, sources=["litellm", source])

@@ -69,7 +69,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Freshness time for this test: ``clock.advance(s)`` makes TTLs and re-check intervals pass."""
-    import massgen_discovery._clock as clock_module
+    import massgen_discovery._domain.clock as clock_module
 
     fake = FakeClock()
     monkeypatch.setattr(clock_module, "CLOCK", fake)

@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 
 import massgen_discovery
 from massgen_discovery import Catalog, ConfigError, ModelRecord, SourceAuthError, SourceError
-from massgen_discovery._refresh import backoff_seconds
+from massgen_discovery._orchestration.refresh import backoff_seconds
 from massgen_discovery.errors import SourceHTTPError
 from massgen_discovery.sources.litellm_map import bundled_map_path
 from massgen_discovery.testing import FailingSource, StaticSource
@@ -334,7 +334,7 @@ def test_raise_on_error_and_unknown_source_names() -> None:
 def test_other_schema_version_in_cache_is_rebuilt(cache_dir: Path) -> None:
     """A persisted catalog written by another schema version is a miss: rebuilt, answers unchanged."""
     Catalog().get_model("gpt-4o")
-    from massgen_discovery._store import Store
+    from massgen_discovery._persistence.store import Store
 
     store = Store(cache_dir)
     keys = [k for k in store._writer().iterkeys() if k.endswith(":meta")]

@@ -30,7 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery._store import Store, own_files
+from massgen_discovery._persistence.store import Store, own_files
 from massgen_discovery.sources.anthropic import AnthropicSource
 from massgen_discovery.sources.endpoint import EndpointSource
 from massgen_discovery.sources.gemini import GeminiSource
@@ -369,7 +369,7 @@ LOCKER = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from tests.helpers import ListingSource
     from massgen_discovery import Catalog
-    from massgen_discovery._store import Store
+    from massgen_discovery._persistence.store import Store
     catalog = Catalog(sources=[ListingSource("lab", {url!r})])
     source = catalog._sources()[1]["lab"]
     token = Store({cache!r}).try_lock("fetch:" + catalog._envelope_key(source), 600)

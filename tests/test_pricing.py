@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery._reconcile import merge_records
+from massgen_discovery._domain.reconcile import merge_records
 from massgen_discovery.cli import run
 from massgen_discovery.pricing import CallTokens, UnknownPrice, call_tokens, context_tiers, price_call
 from massgen_discovery.sources.litellm_map import to_records

@@ -36,15 +36,15 @@ def test_no_import_cycle_between_reconcile_and_sources() -> None:
     import sys
 
     code = "import sys, importlib; importlib.import_module(sys.argv[1]); print(sys.argv[2] in sys.modules)"
-    for first, other in (("massgen_discovery.sources._listing", "massgen_discovery._reconcile"),
-                         ("massgen_discovery._reconcile", "massgen_discovery.sources")):  # fmt: skip
+    for first, other in (("massgen_discovery.sources._listing", "massgen_discovery._domain.reconcile"),
+                         ("massgen_discovery._domain.reconcile", "massgen_discovery.sources")):  # fmt: skip
         out = subprocess.run([sys.executable, "-c", code, first, other], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "False", (first, other)
 
 
 def test_each_provider_is_declared_once() -> None:
     """The source registry and each hosted source's credential variables come from PROVIDERS."""
-    from massgen_discovery._names import SECOND_OPINION
+    from massgen_discovery._domain.names import SECOND_OPINION
     from massgen_discovery.providers import PROVIDERS
     from massgen_discovery.sources import BUNDLED, create_source, source_names
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from massgen_discovery import ConfigError, ModelRecord
-from massgen_discovery._query import Query, build_query, run_query
+from massgen_discovery._domain.query import Query, build_query, run_query
 
 
 def rec(name: str, **fields: object) -> ModelRecord:
@@ -129,7 +129,7 @@ def test_bad_criteria_are_config_errors() -> None:
 def test_the_compiled_filters_agree_with_matches_on_the_whole_catalog(criteria: dict[str, object]) -> None:
     """run_query's filter passes select exactly what Query.matches accepts, in the same order."""
     from massgen_discovery import Catalog
-    from massgen_discovery._query import _sort_key
+    from massgen_discovery._domain.query import _sort_key
 
     records = Catalog(sources=["litellm"]).list_models() + ALL
     query = build_query(**criteria)  # type: ignore[arg-type]

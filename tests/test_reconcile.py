@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from massgen_discovery._reconcile import (
+from massgen_discovery._domain.reconcile import (
     merge_records,
     next_baseline,
     override_record,
@@ -215,7 +215,7 @@ def test_guard_rails_hold(old: list[ModelRecord], new: list[ModelRecord]) -> Non
 @given(_records())
 def test_mark_unlisted_only_fills_unknown_availability(records: list[ModelRecord]) -> None:
     """Marking unlisted models never changes an availability some source already decided."""
-    from massgen_discovery._reconcile import mark_unlisted
+    from massgen_discovery._domain.reconcile import mark_unlisted
 
     merged = reconcile(records)
     marked = mark_unlisted(merged, "groq", "groq")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from massgen_discovery._store import SCHEMA_VERSION, Store, credential_fingerprint, default_cache_dir
+from massgen_discovery._persistence.store import SCHEMA_VERSION, Store, credential_fingerprint, default_cache_dir
 
 
 def test_documents_round_trip_on_disk(cache_dir: Path) -> None:
@@ -181,7 +181,7 @@ def test_fingerprints_are_sha256() -> None:
     """The built-in SHA-256 the store uses gives hashlib's digest (the design's fingerprint)."""
     import hashlib
 
-    from massgen_discovery._digest import sha256_hex
+    from massgen_discovery._domain.digest import sha256_hex
 
     for secret in ("sk-abc", "é∂ƒ", ""):
         assert sha256_hex(secret) == hashlib.sha256(secret.encode()).hexdigest()

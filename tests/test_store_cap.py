@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery._store import Store
+from massgen_discovery._persistence.store import Store
 from massgen_discovery.cli import run
 from massgen_discovery.testing import StaticSource
 

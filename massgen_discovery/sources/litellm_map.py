@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._digest import sha256_hex
-from .._log import get_logger
+from .._domain.digest import sha256_hex
+from .._domain.log import get_logger
 from ..records import LITELLM_FIELDS, PRICE_FIELDS, ModelRecord
 
 if TYPE_CHECKING:

@@ -174,7 +174,7 @@ def test_401_names_hf_token_and_hides_it(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_merges_with_litellm_entries_under_precedence() -> None:
     """If LiteLLM's map has the same huggingface/* key, the router's live values win and LiteLLM's fill gaps."""
-    from massgen_discovery._reconcile import reconcile
+    from massgen_discovery._domain.reconcile import reconcile
     from massgen_discovery.sources.litellm_map import to_records as litellm_records
 
     bundled = litellm_records(

@@ -71,7 +71,7 @@ def test_public_listing_needs_no_key_and_sends_one_when_set(monkeypatch: pytest.
 
 def test_merges_onto_litellm_openrouter_entries() -> None:
     """Live OpenRouter values win over LiteLLM's openrouter/* entries; the listing decides availability."""
-    from massgen_discovery._reconcile import mark_unlisted, reconcile
+    from massgen_discovery._domain.reconcile import mark_unlisted, reconcile
     from massgen_discovery.sources.litellm_map import to_records
 
     bundled = to_records(

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ._names import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION
-from .records import MERGEABLE_FIELDS, Conflict, ModelRecord
+from ..records import MERGEABLE_FIELDS, Conflict, ModelRecord
+from .names import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION
 
 __all__ = [
     "HEURISTIC_PREFIX",
@@ -350,7 +350,7 @@ def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[st
     :data:`~massgen_discovery._gate.MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
     becomes unknown, so nothing downstream (tables, sums, LiteLLM) meets an impossible number.
     """
-    from ._gate import numeric_fields, plausible, shown
+    from .gate import numeric_fields, plausible, shown
 
     judged = numeric_fields()
     out: list[ModelRecord] = []

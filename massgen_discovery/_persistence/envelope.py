@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from ._store import encode_with
+from .store import encode_with
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ._store import Store
+    from .store import Store
 
 __all__ = ["has_payload", "payload_key", "read_baseline", "read_payload", "write_payload"]
 

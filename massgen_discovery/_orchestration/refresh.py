@@ -16,23 +16,23 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from . import _reconcile as rc
-from ._clock import as_datetime, now
-from ._digest import sha256_hex
-from ._envelope import has_payload, read_baseline, read_payload, write_payload
-from ._names import BUNDLED
-from .errors import ConfigError, SourceError, SourceFormatError
-from .sources import hooks, litellm_map, source_aliases
+from .._domain import reconcile as rc
+from .._domain.clock import as_datetime, now
+from .._domain.digest import sha256_hex
+from .._domain.names import BUNDLED
+from .._persistence.envelope import has_payload, read_baseline, read_payload, write_payload
+from ..errors import ConfigError, SourceError, SourceFormatError
+from ..sources import hooks, litellm_map, source_aliases
 
 if TYPE_CHECKING:
     import ssl
 
     import httpx
 
-    from ._generations import View
-    from ._reports import RefreshReport, SourceStatus
-    from .catalog import Catalog
-    from .sources import Source
+    from .._domain.reports import RefreshReport, SourceStatus
+    from ..catalog import Catalog
+    from ..sources import Source
+    from .generations import View
 
 __all__ = [
     "BACKOFF_FIRST",
@@ -162,7 +162,7 @@ class Refresher:
     ) -> tuple[RefreshReport, SourceError | None]:
         import asyncio
 
-        from ._reports import RefreshReport
+        from .._domain.reports import RefreshReport
 
         key = self._catalog._envelope_key(source)
         lock = f"fetch:{key}"
@@ -199,7 +199,7 @@ class Refresher:
                 return self._report(source, envelope, started, "ok"), None
             error: SourceError | None = None
             fetched_at = now()
-            from .sources._http import NotModified, Validators, conditional
+            from ..sources._http import NotModified, Validators, conditional
 
             # Conditional GETs only when there is a stored listing the upstream may confirm.
             validators = Validators(envelope.get("validators") if has_payload(envelope) else None)
@@ -238,13 +238,13 @@ class Refresher:
             except SourceError as exc:
                 error = exc
             except asyncio.TimeoutError:
-                from .errors import SourceTimeout
+                from ..errors import SourceTimeout
 
                 error = SourceTimeout(
                     f"{source.name}: no answer within {self._catalog.timeout:g} s", source=source.name
                 )
             except Exception as exc:  # a parser or payload surprise is a format error of that source
-                from .sources._http import redact
+                from ..sources._http import redact
 
                 detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
                 error = SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
@@ -322,7 +322,7 @@ class Refresher:
         return isinstance(named, str) and (store.get_raw(named) is not None or store.get(named) is not None)
 
     def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
-        from ._reports import RefreshReport
+        from .._domain.reports import RefreshReport
 
         count = int(envelope.get("count") or 0) if has_payload(envelope) else 0
         return RefreshReport(
@@ -339,7 +339,7 @@ class Refresher:
         """What :meth:`massgen_discovery.Catalog.arefresh` does: the named sources, then a build."""
         import asyncio
 
-        from ._reports import RefreshReport
+        from .._domain.reports import RefreshReport
 
         bundled, live = self._catalog._sources()
         wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
@@ -400,7 +400,7 @@ class Refresher:
 
     def statuses(self, view: View) -> list[SourceStatus]:
         """The state of every configured source (bundled map first), from their envelopes."""
-        from ._reports import SourceStatus
+        from .._domain.reports import SourceStatus
 
         bundled, live = self._catalog._sources()
         out: list[SourceStatus] = []
@@ -442,7 +442,7 @@ class Refresher:
 
 def _with_gate_notes(statuses: list[SourceStatus]) -> list[SourceStatus]:
     """Statuses with what the gate kept out of stored data, each on the source it claimed to come from."""
-    from ._gate import notes
+    from .._domain.gate import notes
 
     kept = notes()
     if not kept or not statuses:

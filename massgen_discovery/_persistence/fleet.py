@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _gate
-from ._gate import LARGE_VALUE, SMALL_VALUE, size_cap
-from ._store import SCHEMA_VERSION, Store, encode_doc, new_lock_value
-from .sources._urls import redact_url, url_secrets
+from .._domain import gate as _gate
+from .._domain.gate import LARGE_VALUE, SMALL_VALUE, size_cap
+from ..sources._urls import redact_url, url_secrets
+from .store import SCHEMA_VERSION, Store, encode_doc, new_lock_value
 
 if TYPE_CHECKING:
     import redis
@@ -466,7 +466,7 @@ def _checked_generation(prefix: str, rows: dict[str, str]) -> dict[str, str] | N
     records read, so numbers the gate turns unknown are kept that way and the local copy never
     holds them.
     """
-    from ._rows import PART, decode_part, encode_generation, read_directory, read_index
+    from .rows import PART, decode_part, encode_generation, read_directory, read_index
 
     directory = read_directory(rows.get(f"{prefix}:dir"))
     if directory is None:

@@ -220,7 +220,7 @@ _BY_ANNOTATION: dict[str, Callable[[Any], bool]] = {
 @cache
 def numeric_fields() -> frozenset[str]:
     """The record fields :func:`plausible` judges (limits, prices and fees, measurements)."""
-    from .records import ModelRecord
+    from ..records import ModelRecord
 
     return frozenset(
         name
@@ -244,7 +244,7 @@ def _tables() -> tuple[dict[str, tuple[frozenset[type], tuple[float, float] | No
 
     The range is None for a field only its type is judged on (a string, a flag).
     """
-    from .records import ModelRecord
+    from ..records import ModelRecord
 
     numeric = numeric_fields()
     scalars = {

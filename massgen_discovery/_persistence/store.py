@@ -37,10 +37,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from ._digest import sha256_hex
-from ._gate import check_doc, size_cap
-from ._log import get_logger
-from .errors import CacheError
+from .._domain.digest import sha256_hex
+from .._domain.gate import check_doc, size_cap
+from .._domain.log import get_logger
+from ..errors import CacheError
 
 if TYPE_CHECKING:
     import diskcache
@@ -981,7 +981,7 @@ def encode_doc(doc: dict[str, Any]) -> str:
 
 def encode_with(field: str, json_text: str) -> str:
     """:func:`encode_doc` of ``{field: value}`` for a value already written as JSON (a listing of MBs)."""
-    return f"{{{json.dumps(field)}: {json_text}, \"schema_version\": {SCHEMA_VERSION}}}"
+    return f'{{{json.dumps(field)}: {json_text}, "schema_version": {SCHEMA_VERSION}}}'
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
@@ -1037,7 +1037,7 @@ def _parts_stored(cache: diskcache.Cache, keys: list[str]) -> set[str]:
 
 
 def _live_parts(dirs: Iterator[Any]) -> set[str]:
-    from ._rows import part_names
+    from .rows import part_names
 
     live: set[str] = set()
     for raw in dirs:

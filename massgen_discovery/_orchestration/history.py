@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._digest import sha256_hex
-from ._gate import check_history_entry, check_record
-from ._names import BUNDLED
-from .errors import ConfigError
-from .records import LITELLM_FIELDS, Change, ModelRecord
+from .._domain.digest import sha256_hex
+from .._domain.gate import check_history_entry, check_record
+from .._domain.names import BUNDLED
+from ..errors import ConfigError
+from ..records import LITELLM_FIELDS, Change, ModelRecord
 
 if TYPE_CHECKING:
-    from ._store import Store
+    from .._persistence.store import Store
 
 __all__ = [
     "HISTORY_KEEP",

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from ._gate import check_record, index_ok, parse_stamp
-from .records import Conflict, ModelRecord
+from .._domain.gate import check_record, index_ok, parse_stamp
+from ..records import Conflict, ModelRecord
 
 __all__ = [
     "PART",

@@ -17,21 +17,21 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import _clock
-from . import _reconcile as rc
-from . import _refresh as rs
-from . import _rows as rows
-from ._digest import sha256_hex
-from ._envelope import read_payload
-from ._log import get_logger
-from ._naming import lookup_candidates
-from ._sync import run_sync
-from .records import ModelRecord
-from .sources import hooks, litellm_map, source_aliases
+from .._domain import clock as _clock
+from .._domain import reconcile as rc
+from .._domain.digest import sha256_hex
+from .._domain.log import get_logger
+from .._domain.naming import lookup_candidates
+from .._persistence import rows as rows
+from .._persistence.envelope import read_payload
+from ..records import ModelRecord
+from ..sources import hooks, litellm_map, source_aliases
+from . import refresh as rs
+from .sync import run_sync
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
-    from .sources import Source
+    from ..catalog import Catalog
+    from ..sources import Source
 
 __all__ = ["Generations", "View"]
 

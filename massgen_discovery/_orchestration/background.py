@@ -11,17 +11,17 @@ from __future__ import annotations
 import _thread
 from typing import TYPE_CHECKING, Any
 
-from . import _clock
-from ._log import get_logger
+from .._domain import clock as _clock
+from .._domain.log import get_logger
 
 if TYPE_CHECKING:
     # asyncio and concurrent.futures cost a cold lookup ~20 ms: imported when work starts.
     import asyncio
     import concurrent.futures
 
-    from ._generations import View
-    from .catalog import Catalog
-    from .sources import Source
+    from ..catalog import Catalog
+    from ..sources import Source
+    from .generations import View
 
 __all__ = ["FLEET_SYNC_SECONDS", "Background"]
 

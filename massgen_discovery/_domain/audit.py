@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .records import CAPABILITY_FIELDS
+from ..records import CAPABILITY_FIELDS
 
 if TYPE_CHECKING:
-    from ._reports import Disagreement
-    from .records import ModelRecord
+    from ..records import ModelRecord
+    from .reports import Disagreement
 
 __all__ = ["PRICE_TOLERANCE", "disagreements"]
 
@@ -50,7 +50,7 @@ def disagreements(
     records: Iterable[ModelRecord], *, provider: str | None = None, field: str | None = None
 ) -> list[Disagreement]:
     """Every disagreement between sources in ``records`` (one per model and field), sorted."""
-    from ._reports import Disagreement
+    from .reports import Disagreement
 
     out: list[Disagreement] = []
     for record in records:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
 
-from .errors import ConfigError
-from .records import CAPABILITY_FIELDS, ModelRecord
+from ..errors import ConfigError
+from ..records import CAPABILITY_FIELDS, ModelRecord
 
 __all__ = ["SORT_KEYS", "Query", "build_query", "run_query"]
 

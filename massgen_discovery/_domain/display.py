@@ -1,0 +1,50 @@
+"""Token counts and prices as people read them (``128k``, ``$2.50``), for the CLI and MassGen."""
+
+from __future__ import annotations
+
+__all__ = ["format_price", "format_tokens"]
+
+
+def format_tokens(value: int | None) -> str:
+    """Token counts the way people say them: ``8k``, ``32k``, ``128k``, ``200k``, ``1M``; unknown -> ``?``.
+
+    Powers of two read in binary units (``8192`` -> ``8k``, ``131072`` -> ``128k``,
+    ``1048576`` -> ``1M``), other counts in decimal ones (``200000`` -> ``200k``, ``1050000`` ->
+    ``1.05M``).
+    """
+    if value is None or isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
+        return "?"  # unknown, or not a real limit (the store keeps such values out; overrides may not)
+    for unit, binary, decimal in (("M", 1 << 20, 1_000_000), ("k", 1 << 10, 1_000)):
+        if value >= decimal:
+            if value % decimal == 0:
+                return f"{value // decimal}{unit}"
+            if value % binary == 0:
+                return f"{value // binary}{unit}"
+            figure = value / decimal
+            if figure >= 10 and unit == "k":
+                return f"{round(figure)}{unit}"
+            return f"{figure:.2f}".rstrip("0").rstrip(".") + unit
+    return str(value)
+
+
+def format_price(per_token: float | None) -> str:
+    """USD per token -> ``$`` per 1M tokens with 3 significant digits; 0 -> ``free``; unknown -> ``?``.
+
+    ``$15.00``, ``$2.50``, ``$0.15``, ``$0.075``, ``$0.0904``, ``$1,250``.
+    """
+    if per_token is None or isinstance(per_token, bool) or not isinstance(per_token, (int, float)):
+        return "?"
+    if not 0 <= per_token < 1e6:
+        return "?"  # not a real price (NaN, infinite, negative)
+    if per_token == 0:
+        return "free"
+    per_million = per_token * 1_000_000
+    if per_million >= 100:
+        return f"${per_million:,.0f}"
+    if per_million >= 1:
+        return f"${per_million:.2f}"
+    text = f"{per_million:.3g}"
+    if "e" in text:
+        text = f"{per_million:.8f}".rstrip("0")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return f"${per_million:.{max(2, decimals)}f}"

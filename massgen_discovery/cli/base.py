@@ -1,0 +1,122 @@
+"""The command group, its shared options (``--json``, ``--offline``, ``--endpoint``) and token arguments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
+
+
+PROG = "massgen-discovery"
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+MAX_TOKEN_COUNT = 10**12
+
+
+"""The largest token count the command line takes (a trillion; no call or context comes close)."""
+
+
+_TOKEN_COUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?([km]?)")
+
+
+def _parse_tokens(text: str) -> int:
+    """A whole, finite, non-negative token count: ``1200``, ``1,200``, ``1.2k``, ``128k``, ``1m``."""
+    raw = text.strip().lower().replace("_", "").replace(",", "")
+    match = _TOKEN_COUNT.fullmatch(raw)
+    if match is None:
+        raise click.BadParameter(f"{text[:40]!r} is not a token count (a whole number like 128000 or 128k)")
+    whole, fraction, unit = match.groups()
+    scale = {"": 1, "k": 1_000, "m": 1_000_000}[unit]
+    digits = fraction or ""
+    value, rest = divmod(int(whole + digits) * scale, 10 ** len(digits))
+    if rest:
+        raise click.BadParameter(f"{text[:40]!r} is not a whole number of tokens")
+    if value > MAX_TOKEN_COUNT:
+        raise click.BadParameter(f"{text[:40]!r} is more than {MAX_TOKEN_COUNT:,} tokens")
+    return int(value)
+
+
+def _tokens_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    return None if value is None else _parse_tokens(value)
+
+
+def _endpoints(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=URL (e.g. vllm=http://localhost:8000/v1)")
+        out[name.strip()] = url.strip()
+    return out
+
+
+def _common(func: _F) -> _F:
+    """``--json``, ``--offline`` and ``--endpoint`` on every command (also accepted before it)."""
+    func = click.option(
+        "--endpoint",
+        "endpoints",
+        multiple=True,
+        metavar="NAME=URL",
+        callback=_endpoints,
+        help="An OpenAI-compatible server to list as NAME/<model> (repeatable).",
+    )(func)
+    func = click.option("--offline", is_flag=True, default=None, help="Never touch the network.")(func)
+    func = click.option("--json", "as_json", is_flag=True, default=None, help="Print JSON.")(func)
+    return func
+
+
+class _State:
+    def __init__(
+        self, as_json: bool = False, offline: bool | None = None, endpoints: dict[str, str] | None = None
+    ) -> None:
+        self.as_json = as_json
+        self.offline = offline
+        self.endpoints = endpoints or {}
+        self.command_endpoints: dict[str, str] = {}
+        self.opened: Catalog | None = None
+
+    def catalog(self, offline: bool | None) -> Catalog:
+        from ..catalog import Catalog
+
+        endpoints = {**self.endpoints, **self.command_endpoints}
+        self.opened = Catalog(offline=True if (offline or self.offline) else None, endpoints=endpoints)
+        return self.opened
+
+
+def _state(
+    ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str] | None = None
+) -> tuple[_State, bool, bool | None]:
+    state: _State = ctx.find_object(_State) or _State(False, None)
+    state.command_endpoints = endpoints or {}
+    return state, bool(as_json or state.as_json), True if (offline or state.offline) else None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (any command).")
+@click.option("--offline", is_flag=True, default=None, help="Never touch the network (any command).")
+@click.option(
+    "--endpoint",
+    "endpoints",
+    multiple=True,
+    metavar="NAME=URL",
+    callback=_endpoints,
+    help="An OpenAI-compatible server to list as NAME/<model> (repeatable, any command).",
+)
+@click.version_option(package_name="massgen_discovery", prog_name=PROG)
+@click.pass_context
+def cli(ctx: click.Context, as_json: bool, offline: bool | None, endpoints: dict[str, str]) -> None:
+    """Which LLMs exist, where they are served, what they can do and what they cost."""
+    state = ctx.ensure_object(_State)
+    state.as_json, state.offline, state.endpoints = as_json, offline, endpoints
+
+
+def _count_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    return 0 if value is None else _parse_tokens(value)

@@ -1,0 +1,144 @@
+"""``cost``: what a call costs, through the price engine."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from .._domain.display import format_price
+from .base import PROG, _common, _count_option, _state, cli
+from .format import _echo_err, _echo_lines, _print_json, inert
+from .lookup import _unknown_model
+
+
+@cli.command("cost")
+@click.argument("model")
+@click.option(
+    "--input",
+    "input_tokens",
+    metavar="N",
+    required=True,
+    callback=_count_option,
+    help="Prompt tokens billed at the input rate (1200, 1.2k).",
+)
+@click.option("--output", "output_tokens", metavar="N", callback=_count_option, help="Output tokens.")
+@click.option(
+    "--cached",
+    "cached_tokens",
+    metavar="N",
+    callback=_count_option,
+    help="Prompt tokens read from the cache, on top of --input, at the cache-read rate.",
+)
+@click.option(
+    "--cache-write",
+    "cache_write_tokens",
+    metavar="N",
+    callback=_count_option,
+    help="Prompt tokens written to the cache, on top of --input, at the cache-write rate.",
+)
+@click.option(
+    "--cache-ttl",
+    type=click.Choice(["5m", "1h"]),
+    default="5m",
+    show_default=True,
+    help="How long the cache writes are kept (1h has its own rate).",
+)
+@click.option(
+    "--reasoning",
+    "reasoning_tokens",
+    metavar="N",
+    callback=_count_option,
+    help="Reasoning tokens, on top of --output, at the reasoning rate (the output rate when none is stated).",
+)
+@click.option("--audio-input", "audio_input", metavar="N", callback=_count_option, help="Prompt audio tokens.")
+@click.option("--audio-output", "audio_output", metavar="N", callback=_count_option, help="Output audio tokens.")
+@click.option(
+    "--service-tier",
+    type=click.Choice(["standard", "flex", "priority", "batch"]),
+    default="standard",
+    show_default=True,
+    help="The service tier the call runs on.",
+)
+@_common
+@click.pass_context
+def cost_cmd(
+    ctx: click.Context,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int,
+    cache_write_tokens: int,
+    cache_ttl: str,
+    reasoning_tokens: int,
+    audio_input: int,
+    audio_output: int,
+    service_tier: str,
+    as_json: bool | None,
+    offline: bool | None,
+    endpoints: dict[str, str],
+) -> int:
+    """Price one call from the catalog: each part with its rate and tier, and the total, in USD.
+
+    A context tier applies to the whole call once the prompt (input, cached and cache-write tokens)
+    passes it. A rate the call needs that no source states exits 1 and names it; it is never
+    guessed and never counted as $0.
+    """  # fmt: skip
+    from .._domain.pricing import CallTokens, UnknownPrice, price_call
+
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    catalog = state.catalog(offline)
+    record = catalog.get_model(model)
+    if record is None:
+        return _unknown_model(catalog, model)
+    tokens = CallTokens(
+        input=input_tokens,
+        cached=cached_tokens,
+        cache_write_5m=cache_write_tokens if cache_ttl == "5m" else 0,
+        cache_write_1h=cache_write_tokens if cache_ttl == "1h" else 0,
+        output=output_tokens,
+        reasoning=reasoning_tokens,
+        audio_input=audio_input,
+        audio_output=audio_output,
+    )
+    try:
+        bill = price_call(record, tokens, service_tier=service_tier, cache_ttl=cache_ttl)
+    except UnknownPrice as exc:
+        _echo_err(f"{PROG}: {exc}; no cost given")
+        return 1
+    if not all(math.isfinite(p.cost) and p.cost >= 0 for p in bill.parts) or not math.isfinite(bill.total):
+        _echo_err(f"{PROG}: a price of {record.model} is not a real value; no cost given")
+        return 1
+    if as_json:
+        out = bill.as_dict()
+        # The per-part figures of earlier releases, kept for scripts that read them.
+        given = dict(input=input_tokens, cached=cached_tokens, output=output_tokens, reasoning=reasoning_tokens)
+        for name, count in given.items():
+            found = bill.part(name)
+            out[f"{name}_tokens"] = count
+            out[f"{name}_cost"] = found.cost if found is not None else 0.0
+        _print_json(out)
+        return 0
+    from .table import Column
+
+    click.echo(inert(record.model))
+    rows = [
+        [p.part.replace("_", " "), f"{p.tokens:,}", format_price(p.rate) if p.part != "request" else f"${p.rate:g}",
+         inert(p.rate_name), f"${p.cost:.6f}"]
+        for p in bill.parts
+    ]  # fmt: skip
+    counted = sum(p.tokens for p in bill.parts if p.part != "request")
+    rows.append(["total", f"{counted:,}", "", "", f"${bill.total:.6f}"])
+    columns = [
+        Column("part"),
+        Column("tokens", right=True),
+        Column("$/1M", right=True),
+        Column("rate", shrink=True, drop_rank=1),
+        Column("USD", right=True),
+    ]
+    _echo_lines(columns, rows)
+    for note in bill.notes:
+        click.echo(f"note: {note}")
+    if service_tier != "standard":
+        click.echo(f"service tier: {service_tier}")
+    return 0

@@ -1,0 +1,139 @@
+"""What the CLI prints: inert text, tokens and prices, JSON without NaN, tables' plain fallback."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..records import ModelRecord
+
+from .._domain.display import format_price, format_tokens
+
+_FLAG_LABELS = {
+    # The flags column says what the matching `list` option is called.
+    "supports_function_calling": "tools",
+    "supports_vision": "vision",
+    "supports_response_schema": "structured-output",
+    "supports_reasoning": "reasoning",
+    "supports_prompt_caching": "prompt-caching",
+    "supports_audio_input": "audio-input",
+    "supports_pdf_input": "pdf",
+}
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def inert(text: object) -> str:
+    r"""Text from upstream made safe for a terminal: control characters escaped (``\x1b``, ``\n``).
+
+    C0, DEL, C1 and the invisible direction and separator characters are shown as escapes, so an
+    id cannot colour, retitle or clear the terminal, open a hyperlink or forge a table row.
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def _echo_err(message: str) -> None:
+    click.echo(inert(message), err=True)
+
+
+def _flags(record: ModelRecord) -> str:
+    return " ".join(label for name, label in _FLAG_LABELS.items() if getattr(record, name) is True)
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    interactive = stream.isatty()
+    # Piped output keeps whole lines: a 240-column table is easier to grep than a wrapped one.
+    return Console(file=stream, width=None if interactive else 240, highlight=False, soft_wrap=not interactive)
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every non-finite float as null: JSON has no NaN or Infinity."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=str))
+
+
+def records_json(records: Sequence[ModelRecord]) -> str:
+    """The records' own JSON (``model_dump(mode="json")`` of each), as ``list --json`` prints it.
+
+    Serialised by pydantic's core from plain dicts: 5,000 records take a fraction of what
+    ``json.dumps(indent=2)`` takes.
+    """
+    from pydantic_core import to_json
+
+    return to_json([record.plain() for record in records], indent=2, inf_nan_mode="null").decode()
+
+
+def _print_records_json(records: Sequence[ModelRecord]) -> None:
+    click.echo(records_json(records))
+
+
+def _echo_lines(columns: Sequence[Any], rows: Sequence[Sequence[str]]) -> None:
+    from .table import render, terminal_width
+
+    for line in render(columns, rows, terminal_width(sys.stdout.isatty())):
+        click.echo(line)
+
+
+def _show_value(name: str, value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if "_cost" in name and "token" in name and isinstance(value, (int, float)):
+        price = format_price(value)
+        if price in ("free", "?"):
+            return price if price == "free" else str(value)
+        return f"{price} per 1M ({value:.4g} USD/token)"
+    if "_cost" in name and isinstance(value, (int, float)):
+        unit = name.rsplit("_per_", 1)[-1] if "_per_" in name else "unit"
+        return f"${value:g} per {unit.replace('_', ' ')}"
+    if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
+        return f"{format_tokens(value)} ({value:,})" if isinstance(value, int) else str(value)
+    if name == "throughput_tokens_per_s" and isinstance(value, (int, float)):
+        return f"{value:.1f} tokens/s"
+    if name == "first_token_latency_ms" and isinstance(value, (int, float)):
+        return f"{value:,.0f} ms"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _change_value(name: str | None, value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if name and "_cost" in name and "token" in name:
+        return format_price(value)
+    if name in ("max_input_tokens", "max_output_tokens") and isinstance(value, int):
+        return f"{value:,}"  # exact: 131,072 -> 128,000 must not read 128k -> 128k
+    return inert(str(value))
+
+
+def _ago(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    seconds = (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"

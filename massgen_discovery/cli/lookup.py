@@ -1,0 +1,271 @@
+"""``list`` and ``show``: the catalog's records, with why an answer is empty and suggestions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
+    from ..records import ModelRecord
+from .._domain.display import format_price, format_tokens
+from .base import PROG, _common, _state, _tokens_option, cli
+from .format import _echo_err, _echo_lines, _flags, _print_records_json, _show_value, inert
+
+CHAT_MODES = ("chat", "responses", "completion")
+
+
+"""What plain ``list`` shows: the models you can chat with."""
+
+
+@cli.command("list")
+@click.option("--provider", "-p", "providers", multiple=True, help="LiteLLM provider id (repeatable).")
+@click.option("--tools", is_flag=True, help="Tool / function calling.")
+@click.option("--vision", is_flag=True, help="Image input.")
+@click.option("--structured-output", is_flag=True, help="JSON-schema structured output.")
+@click.option("--reasoning", is_flag=True, help="Reasoning / thinking.")
+@click.option("--prompt-caching", is_flag=True, help="Prompt caching.")
+@click.option("--pdf", is_flag=True, help="PDF input.")
+@click.option("--audio-input", is_flag=True, help="Audio input.")
+@click.option(
+    "--mode",
+    default="chat",
+    show_default=True,
+    help="chat (chat, responses and completion models), all, or one LiteLLM mode: embedding, image_generation ...",
+)
+@click.option("--min-context", metavar="N", callback=_tokens_option, help="Smallest context window (128000 or 128k).")
+@click.option("--max-input-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest input price.")
+@click.option("--max-output-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest output price.")
+@click.option("--available", is_flag=True, help="Only models a live source listed at its last refresh.")
+@click.option("--include-unknown", is_flag=True, help="Let unknown values pass the filters.")
+@click.option("--sort", type=click.Choice(["price", "context", "name", "newest"]), default="name", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Print at most N models.")
+@click.option(
+    "-q",
+    "--query",
+    "terms",
+    multiple=True,
+    metavar="TERM",
+    help="Substring of the model string (repeatable, all must match).",
+)
+@_common
+@click.pass_context
+def list_cmd(
+    ctx: click.Context,
+    providers: tuple[str, ...],
+    tools: bool,
+    vision: bool,
+    structured_output: bool,
+    reasoning: bool,
+    prompt_caching: bool,
+    pdf: bool,
+    audio_input: bool,
+    mode: str,
+    min_context: int | None,
+    max_input_cost: float | None,
+    max_output_cost: float | None,
+    available: bool,
+    include_unknown: bool,
+    sort: str,
+    limit: int | None,
+    terms: tuple[str, ...],
+    as_json: bool | None,
+    offline: bool | None,
+    endpoints: dict[str, str],
+) -> int:
+    """List models matching every filter given (chat models unless --mode says otherwise)."""
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    modes: str | tuple[str, ...] | None = {"chat": CHAT_MODES, "all": None}.get(mode, mode)
+    criteria: dict[str, Any] = {
+        "providers": list(providers) or None,
+        "mode": modes,
+        "min_context": min_context,
+        "max_input_cost": max_input_cost,
+        "max_output_cost": max_output_cost,
+        "available": True if available else None,
+        "query": list(terms),
+        "include_unknown": include_unknown,
+        "sort": sort,
+    }
+    for flag, name in (
+        (tools, "tools"),
+        (vision, "vision"),
+        (structured_output, "structured_output"),
+        (reasoning, "reasoning"),
+        (prompt_caching, "prompt_caching"),
+        (pdf, "pdf_input"),
+        (audio_input, "audio_input"),
+    ):
+        if flag:
+            criteria[name] = True
+    catalog = state.catalog(offline)
+    matched = catalog.find_models(**criteria)
+    records = matched if limit is None else matched[:limit]
+    if as_json:
+        _print_records_json(records)
+    elif records:
+        _print_table(records, len(matched))
+    _explain_failures(catalog, list(providers), list(endpoints) + list(state.endpoints))
+    if not records:
+        click.echo("no models match", err=True)
+        return 1
+    return 0
+
+
+def _explain_failures(catalog: Catalog, providers: list[str], endpoints: list[str]) -> None:
+    """One stderr line per live source the list needed that failed: its name and why."""
+    from ..providers import provider_info
+
+    wanted = {provider_info(p).live_source or p for p in providers} | set(endpoints)
+    if not wanted:
+        return  # a list over every provider needs no one source in particular
+    for status in catalog.status():
+        if not status.live or status.count or status.source not in wanted:
+            continue
+        if status.error is not None:
+            error = status.error
+            _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
+        elif status.fetched_at is None:
+            _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
+
+
+def _not_fetched(source: str, mode: str, offline: bool) -> str:
+    """Why a live source has nothing yet, and the command that fetches it."""
+    why = "refreshes only when asked" if mode == "manual" else "not fetched yet (offline)" if offline else "no data"
+    return f"{source}: {why}; run: {PROG} refresh {source}"
+
+
+def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
+    from .table import Column
+
+    shown_modes = {r.mode for r in records}
+    columns = [
+        # Too wide for the terminal: drop provider (the model string starts with it), then max
+        # out, flags and mode; then shorten the model column. Prices and contexts are never cut.
+        Column("model", shrink=True),
+        Column("provider", drop_rank=1),
+        Column("mode", drop_rank=4),
+        Column("context", right=True),
+        Column("max out", right=True, drop_rank=2),
+        Column("$/1M in", right=True),
+        Column("$/1M out", right=True),
+        Column("flags", drop_rank=3),
+    ]
+    rows = [
+        [
+            inert(r.model),
+            inert(r.provider),
+            inert(r.mode or "?"),
+            format_tokens(r.max_input_tokens),
+            format_tokens(r.max_output_tokens),
+            format_price(r.input_cost_per_token),
+            format_price(r.output_cost_per_token),
+            _flags(r),
+        ]
+        for r in records
+    ]
+    if len(shown_modes) <= 1:  # a mode column only says something when modes differ
+        columns.pop(2)
+        for row in rows:
+            row.pop(2)
+    _echo_lines(columns, rows)
+    if len(records) < matched:
+        click.echo(f"showing {len(records):,} of {matched:,} models")
+
+
+# First-party providers before the clouds and resellers that also serve their models.
+_FIRST_PARTY = ("openai", "anthropic", "gemini", "xai", "mistral", "deepseek", "groq", "cohere", "moonshot",
+                "dashscope", "cerebras", "perplexity", "zai")  # fmt: skip
+
+
+MAX_SUGGESTED_NAME = 160
+
+
+"""Longer unknown names get no suggestions (the longest real model strings are about 100 characters)."""
+
+
+def _suggest(catalog: Catalog, name: str) -> list[str]:
+    """Close matches, the obvious first.
+
+    The same id under another provider, then edit distance, then first-party providers before
+    resellers.
+    """
+    if len(name) > MAX_SUGGESTED_NAME:
+        return []  # no model string is that long: matching it against every record is wasted time
+    records = catalog.list_models()
+    lowered = name.lower()
+    tail = lowered.split("/", 1)[-1]
+    scored: list[tuple[int, float, int, str]] = []
+    for r in records:
+        model_id = r.model_id.lower()
+        exact = model_id in (lowered, tail)
+        ratio = max(
+            difflib.SequenceMatcher(None, tail, model_id).ratio(),
+            difflib.SequenceMatcher(None, lowered, r.model.lower()).ratio(),
+        )
+        if exact or ratio >= 0.75:
+            rank = _FIRST_PARTY.index(r.provider) if r.provider in _FIRST_PARTY else len(_FIRST_PARTY)
+            scored.append((0 if exact else 1, -round(ratio, 3), rank, r.model))
+    scored.sort()
+    return [model for *_, model in scored[:5]]
+
+
+def _unknown_model(catalog: Catalog, model: str) -> int:
+    """Say the model is unknown and offer close matches, on stderr; the exit code."""
+    shown = model if len(model) <= MAX_SUGGESTED_NAME else f"{model[:60]}... ({len(model):,} characters)"
+    _echo_err(f"{PROG}: unknown model {shown!r}")
+    prefix = model.split("/", 1)[0]
+    for status in catalog.status():
+        if status.live and status.source == prefix and not status.count and status.error is None:
+            _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
+    suggestions = _suggest(catalog, model)
+    if suggestions:
+        _echo_err("did you mean: " + ", ".join(suggestions))
+    return 1
+
+
+@cli.command("show")
+@click.argument("model")
+@_common
+@click.pass_context
+def show_cmd(
+    ctx: click.Context, model: str, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
+) -> int:
+    """Every field of one model, with its source, and any conflicts."""
+    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    catalog = state.catalog(offline)
+    record = catalog.get_model(model)
+    if record is None:
+        return _unknown_model(catalog, model)
+    if as_json:
+        click.echo(record.model_dump_json(indent=2))
+        return 0
+    from ..records import MERGEABLE_FIELDS
+    from .table import Column
+
+    click.echo(inert(record.model))
+    rows: list[list[str]] = []
+    for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
+        if name == "prices":  # every other rate a source states, one row each, in LiteLLM's names
+            rows.extend(
+                [inert(key), inert(_show_value(key, value)), inert(record.provenance.get(key, ""))]
+                for key, value in sorted((record.prices or {}).items())
+            )
+            continue
+        rows.append([name, inert(_show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))])
+    rows.append(["sources", inert(", ".join(record.sources)), ""])
+    rows.append(["fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", ""])
+    _echo_lines([Column("field"), Column("value", shrink=True), Column("source", drop_rank=1)], rows)
+    if record.conflicts:
+        click.echo("")
+        click.echo("conflicts")
+        rows = [
+            [c.field, inert(str(c.kept_value)), inert(c.kept_source), inert(str(c.other_value)), inert(c.other_source)]
+            for c in record.conflicts
+        ]
+        columns = [Column("field"), Column("kept"), Column("from"), Column("other", shrink=True), Column("from ")]
+        _echo_lines(columns, rows)
+    return 0
