@@ -8,33 +8,28 @@ keeps serving its last good data. The default lookup APIs never raise for an ups
 
 from __future__ import annotations
 
-import _thread
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._domain import clock as _clock
 from ._domain import reconcile as rc
-from ._domain.digest import sha256_hex
 from ._domain.log import get_logger
-from ._domain.names import REFRESH_MODES, refresh_mode_var
 from ._orchestration import refresh as rs
 from ._orchestration.background import Background
-from ._orchestration.generations import Generations, View
+from ._orchestration.generations import Generations
+from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import run_sync
 from ._persistence.envelope import read_payload
-from ._persistence.store import Store, credential_fingerprint
-from .errors import ConfigError, SourceError
+from ._persistence.store import Store
 from .records import ModelRecord
-from .sources import BUNDLED, Source, create_source, hooks, source_names
+from .sources import Source, hooks, source_names
 
 if TYPE_CHECKING:
     import httpx
 
     from ._domain.query import Query
     from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
-    from ._orchestration.history import History
 
 __all__ = ["Catalog"]
 
@@ -44,14 +39,6 @@ _T = TypeVar("_T")
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _refresh_mode(value: str, name: str, *, var: str | None = None) -> str:
-    mode = value.strip().lower()
-    if mode not in REFRESH_MODES:
-        where = var or f"refresh_modes[{name!r}]"
-        raise ConfigError(f"{where} is {value!r}; use one of: {', '.join(REFRESH_MODES)}")
-    return mode
 
 
 class Catalog:
@@ -96,128 +83,74 @@ class Catalog:
         if url.strip() and not self.offline:
             from ._persistence.fleet import SharedStore
 
-            self._store: Store = SharedStore(cache_dir, url.strip())
+            store: Store = SharedStore(cache_dir, url.strip())
         else:
-            self._store = Store(cache_dir)
+            store = Store(cache_dir)
         self.timeout = float(timeout)
         """Seconds any one source may take."""
-        self._specs: list[str | Source] = list(source_names()) if sources is None else list(sources)
+        specs: list[str | Source] = list(source_names()) if sources is None else list(sources)
         for name, target in (endpoints or {}).items():
             from .sources.endpoint import EndpointSource
 
             url, key = (target, None) if isinstance(target, str) else target
-            self._specs.append(EndpointSource(name, url, api_key=key))
-        self._transport = transport
-        self._refresh_modes = {k: _refresh_mode(v, k) for k, v in (refresh_modes or {}).items()}
+            specs.append(EndpointSource(name, url, api_key=key))
+        modes = {k: refresh_mode(v, k) for k, v in (refresh_modes or {}).items()}
+        self._state = State(
+            store, specs, offline=self.offline, timeout=self.timeout, transport=transport, refresh_modes=modes
+        )
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
-        self._resolved: tuple[bool, dict[str, Source]] | None = None
-        self._disabled: dict[str, tuple[str, ...]] = {}
-        self._view: View | None = None
-        self._mutex = _thread.RLock()
-        self._bg = Background(self)
-        self._refresher = rs.Refresher(self)
-        self._gen = Generations(self)
-        self._history_of: History | None = None
-        # source name -> (envelope version, its sanitized records, its aliases): each listing is parsed once.
-        self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
+        self._refresher = rs.Refresher(self._state, self._build)
+        self._gen = Generations(self._state, self._fetch_missing)
+        self._bg = Background(self._state, self._build, self._fetch_missing)
 
     # -- configuration -------------------------------------------------------------------------
 
     @property
     def cache_dir(self) -> str:
         """The cache directory."""
-        return str(self._store.directory)
+        return str(self._state.store.directory)
+
+    @property
+    def _store(self) -> Store:
+        return self._state.store
 
     def _sources(self) -> tuple[bool, dict[str, Source]]:
-        """(bundled map included?, live sources by name), built on first use from the specs."""
-        if self._resolved is None:
-            bundled = False
-            live: dict[str, Source] = {}
-            for spec in self._specs:
-                if isinstance(spec, str):
-                    if spec == BUNDLED:
-                        bundled = True
-                        continue
-                    spec = create_source(spec)
-                if spec.name == BUNDLED:
-                    raise ConfigError(f"a live source cannot be named {BUNDLED!r}")
-                optional = hooks(spec)
-                if optional.enabled:
-                    live[spec.name] = spec
-                else:  # a key-gated listing without its key is skipped
-                    self._disabled[spec.name] = optional.env_vars
-            self._resolved = (bundled, live)
-        return self._resolved
+        return self._state.sources()
 
     @staticmethod
     def _envelope_key(source: Source) -> str:
-        secret = hooks(source).cache_credential
-        return f"envelope:{source.name}:{source.base_url}:{credential_fingerprint(secret)}"
+        return State.envelope_key(source)
 
     def _config_id(self) -> str:
-        bundled, live = self._sources()
-        parts = [f"bundled={bundled}", *sorted(self._envelope_key(s) for s in live.values())]
-        return sha256_hex("\n".join(parts))[:16]
+        return self._state.config_id()
+
+    def _meta_key(self) -> str:
+        return self._state.meta_key()
 
     def manual(self, name: str) -> bool:
         """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var)."""
-        mode = self._refresh_modes.get(name)
-        if mode is None:
-            raw = os.environ.get(refresh_mode_var(name), "").strip()
-            mode = _refresh_mode(raw, name, var=refresh_mode_var(name)) if raw else "auto"
-        return mode == "manual"
+        return self._state.manual(name)
 
-    # -- the merged catalog --------------------------------------------------------------------
+    def _build(self) -> View:
+        return self._gen.build()
 
-    def _meta_key(self) -> str:
-        return f"catalog:{self._config_id()}:meta"
-
-    def _registry_key(self) -> str:
-        return f"catalog:{self._config_id()}:generations"
+    async def _fetch_missing(self, sources: list[Source]) -> object:
+        return await self._refresher.refresh_sources(sources, explicit=False)
 
     @property
     def shared_store(self) -> str | None:
         """The Redis URL the catalog is shared on (password redacted), or None."""
-        return self._store.shared_url
+        return self._state.store.shared_url
 
     def check_shared_store(self) -> str | None:
         """Ask the shared store whether it answers (within a second); why not, or None.
 
         None too when the catalog is not shared. Lookups never ask: they read the local copy.
         """
-        return self._store.check_shared()
+        return self._state.store.check_shared()
 
     # -- history -------------------------------------------------------------------------------
-
-    def _history(self) -> History:
-        """The change history of the catalog's configuration (built on first use)."""
-        from ._orchestration.history import History
-
-        config = self._config_id()
-        if self._history_of is None or self._history_of.config_id != config:
-            self._history_of = History(self._store, config)
-        return self._history_of
-
-    def _record_history(
-        self,
-        old: Sequence[Mapping[str, Any]] | None,
-        new: Sequence[Mapping[str, Any]],
-        meta: Mapping[str, Any],
-        previous: Mapping[str, Any] | None,
-    ) -> list[dict[str, Any]]:
-        try:
-            return self._history().record_generation(old, new, meta, previous)
-        except Exception as exc:  # history is a report: it must never break a build
-            _log.warning("change history not recorded: %s", exc)
-            return []
-
-    def _record_held(self, source: Source, old: list[ModelRecord], new: list[ModelRecord], reason: str) -> int:
-        try:
-            return self._history().record_held(source.name, old, new, reason, at=_clock.now())
-        except Exception as exc:
-            _log.warning("held changes of %s not recorded: %s", source.name, exc)
-            return 0
 
     def changes(
         self, *, since: datetime | str | None = None, last: int | None = None, provider: str | None = None
@@ -243,13 +176,13 @@ class Catalog:
         return await asyncio.to_thread(self._changes, since, last, provider)
 
     def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
-        return self._history().changes(since=since, last=last, provider=provider)
+        return self._state.history().changes(since=since, last=last, provider=provider)
 
     def _ensure(self) -> View:
         view, missing = self._gen.current()
         if view is None:
             if missing and not self.offline:
-                run_sync(self._refresh_sources(missing, explicit=False))
+                run_sync(self._fetch_missing(missing))
             view = self._gen.build()
         self._bg.maybe_revalidate(view)
         return view
@@ -260,7 +193,7 @@ class Catalog:
         view, missing = self._gen.current()
         if view is None:
             if missing and not self.offline:
-                await self._refresh_sources(missing, explicit=False)
+                await self._fetch_missing(missing)
             view = await asyncio.to_thread(self._gen.build)
         self._bg.maybe_revalidate(view, in_loop=True)
         return view
@@ -343,13 +276,13 @@ class Catalog:
         """
         from .sources._listing import entries, entry_id
 
-        _bundled, live = self._sources()
+        _bundled, live = self._state.sources()
         out: dict[str, float] = {}
         for source in live.values():
             if hooks(source).provider != provider:
                 continue
-            key = self._envelope_key(source)
-            payload = read_payload(self._store, key, self._store.get(key) or {})
+            key = State.envelope_key(source)
+            payload = read_payload(self._state.store, key, self._state.store.get(key) or {})
             if isinstance(payload, dict) and "models" in payload and "base_url" in payload:
                 payload = payload["models"]  # an endpoint's stored answer wraps its listing
             try:
@@ -410,7 +343,7 @@ class Catalog:
     def override(self, model: str, **values: Any) -> None:
         """Set field values for ``model`` that win over every source (``max_input_tokens=...``)."""
         rc.override_record(None, model, values)  # validates the field names
-        with self._mutex:
+        with self._state.mutex:
             self._overrides.setdefault(model, {}).update(values)
             self._override_records = None
 
@@ -425,7 +358,7 @@ class Catalog:
     def close(self) -> None:
         """Stop the background worker and release the cache handle (both restart if used again)."""
         self._bg.stop()
-        self._store.close()
+        self._state.store.close()
 
     # -- public async API ----------------------------------------------------------------------
 
@@ -453,10 +386,3 @@ class Catalog:
     ) -> list[RefreshReport]:
         """Async :meth:`refresh`."""
         return await self._refresher.refresh(names, raise_on_error=raise_on_error, force=force)
-
-    # -- refresh machinery ---------------------------------------------------------------------
-
-    async def _refresh_sources(
-        self, sources: Sequence[Source], *, explicit: bool, force: bool = False
-    ) -> list[tuple[RefreshReport, SourceError | None]]:
-        return await self._refresher.refresh_sources(sources, explicit=explicit, force=force)

@@ -9,6 +9,7 @@ processes the store's fetch lock keeps it to one.
 from __future__ import annotations
 
 import _thread
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
@@ -19,9 +20,8 @@ if TYPE_CHECKING:
     import asyncio
     import concurrent.futures
 
-    from ..catalog import Catalog
     from ..sources import Source
-    from .generations import View
+    from .state import State, View
 
 __all__ = ["FLEET_SYNC_SECONDS", "Background"]
 
@@ -34,8 +34,12 @@ FLEET_SYNC_SECONDS = 60.0
 class Background:
     """A catalog's background revalidations and its worker thread."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._c = catalog
+    def __init__(
+        self, state: State, build: Callable[[], View], fetch: Callable[[list[Source]], Coroutine[Any, Any, object]]
+    ) -> None:
+        self._s = state
+        self._build = build
+        self._fetch = fetch
         self._mutex = _thread.RLock()
         self.inflight: set[str] = set()
         """Sources (and ``@fleet``) being revalidated now."""
@@ -47,14 +51,14 @@ class Background:
 
     def due(self, view: View) -> list[Source]:
         """Live sources whose data expired and whose backoff has passed (never a manual one)."""
-        if self._c.offline:
+        if self._s.offline:
             return []
-        _, live = self._c._sources()
+        _, live = self._s.sources()
         now = _clock.now()
         due = []
         for name, info in view.meta.get("sources", {}).items():
             source = live.get(name)
-            if source is None or name in self.inflight or self._c.manual(name):
+            if source is None or name in self.inflight or self._s.manual(name):
                 continue  # a manual source is fetched only when asked
             if info.get("retry_at") and now < info["retry_at"]:
                 continue
@@ -64,18 +68,18 @@ class Background:
 
     def sync_due(self, view: View) -> bool:
         """Whether a shared store's fleet should be checked for newer data (in the background)."""
-        if self._c._store.shared_url is None or self._c.offline:
+        if self._s.store.shared_url is None or self._s.offline:
             return False
         synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
         return _clock.now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self.inflight
 
     def sync_fleet(self) -> None:
         """Copy what other machines fetched (envelopes newer than ours) and their generation."""
-        _bundled, live = self._c._sources()
+        _bundled, live = self._s.sources()
         for source in live.values():
-            self._c._store.get_shared(self._c._envelope_key(source))
-        view = self._c._gen.build()
-        self._c._store.put_local(self._c._meta_key(), {**view.meta, "synced_at": _clock.now()})
+            self._s.store.get_shared(self._s.envelope_key(source))
+        view = self._build()
+        self._s.store.put_local(self._s.meta_key(), {**view.meta, "synced_at": _clock.now()})
 
     def maybe_revalidate(self, view: View, *, in_loop: bool = False) -> None:
         """Start revalidating what is due in ``view`` (expired sources, a fleet check), if anything."""
@@ -97,13 +101,13 @@ class Background:
         async def revalidate(inline_build: bool) -> None:
             try:
                 if due:
-                    await self._c._refresh_sources(due, explicit=False)
+                    await self._fetch(due)
                 if sync:
                     await asyncio.to_thread(self.sync_fleet)
                 if inline_build:
-                    self._c._gen.build()  # on the catalog's own worker loop: nothing else waits on it
+                    self._build()  # on the catalog's own worker loop: nothing else waits on it
                 else:
-                    await asyncio.to_thread(self._c._gen.build)  # on the caller's loop: keep it responsive
+                    await asyncio.to_thread(self._build)  # on the caller's loop: keep it responsive
             except Exception as exc:  # background work must never surface into a lookup
                 _log.debug("background refresh failed: %s", exc)
             finally:

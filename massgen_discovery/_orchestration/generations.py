@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
@@ -22,15 +21,14 @@ from .._domain import reconcile as rc
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
 from .._domain.naming import lookup_candidates
-from .._persistence import rows as rows
-from .._persistence.envelope import read_payload
+from .._persistence import rows
+from .._persistence.envelope import source_meta
 from ..records import ModelRecord
 from ..sources import hooks, litellm_map, source_aliases
-from . import refresh as rs
+from .state import State, View
 from .sync import run_sync
 
 if TYPE_CHECKING:
-    from ..catalog import Catalog
     from ..sources import Source
 
 __all__ = ["Generations", "View"]
@@ -65,48 +63,35 @@ def cache_cap_bytes() -> int:
     return int(megabytes * (1 << 20))
 
 
-class View:
-    """One generation of the merged catalog as this process sees it."""
-
-    __slots__ = ("changes", "checked", "directory", "flagged", "index", "meta", "points", "prefix", "records")
-
-    def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
-        self.prefix = prefix
-        self.meta = meta
-        self.checked = checked
-        self.records: dict[str, ModelRecord] | None = None
-        self.directory: rows.Directory | None = None
-        self.index: dict[str, dict[str, str]] | None = None
-        self.points: dict[str, ModelRecord | None] = {}
-        self.flagged: dict[str, list[ModelRecord]] = {}
-        """Per capability flag, the records that have it (built by the first query that asks)."""
-        self.changes: list[dict[str, Any]] | None = None
-        """The changes this process's build of the generation recorded (None: not built here)."""
-
-
 class Generations:
-    """Builds, adopts and reads a catalog's generations (the catalog owns the store and sources)."""
+    """Builds, adopts and reads a catalog's generations.
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._c = catalog
+    Args:
+        state: the catalog's shared state (store, keys, sources, view).
+        fetch: fetches live sources that have nothing stored (a repair's first step).
+    """
+
+    def __init__(self, state: State, fetch: Callable[[list[Source]], Coroutine[Any, Any, object]]) -> None:
+        self._s = state
+        self._fetch = fetch
 
     def current(self) -> tuple[View | None, list[Source]]:
         """The usable persisted view, or (None, live sources with nothing cached) when a build is due."""
-        with self._c._mutex:
-            view = self._c._view
+        with self._s.mutex:
+            view = self._s.view
             if view is not None and _clock.mono() - view.checked < RECHECK_SECONDS:
                 return view, []
-        bundled, live = self._c._sources()
-        meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
+        bundled, live = self._s.sources()
+        meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
         if self.meta_matches(meta, bundled, live, check_versions=False) and not self._unfetched(meta or {}, live):
             assert meta is not None
-            with self._c._mutex:
-                if self._c._view is not None and self._c._view.prefix == meta["prefix"]:
-                    self._c._view.meta = meta
-                    self._c._view.checked = _clock.mono()
+            with self._s.mutex:
+                if self._s.view is not None and self._s.view.prefix == meta["prefix"]:
+                    self._s.view.meta = meta
+                    self._s.view.checked = _clock.mono()
                 else:
-                    self._c._view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
-                return self._c._view, []
+                    self._s.view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
+                return self._s.view, []
         return None, self.missing(live)
 
     def missing(self, live: Mapping[str, Source]) -> list[Source]:
@@ -114,7 +99,7 @@ class Generations:
         return [
             s
             for s in live.values()
-            if not self._c.manual(s.name) and self._c._store.get(self._c._envelope_key(s)) is None
+            if not self._s.manual(s.name) and self._s.store.get(self._s.envelope_key(s)) is None
         ]
 
     def _unfetched(self, meta: Mapping[str, Any], live: Mapping[str, Source]) -> bool:
@@ -123,10 +108,10 @@ class Generations:
         Such a source is fetched before answering (within the timeout), as on a first use; a
         manual source waits for an explicit refresh.
         """
-        if self._c.offline:
+        if self._s.offline:
             return False
         return any(
-            not any(info.get(k) is not None for k in ("fetched_at", "retry_at", "error")) and not self._c.manual(name)
+            not any(info.get(k) is not None for k in ("fetched_at", "retry_at", "error")) and not self._s.manual(name)
             for name, info in meta.get("sources", {}).items()
             if name in live and isinstance(info, dict)
         )
@@ -136,28 +121,28 @@ class Generations:
         try:
             return self._build(force)
         finally:
-            self._c._store.release_writer()
+            self._s.store.release_writer()
 
     def _build(self, force: bool = False) -> View:
         """Merge the bundled map and every live envelope into a new persisted generation.
 
         Without ``force``, a generation another process built from the same inputs is adopted.
         """
-        bundled, live = self._c._sources()
-        config = self._c._config_id()
+        bundled, live = self._s.sources()
+        config = self._s.config_id()
         # A lookup waits about a second for another process's build, then builds itself.
-        with self._c._store.locked(f"build:{config}", seconds=60, wait=min(self._c.timeout, LOCK_WAIT)):
-            meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
+        with self._s.store.locked(f"build:{config}", seconds=60, wait=min(self._s.timeout, LOCK_WAIT)):
+            meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
             if not force and self.meta_matches(meta, bundled, live, check_versions=True):
                 # Built from these listings already (by another process, or before a refresh that
                 # found the listing unchanged or failed): adopt it, with each source's freshness
                 # and errors as they are now, without merging again.
                 assert meta is not None
                 return self.adopt(self._touched(meta, live))
-            shared = self._c._store.shared_pointer(self._c._meta_key())
+            shared = self._s.store.shared_pointer(self._s.meta_key())
             if not force and self.meta_matches(shared, bundled, live, check_versions=True):
                 # Another machine built it from the same listings: copy it instead of merging again.
-                adopted = self._c._store.adopt_shared(self._c._meta_key(), self._c._registry_key(), meta, shared)
+                adopted = self._s.store.adopt_shared(self._s.meta_key(), self._s.registry_key(), meta, shared)
                 if adopted is not None:
                     return self.adopt(adopted)
             stamp = "off"
@@ -170,10 +155,10 @@ class Generations:
                 groups.append(loaded.records)
                 aliases.update(loaded.aliases)
                 stated = litellm_map.stated_modes(loaded)
-            source_meta: dict[str, dict[str, Any]] = {}
+            metas: dict[str, dict[str, Any]] = {}
             for name, source in sorted(live.items()):
-                envelope = self._c._store.get(self._c._envelope_key(source)) or {}
-                records, named = self.listing(source, envelope)
+                envelope = self._s.store.get(self._s.envelope_key(source)) or {}
+                records, named = self._s.listing(source, envelope)
                 bundled_copy = getattr(source, "bundled_records", None)
                 if not records and callable(bundled_copy):
                     # Never fetched, offline or down: what the source's bundled snapshot provides.
@@ -182,11 +167,11 @@ class Generations:
                 groups.append(records)
                 for alias, target in named.items():
                     aliases.setdefault(alias, target)
-                source_meta[name] = rs.source_meta(envelope, len(records))
+                metas[name] = source_meta(envelope, len(records))
             merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
             for name, source in sorted(live.items()):
                 provider = hooks(source).authoritative_for
-                if provider is not None and source_meta[name]["count"]:
+                if provider is not None and metas[name]["count"]:
                     merged = rc.mark_unlisted(merged, provider, name)
             generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
             prefix = f"catalog:{config}:{generation}"
@@ -202,19 +187,19 @@ class Generations:
                 "built_at": _clock.now(),
                 "count": len(merged),
                 "bundled_count": len(groups[0]) if bundled else 0,
-                "sources": source_meta,
+                "sources": metas,
             }
             new_meta["synced_at"] = new_meta["built_at"]
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
-            self._c._store.write_generation(self._c._registry_key(), prefix, items, self._c._meta_key(), new_meta)
+            self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)
             self.collect(config)
             view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
-            view.changes = self._c._record_history(before, after, new_meta, meta)
+            view.changes = self._s.record_history(before, after, new_meta, meta)
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
-            with self._c._mutex:
-                self._c._view = view
+            with self._s.mutex:
+                self._s.view = view
             return view
 
     def _moved(
@@ -229,14 +214,14 @@ class Generations:
         (None, []) when there is no previous generation to read: the new one is the baseline. A
         model in a part both generations share is the same in both, so only the others are compared.
         """
-        old_dir = rows.read_directory(self._c._store.get_raw(f"{previous['prefix']}:dir")) if previous else None
+        old_dir = rows.read_directory(self._s.store.get_raw(f"{previous['prefix']}:dir")) if previous else None
         new_dir = rows.read_directory(items[f"{prefix}:dir"])
         if old_dir is None or new_dir is None:
             return None, []
         shared = set(old_dir.names) & set(new_dir.names)
         gone = [k for k in old_dir.names if k not in shared]
         before: list[dict[str, Any]] = []
-        for key, raw in zip(gone, self._c._store.get_many_raw(gone), strict=True):
+        for key, raw in zip(gone, self._s.store.get_many_raw(gone), strict=True):
             docs = rows.part_docs(key, raw)
             if docs is None:
                 return None, []
@@ -251,7 +236,7 @@ class Generations:
         recently used while the cache is over :func:`cache_cap_bytes`.
         """
         try:
-            dropped = self._c._store.collect(
+            dropped = self._s.store.collect(
                 config, cap_bytes=cache_cap_bytes(), unused_seconds=UNUSED_SECONDS, now=_clock.now()
             )
         except Exception as exc:  # housekeeping must never break a build
@@ -271,21 +256,21 @@ class Generations:
         if moved:
             meta = {**meta, "used_at": _clock.now()}  # marks the configuration used (at most daily)
         for name, source in live.items():
-            envelope = self._c._store.get(self._c._envelope_key(source)) or {}
+            envelope = self._s.store.get(self._s.envelope_key(source)) or {}
             info = sources.get(name) or {}
-            fresh = {**info, **rs.source_meta(envelope, int(info.get("count") or 0))}
+            fresh = {**info, **source_meta(envelope, int(info.get("count") or 0))}
             if fresh != info:
                 sources[name], moved = fresh, True
         if not moved:
             return meta
         touched = {**meta, "sources": sources}
-        self._c._store.put(self._c._meta_key(), touched)
+        self._s.store.put(self._s.meta_key(), touched)
         return touched
 
     def adopt(self, meta: dict[str, Any]) -> View:
         view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
-        with self._c._mutex:
-            self._c._view = view
+        with self._s.mutex:
+            self._s.view = view
         return view
 
     def meta_matches(
@@ -303,36 +288,10 @@ class Generations:
         if not check_versions:
             return True
         return all(
-            (self._c._store.get(self._c._envelope_key(source)) or {}).get("version")
+            (self._s.store.get(self._s.envelope_key(source)) or {}).get("version")
             == meta["sources"][name].get("version")
             for name, source in live.items()
         )
-
-    def envelope_records(self, source: Source, envelope: Mapping[str, Any]) -> list[ModelRecord]:
-        """The stored listing's records, parsed once per envelope version in this process."""
-        return self.listing(source, envelope)[0]
-
-    def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
-        """The stored listing's records and the lookup aliases it defines, once per envelope version."""
-        version = envelope.get("version")
-        memo = self._c._parsed.get(source.name)
-        if memo is not None and isinstance(version, str) and memo[0] == version:
-            return memo[1], memo[2]
-        payload = read_payload(self._c._store, self._c._envelope_key(source), envelope)
-        if payload is None:
-            return [], {}
-        try:
-            records = source.to_records(
-                payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
-            )
-            records = rc.sanitize(records)[0]
-            named = source_aliases(source, records, payload)
-        except Exception as exc:  # a parser bug must not take lookups down
-            _log.warning("%s: cached payload could not be read: %s", source.name, exc)
-            return [], {}
-        if isinstance(version, str):
-            self._c._parsed[source.name] = (version, records, named)
-        return records, named
 
     def repair(self, view: View) -> None:
         """A row of this generation is missing or damaged: rebuild, and make ``view`` the new one.
@@ -340,19 +299,19 @@ class Generations:
         A live source whose envelope is gone too is fetched first (within the timeout), as on a
         first use, so the rebuilt generation does not silently lose its models.
         """
-        bundled, live = self._c._sources()
-        meta = self._c._store.get_pointer(self._c._meta_key(), self._c._registry_key())
+        bundled, live = self._s.sources()
+        meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
         newer = meta is not None and meta.get("prefix") != view.prefix
         if newer and self.meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             # Another process built a newer generation and retired ours: read that one.
             view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
             view.records, view.index, view.points, view.flagged, view.directory = None, None, {}, {}, None
-            if self._c._store.get_raw(f"{view.prefix}:dir") is not None:
+            if self._s.store.get_raw(f"{view.prefix}:dir") is not None:
                 return
         missing = self.missing(live)
-        if missing and not self._c.offline:
-            run_sync(self._c._refresh_sources(missing, explicit=False))
+        if missing and not self._s.offline:
+            run_sync(self._fetch(missing))
         fresh = self.build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
         view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
@@ -361,7 +320,7 @@ class Generations:
     def _directory(self, view: View) -> rows.Directory | None:
         """The view's ``dir`` row, read once; None when it is gone or damaged."""
         if view.directory is None:
-            view.directory = rows.read_directory(self._c._store.get_raw(f"{view.prefix}:dir"))
+            view.directory = rows.read_directory(self._s.store.get_raw(f"{view.prefix}:dir"))
         return view.directory
 
     def _parts(self, view: View, flag: str | None = None) -> list[ModelRecord] | None:
@@ -370,7 +329,7 @@ class Generations:
         if directory is None:
             return None
         out: list[ModelRecord] = []
-        for key, raw in zip(directory.names, self._c._store.get_many_raw(directory.names), strict=True):
+        for key, raw in zip(directory.names, self._s.store.get_many_raw(directory.names), strict=True):
             records = rows.decode_part(key, raw, flag)
             if records is None:
                 return None
@@ -409,7 +368,7 @@ class Generations:
             directory = self._directory(view)
             if directory is not None:
                 key = directory.lookups[part]
-                found = rows.read_index(key, self._c._store.get_raw(key), part)
+                found = rows.read_index(key, self._s.store.get_raw(key), part)
                 if found is not None:
                     view.index = {**(view.index or {}), part: found}
                     return found
@@ -428,7 +387,7 @@ class Generations:
         if directory is not None and key is None:
             view.points[model] = None
             return None
-        sound, record = rows.find_in_part(key, self._c._store.get_raw(key), model) if key else (False, None)
+        sound, record = rows.find_in_part(key, self._s.store.get_raw(key), model) if key else (False, None)
         if not sound:
             # A part that is gone or fails the gate: the generation is not served half-trusted; it
             # is rebuilt from the listings (which pass their own parsers) and read from the new one.

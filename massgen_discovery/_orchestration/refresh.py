@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -30,9 +30,8 @@ if TYPE_CHECKING:
     import httpx
 
     from .._domain.reports import RefreshReport, SourceStatus
-    from ..catalog import Catalog
     from ..sources import Source
-    from .generations import View
+    from .state import State, View
 
 __all__ = [
     "BACKOFF_FIRST",
@@ -42,7 +41,6 @@ __all__ = [
     "backoff_seconds",
     "count_changes",
     "expired",
-    "source_meta",
     "with_changes",
 ]
 
@@ -104,18 +102,6 @@ def payload_json(payload: Any) -> tuple[str, str]:
     return text.decode(), sha256_hex(text)
 
 
-def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
-    """What a generation's meta keeps about one source's envelope."""
-    return {
-        "version": envelope.get("version"),
-        "fetched_at": envelope.get("fetched_at"),
-        "expires_at": envelope.get("expires_at"),
-        "retry_at": envelope.get("retry_at"),
-        "error": envelope.get("error"),
-        "count": count,
-    }
-
-
 def count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
     """How many of a generation's changes came from ``source``."""
     return sum(1 for c in changes or () if c.get("source") == source)
@@ -138,10 +124,16 @@ def ssl_context() -> ssl.SSLContext:
 
 
 class Refresher:
-    """Refreshes a catalog's live sources; the catalog owns the store, keys and parsed listings."""
+    """Refreshes a catalog's live sources.
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._catalog = catalog
+    Args:
+        state: the catalog's shared state (store, keys, sources, parsed listings).
+        build: merges a new generation from what is stored (run after the fetches).
+    """
+
+    def __init__(self, state: State, build: Callable[[], View]) -> None:
+        self._s = state
+        self._build = build
 
     async def refresh_sources(
         self, sources: Sequence[Source], *, explicit: bool, force: bool = False
@@ -151,9 +143,9 @@ class Refresher:
 
         import httpx
 
-        limits = httpx.Timeout(self._catalog.timeout, connect=min(self._catalog.timeout, 5.0))
+        limits = httpx.Timeout(self._s.timeout, connect=min(self._s.timeout, 5.0))
         async with httpx.AsyncClient(
-            timeout=limits, transport=self._catalog._transport, follow_redirects=False, verify=ssl_context()
+            timeout=limits, transport=self._s.transport, follow_redirects=False, verify=ssl_context()
         ) as client:
             return list(await asyncio.gather(*(self._refresh_one(s, client, explicit, force) for s in sources)))
 
@@ -164,28 +156,28 @@ class Refresher:
 
         from .._domain.reports import RefreshReport
 
-        key = self._catalog._envelope_key(source)
+        key = self._s.envelope_key(source)
         lock = f"fetch:{key}"
         started = time.perf_counter()
-        token = self._catalog._store.try_lock(lock, self._catalog.timeout + 10, shared=True)
+        token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
         if token is None:
             # Another live process (on any machine sharing the store) is fetching this source (a
             # dead holder's lock is taken over at once): wait for its result instead of fetching too.
-            before = (self._catalog._store.get_shared(key) or {}).get("version")
-            deadline = time.monotonic() + self._catalog.timeout
+            before = (self._s.store.get_shared(key) or {}).get("version")
+            deadline = time.monotonic() + self._s.timeout
             while token is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-                token = self._catalog._store.try_lock(lock, self._catalog.timeout + 10, shared=True)
-            envelope = self._catalog._store.get_shared(key) or {}
+                token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
+            envelope = self._s.store.get_shared(key) or {}
             fetched_by_other = envelope.get("version") != before and has_payload(envelope)
             if token is None or (fetched_by_other and not explicit):
                 if token is not None:
-                    self._catalog._store.unlock(lock, token)
+                    self._s.store.unlock(lock, token)
                 if fetched_by_other:
                     return self._report(source, envelope, started, "ok"), None
-                holder = self._catalog._store.lock_holder(lock, shared=True) or {}
+                holder = self._s.store.lock_holder(lock, shared=True) or {}
                 who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
-                why = f"not fetched: another process ({who}) has been fetching it for over {self._catalog.timeout:g} s"
+                why = f"not fetched: another process ({who}) has been fetching it for over {self._s.timeout:g} s"
                 return RefreshReport(
                     source=source.name,
                     outcome="skipped",
@@ -194,7 +186,7 @@ class Refresher:
                     error=why,
                 ), None
         try:
-            envelope = self._catalog._store.get_shared(key) or {}
+            envelope = self._s.store.get_shared(key) or {}
             if not explicit and has_payload(envelope) and not expired(envelope):
                 return self._report(source, envelope, started, "ok"), None
             error: SourceError | None = None
@@ -204,12 +196,10 @@ class Refresher:
             # Conditional GETs only when there is a stored listing the upstream may confirm.
             validators = Validators(envelope.get("validators") if has_payload(envelope) else None)
             # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back.
-            previous = read_payload(self._catalog._store, key, envelope) if hooks(source).reuses_previous else None
+            previous = read_payload(self._s.store, key, envelope) if hooks(source).reuses_previous else None
             try:
                 with conditional(validators):
-                    payload = await asyncio.wait_for(
-                        source.fetch(client, previous=previous), timeout=self._catalog.timeout
-                    )
+                    payload = await asyncio.wait_for(source.fetch(client, previous=previous), timeout=self._s.timeout)
                 # The payload must survive the round trip through the store; its digest says whether
                 # the upstream sent the very listing stored (then it is not parsed or merged again).
                 text, digest = payload_json(payload)
@@ -233,16 +223,14 @@ class Refresher:
                     "last_attempt": fetched_at,
                     "validators": validators.learned() or envelope.get("validators"),
                 }
-                self._catalog._store.put(key, same)
+                self._s.store.put(key, same)
                 return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
             except SourceError as exc:
                 error = exc
             except asyncio.TimeoutError:
                 from ..errors import SourceTimeout
 
-                error = SourceTimeout(
-                    f"{source.name}: no answer within {self._catalog.timeout:g} s", source=source.name
-                )
+                error = SourceTimeout(f"{source.name}: no answer within {self._s.timeout:g} s", source=source.name)
             except Exception as exc:  # a parser or payload surprise is a format error of that source
                 from ..sources._http import redact
 
@@ -251,8 +239,8 @@ class Refresher:
             failures = int(envelope.get("failures", 0))
             held: int | None = None
             if error is None:
-                old = self._catalog._gen.envelope_records(source, envelope)
-                baseline = read_baseline(self._catalog._store, key, envelope)
+                old = self._s.listing(source, envelope)[0]
+                baseline = read_baseline(self._s.store, key, envelope)
                 reason = None if force else rc.suspect_refresh(old, records, baseline)
                 if reason is None:
                     new = {
@@ -273,7 +261,7 @@ class Refresher:
                         "validators": validators.learned(),
                         "digest": digest,
                         **write_payload(
-                            self._catalog._store,
+                            self._s.store,
                             key,
                             envelope,
                             text,
@@ -281,17 +269,13 @@ class Refresher:
                             rc.next_baseline(baseline, records, reset=force),
                         ),
                     }
-                    self._catalog._store.put(key, new)
+                    self._s.store.put(key, new)
                     # The build that follows reads this listing: it is parsed already.
-                    self._catalog._parsed[source.name] = (
-                        new["version"],
-                        records,
-                        source_aliases(source, records, payload),
-                    )
+                    self._s.remember(source.name, new["version"], records, source_aliases(source, records, payload))
                     return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
-                held = self._catalog._record_held(source, old, records, reason)
+                held = self._s.record_held(source, old, records, reason)
             else:
                 envelope = {**envelope, "degraded": False}
             failures += 1
@@ -304,21 +288,21 @@ class Refresher:
                 retry_at=now() + backoff_seconds(failures, retry_after),
                 last_attempt=now(),
             )
-            self._catalog._store.put(key, envelope)
+            self._s.store.put(key, envelope)
             outcome = "stale" if has_payload(envelope) else "failed"
             report = self._report(source, envelope, started, outcome)
             if held is not None:
                 report = report.model_copy(update={"changes": held})
             return report, error
         finally:
-            self._catalog._store.unlock(lock, token)
+            self._s.store.unlock(lock, token)
 
     def _stored(self, key: str, envelope: Mapping[str, Any]) -> bool:
         """Whether the listing the envelope names is still in the store (checked before trusting a 304)."""
         if envelope.get("payload") is not None:
             return True
         named = envelope.get("payload_key")
-        store = self._catalog._store
+        store = self._s.store
         return isinstance(named, str) and (store.get_raw(named) is not None or store.get(named) is not None)
 
     def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
@@ -341,12 +325,12 @@ class Refresher:
 
         from .._domain.reports import RefreshReport
 
-        bundled, live = self._catalog._sources()
+        bundled, live = self._s.sources()
         wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
         unknown = [n for n in wanted if n != BUNDLED and n not in live]
-        keyless = [n for n in unknown if n in self._catalog._disabled]
+        keyless = [n for n in unknown if n in self._s.disabled]
         if keyless:
-            needs = ", ".join(f"{n} needs {' or '.join(self._catalog._disabled[n]) or 'a key'}" for n in keyless)
+            needs = ", ".join(f"{n} needs {' or '.join(self._s.disabled[n]) or 'a key'}" for n in keyless)
             raise ConfigError(f"no live listing without a key: {needs}")
         if unknown or (BUNDLED in wanted and not bundled):
             known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
@@ -356,7 +340,7 @@ class Refresher:
         reports: list[RefreshReport] = []
         if names is None:
             # Refreshing everything leaves manual sources alone: only naming one fetches it.
-            manual = [s for s in targets if self._catalog.manual(s.name)]
+            manual = [s for s in targets if self._s.manual(s.name)]
             targets = [s for s in targets if s not in manual]
             reports.extend(
                 RefreshReport(
@@ -371,7 +355,7 @@ class Refresher:
         started = time.perf_counter()
         errors: list[SourceError] = []
         if targets:
-            if self._catalog.offline:
+            if self._s.offline:
                 reports.extend(RefreshReport(source=s.name, outcome="skipped", error="offline") for s in targets)
             else:
                 outcomes = await self.refresh_sources(targets, explicit=True, force=force)
@@ -379,7 +363,7 @@ class Refresher:
                     reports.append(report)
                     if error is not None:
                         errors.append(error)
-        view = await asyncio.to_thread(self._catalog._gen.build)
+        view = await asyncio.to_thread(self._build)
         reports = [with_changes(r, view.changes) for r in reports]
         if BUNDLED in wanted:
             count = int(view.meta.get("bundled_count", 0))
@@ -402,7 +386,7 @@ class Refresher:
         """The state of every configured source (bundled map first), from their envelopes."""
         from .._domain.reports import SourceStatus
 
-        bundled, live = self._catalog._sources()
+        bundled, live = self._s.sources()
         out: list[SourceStatus] = []
         if bundled:
             path = litellm_map.bundled_map_path()
@@ -417,7 +401,7 @@ class Refresher:
             )
         at = now()
         for name, source in sorted(live.items()):
-            envelope = self._catalog._store.get(self._catalog._envelope_key(source)) or {}
+            envelope = self._s.store.get(self._s.envelope_key(source)) or {}
             has_data = has_payload(envelope)
             expires = envelope.get("expires_at")
             out.append(
@@ -433,8 +417,8 @@ class Refresher:
                     error=envelope.get("error"),
                     retry_at=as_datetime(envelope.get("retry_at")),
                     notes=[str(n) for n in envelope.get("notes") or []],
-                    shared_store=self._catalog._store.shared_url,
-                    refresh="manual" if self._catalog.manual(name) else "auto",
+                    shared_store=self._s.store.shared_url,
+                    refresh="manual" if self._s.manual(name) else "auto",
                 )
             )
         return _with_gate_notes(out)

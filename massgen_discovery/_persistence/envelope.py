@@ -11,16 +11,15 @@ too: a process that read the previous envelope still finds its payload.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .store import encode_with
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from .store import Store
 
-__all__ = ["has_payload", "payload_key", "read_baseline", "read_payload", "write_payload"]
+__all__ = ["has_payload", "payload_key", "read_baseline", "read_payload", "source_meta", "write_payload"]
 
 PAYLOAD = "payload:"
 
@@ -86,4 +85,16 @@ def write_payload(
     return {
         "payload_key": key,
         "previous_payload_key": current if _own(envelope_key, current) and current != key else None,
+    }
+
+
+def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
+    """What a generation's meta keeps about one source's envelope."""
+    return {
+        "version": envelope.get("version"),
+        "fetched_at": envelope.get("fetched_at"),
+        "expires_at": envelope.get("expires_at"),
+        "retry_at": envelope.get("retry_at"),
+        "error": envelope.get("error"),
+        "count": count,
     }

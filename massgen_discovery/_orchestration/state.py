@@ -1,0 +1,216 @@
+"""A catalog's shared state: configuration and keys, sources, the view, the mutex, the memo, the store.
+
+:class:`~massgen_discovery.catalog.Catalog` owns one :class:`State`; the generations, refresh and
+background modules receive it (and the few callables that join them), never the catalog.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .._domain import clock as _clock
+from .._domain import reconcile as rc
+from .._domain.digest import sha256_hex
+from .._domain.log import get_logger
+from .._domain.names import REFRESH_MODES, refresh_mode_var
+from .._persistence.envelope import read_payload
+from .._persistence.store import credential_fingerprint
+from ..errors import ConfigError
+from ..sources import BUNDLED, Source, create_source, hooks, source_aliases
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .._persistence.rows import Directory
+    from .._persistence.store import Store
+    from ..records import ModelRecord
+    from .history import History
+
+__all__ = ["State", "View", "refresh_mode"]
+
+_log = get_logger(__name__)
+
+
+def refresh_mode(value: str, name: str, *, var: str | None = None) -> str:
+    """A checked refresh mode (``auto`` or ``manual``); ConfigError naming where it came from."""
+    mode = value.strip().lower()
+    if mode not in REFRESH_MODES:
+        where = var or f"refresh_modes[{name!r}]"
+        raise ConfigError(f"{where} is {value!r}; use one of: {', '.join(REFRESH_MODES)}")
+    return mode
+
+
+class View:
+    """One generation of the merged catalog as this process sees it."""
+
+    __slots__ = ("changes", "checked", "directory", "flagged", "index", "meta", "points", "prefix", "records")
+
+    def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
+        self.prefix = prefix
+        self.meta = meta
+        self.checked = checked
+        self.records: dict[str, ModelRecord] | None = None
+        self.directory: Directory | None = None
+        self.index: dict[str, dict[str, str]] | None = None
+        self.points: dict[str, ModelRecord | None] = {}
+        self.flagged: dict[str, list[ModelRecord]] = {}
+        """Per capability flag, the records that have it (built by the first query that asks)."""
+        self.changes: list[dict[str, Any]] | None = None
+        """The changes this process's build of the generation recorded (None: not built here)."""
+
+
+class State:
+    """A catalog's shared state: one per catalog, passed to the modules that orchestrate it.
+
+    Args:
+        store: the local store, or the fleet store in front of it.
+        specs: source names or objects, resolved on first use (:meth:`sources`).
+        offline: never touch the network.
+        timeout: seconds any one source may take.
+        transport: the httpx transport live sources use (tests, proxies), or None.
+        refresh_modes: ``{name: "auto" | "manual"}`` set in code (checked already).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        specs: Sequence[str | Source],
+        *,
+        offline: bool,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        refresh_modes: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.offline = offline
+        self.timeout = timeout
+        self.transport = transport
+        self.specs: list[str | Source] = list(specs)
+        self.refresh_modes = dict(refresh_modes or {})
+        self.view: View | None = None
+        """The generation this process reads (replaced under :attr:`mutex`)."""
+        self.mutex = _thread.RLock()
+        self.disabled: dict[str, tuple[str, ...]] = {}
+        """Key-gated sources skipped for want of a key, with the variables that would enable them."""
+        self._resolved: tuple[bool, dict[str, Source]] | None = None
+        self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
+        self._history: History | None = None
+
+    # -- configuration and keys -----------------------------------------------------------------
+
+    def sources(self) -> tuple[bool, dict[str, Source]]:
+        """(bundled map included?, live sources by name), built on first use from the specs."""
+        if self._resolved is None:
+            bundled = False
+            live: dict[str, Source] = {}
+            for spec in self.specs:
+                if isinstance(spec, str):
+                    if spec == BUNDLED:
+                        bundled = True
+                        continue
+                    spec = create_source(spec)
+                if spec.name == BUNDLED:
+                    raise ConfigError(f"a live source cannot be named {BUNDLED!r}")
+                optional = hooks(spec)
+                if optional.enabled:
+                    live[spec.name] = spec
+                else:  # a key-gated listing without its key is skipped
+                    self.disabled[spec.name] = optional.env_vars
+            self._resolved = (bundled, live)
+        return self._resolved
+
+    @staticmethod
+    def envelope_key(source: Source) -> str:
+        """Where a source's stored listing lives: per source, base URL and credential fingerprint."""
+        secret = hooks(source).cache_credential
+        return f"envelope:{source.name}:{source.base_url}:{credential_fingerprint(secret)}"
+
+    def config_id(self) -> str:
+        """The configuration's id: which sources, at which base URLs, with which credentials."""
+        bundled, live = self.sources()
+        parts = [f"bundled={bundled}", *sorted(self.envelope_key(s) for s in live.values())]
+        return sha256_hex("\n".join(parts))[:16]
+
+    def meta_key(self) -> str:
+        """The configuration's generation pointer."""
+        return f"catalog:{self.config_id()}:meta"
+
+    def registry_key(self) -> str:
+        """The configuration's list of generations."""
+        return f"catalog:{self.config_id()}:generations"
+
+    def manual(self, name: str) -> bool:
+        """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var)."""
+        mode = self.refresh_modes.get(name)
+        if mode is None:
+            raw = os.environ.get(refresh_mode_var(name), "").strip()
+            mode = refresh_mode(raw, name, var=refresh_mode_var(name)) if raw else "auto"
+        return mode == "manual"
+
+    # -- parsed listings ------------------------------------------------------------------------
+
+    def remember(self, name: str, version: str, records: list[ModelRecord], aliases: dict[str, str]) -> None:
+        """Keep a listing's parse for its envelope version (a refresh that just parsed it)."""
+        with self.mutex:
+            self._parsed[name] = (version, records, aliases)
+
+    def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
+        """The stored listing's records and the lookup aliases it defines, parsed once per envelope version."""
+        version = envelope.get("version")
+        with self.mutex:
+            memo = self._parsed.get(source.name)
+        if memo is not None and isinstance(version, str) and memo[0] == version:
+            return memo[1], memo[2]
+        payload = read_payload(self.store, self.envelope_key(source), envelope)
+        if payload is None:
+            return [], {}
+        try:
+            records = source.to_records(
+                payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
+            )
+            records = rc.sanitize(records)[0]
+            named = source_aliases(source, records, payload)
+        except Exception as exc:  # a parser bug must not take lookups down
+            _log.warning("%s: cached payload could not be read: %s", source.name, exc)
+            return [], {}
+        if isinstance(version, str):
+            self.remember(source.name, version, records, named)
+        return records, named
+
+    # -- history --------------------------------------------------------------------------------
+
+    def history(self) -> History:
+        """The change history of the configuration (built on first use)."""
+        from .history import History
+
+        config = self.config_id()
+        with self.mutex:
+            if self._history is None or self._history.config_id != config:
+                self._history = History(self.store, config)
+            return self._history
+
+    def record_history(
+        self,
+        old: Sequence[Mapping[str, Any]] | None,
+        new: Sequence[Mapping[str, Any]],
+        meta: Mapping[str, Any],
+        previous: Mapping[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        """Keep what a new generation changed; its changes (none when history cannot be kept)."""
+        try:
+            return self.history().record_generation(old, new, meta, previous)
+        except Exception as exc:  # history is a report: it must never break a build
+            _log.warning("change history not recorded: %s", exc)
+            return []
+
+    def record_held(self, source: Source, old: list[ModelRecord], new: list[ModelRecord], reason: str) -> int:
+        """Keep what a suspect listing would have changed; how many changes."""
+        try:
+            return self.history().record_held(source.name, old, new, reason, at=_clock.now())
+        except Exception as exc:
+            _log.warning("held changes of %s not recorded: %s", source.name, exc)
+            return 0
