@@ -21,6 +21,7 @@ from ._orchestration.generations import Generations
 from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import run_sync
 from ._persistence.envelope import read_payload
+from ._persistence.storage import Storage
 from ._persistence.store import Store
 from .records import ModelRecord
 from .sources import Source, hooks, source_names
@@ -83,7 +84,7 @@ class Catalog:
         if url.strip() and not self.offline:
             from ._persistence.fleet import SharedStore
 
-            store: Store = SharedStore(cache_dir, url.strip())
+            store: Storage = SharedStore(cache_dir, url.strip())
         else:
             store = Store(cache_dir)
         self.timeout = float(timeout)
@@ -112,7 +113,7 @@ class Catalog:
         return str(self._state.store.directory)
 
     @property
-    def _store(self) -> Store:
+    def _store(self) -> Storage:
         return self._state.store
 
     def _sources(self) -> tuple[bool, dict[str, Source]]:

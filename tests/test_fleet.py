@@ -25,8 +25,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from massgen_discovery import Catalog, ModelRecord
+from massgen_discovery._persistence.disk import SCHEMA_VERSION
 from massgen_discovery._persistence.fleet import REDIS_WAIT, redact_url
-from massgen_discovery._persistence.store import SCHEMA_VERSION
 from massgen_discovery.cli import run
 from massgen_discovery.testing import FailingSource, StaticSource
 

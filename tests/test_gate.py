@@ -21,7 +21,8 @@ import pytest
 
 from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery._domain.gate import check_doc, check_history_entry, check_record, plausible, size_cap
-from massgen_discovery._persistence.store import SCHEMA_VERSION, Store, own_value_file
+from massgen_discovery._persistence.disk import SCHEMA_VERSION, own_value_file
+from massgen_discovery._persistence.store import Store
 from massgen_discovery.cli import run
 from massgen_discovery.sources._urls import redact_url
 from massgen_discovery.testing import StaticSource

@@ -30,7 +30,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery._persistence.store import Store, own_files
+from massgen_discovery._persistence.disk import own_files
+from massgen_discovery._persistence.store import Store
 from massgen_discovery.sources.anthropic import AnthropicSource
 from massgen_discovery.sources.endpoint import EndpointSource
 from massgen_discovery.sources.gemini import GeminiSource

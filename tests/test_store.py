@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from massgen_discovery._persistence.store import SCHEMA_VERSION, Store, credential_fingerprint, default_cache_dir
+from massgen_discovery._persistence.disk import SCHEMA_VERSION, credential_fingerprint, default_cache_dir
+from massgen_discovery._persistence.store import Store
 
 
 def test_documents_round_trip_on_disk(cache_dir: Path) -> None:

@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..records import LITELLM_FIELDS, Change, ModelRecord
 
 if TYPE_CHECKING:
-    from .._persistence.store import Store
+    from .._persistence.storage import Storage
 
 __all__ = [
     "HISTORY_KEEP",
@@ -224,7 +224,7 @@ class History:
 
     ENTRIES_KEY = "history"
 
-    def __init__(self, store: Store, config_id: str) -> None:
+    def __init__(self, store: Storage, config_id: str) -> None:
         self.config_id = config_id
         self._store = store
 

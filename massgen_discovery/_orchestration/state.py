@@ -17,8 +17,8 @@ from .._domain import reconcile as rc
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
 from .._domain.names import REFRESH_MODES, refresh_mode_var
+from .._persistence.disk import credential_fingerprint
 from .._persistence.envelope import read_payload
-from .._persistence.store import credential_fingerprint
 from ..errors import ConfigError
 from ..sources import BUNDLED, Source, create_source, hooks, source_aliases
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .._persistence.rows import Directory
-    from .._persistence.store import Store
+    from .._persistence.storage import Storage
     from ..records import ModelRecord
     from .history import History
 
@@ -77,7 +77,7 @@ class State:
 
     def __init__(
         self,
-        store: Store,
+        store: Storage,
         specs: Sequence[str | Source],
         *,
         offline: bool,

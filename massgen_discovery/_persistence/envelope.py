@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from .store import encode_with
+from .disk import encode_with
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .storage import Storage
 
 __all__ = ["has_payload", "payload_key", "read_baseline", "read_payload", "source_meta", "write_payload"]
 
@@ -38,7 +38,7 @@ def has_payload(envelope: Mapping[str, Any]) -> bool:
     return envelope.get("payload_key") is not None or envelope.get("payload") is not None
 
 
-def read_payload(store: Store, envelope_key: str, envelope: Mapping[str, Any]) -> Any:
+def read_payload(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -> Any:
     """The listing the envelope names; None when there is none, or it is gone or not ours."""
     if envelope.get("payload") is not None:
         return envelope["payload"]  # an envelope written before payloads were kept apart
@@ -51,7 +51,7 @@ def read_payload(store: Store, envelope_key: str, envelope: Mapping[str, Any]) -
     return doc.get("payload") if doc is not None else None
 
 
-def read_baseline(store: Store, envelope_key: str, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
+def read_baseline(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
     """The values the guard rails compare a new listing with (see ``suspect_refresh``), or None."""
     baseline = envelope.get("baseline")
     if baseline is None:
@@ -62,7 +62,7 @@ def read_baseline(store: Store, envelope_key: str, envelope: Mapping[str, Any]) 
 
 
 def write_payload(
-    store: Store,
+    store: Storage,
     envelope_key: str,
     previous: Mapping[str, Any],
     payload_json: str,

@@ -1,7 +1,7 @@
 """The fleet store: one catalog shared by many machines on Redis, the local diskcache in front of it.
 
-:class:`SharedStore` is a :class:`~massgen_discovery._store.Store` (the local copy, which lookups
-read) that also writes through to Redis and reads through from it:
+:class:`SharedStore` composes a :class:`~massgen_discovery._persistence.store.Store` (the local copy,
+which lookups read) and also writes through to Redis and reads through from it:
 
 - **Documents** (live-source envelopes with their guard-rail state, snapshot summaries) are written
   to both. A local miss is read from Redis and copied locally. :meth:`SharedStore.get_shared`
@@ -28,12 +28,15 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._domain import gate as _gate
 from .._domain.gate import LARGE_VALUE, SMALL_VALUE, size_cap
 from ..sources._urls import redact_url, url_secrets
-from .store import SCHEMA_VERSION, Store, encode_doc, new_lock_value
+from .disk import SCHEMA_VERSION, _Open, encode_doc, new_lock_value, owner_gone
+from .store import Store
 
 if TYPE_CHECKING:
     import redis
@@ -206,14 +209,95 @@ def _newer(shared: dict[str, Any], local: dict[str, Any] | None) -> bool:
     return theirs > mine or (theirs == mine and shared != local)
 
 
-class SharedStore(Store):
-    """The local store with Redis behind it: write-through, read-through, shared locks and history."""
+class SharedStore:
+    """The local store with Redis behind it: write-through, read-through, shared locks and history.
+
+    It composes a :class:`~massgen_discovery._persistence.store.Store` (:attr:`local`), which lookups
+    read, and answers for both (a :class:`~massgen_discovery._persistence.storage.Storage`).
+    """
 
     def __init__(self, directory: str | os.PathLike[str] | None, redis_url: str) -> None:
-        super().__init__(directory)
+        self.local = Store(directory)
+        """This machine's copy."""
         self.redis = _Redis(redis_url)
         """The Redis side (bounded, never raising)."""
         self._shared_locks: dict[str, tuple[str, str]] = {}  # token -> (lock name, value)
+        self._mutex = _thread.RLock()
+        _Open.add(self)  # shared locks are released at exit too
+
+    # -- the local copy ------------------------------------------------------------------------
+
+    @property
+    def directory(self) -> Path:
+        """Where the local copy lives."""
+        return self.local.directory
+
+    @property
+    def persistent(self) -> bool:
+        """False once the local copy's writes have fallen back to memory."""
+        return self.local.persistent
+
+    def release_writer(self) -> None:
+        """See :meth:`Store.release_writer`."""
+        self.local.release_writer()
+
+    def get_raw(self, key: str) -> str | None:
+        """The local copy's text (generation rows are copied here whole before they are read)."""
+        return self.local.get_raw(key)
+
+    def get_many_raw(self, keys: list[str]) -> list[str | None]:
+        """See :meth:`get_raw`."""
+        return self.local.get_many_raw(keys)
+
+    def put(self, key: str, doc: dict[str, Any]) -> bool:
+        """Write locally and to Redis; True if the local write persisted."""
+        return self.put_encoded(key, encode_doc(doc))
+
+    def put_local(self, key: str, doc: dict[str, Any]) -> bool:
+        """Write a document on this machine only."""
+        return self.local.put(key, doc)
+
+    def put_raw(self, key: str, text: str) -> bool:
+        """Write a text on this machine only."""
+        return self.local.put_raw(key, text)
+
+    def put_many_raw(self, items: dict[str, str]) -> bool:
+        """Write texts on this machine only, in one transaction."""
+        return self.local.put_many_raw(items)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove local rows under ``prefix``."""
+        return self.local.delete_prefix(prefix)
+
+    def locked(self, name: str, seconds: float, wait: float) -> AbstractContextManager[bool]:
+        """A local lock held for a block (see :meth:`Store.locked`)."""
+        return self.local.locked(name, seconds, wait)
+
+    def configurations(self) -> list[dict[str, Any]]:
+        """The local copy's configurations."""
+        return self.local.configurations()
+
+    def live_bytes(self) -> int:
+        """Bytes the local copy takes."""
+        return self.local.live_bytes()
+
+    def drop_configuration(self, config: str) -> int:
+        """Remove a configuration from the local copy (Redis lets its keys expire)."""
+        return self.local.drop_configuration(config)
+
+    def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
+        """Keep the local copy within its cap (see :meth:`Store.collect`)."""
+        return self.local.collect(keep, cap_bytes=cap_bytes, unused_seconds=unused_seconds, now=now)
+
+    def info(self) -> dict[str, Any]:
+        """What the local copy holds."""
+        return self.local.info()
+
+    def clear(self) -> int:
+        """Delete the local copy (``clear_shared`` empties Redis)."""
+        return self.local.clear()
+
+    # -- Redis ---------------------------------------------------------------------------------
 
     @property
     def shared_url(self) -> str | None:
@@ -245,12 +329,12 @@ class SharedStore(Store):
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The local copy; a local miss is read from Redis and copied locally."""
-        doc = super().get(key)
+        doc = self.local.get(key)
         if doc is not None:
             return doc
         shared = _doc(key, self._get(key, None))
         if shared is not None:
-            super().put(key, shared)
+            self.local.put(key, shared)
         return shared
 
     def get_shared(self, key: str) -> dict[str, Any] | None:
@@ -258,7 +342,7 @@ class SharedStore(Store):
 
         A document Redis lost (restarted empty, evicted) is written back from the local copy.
         """
-        local = super().get(key)
+        local = self.local.get(key)
         raw = self._get(key, _Missing)
         if raw is _Missing:  # Redis is down: this machine's copy is all there is
             return local
@@ -269,19 +353,19 @@ class SharedStore(Store):
                 self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
             return local
         if _newer(shared, local):
-            super().put(key, shared)
+            self.local.put(key, shared)
             return shared
         return local
 
     def put_encoded(self, key: str, text: str) -> bool:
         """Write locally and to Redis; True if the local write persisted."""
-        ok = super().put_encoded(key, text)
+        ok = self.local.put_encoded(key, text)
         self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
         return ok
 
     def delete(self, key: str) -> None:
         """Remove a row here and on Redis."""
-        super().delete(key)
+        self.local.delete(key)
         self.redis.call(lambda r: r.unlink(self._key(key)), None, bulk=True)
 
     # -- generations ---------------------------------------------------------------------------
@@ -290,7 +374,7 @@ class SharedStore(Store):
         self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
     ) -> bool:
         """Write the generation locally, then publish it on Redis (rows hash, pointer, registry)."""
-        ok = super().write_generation(registry, prefix, rows, pointer_key, pointer, keep)
+        ok = self.local.write_generation(registry, prefix, rows, pointer_key, pointer, keep)
         pointer_text = encode_doc(pointer)
         listing = self._key(registry + ":list")
 
@@ -314,7 +398,7 @@ class SharedStore(Store):
 
     def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
         """The local generation pointer; on a local miss, the fleet's generation, copied locally."""
-        pointer = super().get(pointer_key)
+        pointer = self.local.get(pointer_key)
         if pointer is not None:
             return pointer
         return self.adopt_shared(pointer_key, registry, local=None)
@@ -350,7 +434,7 @@ class SharedStore(Store):
             return None  # refused whole: the caller builds its own from the listings
         rows = checked
         pointer = {k: v for k, v in shared.items() if k != "schema_version"}
-        super().write_generation(registry, prefix, rows, pointer_key, pointer)
+        self.local.write_generation(registry, prefix, rows, pointer_key, pointer)
         return pointer
 
     def clear_shared(self) -> int | None:
@@ -385,7 +469,7 @@ class SharedStore(Store):
             pipe.execute()
 
         self.redis.call(push, None, bulk=True)
-        super().append_history(key, entry, keep)
+        self.local.append_history(key, entry, keep)
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The fleet's entries, oldest first; this machine's copy when Redis is down or has none."""
@@ -395,7 +479,7 @@ class SharedStore(Store):
             entries = [e for e in (_loads(x) for x in raw) if isinstance(e, dict)]
             if entries:
                 return entries
-        local = super().history(key)
+        local = self.local.history(key)
         if raw is not None and local:  # Redis answered but lost the list: give it back
             texts = [json.dumps(e, default=str) for e in local]
             self.redis.call(lambda r: r.rpush(self._key(key + ":list"), *texts), None, bulk=True)
@@ -406,17 +490,17 @@ class SharedStore(Store):
     def try_lock(self, name: str, seconds: float, *, shared: bool = False) -> str | None:
         """A shared lock is a Redis key (owner, expiry); without Redis, or unshared, a local one."""
         if not shared:
-            return super().try_lock(name, seconds)
+            return self.local.try_lock(name, seconds)
         key = self._key(f"lock:{name}")
         token, value = new_lock_value()
         ms = max(1, int(seconds * 1000))
         taken = self.redis.call(lambda r: r.set(key, value, nx=True, px=ms), _Missing)
         if taken is _Missing:  # Redis down: single flight on this machine at least
-            return super().try_lock(name, seconds)
+            return self.local.try_lock(name, seconds)
         if not taken:
             raw = self.redis.call(lambda r: r.get(key), None)
             holder = _loads(raw)
-            if isinstance(holder, dict) and self._owner_dead(holder):
+            if isinstance(holder, dict) and owner_gone(holder):
                 taken = self.redis.call(lambda r: r.eval(_SWAP, 1, key, _text(raw), value, ms), None)
                 if taken:
                     _log.info("took over %s from pid %s, which is gone", name, holder.get("pid"))
@@ -431,7 +515,7 @@ class SharedStore(Store):
         with self._mutex:
             held = self._shared_locks.pop(token, None)
         if held is None:
-            super().unlock(name, token)
+            self.local.unlock(name, token)
             return
         key, value = self._key(f"lock:{held[0]}"), held[1]
         self.redis.call(lambda r: r.eval(_UNLOCK, 1, key, value), None)
@@ -443,7 +527,7 @@ class SharedStore(Store):
             if raw is not _Missing:
                 holder = _loads(raw)
                 return holder if isinstance(holder, dict) else None
-        return super().lock_holder(name)
+        return self.local.lock_holder(name)
 
     def release_all(self) -> None:
         """Release every lock this store holds, shared ones included."""
@@ -451,11 +535,11 @@ class SharedStore(Store):
             held = list(self._shared_locks.items())
         for token, (name, _value) in held:
             self.unlock(name, token)
-        super().release_all()
+        self.local.release_all()
 
     def close(self) -> None:
         """Close the local handles and the Redis connection (both reopen on next use)."""
-        super().close()
+        self.local.close()
         self.redis.close()
 
 

@@ -22,7 +22,7 @@ def cache_group() -> None:
 @click.pass_context
 def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Print the cache directory."""
-    from .._persistence.store import default_cache_dir
+    from .._persistence.disk import default_cache_dir
 
     _, as_json, _ = _state(ctx, as_json, offline, endpoints)
     path = str(default_cache_dir())

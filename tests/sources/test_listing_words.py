@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery import _reconcile as rc
+from massgen_discovery._domain import reconcile as rc
 from massgen_discovery.sources._listing import _TYPE_MODES, generic_values, mode_from_id, parameter_size, pricing_values
 from massgen_discovery.sources.endpoint import EndpointSource
 from massgen_discovery.sources.gemini import GeminiSource
