@@ -38,7 +38,7 @@ def litellm() -> Iterator[Any]:
         import litellm as module
     import litellm.litellm_core_utils.get_model_cost_map as loader_module
 
-    from massgen_discovery import litellm_bridge
+    from massgen_discovery._adapters import litellm as litellm_bridge
 
     saved = copy.deepcopy(module.model_cost)
     loader = loader_module.get_model_cost_map
