@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from massgen_discovery import Catalog, Change, ConfigError, ModelRecord
-from massgen_discovery._orchestration.history import HISTORY_KEEP, diff, summarize
+from massgen_discovery._domain.changes import HISTORY_KEEP, diff, summarize
 from massgen_discovery.cli import run
 from massgen_discovery.testing import StaticSource
 

@@ -1,0 +1,209 @@
+"""What generations changed: summaries of the compared fields, diffs, history entries, dates.
+
+Pure functions over records and stored documents; :class:`~massgen_discovery._orchestration.history.History`
+keeps the entries in a store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from ..errors import ConfigError
+from ..records import LITELLM_FIELDS, Change, ModelRecord
+from .digest import sha256_hex
+from .gate import check_record
+from .names import BUNDLED
+
+__all__ = [
+    "HISTORY_KEEP",
+    "SUMMARY_FIELDS",
+    "diff",
+    "diff_docs",
+    "entry_changes",
+    "inputs_of",
+    "new_entry",
+    "parse_since",
+    "summarize",
+]
+
+HISTORY_KEEP = 20
+"""Entries (accepted generations and held listings) kept per store."""
+MAX_CHANGES_PER_ENTRY = 5000
+"""An entry lists at most this many changes and counts the rest."""
+
+SUMMARY_FIELDS: tuple[str, ...] = (*LITELLM_FIELDS, "available", "status")
+"""The fields a change is reported on: LiteLLM's own (limits, prices, mode, flags, deprecation)
+and whether a live source lists the model, with its upstream status."""
+
+Summary = dict[str, dict[str, Any]]
+"""model -> {"@": (provider, main source), field: [value, source]} for every known field."""
+
+
+def _main_source(record: ModelRecord) -> str | None:
+    sources = record.sources
+    return next((s for s in sources if s != BUNDLED), sources[0] if sources else None)
+
+
+def summarize(records: Iterable[ModelRecord]) -> Summary:
+    """The compared fields of every record, with the source of each value."""
+    out: Summary = {}
+    for record in records:
+        row: dict[str, Any] = {"@": [record.provider, _main_source(record)]}
+        for name in SUMMARY_FIELDS:
+            value = getattr(record, name)
+            if value is not None:
+                row[name] = [value, record.provenance.get(name)]
+        out[record.model] = row
+    return out
+
+
+def _doc_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`summarize`'s row for one stored document (provenance as :mod:`._rows` keeps it)."""
+    provenance = doc.get("provenance") or {}
+    main = provenance.get("*")
+    unsourced = set(str(provenance.get("-", "")).split(","))
+    sources = doc.get("sources") or []
+    row: dict[str, Any] = {
+        "@": [doc.get("provider"), next((s for s in sources if s != BUNDLED), sources[0] if sources else None)]
+    }
+    for name in SUMMARY_FIELDS:
+        value = doc.get(name)
+        if value is not None:
+            row[name] = [value, provenance.get(name, None if name in unsourced else main)]
+    return row
+
+
+def diff_docs(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`diff` of two generations' stored documents (the parts that changed).
+
+    Only documents whose compared fields differ are summarised; an old document that fails the
+    gate is left out (what the store hands back is input, and a change would report its values).
+    """
+    before = {d.get("model"): d for d in old}
+    after = {d.get("model"): d for d in new}
+    fields = SUMMARY_FIELDS
+    o: dict[str, Any] = {}
+    n: dict[str, Any] = {}
+    for model in before.keys() | after.keys():
+        if type(model) is not str:
+            continue
+        a, b = before.get(model), after.get(model)
+        if a is not None and b is not None and [a.get(k) for k in fields] == [b.get(k) for k in fields]:
+            continue
+        if a is not None:
+            checked = check_record(dict(a))
+            if checked is None:
+                continue
+            o[model] = _doc_summary(checked)
+        if b is not None:
+            n[model] = _doc_summary(b)
+    return diff(o, n)
+
+
+def diff(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Added models, removed models and changed fields from ``old`` to ``new``, sorted by model."""
+    changes: list[dict[str, Any]] = []
+    for model in sorted(set(old) | set(new)):
+        before, after = old.get(model), new.get(model)
+        if before is None and after is not None:
+            provider, source = after["@"]
+            changes.append({"model": model, "provider": provider, "kind": "added", "source": source})
+        elif after is None and before is not None:
+            provider, source = before["@"]
+            changes.append({"model": model, "provider": provider, "kind": "removed", "source": source})
+        elif before is not None and after is not None:
+            provider = after["@"][0]
+            for name in SUMMARY_FIELDS:
+                was, now = before.get(name), after.get(name)
+                old_value = was[0] if was else None
+                new_value = now[0] if now else None
+                if old_value == new_value:
+                    continue
+                source = now[1] if now else was[1] if was else None
+                changes.append(
+                    {
+                        "model": model,
+                        "provider": provider,
+                        "kind": "changed",
+                        "field": name,
+                        "old": old_value,
+                        "new": new_value,
+                        "source": source,
+                    }
+                )
+    return changes
+
+
+def new_entry(
+    changes: Sequence[dict[str, Any]],
+    *,
+    at: float,
+    inputs: str,
+    generation: str | None = None,
+    held: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """One history entry: an accepted generation (``generation``) or a held listing (``held``: the source)."""
+    return {
+        "id": sha256_hex(f"{held or ''}|{inputs}")[:16],
+        "at": at,
+        "generation": generation,
+        "held": held,
+        "reason": reason,
+        "changes": list(changes[:MAX_CHANGES_PER_ENTRY]),
+        "more": max(0, len(changes) - MAX_CHANGES_PER_ENTRY),
+    }
+
+
+def entry_changes(entry: Mapping[str, Any]) -> list[Change]:
+    """The :class:`~massgen_discovery.records.Change` rows of one stored entry (bad rows skipped)."""
+    at = entry.get("at")
+    when = datetime.fromtimestamp(float(at), tz=timezone.utc) if isinstance(at, (int, float)) else None
+    if when is None:
+        return []
+    held = entry.get("held")
+    out: list[Change] = []
+    for row in entry.get("changes") or []:
+        if not isinstance(row, dict):
+            continue
+        try:
+            out.append(
+                Change(
+                    at=when,
+                    generation=entry.get("generation"),
+                    held=bool(held),
+                    reason=entry.get("reason") if held else None,
+                    **row,
+                )
+            )
+        except ValueError:
+            continue
+    return out
+
+
+def inputs_of(meta: Mapping[str, Any]) -> str:
+    """What a generation was merged from: the map's stamp and each source's listing version."""
+    sources = meta.get("sources")
+    versions = (
+        sorted((n, i.get("version")) for n, i in sources.items() if isinstance(i, dict))
+        if isinstance(sources, dict)
+        else []
+    )
+    return json.dumps([meta.get("litellm_stamp"), versions], default=str)
+
+
+def parse_since(since: datetime | str | None) -> float | None:
+    """A ``since`` bound as Unix time: a datetime, or an ISO date or datetime (naive means UTC)."""
+    if since is None:
+        return None
+    if isinstance(since, str):
+        try:
+            since = datetime.fromisoformat(since.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"not a date: {since!r} (expected YYYY-MM-DD or an ISO datetime)") from None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return since.timestamp()
