@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from massgen_discovery import Catalog
 from massgen_discovery.sources.ollama import OllamaSource
-from tests.servers import FakeOllama, running
+from tests.support.servers import FakeOllama, running
 
 
 def server_for(models: int, latency: float) -> FakeOllama:

@@ -16,46 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from .catalog import Catalog
-    from .errors import (
-        ConfigError,
-        DiscoveryError,
-        SourceAuthError,
-        SourceError,
-        SourceFormatError,
-        SourceHTTPError,
-        SourceTimeout,
-        SourceUnreachable,
-    )
-    from .records import Change, Conflict, ModelRecord, RefreshReport, SourceStatus
-    from .sources import Source, register_source
-
-__all__ = [
-    "Catalog",
-    "Change",
-    "ConfigError",
-    "Conflict",
-    "DiscoveryError",
-    "ModelRecord",
-    "RefreshReport",
-    "Source",
-    "SourceAuthError",
-    "SourceError",
-    "SourceFormatError",
-    "SourceHTTPError",
-    "SourceStatus",
-    "SourceTimeout",
-    "SourceUnreachable",
-    "__version__",
-    "default_catalog",
-    "find_models",
-    "get_model",
-    "list_models",
-    "refresh",
-    "register_source",
-]
-
+# Each public name, and the module it loads from on first use.
 _LAZY = {
     "Catalog": "catalog",
     "Change": "records",
@@ -74,6 +35,28 @@ _LAZY = {
     "SourceUnreachable": "errors",
     "register_source": "sources",
 }
+
+if TYPE_CHECKING:  # the same names, for type checkers (``X as X``: an explicit re-export)
+    from .catalog import Catalog as Catalog
+    from .errors import ConfigError as ConfigError
+    from .errors import DiscoveryError as DiscoveryError
+    from .errors import SourceAuthError as SourceAuthError
+    from .errors import SourceError as SourceError
+    from .errors import SourceFormatError as SourceFormatError
+    from .errors import SourceHTTPError as SourceHTTPError
+    from .errors import SourceTimeout as SourceTimeout
+    from .errors import SourceUnreachable as SourceUnreachable
+    from .records import Change as Change
+    from .records import Conflict as Conflict
+    from .records import ModelRecord as ModelRecord
+    from .records import RefreshReport as RefreshReport
+    from .records import SourceStatus as SourceStatus
+    from .sources import Source as Source
+    from .sources import register_source as register_source
+
+__all__ = sorted(
+    [*_LAZY, "__version__", "default_catalog", "find_models", "get_model", "list_models", "refresh"]
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,18 +10,12 @@ import pytest
 from massgen_discovery.providers import PROVIDERS
 from massgen_discovery.sources import BUNDLED, source_names
 
+from .support import DEAD_URL, FakeClock
+
 # litellm, when a test imports it, must use its bundled map and never fetch the remote one.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DEAD_URL = "http://127.0.0.1:9/v1"
-"""Nothing listens on the discard port: connection refused at once."""
 CREDENTIAL_VARS = sorted({v for p in PROVIDERS.values() for v in p.env_vars})
-
-
-def load_fixture(path: str) -> Any:
-    """A real captured payload from tests/fixtures/."""
-    return json.loads((FIXTURES / path).read_text())
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +25,7 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("MASSGEN_DISCOVERY_CACHE_DIR", str(cache))
     monkeypatch.delenv("MASSGEN_DISCOVERY_OFFLINE", raising=False)
     monkeypatch.delenv("MASSGEN_DISCOVERY_REDIS_URL", raising=False)
-    # Tables read by tests keep whole model strings; tests/test_cli_layout.py checks 80 columns.
+    # Tables read by tests keep whole model strings; tests/cli/test_cli_layout.py checks 80 columns.
     monkeypatch.setenv("COLUMNS", "200")
     for var in CREDENTIAL_VARS:
         monkeypatch.delenv(var, raising=False)
@@ -50,22 +42,6 @@ def cache_dir(_isolated_cache: Path) -> Path:
     return _isolated_cache
 
 
-class FakeClock:
-    """The catalog's clock, moved forward by tests instead of sleeping (real time plus an offset)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Freshness time for this test: ``clock.advance(s)`` makes TTLs and re-check intervals pass."""
@@ -79,7 +55,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real redis-server on loopback for the session (flushed by the tests that use it)."""
-    from tests.redis_server import RedisServer
+    from tests.support.redis_server import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server

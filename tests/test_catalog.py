@@ -24,8 +24,8 @@ from massgen_discovery.errors import SourceHTTPError
 from massgen_discovery.sources.litellm_map import bundled_map_path
 from massgen_discovery.testing import FailingSource, StaticSource
 
-from .conftest import FakeClock, load_fixture
-from .helpers import ListingSource
+from .support import FakeClock, lab, load_fixture
+from .support.helpers import ListingSource
 
 
 def bundled(key: str) -> dict[str, Any]:
@@ -34,10 +34,6 @@ def bundled(key: str) -> dict[str, Any]:
     entry = json.loads(path.read_text())[key]
     assert isinstance(entry, dict)
     return entry
-
-
-def lab(model_id: str, **values: Any) -> ModelRecord:
-    return ModelRecord(model=f"mylab/{model_id}", provider="mylab", model_id=model_id, **values)
 
 
 def wait_until(predicate: Any, seconds: float = 10.0) -> bool:
@@ -473,8 +469,8 @@ def test_processes_share_one_fetch(httpserver: HTTPServer, cache_dir: Path) -> N
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
-        from tests.helpers import ListingSource
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+        from tests.support.helpers import ListingSource
         from massgen_discovery import Catalog
         c = Catalog(sources=[ListingSource("groq", {httpserver.url_for("/v1")!r})], timeout=10)
         r = c.get_model("groq/llama-3.3-70b-versatile")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from .conftest import load_fixture
+from .support import load_fixture
 
 pytestmark = pytest.mark.slow  # real processes and servers; `pytest -m slow` runs them
 

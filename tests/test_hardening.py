@@ -36,7 +36,7 @@ from massgen_discovery.sources.anthropic import AnthropicSource
 from massgen_discovery.sources.endpoint import EndpointSource
 from massgen_discovery.sources.gemini import GeminiSource
 from massgen_discovery.testing import StaticSource
-from tests.helpers import ListingSource
+from tests.support.helpers import ListingSource
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow
@@ -368,7 +368,7 @@ LOCKER = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {root!r})
-    from tests.helpers import ListingSource
+    from tests.support.helpers import ListingSource
     from massgen_discovery import Catalog
     from massgen_discovery._persistence.store import Store
     catalog = Catalog(sources=[ListingSource("lab", {url!r})])
@@ -427,7 +427,7 @@ FLAPPER = textwrap.dedent(
     """
     import random, sys
     sys.path.insert(0, {root!r})
-    from tests.helpers import ListingSource
+    from tests.support.helpers import ListingSource
     from massgen_discovery import Catalog
     catalog = Catalog(sources=["litellm", ListingSource("flap", {url!r}, ttl=0.3)], timeout=5)
     rnd = random.Random({seed})

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import load_fixture
-from .servers import FakeOllama, running
-from .test_refresh_politeness import as_json, upstream
+from .orchestration.test_refresh_politeness import as_json, upstream
+from .support import load_fixture
+from .support.servers import FakeOllama, running
 
 README = Path(__file__).parent.parent / "README.md"
 _SETUP = ("python3 -m venv", ".venv/bin/pip install", "scripts/", ".venv/bin/python -m pytest")

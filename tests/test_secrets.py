@@ -14,7 +14,7 @@ import pytest
 from massgen_discovery import Catalog, SourceError
 from massgen_discovery.providers import PROVIDERS
 
-from .test_faults import SPECS, Upstream, json_answer
+from .orchestration.test_faults import SPECS, Upstream, json_answer
 
 MARK = "SECRETKEYz9"
 

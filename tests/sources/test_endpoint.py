@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from massgen_discovery import Catalog, ConfigError
 from massgen_discovery.sources.endpoint import EndpointSource
 
-from ..conftest import load_fixture
+from ..support import load_fixture
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

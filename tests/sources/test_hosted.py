@@ -20,7 +20,7 @@ from massgen_discovery.sources.mistral import MistralSource
 from massgen_discovery.sources.together import TogetherSource
 from massgen_discovery.sources.xai import XAISource
 
-from ..conftest import load_fixture
+from ..support import load_fixture
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 from massgen_discovery import Catalog, SourceAuthError, SourceFormatError
 from massgen_discovery.sources.huggingface import DEFAULT_BASE_URL, HuggingFaceSource, aliases, to_records
 
-from ..conftest import load_fixture
+from ..support import load_fixture
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

@@ -17,7 +17,7 @@ from massgen_discovery.sources.endpoint import EndpointSource
 from massgen_discovery.sources.gemini import GeminiSource
 from massgen_discovery.sources.openrouter import OpenRouterSource
 
-from ..conftest import load_fixture
+from ..support import load_fixture
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 

@@ -16,8 +16,8 @@ import pytest
 from massgen_discovery import Catalog
 from massgen_discovery.sources.ollama import OllamaSource, resolve_base_url, to_records
 
-from ..conftest import load_fixture
-from ..servers import FakeOllama, running
+from ..support import load_fixture
+from ..support.servers import FakeOllama, running
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

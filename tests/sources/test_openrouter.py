@@ -9,7 +9,7 @@ import pytest
 from massgen_discovery import Catalog
 from massgen_discovery.sources.openrouter import OpenRouterSource
 
-from ..conftest import load_fixture
+from ..support import load_fixture
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

@@ -30,14 +30,10 @@ from massgen_discovery._persistence.fleet import REDIS_WAIT, redact_url
 from massgen_discovery.cli import run
 from massgen_discovery.testing import FailingSource, StaticSource
 
-from .conftest import load_fixture
-from .redis_server import RedisServer
+from ..support import lab, load_fixture
+from ..support.redis_server import RedisServer
 
-ROOT = Path(__file__).parent.parent
-
-
-def lab(model_id: str, **values: Any) -> ModelRecord:
-    return ModelRecord(model=f"mylab/{model_id}", provider="mylab", model_id=model_id, **values)
+ROOT = Path(__file__).parents[2]
 
 
 def machine(tmp_path: Path, name: str, url: str, *sources: Any, **kwargs: Any) -> Catalog:
@@ -141,7 +137,7 @@ def test_n_machines_on_an_empty_store_make_one_fetch_of_each_source(
         f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from tests.helpers import ListingSource
+        from tests.support.helpers import ListingSource
         from massgen_discovery import Catalog
         c = Catalog(
             sources=[ListingSource("groq", {httpserver.url_for("/a/v1")!r}),

@@ -17,7 +17,7 @@ from werkzeug import Request, Response
 
 pytestmark = pytest.mark.slow  # real processes and servers; `pytest -m slow` runs them
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 MODELS = 40
 TTL = 1.0
 
@@ -25,7 +25,7 @@ WORKER = textwrap.dedent(
     """
     import json, random, sys, threading, time
     sys.path.insert(0, {root!r})
-    from tests.helpers import ListingSource
+    from tests.support.helpers import ListingSource
     from massgen_discovery import Catalog
 
     def make():

@@ -23,13 +23,13 @@ from werkzeug import Request, Response
 
 from massgen_discovery.sources import BUNDLED, source_names
 
-from ..conftest import DEAD_URL, load_fixture
-from ..servers import FakeOllama, running
-from ..test_refresh_politeness import Upstream, as_json, upstream
+from ...orchestration.test_refresh_politeness import Upstream, as_json, upstream
+from ...support import DEAD_URL, load_fixture
+from ...support.servers import FakeOllama, running
 
 pytestmark = pytest.mark.slow  # real processes and servers
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CELESTE_PYTHON = ROOT / ".venv-celeste" / "bin" / "python"
 DRIVER = Path(__file__).with_name("drive_celeste.py")
 

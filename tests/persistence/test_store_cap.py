@@ -17,11 +17,12 @@ from massgen_discovery._persistence.store import Store
 from massgen_discovery.cli import run
 from massgen_discovery.testing import StaticSource
 
-from .redis_server import RedisServer
+from ..support import lab as record
+from ..support.redis_server import RedisServer
 
 
 def lab(model_id: str, **values: Any) -> ModelRecord:
-    return ModelRecord(model=f"lab/{model_id}", provider="lab", model_id=model_id, **values)
+    return record(model_id, provider="lab", **values)
 
 
 def configured(cache: Path, n: int, **kwargs: Any) -> Catalog:

@@ -25,7 +25,7 @@ from massgen_discovery import Catalog
 from massgen_discovery.sources import _http
 from massgen_discovery.sources.endpoint import EndpointSource
 
-from .conftest import load_fixture
+from ..support import load_fixture
 
 TIMEOUT = 1.0
 

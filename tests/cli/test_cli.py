@@ -179,7 +179,7 @@ def test_providers_shows_endpoints_as_live_sources(capsys: pytest.CaptureFixture
     """A working endpoint is a live source with its last refresh; a failing one is listed with its error."""
     from pytest_httpserver import HTTPServer
 
-    from .conftest import DEAD_URL
+    from ..support import DEAD_URL
 
     assert isinstance(httpserver, HTTPServer)
     httpserver.expect_request("/v1/models").respond_with_json(

@@ -28,7 +28,7 @@ from massgen_discovery.massgen_adapter import (
 )
 from massgen_discovery.testing import FailingSource, StaticSource
 
-from .conftest import load_fixture
+from ..support import load_fixture
 
 
 @pytest.fixture
@@ -260,7 +260,9 @@ def test_patch_without_massgen_is_a_no_op() -> None:
     import importlib.util
 
     if importlib.util.find_spec("massgen") is not None:
-        pytest.fail("this test runs where MassGen is not installed; MassGen itself is tested in tests/massgen/")
+        pytest.fail(
+            "this test runs where MassGen is not installed; MassGen itself is tested in tests/adapters/massgen/"
+        )
     assert patch_massgen() == []
     assert unpatch_massgen() == []
 

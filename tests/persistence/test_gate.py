@@ -27,8 +27,9 @@ from massgen_discovery.cli import run
 from massgen_discovery.sources._urls import redact_url
 from massgen_discovery.testing import StaticSource
 
-from .helpers import forged_generation
-from .redis_server import RedisServer
+from ..support import lab
+from ..support.helpers import forged_generation
+from ..support.redis_server import RedisServer
 
 NS = f"massgen_discovery:{SCHEMA_VERSION}:"
 
@@ -42,10 +43,6 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
-
-
-def lab(model_id: str, **values: Any) -> ModelRecord:
-    return ModelRecord(model=f"mylab/{model_id}", provider="mylab", model_id=model_id, **values)
 
 
 def assert_valid_json(text: str) -> Any:

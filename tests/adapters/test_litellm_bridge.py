@@ -24,7 +24,7 @@ from massgen_discovery.sources.huggingface import HuggingFaceSource
 from massgen_discovery.sources.openrouter import OpenRouterSource
 from massgen_discovery.testing import StaticSource
 
-from .conftest import load_fixture
+from ..support import load_fixture
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 LITELLM_VERSION = tuple(int(part) for part in version("litellm").split(".")[:2])

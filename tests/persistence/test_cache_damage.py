@@ -13,7 +13,7 @@ from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery.testing import StaticSource
 
 
-def lab() -> StaticSource:
+def lab_source() -> StaticSource:
     return StaticSource(
         "mylab", [ModelRecord(model="mylab/m1", provider="mylab", model_id="m1", max_input_tokens=1000)]
     )
@@ -26,7 +26,7 @@ def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:
 @pytest.mark.parametrize("damage", ["truncate", "zero", "garbage"])
 def test_damaged_database_between_processes(cache_dir: Path, caplog: pytest.LogCaptureFixture, damage: str) -> None:
     """A cache.db truncated, zeroed or overwritten while no one had it open: rebuilt, one warning."""
-    Catalog(sources=["litellm", lab()]).get_model("mylab/m1")
+    Catalog(sources=["litellm", lab_source()]).get_model("mylab/m1")
     db = cache_dir / "cache.db"
     size = db.stat().st_size
     if damage == "truncate":
@@ -37,7 +37,7 @@ def test_damaged_database_between_processes(cache_dir: Path, caplog: pytest.LogC
     else:
         db.write_bytes(b"this is not a database" * 500)
     caplog.set_level(logging.WARNING)
-    catalog = Catalog(sources=["litellm", lab()])
+    catalog = Catalog(sources=["litellm", lab_source()])
     assert catalog.get_model("gpt-4o") is not None
     record = catalog.get_model("mylab/m1")
     assert record is not None and record.max_input_tokens == 1000
@@ -47,7 +47,7 @@ def test_damaged_database_between_processes(cache_dir: Path, caplog: pytest.LogC
 
 def test_damage_under_a_running_catalog(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The database destroyed while a catalog has it open: lookups keep answering."""
-    catalog = Catalog(sources=["litellm", lab()])
+    catalog = Catalog(sources=["litellm", lab_source()])
     assert catalog.get_model("mylab/m1") is not None
     catalog._store.close()
     (cache_dir / "cache.db").write_bytes(b"\0" * 8192)
@@ -63,7 +63,7 @@ def test_cache_dir_that_cannot_be_created(tmp_path: Path, caplog: pytest.LogCapt
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     caplog.set_level(logging.WARNING)
-    catalog = Catalog(cache_dir=blocker / "cache", sources=["litellm", lab()])
+    catalog = Catalog(cache_dir=blocker / "cache", sources=["litellm", lab_source()])
     assert catalog.get_model("gpt-4o") is not None
     assert catalog.get_model("mylab/m1") is not None
     assert len(catalog.list_models("mylab")) == 1
@@ -79,7 +79,7 @@ def test_full_disk(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pyt
 
     monkeypatch.setattr(diskcache.Cache, "set", full)
     caplog.set_level(logging.WARNING)
-    catalog = Catalog(sources=["litellm", lab()])
+    catalog = Catalog(sources=["litellm", lab_source()])
     assert catalog.get_model("gpt-4o") is not None
     assert catalog.get_model("mylab/m1") is not None
     messages = warnings_in(caplog)
@@ -88,13 +88,13 @@ def test_full_disk(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pyt
 
 def test_foreign_rows_are_misses(cache_dir: Path) -> None:
     """Rows another program or version wrote under our keys are ignored, not crashed on."""
-    catalog = Catalog(sources=["litellm", lab()])
+    catalog = Catalog(sources=["litellm", lab_source()])
     catalog.get_model("mylab/m1")
     cache = diskcache.Cache(str(cache_dir))
     for key in list(cache.iterkeys()):
         if isinstance(key, str) and (key.endswith(":index") or key.startswith("envelope:")):
             cache.set(key, b"\x80\x04 pickled bytes, not our JSON")
     cache.close()
-    fresh = Catalog(sources=["litellm", lab()])
+    fresh = Catalog(sources=["litellm", lab_source()])
     assert fresh.get_model("GPT-4O") is not None
     assert fresh.get_model("mylab/m1") is not None

@@ -1,6 +1,6 @@
 """Run inside .venv-massgen: MassGen 0.1.97's own code paths before and after patch_massgen().
 
-Prints one JSON document for tests/massgen/test_massgen_real.py to judge. It reads the cases from
+Prints one JSON document for tests/adapters/massgen/test_massgen_real.py to judge. It reads the cases from
 argv[1] (JSON); the listings it reaches are loopback servers the test started.
 """
 

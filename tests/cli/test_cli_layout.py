@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 
 from massgen_discovery.cli import run
 
-from .conftest import DEAD_URL, load_fixture
+from ..support import DEAD_URL, load_fixture
 
 SCRIPT = Path(sys.executable).parent / "massgen-discovery"
 

@@ -26,8 +26,8 @@ from werkzeug import Request, Response
 from massgen_discovery import Catalog
 from massgen_discovery.errors import ConfigError
 
-from .conftest import load_fixture
-from .servers import FakeOllama, running
+from ..support import load_fixture
+from ..support.servers import FakeOllama, running
 
 HF_LISTING = load_fixture("huggingface/router_v1_models.json")
 

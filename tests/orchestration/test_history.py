@@ -8,27 +8,17 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from massgen_discovery import Catalog, Change, ConfigError, ModelRecord
+from massgen_discovery import Catalog, Change, ConfigError
 from massgen_discovery._domain.changes import HISTORY_KEEP, diff, summarize
 from massgen_discovery.cli import run
 from massgen_discovery.testing import StaticSource
 
+from ..support import lab
+
 pytestmark = pytest.mark.usefixtures("any_store")
-
-
-def lab(model_id: str, provider: str = "mylab", **values: Any) -> ModelRecord:
-    return ModelRecord(
-        model=f"{provider}/{model_id}",
-        provider=provider,
-        model_id=model_id,
-        sources=[provider],
-        provenance={k: provider for k in values},
-        **values,
-    )
 
 
 def test_first_generation_is_a_baseline_without_changes() -> None:

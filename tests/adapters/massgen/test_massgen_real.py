@@ -20,11 +20,11 @@ from pytest_httpserver import HTTPServer
 
 from massgen_discovery.sources import BUNDLED, source_names
 
-from ..conftest import DEAD_URL, load_fixture
+from ...support import DEAD_URL, load_fixture
 
 pytestmark = pytest.mark.slow  # real processes and servers; `pytest -m slow` runs them
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MASSGEN_PYTHON = ROOT / ".venv-massgen" / "bin" / "python"
 DRIVER = Path(__file__).with_name("drive_massgen.py")
 

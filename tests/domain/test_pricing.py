@@ -25,7 +25,7 @@ from massgen_discovery.testing import StaticSource
 M = 1e-6  # $ per token of a "$1 per 1M" rate
 
 
-def lab(**values: Any) -> ModelRecord:
+def priced(**values: Any) -> ModelRecord:
     prices = values.pop("prices", None)
     known = [k for k, v in values.items() if v is not None] + list(prices or ())
     return ModelRecord(
@@ -39,7 +39,7 @@ def lab(**values: Any) -> ModelRecord:
     )
 
 
-TIERED = lab(
+TIERED = priced(
     input_cost_per_token=1 * M,
     output_cost_per_token=4 * M,
     cache_read_input_token_cost=0.1 * M,
@@ -119,9 +119,9 @@ def test_a_rate_no_source_states_is_named_never_guessed() -> None:
         "output_cost_per_token_above_200k_tokens_flex",
     ]
     with pytest.raises(UnknownPrice, match="cache-read price"):
-        price_call(lab(input_cost_per_token=M, output_cost_per_token=M), CallTokens(input=10, cached=10))
+        price_call(priced(input_cost_per_token=M, output_cost_per_token=M), CallTokens(input=10, cached=10))
     with pytest.raises(UnknownPrice, match="cache_creation_input_token_cost_above_1hr"):
-        price_call(lab(input_cost_per_token=M, cache_creation_input_token_cost=M), CallTokens(cache_write_1h=10))
+        price_call(priced(input_cost_per_token=M, cache_creation_input_token_cost=M), CallTokens(cache_write_1h=10))
 
 
 def test_one_hour_cache_writes_have_their_own_rate() -> None:
@@ -135,7 +135,7 @@ def test_one_hour_cache_writes_have_their_own_rate() -> None:
 def test_reasoning_at_its_own_rate_or_as_output() -> None:
     own = price_call(TIERED, CallTokens(output=100, reasoning=1000))
     assert own.total == pytest.approx(100 * 4 * M + 1000 * 5 * M + 0.01)
-    plain = lab(input_cost_per_token=M, output_cost_per_token=4 * M)
+    plain = priced(input_cost_per_token=M, output_cost_per_token=4 * M)
     as_output = price_call(plain, CallTokens(output=100, reasoning=1000))
     assert as_output.total == pytest.approx(1100 * 4 * M)
     assert any("output rate" in n for n in as_output.notes)
@@ -145,19 +145,19 @@ def test_audio_tokens_in_and_out() -> None:
     bill = price_call(TIERED, CallTokens(input=10, audio_input=1000, output=10, audio_output=500))
     assert bill.total == pytest.approx(10 * M + 1000 * 8 * M + 10 * 4 * M + 500 * 16 * M + 0.01)
     with pytest.raises(UnknownPrice, match="input_cost_per_audio_token"):
-        price_call(lab(input_cost_per_token=M, output_cost_per_token=M), CallTokens(audio_input=5))
+        price_call(priced(input_cost_per_token=M, output_cost_per_token=M), CallTokens(audio_input=5))
 
 
 def test_free_is_free_and_unknown_is_not() -> None:
-    free = lab(input_cost_per_token=0.0, output_cost_per_token=0.0)
+    free = priced(input_cost_per_token=0.0, output_cost_per_token=0.0)
     assert price_call(free, CallTokens(input=10**6, output=10**6)).total == 0.0
     with pytest.raises(UnknownPrice):
-        price_call(lab(), CallTokens(input=1))
-    assert price_call(lab(), CallTokens()).total == 0.0  # nothing used, nothing needed
+        price_call(priced(), CallTokens(input=1))
+    assert price_call(priced(), CallTokens()).total == 0.0  # nothing used, nothing needed
 
 
 def test_context_tiers_read_any_threshold() -> None:
-    record = lab(prices={"input_cost_per_token_above_128k_tokens": M, "output_cost_per_token_above_1m_tokens": M,
+    record = priced(prices={"input_cost_per_token_above_128k_tokens": M, "output_cost_per_token_above_1m_tokens": M,
                          "input_cost_per_token_above_272k_tokens_flex": M})  # fmt: skip
     assert context_tiers(record) == {128_000: "128k", 1_000_000: "1m", 272_000: "272k"}
 
@@ -330,7 +330,7 @@ def test_the_bridge_and_the_massgen_adapter_price_through_the_engine(tmp_path: P
     )
     unknown = {"model": "lab/m", "usage": {"prompt_tokens": 300_000, "completion_tokens": 1}, "service_tier": "flex"}
     assert completion_cost(unknown, catalog=catalog) is None  # never a guess
-    text_only = Catalog(cache_dir=tmp_path, sources=[StaticSource("lab", [lab(input_cost_per_token=M)])])
+    text_only = Catalog(cache_dir=tmp_path, sources=[StaticSource("lab", [priced(input_cost_per_token=M)])])
     audio = {"prompt_tokens": 10, "prompt_tokens_details": {"audio_tokens": 5}}
     assert math.isnan(calculate_cost_with_usage_object("m", audio, "lab", catalog=text_only))  # no audio rate stated
 
