@@ -116,6 +116,19 @@ class Catalog:
     def _store(self) -> Storage:
         return self._state.store
 
+    @property
+    def _specs(self) -> list[str | Source]:
+        return self._state.specs
+
+    @property
+    def _view(self) -> View | None:
+        return self._state.view
+
+    @_view.setter
+    def _view(self, view: View | None) -> None:
+        with self._state.mutex:
+            self._state.view = view
+
     def _sources(self) -> tuple[bool, dict[str, Source]]:
         return self._state.sources()
 

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ MARK = "SECRETKEYz9"
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Upstream:
+def upstream() -> Iterator[Upstream]:
     server = Upstream()
     server.start()
-    yield server  # type: ignore[misc]
+    yield server
     server.server.stop()
 
 

@@ -38,10 +38,15 @@ __all__ = [
 class Source(Protocol):
     """A live listing: fetch a JSON payload over HTTP, then turn it into records."""
 
-    name: str
-    """Unique source name (``huggingface``, ``ollama``); used in ``provenance`` and cache keys."""
-    ttl: float
-    """Seconds a fetched payload stays fresh."""
+    @property
+    def name(self) -> str:
+        """Unique source name (``huggingface``, ``ollama``); used in ``provenance`` and cache keys."""
+        ...
+
+    @property
+    def ttl(self) -> float:
+        """Seconds a fetched payload stays fresh."""
+        ...
 
     @property
     def base_url(self) -> str:

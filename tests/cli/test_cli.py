@@ -5,13 +5,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from massgen_discovery.cli import format_price, format_tokens, run
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     assert run([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 

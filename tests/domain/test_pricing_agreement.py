@@ -158,7 +158,7 @@ def test_this_engine_litellm_and_genai_prices_agree_or_the_difference_is_explain
         if not math.isclose(ours_1h, theirs_1h, rel_tol=1e-6):
             prices = record.prices or {}
             rate_1h = prices["cache_creation_input_token_cost_above_1hr"]
-            assert ours_1h == pytest.approx(1_000 * record.input_cost_per_token + 10_000 * rate_1h
+            assert ours_1h == pytest.approx(1_000 * record.input_cost_per_token + 10_000 * rate_1h  # type: ignore[operator]
                                             + 100 * record.output_cost_per_token)  # type: ignore[operator]  # fmt: skip
             table[("litellm: 1-hour cache writes at the 5-minute rate", record.model)] += 1
     assert priced >= 150 and agreed_litellm >= 150

@@ -10,7 +10,7 @@ from massgen_discovery._domain.query import Query, build_query, run_query
 
 def rec(name: str, **fields: object) -> ModelRecord:
     provider, _, model_id = name.partition("/")
-    return ModelRecord(model=name, provider=provider, model_id=model_id, **fields)  # type: ignore[arg-type]
+    return ModelRecord(model=name, provider=provider, model_id=model_id, **fields)
 
 
 BIG = rec("a/big", mode="chat", max_input_tokens=200_000, max_output_tokens=64_000, input_cost_per_token=3e-6,
@@ -133,7 +133,7 @@ def test_the_compiled_filters_agree_with_matches_on_the_whole_catalog(criteria: 
 
     records = Catalog(sources=["litellm"]).list_models() + ALL
     query = build_query(**criteria)  # type: ignore[arg-type]
-    expected = sorted((r for r in records if query.matches(r)), key=_sort_key(query.sort))  # type: ignore[arg-type]
+    expected = sorted((r for r in records if query.matches(r)), key=_sort_key(query.sort))  # type: ignore[call-overload]
     if query.limit is not None:
         expected = expected[: query.limit]
     assert run_query(records, query) == expected
@@ -150,7 +150,7 @@ def test_a_catalogs_flag_index_answers_what_a_full_scan_answers() -> None:
         {"supports_vision": True, "supports_reasoning": True, "sort": "price", "limit": 5},
         {"supports_function_calling": True, "include_unknown": True, "max_input_cost": 0.5},
     ):
-        expected = run_query(catalog.list_models(), build_query(**criteria))  # type: ignore[arg-type]
+        expected = run_query(catalog.list_models(), build_query(**criteria))
         assert catalog.find_models(**criteria) == expected
         assert catalog.find_models(**criteria) == expected  # the second answer comes from the index
     catalog.override("openai/gpt-4o", supports_function_calling=False)

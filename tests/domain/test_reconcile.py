@@ -154,7 +154,7 @@ _VALUES = st.fixed_dictionaries(
 @st.composite
 def _records(draw: st.DrawFn) -> list[ModelRecord]:
     pairs = draw(st.lists(st.tuples(_SOURCES, _VALUES), min_size=1, max_size=5, unique_by=lambda p: p[0]))
-    return [rec(src, **vals) for src, vals in pairs]
+    return [rec(src, **vals) for src, vals in pairs]  # type: ignore[arg-type]
 
 
 @settings(max_examples=200, deadline=None)
@@ -207,7 +207,7 @@ def test_guard_rails_hold(old: list[ModelRecord], new: list[ModelRecord]) -> Non
     for r in new:
         p = before.get(r.model)
         limits = (p.max_input_tokens, r.max_input_tokens) if p is not None else (None, None)
-        if limits[0] and limits[1] and max(limits) > 10.0001 * min(limits):
+        if limits[0] and limits[1] and max(limits) > 10.0001 * min(limits):  # type: ignore[operator, type-var]
             assert reason is not None
 
 

@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest
@@ -38,7 +39,7 @@ def test_unknown_is_none_and_records_are_frozen() -> None:
     for name in MERGEABLE_FIELDS:
         assert getattr(record, name) is None
     with pytest.raises(pydantic.ValidationError):
-        record.max_input_tokens = 5  # type: ignore[misc]
+        record.max_input_tokens = 5
 
 
 def test_capability_fields_are_the_tri_state_flags() -> None:
@@ -75,14 +76,14 @@ def _full_record() -> ModelRecord:
         model="x/y",
         provider="x",
         model_id="y",
-        max_input_tokens="128000",  # type: ignore[arg-type]  # coerced like any pydantic field
+        max_input_tokens="128000",  # coerced like any pydantic field
         input_cost_per_token=1e-6,
         supports_vision=True,
         sources=["litellm", "x"],
         provenance={"max_input_tokens": "x"},
         conflicts=[{"field": "max_input_tokens", "kept_value": 128000, "kept_source": "x",
-                    "other_value": 64000, "other_source": "litellm"}],  # type: ignore[list-item]
-        fetched_at="2026-11-01T12:00:00Z",  # type: ignore[arg-type]
+                    "other_value": 64000, "other_source": "litellm"}],
+        fetched_at="2026-11-01T12:00:00Z",
     )  # fmt: skip
 
 
@@ -91,9 +92,9 @@ def test_construction_validates_and_reading_a_stored_row_does_not() -> None:
     assert record.max_input_tokens == 128000 and record.conflicts[0].other_source == "litellm"
     assert record.fetched_at is not None and record.fetched_at.tzinfo is not None
     with pytest.raises(pydantic.ValidationError):
-        ModelRecord(model="x/y", provider="x", model_id="y", max_input_tokens="lots")  # type: ignore[arg-type]
+        ModelRecord(model="x/y", provider="x", model_id="y", max_input_tokens="lots")
     with pytest.raises(pydantic.ValidationError):
-        ModelRecord(model="x/y", provider="x")  # type: ignore[call-arg]
+        ModelRecord(model="x/y", provider="x")
     raw = ModelRecord.model_construct(model="x/y", provider="x", model_id="y", not_a_field=1)
     assert raw == ModelRecord(model="x/y", provider="x", model_id="y")
     assert raw.sources == [] and raw.sources is not ModelRecord.model_construct(model="a").sources
@@ -155,10 +156,9 @@ def test_the_pydantic_free_dump_is_pydantics_dump() -> None:
     twin = record._as_twin()
     for kwargs in ({}, {"exclude_defaults": True}, {"indent": 2}):
         assert record.model_dump_json(**kwargs) == twin.model_dump_json(**kwargs)
-    for kwargs in ({}, {"mode": "json"}, {"mode": "json", "exclude_defaults": True}):
-        assert record.model_dump(**kwargs) == twin.model_dump(**kwargs)  # type: ignore[arg-type]
+    for kwargs in ({}, {"mode": "json"}, {"mode": "json", "exclude_defaults": True}):  # type: ignore[assignment]
+        assert record.model_dump(**kwargs) == twin.model_dump(**kwargs)
     assert record.model_dump(include={"model"}) == {"model": "x/y"}  # anything else goes through pydantic
     adapter = pydantic.TypeAdapter(list[ModelRecord])
-    assert adapter.dump_json([record], exclude_defaults=True) == pydantic.TypeAdapter(list[type(twin)]).dump_json(
-        [twin], exclude_defaults=True
-    )
+    twins: Any = pydantic.TypeAdapter(list[type(twin)])  # type: ignore[arg-type, misc]
+    assert adapter.dump_json([record], exclude_defaults=True) == twins.dump_json([twin], exclude_defaults=True)

@@ -211,7 +211,7 @@ def test_an_unchanged_listing_is_a_304_and_nothing_is_rebuilt(
 
 
 def _keys(catalog: Catalog) -> list[str]:
-    return [k for k in catalog._store._writer().iterkeys() if isinstance(k, str)]
+    return [k for k in catalog._store._writer().iterkeys() if isinstance(k, str)]  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow

@@ -350,7 +350,7 @@ def _machine(tmp_path: Path, name: str, url: str, *sources: Any) -> Catalog:
 def _generation(server: RedisServer) -> tuple[str, dict[str, str]]:
     client = server.client()
     (key,) = [k.decode() for k in client.scan_iter(match=f"{NS}gen:*")]
-    return key, {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
+    return key, {k.decode(): v.decode() for k, v in client.hgetall(key).items()}  # type: ignore[union-attr]
 
 
 def _poison(server: RedisServer, model: str, update: dict[str, Any]) -> None:

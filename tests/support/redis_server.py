@@ -96,11 +96,11 @@ class RedisServer:
         parts: list[str] = []
         for key in client.scan_iter(count=1000):
             parts.append(key.decode())
-            kind = client.type(key).decode()
+            kind = client.type(key).decode()  # type: ignore[union-attr]
             if kind == "string":
                 parts.append(client.get(key).decode())  # type: ignore[union-attr]
             elif kind == "hash":
-                parts.extend(v.decode() for v in client.hvals(key))
+                parts.extend(v.decode() for v in client.hvals(key))  # type: ignore[union-attr]
             elif kind == "list":
-                parts.extend(v.decode() for v in client.lrange(key, 0, -1))
+                parts.extend(v.decode() for v in client.lrange(key, 0, -1))  # type: ignore[union-attr]
         return "\n".join(parts)

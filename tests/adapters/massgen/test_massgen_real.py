@@ -37,7 +37,7 @@ NEBIUS_LISTING = {
 USAGE = {"prompt_tokens": 1000, "completion_tokens": 200}
 ANTHROPIC_USAGE = {"input_tokens": 100, "output_tokens": 200, "cache_read_input_tokens": 900}
 
-CASES = [
+CASES: list[dict[str, Any]] = [
     # provider as MassGen's backend reports it, model as MassGen sends it, where the price lives
     {"provider": "OpenAI", "model": "gpt-4o", "usage": USAGE, "map": "gpt-4o"},
     {"provider": "Claude", "model": "claude-sonnet-4-5", "usage": ANTHROPIC_USAGE, "map": "claude-sonnet-4-5"},
