@@ -137,7 +137,14 @@ class Background:
         with self._mutex:
             if self.worker is None or not self.worker.is_running():
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="massgen-discovery-refresh", daemon=True)
+
+                def run() -> None:
+                    try:
+                        loop.run_forever()
+                    finally:
+                        loop.close()  # stopped (stop()): its selector and self-pipe go with it
+
+                thread = threading.Thread(target=run, name="massgen-discovery-refresh", daemon=True)
                 thread.start()
                 self.worker = loop
             return self.worker
