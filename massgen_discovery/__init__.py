@@ -54,9 +54,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (``X as X``: an explicit 
     from .sources import Source as Source
     from .sources import register_source as register_source
 
-__all__ = sorted(
-    [*_LAZY, "__version__", "default_catalog", "find_models", "get_model", "list_models", "refresh"]
-)
+__all__ = sorted([*_LAZY, "__version__", "default_catalog", "find_models", "get_model", "list_models", "refresh"])
 
 
 def __getattr__(name: str) -> Any:

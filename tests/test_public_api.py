@@ -44,7 +44,7 @@ def test_no_import_cycle_between_reconcile_and_sources() -> None:
 
 def test_each_provider_is_declared_once() -> None:
     """The source registry and each hosted source's credential variables come from PROVIDERS."""
-    from massgen_discovery._domain.names import SECOND_OPINION
+    from massgen_discovery._domain.identifiers import SECOND_OPINION
     from massgen_discovery.providers import PROVIDERS
     from massgen_discovery.sources import BUNDLED, create_source, source_names
 

@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._domain.names import endpoint_key_var
+from .._domain.identifiers import endpoint_key_var
 from ..sources import BUNDLED
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from ..errors import ConfigError
 from ..records import LITELLM_FIELDS, Change, ModelRecord
 from .digest import sha256_hex
 from .gate import check_record
-from .names import BUNDLED
+from .identifiers import BUNDLED
 
 __all__ = [
     "HISTORY_KEEP",

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ..records import MERGEABLE_FIELDS, Conflict, ModelRecord
-from .names import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION
+from .identifiers import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION
 
 __all__ = [
     "HEURISTIC_PREFIX",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from .._domain import reconcile as rc
 from .._domain.clock import as_datetime, now
 from .._domain.digest import sha256_hex
-from .._domain.names import BUNDLED
+from .._domain.identifiers import BUNDLED
 from .._persistence.envelope import has_payload, read_baseline, read_payload, write_payload
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..sources import hooks, litellm_map, source_aliases

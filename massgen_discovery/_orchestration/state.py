@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .._domain import clock as _clock
 from .._domain import reconcile as rc
 from .._domain.digest import sha256_hex
+from .._domain.identifiers import REFRESH_MODES, refresh_mode_var
 from .._domain.log import get_logger
-from .._domain.names import REFRESH_MODES, refresh_mode_var
 from .._persistence.disk import credential_fingerprint
 from .._persistence.envelope import read_payload
 from ..errors import ConfigError

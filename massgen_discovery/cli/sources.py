@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .._domain.names import SECOND_OPINION, endpoint_key_var
+from .._domain.identifiers import SECOND_OPINION, endpoint_key_var
 from .base import _common, _state, cli
 from .format import _ago, _console, _echo_lines, _print_json, inert
 

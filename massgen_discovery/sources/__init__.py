@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from .._domain.names import BUNDLED
+from .._domain.identifiers import BUNDLED
 from ..errors import ConfigError
 from ..providers import PROVIDERS
 

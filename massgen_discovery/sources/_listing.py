@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._domain.names import HEURISTIC_PREFIX
+from .._domain.identifiers import HEURISTIC_PREFIX
 from ..errors import SourceFormatError
 from ..records import ModelRecord
 from . import SourceBase

@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .._domain.names import endpoint_key_var
+from .._domain.identifiers import endpoint_key_var
 from ..errors import ConfigError, SourceError, SourceFormatError, SourceHTTPError
 from ..records import LITELLM_FIELDS, ModelRecord
 from . import SourceBase

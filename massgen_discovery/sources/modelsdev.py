@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._domain.names import SECOND_OPINION
+from .._domain.identifiers import SECOND_OPINION
 from ..errors import SourceFormatError
 from ..records import ModelRecord
 from . import SourceBase

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._domain.names import HEURISTIC_PREFIX
+from .._domain.identifiers import HEURISTIC_PREFIX
 from ..errors import SourceError, SourceFormatError, SourceHTTPError, SourceUnreachable
 from ..records import ModelRecord
 from . import SourceBase
