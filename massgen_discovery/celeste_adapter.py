@@ -3,14 +3,5 @@
 The public import path; the implementation lives in :mod:`massgen_discovery._adapters.celeste`.
 """
 
-from ._adapters.celeste import (
-    CELESTE_PROVIDERS,
-    celeste_models,
-    register_with_celeste,
-)
-
-__all__ = [
-    "CELESTE_PROVIDERS",
-    "celeste_models",
-    "register_with_celeste",
-]
+from ._adapters.celeste import *  # noqa: F403 - the public path re-exports the implementation
+from ._adapters.celeste import __all__ as __all__

@@ -3,30 +3,5 @@
 The public import path; the implementation lives in :mod:`massgen_discovery._domain.pricing`.
 """
 
-from ._domain.pricing import (
-    BASE_PRICE_FIELDS,
-    CACHE_TTLS,
-    SERVICE_TIERS,
-    Bill,
-    CallTokens,
-    PricePart,
-    UnknownPrice,
-    call_tokens,
-    context_base,
-    context_tiers,
-    price_call,
-)
-
-__all__ = [
-    "BASE_PRICE_FIELDS",
-    "CACHE_TTLS",
-    "SERVICE_TIERS",
-    "Bill",
-    "CallTokens",
-    "PricePart",
-    "UnknownPrice",
-    "call_tokens",
-    "context_base",
-    "context_tiers",
-    "price_call",
-]
+from ._domain.pricing import *  # noqa: F403 - the public path re-exports the implementation
+from ._domain.pricing import __all__ as __all__
