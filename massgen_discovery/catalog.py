@@ -112,6 +112,9 @@ class Catalog:
         """The cache directory."""
         return str(self._state.store.directory)
 
+    # The state's parts under the names tools and tests that inspect a catalog use; the
+    # orchestration modules receive the State itself.
+
     @property
     def _store(self) -> Storage:
         return self._state.store

@@ -61,7 +61,7 @@ def summarize(records: Iterable[ModelRecord]) -> Summary:
 
 
 def _doc_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`summarize`'s row for one stored document (provenance as :mod:`._rows` keeps it)."""
+    """:func:`summarize`'s row for one stored document (provenance as ``_persistence.rows`` keeps it)."""
     provenance = doc.get("provenance") or {}
     main = provenance.get("*")
     unsourced = set(str(provenance.get("-", "")).split(","))

@@ -262,7 +262,7 @@ def build_query(
     limit: int | None = None,
     **capabilities: bool | None,
 ) -> Query:
-    """Turn ``find_models`` keyword arguments into a :class:`~massgen_discovery._query.Query`.
+    """Turn ``find_models`` keyword arguments into a :class:`~massgen_discovery._domain.query.Query`.
 
     Capabilities are given by field name (``supports_function_calling=True``) or short name
     (``tools=True``, ``vision``, ``structured_output``, ``reasoning`` ...). Prices are USD per 1M

@@ -345,9 +345,9 @@ def next_baseline(
 def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[str]]:
     """Drop values no real model can have, saying why; the rest is returned as is.
 
-    The rule is :func:`massgen_discovery._gate.plausible` (the one stored data passes too): a
-    limit over :data:`~massgen_discovery._gate.MAX_TOKENS` or below 0, a price that is negative, not finite or above
-    :data:`~massgen_discovery._gate.MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
+    The rule is :func:`massgen_discovery._domain.gate.plausible` (the one stored data passes too): a
+    limit over :data:`~.gate.MAX_TOKENS` or below 0, a price that is negative, not finite or above
+    :data:`~.gate.MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
     becomes unknown, so nothing downstream (tables, sums, LiteLLM) meets an impossible number.
     """
     from .gate import numeric_fields, plausible, shown

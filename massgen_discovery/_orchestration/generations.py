@@ -1,10 +1,10 @@
 """Generations of the merged catalog: building one, adopting another's, reading its rows.
 
 A generation is the merged catalog written under one prefix: a ``dir`` row naming the parts that
-hold its records and lookup index (see :mod:`._rows`; parts are shared by every generation with the
+hold its records and lookup index (see ``_persistence.rows``; parts are shared by every generation with the
 same records), and a pointer (``meta``) that names the prefix and the inputs it was merged from
 (the LiteLLM map's stamp, each live envelope's version). A process reads the pointer once a second
-(:data:`~massgen_discovery.catalog.RECHECK_SECONDS`); a builder merges when the inputs moved, or
+(:data:`RECHECK_SECONDS`); a builder merges when the inputs moved, or
 adopts what another process (or, on a shared store, another machine) built from the same inputs.
 Rows are read lazily: a single lookup reads the ``dir`` and one part, a query every part.
 """

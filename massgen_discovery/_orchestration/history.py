@@ -2,7 +2,7 @@
 
 A generation is compared with the one it replaces on the fields people compare (limits, prices,
 modes, flags, availability, deprecation), each with the source of its value. Only the records of
-the parts that changed are compared (see :mod:`._rows`), and the store keeps a capped list of
+the parts that changed are compared (see ``_persistence.rows``), and the store keeps a capped list of
 entries (``HISTORY_KEEP``), each the diff against the generation before it, so twenty generations
 of a 3,000-model catalog cost a few hundred kilobytes, not twenty copies.
 """
@@ -56,7 +56,7 @@ class History:
         """Keep the diff of a new generation against the one it replaces; its changes.
 
         ``old`` and ``new`` are the stored documents that may differ (those of the parts that
-        changed, see :mod:`._rows`); ``old`` is None when there is nothing to compare with (the
+        changed, see ``_persistence.rows``); ``old`` is None when there is nothing to compare with (the
         configuration's first generation, or one that cannot be read): that generation is the
         baseline. A generation merged from the same listings as the one it replaces records nothing.
         """

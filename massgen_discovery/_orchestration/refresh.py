@@ -74,7 +74,7 @@ class Envelope(TypedDict, total=False):
     last_attempt: float
     notes: list[str]
     payload_key: str
-    """Where the listing is stored (see :mod:`._envelope`); its guard-rail baseline is beside it."""
+    """Where the listing is stored (see ``_persistence.envelope``); its guard-rail baseline is beside it."""
     schema_version: int
 
 

@@ -14,7 +14,7 @@ part when no generation names it any more.
 
 Rows are JSON written from the records' plain dicts (``exclude_defaults``: only what is known), by
 pydantic's core; they are read back with :mod:`json` and built without validation, so a lookup
-never imports pydantic. Every row passes the gate (:mod:`._gate`) first, and a part must hash to
+never imports pydantic. Every row passes the gate (:mod:`massgen_discovery._domain.gate`) first, and a part must hash to
 its name: a damaged or forged row reads as None and the caller rebuilds.
 """
 
@@ -171,14 +171,19 @@ def part_names(raw: str | None) -> list[str]:
     return directory.every_part() if directory is not None else []
 
 
-def _part_docs(key: str, raw: str | None) -> list[Any] | None:
-    """A part's documents, if the text hashes to its key and is a JSON list."""
+def _part_json(key: str, raw: str | None) -> Any:
+    """A part's JSON, if the text hashes to its key; None otherwise."""
     if not raw or part_key(raw) != key:
         return None
     try:
-        docs = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError):
         return None
+
+
+def _part_docs(key: str, raw: str | None) -> list[Any] | None:
+    """A part's documents, if the text hashes to its key and is a JSON list."""
+    docs = _part_json(key, raw)
     return docs if type(docs) is list else None
 
 
@@ -216,12 +221,7 @@ def find_in_part(key: str, raw: str | None, model: str) -> tuple[bool, ModelReco
 
 def read_index(key: str, raw: str | None, name: str) -> dict[str, str] | None:
     """A lookup part (``aliases`` or ``lower``), checked; None if damaged."""
-    if not raw or part_key(raw) != key:
-        return None
-    try:
-        doc = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
+    doc = _part_json(key, raw)
     return doc[name] if index_ok(doc, name) else None
 
 
@@ -276,7 +276,7 @@ def _expand(doc: dict[str, Any]) -> None:
 
 def _from_doc(doc: Any) -> ModelRecord | None:
     # What the store hands back is input: a row whose fields are not of their declared types is
-    # refused whole (the caller rebuilds); numbers no real model has are unknown (see _gate).
+    # refused whole (the caller rebuilds); numbers no real model has are unknown (see _domain.gate).
     fields = check_record(doc)
     if fields is None:
         return None

