@@ -1,9 +1,10 @@
 """The refresh state machine: one source's fetch, its guard rails and its envelope.
 
-An envelope is what the store keeps per live source (see :class:`Envelope`): the last good payload,
-when it was fetched and expires, and the guard-rail state (failures, backoff, the values accepted
-without question). A refresh takes the source's fetch lock (fleet-wide on a shared store), fetches
-within the timeout, runs the guard rails, and writes a new envelope or a failure onto the old one.
+An envelope is what the store keeps per live source (see :class:`Envelope`): where the last good
+payload is stored (apart, see ``_persistence.envelope``), when it was fetched and expires, and the
+guard-rail state (failures, backoff; the values accepted without question sit beside the payload).
+A refresh takes the source's fetch lock (fleet-wide on a shared store), fetches within the timeout,
+runs the guard rails, and writes a new envelope or a failure onto the old one.
 Lookups never come here: pydantic and httpx are imported by the refresh itself.
 """
 
