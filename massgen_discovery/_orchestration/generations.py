@@ -180,7 +180,6 @@ class Generations:
                 lower.setdefault(key.lower(), aliases.get(key, key))
             written: dict[str, list[dict[str, Any]]] = {}
             items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower}, written)
-            before, after = self._moved(meta, prefix, items, written)
             new_meta = {
                 "prefix": prefix,
                 "litellm_stamp": stamp,
@@ -190,6 +189,12 @@ class Generations:
                 "sources": metas,
             }
             new_meta["synced_at"] = new_meta["built_at"]
+            # What changed since the generation this one replaces (nothing to compare when both
+            # were merged from the same listings, as a repair's rebuild is).
+            from .._domain.changes import inputs_of  # with the report models: not on a lookup's path
+
+            same = meta is not None and inputs_of(meta) == inputs_of(new_meta)
+            before, after = (None, []) if same else self._moved(meta, prefix, items, written)
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
             self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)

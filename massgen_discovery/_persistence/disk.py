@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
+from .rows import PART, part_names
 
 if TYPE_CHECKING:
     import diskcache
@@ -331,9 +332,6 @@ def _keys_under(cache: diskcache.Cache, prefix: str) -> list[str]:
     return [k for (k,) in rows if isinstance(k, str) and k.startswith(prefix)]
 
 
-_PART = "part:"
-
-
 _DIR = re.compile(r"^catalog:[^:]+:[^:]+:dir$")
 
 
@@ -349,8 +347,6 @@ def _parts_stored(cache: diskcache.Cache, keys: list[str]) -> set[str]:
 
 
 def _live_parts(dirs: Iterator[Any]) -> set[str]:
-    from .rows import part_names
-
     live: set[str] = set()
     for raw in dirs:
         live.update(part_names(raw if isinstance(raw, str) else None))
@@ -364,7 +360,7 @@ def _sweep_parts(cache: diskcache.Cache) -> int:
     """
     dirs = (cache.get(k) for k in _keys_under(cache, "catalog:") if _DIR.match(k))
     live = _live_parts(dirs)
-    doomed = [k for k in _keys_under(cache, _PART) if k not in live]
+    doomed = [k for k in _keys_under(cache, PART) if k not in live]
     for key in doomed:
         cache.delete(key)
     return len(doomed)
@@ -372,7 +368,7 @@ def _sweep_parts(cache: diskcache.Cache) -> int:
 
 def _sweep_memory_parts(memory: dict[str, Any]) -> int:
     live = _live_parts(v for k, v in memory.items() if _DIR.match(k))
-    doomed = [k for k, v in memory.items() if k.startswith(_PART) and k not in live and v is not _DELETED]
+    doomed = [k for k, v in memory.items() if k.startswith(PART) and k not in live and v is not _DELETED]
     for key in doomed:
         memory[key] = _DELETED
     return len(doomed)

@@ -112,33 +112,9 @@ class SharedStore:
         """Write a document on this machine only."""
         return self.local.put(key, doc)
 
-    def put_raw(self, key: str, text: str) -> bool:
-        """Write a text on this machine only."""
-        return self.local.put_raw(key, text)
-
-    def put_many_raw(self, items: dict[str, str]) -> bool:
-        """Write texts on this machine only, in one transaction."""
-        return self.local.put_many_raw(items)
-
-    def delete_prefix(self, prefix: str) -> int:
-        """Remove local rows under ``prefix``."""
-        return self.local.delete_prefix(prefix)
-
     def locked(self, name: str, seconds: float, wait: float) -> AbstractContextManager[bool]:
         """A local lock held for a block (see :meth:`Store.locked`)."""
         return self.local.locked(name, seconds, wait)
-
-    def configurations(self) -> list[dict[str, Any]]:
-        """The local copy's configurations."""
-        return self.local.configurations()
-
-    def live_bytes(self) -> int:
-        """Bytes the local copy takes."""
-        return self.local.live_bytes()
-
-    def drop_configuration(self, config: str) -> int:
-        """Remove a configuration from the local copy (Redis lets its keys expire)."""
-        return self.local.drop_configuration(config)
 
     def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
         """Keep the local copy within its cap (see :meth:`Store.collect`)."""

@@ -75,14 +75,6 @@ class Storage(Protocol):
         """Write a document on this machine only (a shared store does not publish it)."""
         ...
 
-    def put_raw(self, key: str, text: str) -> bool:
-        """Write a JSON text as is; False if it could not be kept."""
-        ...
-
-    def put_many_raw(self, items: dict[str, str]) -> bool:
-        """Write many JSON texts in one transaction."""
-        ...
-
     def write_generation(
         self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
     ) -> bool:
@@ -115,10 +107,6 @@ class Storage(Protocol):
         """Remove a row if present."""
         ...
 
-    def delete_prefix(self, prefix: str) -> int:
-        """Remove every row whose key starts with ``prefix``, in one transaction; return how many."""
-        ...
-
     def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
         """Who holds lock ``name`` (``token``, ``pid``, ``host``, ``at``), or None if it is free."""
         ...
@@ -137,18 +125,6 @@ class Storage(Protocol):
 
     def locked(self, name: str, seconds: float, wait: float) -> AbstractContextManager[bool]:
         """Hold a lock for a block, waiting up to ``wait`` seconds; yields whether it was taken."""
-        ...
-
-    def configurations(self) -> list[dict[str, Any]]:
-        """Every configuration with a generation here: ``config``, ``used`` (Unix time), ``generations``."""
-        ...
-
-    def live_bytes(self) -> int:
-        """Bytes the cache's data takes: the database's pages in use and the value files (not free pages)."""
-        ...
-
-    def drop_configuration(self, config: str) -> int:
-        """Remove one configuration's generations, pointer, registry and summary; how many rows went."""
         ...
 
     def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:

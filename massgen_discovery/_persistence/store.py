@@ -39,7 +39,6 @@ from .backend import Backend
 from .disk import (
     _DB,
     _DELETED,
-    _PART,
     SCHEMA_VERSION,
     _json_list,
     _keys_under,
@@ -52,6 +51,7 @@ from .disk import (
     own_files,
     owner_gone,
 )
+from .rows import PART
 
 __all__ = ["Store"]
 
@@ -156,9 +156,9 @@ class Store(Backend):
                         if key != pointer_key:
                             cache.delete(key)
                 listed = _json_list(known)
-                stored = _parts_stored(cache, [k for k in rows if k.startswith(_PART)])
+                stored = _parts_stored(cache, [k for k in rows if k.startswith(PART)])
                 for key, text in rows.items():
-                    if not key.startswith(_PART):
+                    if not key.startswith(PART):
                         cache.set(key, text, tag=prefix)
                     elif key not in stored:
                         cache.set(key, text)

@@ -79,9 +79,6 @@ class FakeStore:
         self.rows[key] = text
         return True
 
-    def put_many_raw(self, items: dict[str, str]) -> bool:
-        return all(self.put_raw(k, v) for k, v in items.items())
-
     def write_generation(
         self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
     ) -> bool:
@@ -120,12 +117,6 @@ class FakeStore:
         self.calls.append(("delete", key))
         self.rows.pop(key, None)
 
-    def delete_prefix(self, prefix: str) -> int:
-        doomed = [k for k in self.rows if k.startswith(prefix)]
-        for key in doomed:
-            del self.rows[key]
-        return len(doomed)
-
     def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
         return {"token": self.locks[name], "pid": os.getpid(), "host": "here"} if name in self.locks else None
 
@@ -153,15 +144,6 @@ class FakeStore:
                     self.unlock(name, token)
 
         return hold()
-
-    def configurations(self) -> list[dict[str, Any]]:
-        return []
-
-    def live_bytes(self) -> int:
-        return sum(len(v) for v in self.rows.values())
-
-    def drop_configuration(self, config: str) -> int:
-        return self.delete_prefix(f"catalog:{config}:")
 
     def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
         return []
