@@ -75,6 +75,9 @@ class _RecordType(type):
         annotations.update({k: str(v) for k, v in namespace.get("__annotations__", {}).items() if k in fields})
         namespace["_annotation_text"] = annotations
         namespace["_containers"] = tuple(k for k, text in annotations.items() if "list[" in text or "dict[" in text)
+        # For stated(): fields whose None is worth keeping, and the defaults that are not None.
+        namespace["_keep_none"] = frozenset(k for k, v in fields.items() if v is _REQUIRED or v is not None)
+        namespace["_set_defaults"] = {k: v for k, v in namespace["_plain"].items() if v is not None}
         namespace["_twin_model"] = None
         return super().__new__(mcs, name, bases, namespace)
 
@@ -93,6 +96,8 @@ class FrozenRecord(metaclass=_RecordType):
     _factories: ClassVar[tuple[tuple[str, Any], ...]]
     _required: ClassVar[frozenset[str]]
     _containers: ClassVar[tuple[str, ...]]
+    _keep_none: ClassVar[frozenset[str]]
+    _set_defaults: ClassVar[dict[str, Any]]
     _annotation_text: ClassVar[dict[str, str]]
     _twin_model: ClassVar[Any]  # type[BaseModel] | None; Any so get_type_hints needs no pydantic
 
@@ -106,6 +111,28 @@ class FrozenRecord(metaclass=_RecordType):
     def model_construct(cls: type[_R], **values: Any) -> _R:
         """A record from trusted values, without validation (unknown keys are ignored)."""
         # The cold path of a lookup: a copy of the plain defaults, fresh lists and dicts, the values.
+        data = cls._plain.copy()
+        for name, make in cls._factories:
+            data[name] = make()
+        data.update(values)
+        if len(data) != len(cls._plain):  # unknown keys: dropped
+            data = {k: data[k] for k in cls._plain}
+        record = object.__new__(cls)
+        object.__setattr__(record, "__dict__", data)
+        return record
+
+    @classmethod
+    def trusted(cls: type[_R], values: dict[str, Any]) -> _R:
+        """A record from a dict of trusted values, which it takes over (the caller lets go of it).
+
+        What :meth:`model_construct` does without keyword arguments, for the tens of thousands of
+        records a big listing makes: a dict that names every field, in order, becomes the record's
+        own; any other gets the defaults of the fields it lacks.
+        """
+        if len(values) == len(cls._plain) and list(values) == list(cls._plain):
+            record = object.__new__(cls)
+            object.__setattr__(record, "__dict__", values)
+            return record
         data = cls._plain.copy()
         for name, make in cls._factories:
             data[name] = make()
@@ -168,6 +195,27 @@ class FrozenRecord(metaclass=_RecordType):
                 ]
             elif isinstance(value, dict):
                 out[name] = dict(value)
+        return out
+
+    def stated(self, *, nested: bool = True) -> dict[str, Any]:
+        """The fields that differ from their defaults, as ``plain(exclude_defaults=True)`` has them.
+
+        Built for encoding tens of thousands of records: the values are the record's own (lists and
+        dicts are not copied), so the result is for reading only. Nested records become dicts, or
+        with ``nested=False`` stay records (the caller encodes them its own way).
+        """
+        keep_none, defaults = self._keep_none, self._set_defaults
+        if len(keep_none) == len(self._fields) and not self._containers:
+            return self.__dict__.copy()  # every field required, none nested (a conflict)
+        out = {
+            k: v
+            for k, v in self.__dict__.items()
+            if ((k in keep_none) if v is None else (k not in defaults or v != defaults[k]))
+        }
+        for name in self._containers if nested else ():
+            value = out.get(name)
+            if type(value) is list and value and isinstance(value[0], FrozenRecord):
+                out[name] = [v.stated() if isinstance(v, FrozenRecord) else v for v in value]
         return out
 
     def model_dump(self, **kwargs: Any) -> dict[str, Any]:

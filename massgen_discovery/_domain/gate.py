@@ -107,12 +107,21 @@ def plausible(name: str, value: Any) -> bool:
     and within :data:`MAX_PRICE_PER_TOKEN` per token (fees per request or unit within
     :data:`MAX_FEE`); measurements are finite and not negative. Other fields are not judged here.
     """
+    judged = _judged(name)
+    if judged is None:
+        return True
+    kinds, low, high = judged
+    # A range comparison is False for NaN, and every bound is finite, so infinities fail too.
+    return type(value) in kinds and low <= value <= high
+
+
+@cache
+def _judged(name: str) -> tuple[tuple[type, ...], float, float] | None:
+    """The types and range :func:`plausible` accepts for ``name`` (None: not judged), worked out once."""
     bounds = _bounds(name)
     if bounds is None:
-        return True
-    kinds = (int,) if name in _TOKEN_FIELDS else (int, float)
-    # A range comparison is False for NaN, and every bound is finite, so infinities fail too.
-    return type(value) in kinds and bounds[0] <= value <= bounds[1]
+        return None
+    return ((int,) if name in _TOKEN_FIELDS else (int, float)), bounds[0], bounds[1]
 
 
 def _bounds(name: str) -> tuple[float, float] | None:
@@ -176,16 +185,27 @@ def _scalar(v: Any) -> bool:
     return type(v) is list and len(v) <= 100 and all(type(x) is str for x in v)
 
 
-def _conflicts(v: Any) -> bool:
-    return type(v) is list and all(
+def _conflict(c: Any) -> bool:
+    if type(c) is list:  # as parts store it: [field, other value, other source(, kept value, kept source)]
+        return (
+            len(c) in (3, 5)
+            and _str(c[0])
+            and _scalar(c[1])
+            and _str(c[2])
+            and (len(c) == 3 or (_scalar(c[3]) and _str(c[4])))
+        )
+    return (
         type(c) is dict
         and _str(c.get("field"))
         and _str(c.get("kept_source"))
         and _str(c.get("other_source"))
         and _scalar(c.get("kept_value"))
         and _scalar(c.get("other_value"))
-        for c in v
     )
+
+
+def _conflicts(v: Any) -> bool:
+    return type(v) is list and all(_conflict(c) for c in v)
 
 
 def _stamp_ok(v: Any) -> bool:

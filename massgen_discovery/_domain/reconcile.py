@@ -47,6 +47,7 @@ SUSPECT_RATIO = 10.0
 _GUARDED_FIELDS = ("max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
 _PRICE_FIELDS = ("input_cost_per_token", "output_cost_per_token")
 _LIMIT_FIELDS = ("max_input_tokens", "max_output_tokens")
+_WHOLE_FIELDS = (*_PRICE_FIELDS, *_LIMIT_FIELDS)
 _TOKEN_FIELDS = ("max_input_tokens", "max_output_tokens", "runtime_context_tokens")
 QUIET_RATIO = 2.0
 """A guarded value that moves by at most this factor moves the drift baseline with it."""
@@ -288,28 +289,40 @@ def suspect_refresh(
         return f"empty listing (last good had {len(old)} models)"
     if len(new) * 2 < len(old):
         return f"listing shrank from {len(old)} to {len(new)} models"
-    before = {r.model: r for r in old}
-    after = {r.model: r for r in new}
+    # One pass over each listing, reading the records' field dicts (tens of thousands of routes).
+    before = {r.model: vars(r) for r in old}
+    after = {r.model: vars(r) for r in new}
     if len(before) >= GUARD_MIN_MODELS:
         gone = len(before.keys() - after.keys())
         if gone * 2 > len(before):
             return f"{gone} of the {len(before)} last good models are gone from the listing"
-        shared = [(before[m], after[m]) for m in before.keys() & after.keys()]
-        for name in (*_PRICE_FIELDS, *_LIMIT_FIELDS):
-            price = name in _PRICE_FIELDS
-            known = [(a, b) for a, b in shared if isinstance(getattr(a, name), (int, float)) and getattr(a, name) > 0]
-            dropped = sum(1 for _a, b in known if getattr(b, name) is None or (price and getattr(b, name) == 0))
-            if len(known) >= GUARD_MIN_MODELS and dropped * 2 > len(known):
-                became = "0 or unknown" if price else "unknown"
-                return f"{dropped} of {len(known)} known {name} values turned to {became}"
+        known = dict.fromkeys(_WHOLE_FIELDS, 0)
+        dropped = dict.fromkeys(_WHOLE_FIELDS, 0)
+        for model, a_fields in before.items():
+            b_fields = after.get(model)
+            if b_fields is None:
+                continue
+            for name in _WHOLE_FIELDS:
+                a = a_fields[name]
+                if isinstance(a, (int, float)) and a > 0:
+                    known[name] += 1
+                    b = b_fields[name]
+                    if b is None or (b == 0 and name in _PRICE_FIELDS):
+                        dropped[name] += 1
+        for name in _WHOLE_FIELDS:
+            if known[name] >= GUARD_MIN_MODELS and dropped[name] * 2 > known[name]:
+                became = "0 or unknown" if name in _PRICE_FIELDS else "unknown"
+                return f"{dropped[name]} of {known[name]} known {name} values turned to {became}"
+    anchored = baseline or {}
     for record in new:
+        fields = vars(record)
         previous = before.get(record.model)
-        anchors = (baseline or {}).get(record.model) or {}
+        anchors = anchored.get(record.model) or {}
         for name in _GUARDED_FIELDS:
-            b = getattr(record, name)
+            b = fields[name]
             if b is None or b <= 0:
                 continue
-            for a in (anchors.get(name), getattr(previous, name) if previous is not None else None):
+            for a in (anchors.get(name), previous[name] if previous is not None else None):
                 if not isinstance(a, (int, float)) or a <= 0:
                     continue
                 if max(a, b) / min(a, b) > SUSPECT_RATIO * (1 + 1e-9):  # 10x exactly passes despite float error
@@ -328,17 +341,24 @@ def next_baseline(
     the user said the change is real) takes every accepted value as is.
     """
     out: dict[str, dict[str, float]] = {}
+    previous = {} if reset or baseline is None else baseline
     for record in accepted:
-        anchors = {} if reset else dict((baseline or {}).get(record.model) or {})
+        fields = vars(record)
+        before = previous.get(record.model)
+        anchors: dict[str, float] = {}
         for name in _GUARDED_FIELDS:
-            value = getattr(record, name)
+            value = fields[name]
+            old = before.get(name) if before else None
             if not isinstance(value, (int, float)) or value <= 0:
+                if isinstance(old, (int, float)):
+                    anchors[name] = old
                 continue
-            old = anchors.get(name)
             if not isinstance(old, (int, float)) or old <= 0 or max(old, value) / min(old, value) <= QUIET_RATIO:
                 anchors[name] = value
+            else:
+                anchors[name] = old
         if anchors:
-            out[record.model] = {k: v for k, v in anchors.items() if k in _GUARDED_FIELDS}
+            out[record.model] = anchors
     return out
 
 
@@ -352,15 +372,12 @@ def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[st
     """
     from .gate import numeric_fields, plausible, shown
 
-    judged = numeric_fields()
+    judged = tuple(sorted(numeric_fields()))
     out: list[ModelRecord] = []
     notes: list[str] = []
     for record in records:
-        bad = {
-            name: value
-            for name in judged
-            if (value := getattr(record, name)) is not None and not plausible(name, value)
-        }
+        fields = vars(record)
+        bad = {name: value for name in judged if (value := fields[name]) is not None and not plausible(name, value)}
         bad_prices = {name: value for name, value in (record.prices or {}).items() if not plausible(name, value)}
         if not bad and not bad_prices:
             out.append(record)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
 from .._domain import reconcile as rc
+from .._domain.bulk import collector_paused
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
 from .._domain.naming import lookup_candidates
@@ -119,7 +120,8 @@ class Generations:
     def build(self, force: bool = False) -> View:
         """:meth:`_build`, then the write handle is let go (lookups elsewhere read quietly again)."""
         try:
-            return self._build(force)
+            with collector_paused():
+                return self._build(force)
         finally:
             self._s.store.release_writer()
 
@@ -179,7 +181,9 @@ class Generations:
             for key in (*merged, *aliases):
                 lower.setdefault(key.lower(), aliases.get(key, key))
             written: dict[str, list[dict[str, Any]]] = {}
-            items = rows.encode_generation(prefix, merged, {"aliases": aliases, "lower": lower}, written)
+            previous, made = self._s.encoded, rows.Encoded()
+            index = {"aliases": aliases, "lower": lower}
+            items = rows.encode_generation(prefix, merged, index, written, previous=previous, made=made)
             new_meta = {
                 "prefix": prefix,
                 "litellm_stamp": stamp,
@@ -194,10 +198,11 @@ class Generations:
             from .._domain.changes import inputs_of  # with the report models: not on a lookup's path
 
             same = meta is not None and inputs_of(meta) == inputs_of(new_meta)
-            before, after = (None, []) if same else self._moved(meta, prefix, items, written)
+            before, after = (None, []) if same else self._moved(meta, prefix, items, written, previous)
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
             self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)
+            self._s.encoded = made
             self.collect(config)
             view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
             view.changes = self._s.record_history(before, after, new_meta, meta)
@@ -213,11 +218,14 @@ class Generations:
         prefix: str,
         items: Mapping[str, str],
         written: Mapping[str, list[dict[str, Any]]],
+        encoded: rows.Encoded | None = None,
     ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
         """The stored documents of the parts that differ between the previous generation and the new one.
 
         (None, []) when there is no previous generation to read: the new one is the baseline. A
         model in a part both generations share is the same in both, so only the others are compared.
+        A part this process encoded last time (``encoded``) is not read back: a part's key is its
+        content's hash, so its documents are the same whoever wrote it.
         """
         old_dir = rows.read_directory(self._s.store.get_raw(f"{previous['prefix']}:dir")) if previous else None
         new_dir = rows.read_directory(items[f"{prefix}:dir"])
@@ -225,8 +233,10 @@ class Generations:
             return None, []
         shared = set(old_dir.names) & set(new_dir.names)
         gone = [k for k in old_dir.names if k not in shared]
-        before: list[dict[str, Any]] = []
-        for key, raw in zip(gone, self._s.store.get_many_raw(gone), strict=True):
+        known = encoded.docs if encoded is not None else {}
+        before: list[dict[str, Any]] = [doc for key in gone if key in known for doc in known[key]]
+        unread = [key for key in gone if key not in known]
+        for key, raw in zip(unread, self._s.store.get_many_raw(unread), strict=True):
             docs = rows.part_docs(key, raw)
             if docs is None:
                 return None, []

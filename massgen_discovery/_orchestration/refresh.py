@@ -18,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .._domain import reconcile as rc
+from .._domain.bulk import collector_paused
 from .._domain.clock import as_datetime, now
 from .._domain.digest import sha256_hex
 from .._domain.identifiers import BUNDLED
@@ -206,9 +207,10 @@ class Refresher:
                 text, digest = payload_json(payload)
                 if digest == envelope.get("digest") and not force and self._stored(key, envelope):
                     raise NotModified(source.name)
-                records, notes = rc.sanitize(
-                    source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
-                )
+                with collector_paused():
+                    records, notes = rc.sanitize(
+                        source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
+                    )
             except NotModified:
                 # 304, or the same bytes: the stored listing is the upstream's. Fresh again; nothing
                 # parsed, merged or rebuilt.
@@ -240,40 +242,41 @@ class Refresher:
             failures = int(envelope.get("failures", 0))
             held: int | None = None
             if error is None:
-                old = self._s.listing(source, envelope)[0]
-                baseline = read_baseline(self._s.store, key, envelope)
-                reason = None if force else rc.suspect_refresh(old, records, baseline)
-                if reason is None:
-                    new = {
-                        "source": source.name,
-                        "base_url": source.base_url,
-                        "fetched_at": fetched_at,
-                        "expires_at": fetched_at + source.ttl,
-                        "ttl": source.ttl,
-                        "count": len(records),
-                        "version": f"{fetched_at}:{os.getpid()}",
-                        "failures": 0,
-                        "error": None,
-                        "degraded": False,
-                        "retry_at": None,
-                        "last_attempt": fetched_at,
-                        "notes": notes[:MAX_NOTES]
-                        + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
-                        "validators": validators.learned(),
-                        "digest": digest,
-                        **write_payload(
-                            self._s.store,
-                            key,
-                            envelope,
-                            text,
-                            digest,
-                            rc.next_baseline(baseline, records, reset=force),
-                        ),
-                    }
-                    self._s.store.put(key, new)
-                    # The build that follows reads this listing: it is parsed already.
-                    self._s.remember(source.name, new["version"], records, source_aliases(source, records, payload))
-                    return self._report(source, new, started, "ok"), None
+                with collector_paused():
+                    old = self._s.listing(source, envelope)[0]
+                    baseline = read_baseline(self._s.store, key, envelope)
+                    reason = None if force else rc.suspect_refresh(old, records, baseline)
+                    if reason is None:
+                        new = {
+                            "source": source.name,
+                            "base_url": source.base_url,
+                            "fetched_at": fetched_at,
+                            "expires_at": fetched_at + source.ttl,
+                            "ttl": source.ttl,
+                            "count": len(records),
+                            "version": f"{fetched_at}:{os.getpid()}",
+                            "failures": 0,
+                            "error": None,
+                            "degraded": False,
+                            "retry_at": None,
+                            "last_attempt": fetched_at,
+                            "notes": notes[:MAX_NOTES]
+                            + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
+                            "validators": validators.learned(),
+                            "digest": digest,
+                            **write_payload(
+                                self._s.store,
+                                key,
+                                envelope,
+                                text,
+                                digest,
+                                rc.next_baseline(baseline, records, reset=force),
+                            ),
+                        }
+                        self._s.store.put(key, new)
+                        # The build that follows reads this listing: it is parsed already.
+                        self._s.remember(source.name, new["version"], records, source_aliases(source, records, payload))
+                        return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
                 held = self._s.record_held(source, old, records, reason)

@@ -25,7 +25,7 @@ from ..sources import BUNDLED, Source, create_source, hooks, source_aliases
 if TYPE_CHECKING:
     import httpx
 
-    from .._persistence.rows import Directory
+    from .._persistence.rows import Directory, Encoded
     from .._persistence.storage import Storage
     from ..records import ModelRecord
     from .history import History
@@ -99,6 +99,8 @@ class State:
         self._resolved: tuple[bool, dict[str, Source]] | None = None
         self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
         self._history: History | None = None
+        self.encoded: Encoded | None = None
+        """What the last build here encoded (see ``_persistence.rows.Encoded``): reused by the next."""
 
     # -- configuration and keys -----------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from ..records import Conflict, ModelRecord
 __all__ = [
     "PART",
     "Directory",
+    "Encoded",
     "decode_part",
     "encode_generation",
     "find_in_part",
@@ -76,36 +77,92 @@ def _runs(models: list[str]) -> Iterable[list[str]]:
         yield run
 
 
+class Encoded:
+    """What one generation's encoding made, kept so the next build reuses it.
+
+    A run of the very same record objects (LiteLLM's map is loaded once per process, and a source
+    that did not move hands back the records it parsed before) encodes to the same part: it is not
+    turned into JSON and hashed again. ``docs`` holds each part's documents by key, so the next
+    build compares with the previous generation without reading its parts back. A catalog keeps
+    the latest one and swaps it whole, so concurrent builds never see one half-made.
+    """
+
+    __slots__ = ("docs", "index", "runs")
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[int, ...], tuple[list[ModelRecord], str, str]] = {}
+        self.docs: dict[str, list[dict[str, Any]]] = {}
+        self.index: dict[str, tuple[Any, str, str]] = {}
+
+
 def encode_generation(
     prefix: str,
     merged: Mapping[str, ModelRecord],
     index: Mapping[str, Any],
     docs_out: dict[str, list[dict[str, Any]]] | None = None,
+    previous: Encoded | None = None,
+    made: Encoded | None = None,
 ) -> dict[str, str]:
     """Every row of a generation under ``prefix``: its ``dir`` and the parts it names.
 
     ``index`` maps ``aliases`` (LiteLLM's own keys) and ``lower`` (every key in lower case); each is
     a part of its own, so an exact alias, the usual case, reads the small one. ``docs_out``, when
     given, receives each part's documents (as written, before JSON) under the part's key.
+    ``previous`` is the last generation's :class:`Encoded`, whose parts are reused for the same
+    records; ``made`` (a new one) receives this generation's.
     """
     from pydantic_core import to_json
 
     rows: dict[str, str] = {}
     parts: list[list[Any]] = []
+    reuse = previous.runs if previous is not None else {}
+    stamps: dict[Any, str] = {}  # a listing's records share one fetch time: written as text once
+
+    def doc_of(record: ModelRecord) -> dict[str, Any]:
+        # The document as it reads back from its JSON (the time as text), so the next build can
+        # compare with it as with a part read from the store.
+        doc = record.stated(nested=False)
+        if "conflicts" in doc:
+            doc["conflicts"] = _stored_conflicts(doc, record.conflicts, record.provenance)
+        doc = _compact(doc)
+        stamp = doc.get("fetched_at")
+        if stamp is not None and type(stamp) is not str:
+            text = stamps.get(stamp)
+            if text is None:
+                text = stamps[stamp] = to_json(stamp).decode()[1:-1]
+            doc["fetched_at"] = text
+        return doc
+
     for run in _runs(sorted(merged)):
-        docs = [_compact(merged[model].plain(exclude_defaults=True)) for model in run]
-        text = to_json(docs, inf_nan_mode="null").decode()
-        key = part_key(text)
+        records = [merged[model] for model in run]
+        ident = tuple(map(id, records))
+        hit = reuse.get(ident)
+        if hit is not None and previous is not None:
+            text, key = hit[1], hit[2]
+            docs = previous.docs[key]
+        else:
+            docs = [doc_of(record) for record in records]
+            text = to_json(docs, inf_nan_mode="null").decode()
+            key = part_key(text)
         rows[key] = text
         parts.append([run[0], key[len(PART) :], len(run)])
         if docs_out is not None:
             docs_out[key] = docs
+        if made is not None:
+            made.runs[ident] = (records, text, key)  # the records stay alive, so their ids stay theirs
+            made.docs[key] = docs
     lookups: dict[str, str] = {}
     for name in ("aliases", "lower"):
-        text = to_json({name: index[name]}).decode()
-        key = part_key(text)
+        known = previous.index.get(name) if previous is not None else None
+        if known is not None and known[0] == index[name]:
+            text, key = known[1], known[2]
+        else:
+            text = to_json({name: index[name]}).decode()
+            key = part_key(text)
         rows[key] = text
         lookups[name] = key[len(PART) :]
+        if made is not None:
+            made.index[name] = (index[name], text, key)
     rows[f"{prefix}:dir"] = json.dumps({"parts": parts, **lookups})
     return rows
 
@@ -238,20 +295,25 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
     """``provenance`` as stored: the source most fields share under ``*``, the others by name.
 
     ``-`` (comma-joined) names any known field without a source. Half of a catalog's ``all`` row
-    was provenance, the same source repeated field after field.
+    was provenance, the same source repeated field after field. ``row`` gets a new provenance
+    dict; the one it had is not changed.
     """
     provenance = row.get("provenance")
     if not provenance:
         return row
-    values = list(provenance.values())
-    if values.count(values[0]) == len(values) and provenance.keys() == set(_known(row)):
-        row["provenance"] = {_MAIN: values[0]}  # the usual case: one source states every known field
-        return row
-    counts: dict[str, int] = {}
-    for source in provenance.values():
-        counts[source] = counts.get(source, 0) + 1
-    main = max(counts, key=lambda s: (counts[s], s))
     known = _known(row)
+    values = list(provenance.values())
+    distinct = set(values)
+    if len(distinct) == 1:
+        main = values[0]
+        if len(known) == len(provenance) and provenance.keys() == set(known):
+            row["provenance"] = {_MAIN: main}  # the usual case: one source states every known field
+            return row
+    else:
+        counts: dict[str, int] = {}
+        for source in values:
+            counts[source] = counts.get(source, 0) + 1
+        main = max(counts, key=lambda s: (counts[s], s))
     stated = set(known)
     stored = {k: v for k, v in provenance.items() if v != main or k not in stated}
     stored[_MAIN] = main
@@ -260,6 +322,51 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
         stored[_NONE] = ",".join(unsourced)
     row["provenance"] = stored
     return row
+
+
+def _stated_value(row: Mapping[str, Any], field: str) -> Any:
+    """A record's value of ``field`` as its stored row holds it (a rate in ``prices`` included)."""
+    if field in row:
+        return row[field]
+    prices = row.get("prices")
+    return prices.get(field) if prices else None
+
+
+def _stored_conflicts(
+    row: Mapping[str, Any], conflicts: Iterable[Conflict], provenance: Mapping[str, str]
+) -> list[list[Any]]:
+    """Conflicts as a part stores them: ``[field, other value, other source]``.
+
+    The kept value and source follow only when they are not the record's own value and source of
+    that field (``[..., kept value, kept source]``); an aggregate's spread across providers is
+    mostly the former, and was most of a big listing's bytes.
+    """
+    out: list[list[Any]] = []
+    for conflict in conflicts:
+        c = vars(conflict)
+        field, kept, source = c["field"], c["kept_value"], c["kept_source"]
+        own = _stated_value(row, field)
+        if own is not None and type(own) is type(kept) and own == kept and provenance.get(field) == source:
+            out.append([field, c["other_value"], c["other_source"]])
+        else:
+            out.append([field, c["other_value"], c["other_source"], kept, source])
+    return out
+
+
+def _read_conflict(c: Any, fields: Mapping[str, Any]) -> Conflict | None:
+    """A stored conflict (either form, checked by the gate already); None if it names a value the row lacks."""
+    if type(c) is list:
+        field = c[0]
+        if len(c) == 3:
+            kept, source = _stated_value(fields, field), (fields.get("provenance") or {}).get(field)
+            if kept is None or source is None:
+                return None
+        else:
+            kept, source = c[3], c[4]
+        values = {"field": field, "kept_value": kept, "kept_source": source, "other_value": c[1], "other_source": c[2]}
+    else:
+        values = {k: c.get(k) for k in ("field", "kept_value", "kept_source", "other_value", "other_source")}
+    return Conflict.trusted(values)
 
 
 def _expand(doc: dict[str, Any]) -> None:
@@ -283,7 +390,10 @@ def _from_doc(doc: Any) -> ModelRecord | None:
     _expand(fields)
     # Rows are written with exclude_defaults: only what is known is in them.
     if "conflicts" in fields:
-        fields["conflicts"] = [Conflict.model_construct(**c) for c in fields["conflicts"]]
+        conflicts = [_read_conflict(c, fields) for c in fields["conflicts"]]
+        if any(c is None for c in conflicts):
+            return None
+        fields["conflicts"] = conflicts
     stamp = fields.get("fetched_at")
     if stamp is not None:
         fields["fetched_at"] = parse_stamp(stamp)

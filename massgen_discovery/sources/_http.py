@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from .._domain.bulk import collector_paused
 from ..errors import (
     SourceAuthError,
     SourceError,
@@ -285,7 +286,8 @@ async def get_json(
             retry_after=_retry_after(response),
         )
     try:
-        return json.loads(body)
+        with collector_paused():  # a big listing is a hundred thousand containers, none in a cycle
+            return json.loads(body)
     except RecursionError as exc:
         raise SourceFormatError(
             f"{source}: invalid JSON from {where} (nested too deeply)", source=source, status_code=status

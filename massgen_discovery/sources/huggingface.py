@@ -27,7 +27,7 @@ from ..records import Conflict, ModelRecord
 from ._listing import HostedListing
 
 if TYPE_CHECKING:
-    from ._hf_payload import Model, Provider
+    from ._hf_payload import Architecture, Provider
 
 __all__ = ["DEFAULT_BASE_URL", "NAME", "HuggingFaceSource", "to_records"]
 
@@ -49,92 +49,96 @@ def _price(value: float | None, is_free: bool | None) -> float | None:
     return value / 1_000_000
 
 
-def _pinned(model: Model, entry: Provider, fetched_at: datetime) -> ModelRecord:
-    from ._hf_payload import Architecture, Pricing
-
-    arch = model.architecture or Architecture()
-    pricing = entry.pricing or Pricing()
-    free = entry.is_free
+def _pinned(model_id: str, arch: Architecture, entry: Provider, fetched_at: datetime) -> ModelRecord:
+    pricing = entry.get("pricing") or {}
+    free = entry.get("is_free")
+    inputs = arch.get("input_modalities")
+    status = entry["status"]
     values: dict[str, Any] = {
         "mode": "chat",
-        "max_input_tokens": entry.context_length,
-        "input_cost_per_token": _price(pricing.input, free),
-        "output_cost_per_token": _price(pricing.output, free),
-        "input_modalities": arch.input_modalities,
-        "output_modalities": arch.output_modalities,
-        "supports_vision": None if arch.input_modalities is None else "image" in arch.input_modalities,
-        "supports_function_calling": entry.supports_tools,
-        "supports_response_schema": entry.supports_structured_output,
-        "available": entry.status == "live",
-        "status": entry.status,
-        "first_token_latency_ms": entry.first_token_latency_ms,
-        "throughput_tokens_per_s": entry.throughput,
+        "max_input_tokens": entry.get("context_length"),
+        "input_cost_per_token": _price(pricing.get("input"), free),
+        "output_cost_per_token": _price(pricing.get("output"), free),
+        "input_modalities": inputs,
+        "output_modalities": arch.get("output_modalities"),
+        "supports_vision": None if inputs is None else "image" in inputs,
+        "supports_function_calling": entry.get("supports_tools"),
+        "supports_response_schema": entry.get("supports_structured_output"),
+        "available": status == "live",
+        "status": status,
+        "first_token_latency_ms": entry.get("first_token_latency_ms"),
+        "throughput_tokens_per_s": entry.get("throughput"),
     }
     known = {k: v for k, v in values.items() if v is not None}
-    # Every value comes from the listing's validated models with the record's types already: the
-    # record is built without validating it again (a big listing has tens of thousands of routes).
-    return ModelRecord.model_construct(
-        model=f"{NAME}/{entry.provider}/{model.id}",
-        provider=NAME,
-        model_id=model.id,
-        served_by=entry.provider,
-        sources=[NAME],
-        provenance=dict.fromkeys(known, NAME),
-        fetched_at=fetched_at,
-        **known,
+    # Every value comes from the validated listing with the record's types already: the record is
+    # built without validating it again (a big listing has tens of thousands of routes).
+    return ModelRecord.trusted(
+        {
+            "model": f"{NAME}/{entry['provider']}/{model_id}",
+            "provider": NAME,
+            "model_id": model_id,
+            "served_by": entry["provider"],
+            "sources": [NAME],
+            "provenance": dict.fromkeys(known, NAME),
+            "fetched_at": fetched_at,
+            **known,
+        }
     )
 
 
 _SMALLEST = ("max_input_tokens", "max_output_tokens")
 _HIGHEST = ("input_cost_per_token", "output_cost_per_token")
 _ALL_TRUE = ("supports_function_calling", "supports_response_schema", "supports_vision")
+_SPREAD = (*_SMALLEST, *_HIGHEST, *_ALL_TRUE)
 
 
-def _aggregate(model: Model, pinned: Sequence[ModelRecord], fetched_at: datetime) -> ModelRecord:
-    from ._hf_payload import Architecture
-
-    live = [r for r in pinned if r.available]
-    basis = live or list(pinned)
+def _aggregate(model_id: str, arch: Architecture, pinned: Sequence[ModelRecord], fetched_at: datetime) -> ModelRecord:
+    live = [vars(r) for r in pinned if r.available]
     values: dict[str, Any] = {"mode": "chat"}
     for field in _SMALLEST:
-        limits = [getattr(r, field) for r in live if getattr(r, field) is not None]
+        limits = [v for r in live if (v := r[field]) is not None]
         values[field] = min(limits) if limits else None
     for field in _HIGHEST:
-        prices = [getattr(r, field) for r in live if getattr(r, field) is not None]
+        prices = [v for r in live if (v := r[field]) is not None]
         values[field] = max(prices) if prices else None
     for field in _ALL_TRUE:
-        reported = [getattr(r, field) for r in live if getattr(r, field) is not None]
+        reported = [v for r in live if (v := r[field]) is not None]
         values[field] = True if reported and all(reported) else False if reported and not any(reported) else None
-    arch = model.architecture or Architecture()
-    values["input_modalities"] = arch.input_modalities
-    values["output_modalities"] = arch.output_modalities
-    if values["supports_vision"] is None and arch.input_modalities is not None:
-        values["supports_vision"] = "image" in arch.input_modalities
+    inputs = arch.get("input_modalities")
+    values["input_modalities"] = inputs
+    values["output_modalities"] = arch.get("output_modalities")
+    if values["supports_vision"] is None and inputs is not None:
+        values["supports_vision"] = "image" in inputs
     values["available"] = bool(live)
-    values["status"] = "live" if live else (basis[0].status if basis else None)
+    values["status"] = "live" if live else (pinned[0].status if pinned else None)
     known = {k: v for k, v in values.items() if v is not None}
     # The spread across serving providers, so users can see what the conservative value hides.
     conflicts = [
-        Conflict.model_construct(
-            field=field,
-            kept_value=known.get(field),
-            kept_source=NAME,
-            other_value=getattr(r, field),
-            other_source=f"{NAME}:{r.served_by}",
+        Conflict.trusted(
+            {
+                "field": field,
+                "kept_value": kept,
+                "kept_source": NAME,
+                "other_value": value,
+                "other_source": f"{NAME}:{r['served_by']}",
+            }
         )
-        for field in (*_SMALLEST, *_HIGHEST, *_ALL_TRUE)
+        for field in _SPREAD
+        for kept in (known.get(field),)
         for r in live
-        if getattr(r, field) is not None and getattr(r, field) != known.get(field)
+        if (value := r[field]) is not None and value != kept
     ]
-    return ModelRecord.model_construct(
-        model=f"{NAME}/{model.id}",
-        provider=NAME,
-        model_id=model.id,
-        sources=[NAME, *sorted(f"{NAME}:{r.served_by}" for r in pinned)],
-        provenance=dict.fromkeys(known, NAME),
-        conflicts=conflicts,
-        fetched_at=fetched_at,
-        **known,
+    return ModelRecord.trusted(
+        {
+            "model": f"{NAME}/{model_id}",
+            "provider": NAME,
+            "model_id": model_id,
+            "sources": [NAME, *sorted(f"{NAME}:{r.served_by}" for r in pinned)],
+            "provenance": dict.fromkeys(known, NAME),
+            "conflicts": conflicts,
+            "fetched_at": fetched_at,
+            **known,
+        }
     )
 
 
@@ -156,11 +160,13 @@ def to_records(payload: Any, fetched_at: datetime) -> list[ModelRecord]:
         raise SourceFormatError(f"{NAME}: unreadable listing ({exc.error_count()} errors)", source=NAME) from exc
     out: list[ModelRecord] = []
     for model in models:
-        if not model.id or "/" not in model.id:
+        model_id = model["id"]
+        if not model_id or "/" not in model_id:
             continue
-        pinned = [_pinned(model, entry, fetched_at) for entry in model.providers]
+        arch = model.get("architecture") or {}
+        pinned = [_pinned(model_id, arch, entry, fetched_at) for entry in model.get("providers") or ()]
         out.extend(pinned)
-        out.append(_aggregate(model, pinned, fetched_at))
+        out.append(_aggregate(model_id, arch, pinned, fetched_at))
     return out
 
 
