@@ -69,6 +69,7 @@ class _RecordType(type):
         namespace["_factories"] = tuple((k, v.make) for k, v in fields.items() if isinstance(v, _Factory))
         namespace["_plain"].update((k, v.make()) for k, v in fields.items() if isinstance(v, _Factory))
         namespace["_required"] = frozenset(k for k, v in fields.items() if v is _REQUIRED)
+        namespace["_order"] = tuple(fields)
         annotations: dict[str, str] = {}
         for base in reversed(bases):
             annotations.update(getattr(base, "_annotation_text", {}))
@@ -95,6 +96,7 @@ class FrozenRecord(metaclass=_RecordType):
     _plain: ClassVar[dict[str, Any]]
     _factories: ClassVar[tuple[tuple[str, Any], ...]]
     _required: ClassVar[frozenset[str]]
+    _order: ClassVar[tuple[str, ...]]
     _containers: ClassVar[tuple[str, ...]]
     _keep_none: ClassVar[frozenset[str]]
     _set_defaults: ClassVar[dict[str, Any]]
@@ -122,6 +124,14 @@ class FrozenRecord(metaclass=_RecordType):
         return record
 
     @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every field with its default (fresh lists and dicts), in order: to fill and pass to :meth:`trusted`."""
+        data = cls._plain.copy()
+        for name, make in cls._factories:
+            data[name] = make()
+        return data
+
+    @classmethod
     def trusted(cls: type[_R], values: dict[str, Any]) -> _R:
         """A record from a dict of trusted values, which it takes over (the caller lets go of it).
 
@@ -129,7 +139,7 @@ class FrozenRecord(metaclass=_RecordType):
         records a big listing makes: a dict that names every field, in order, becomes the record's
         own; any other gets the defaults of the fields it lacks.
         """
-        if len(values) == len(cls._plain) and list(values) == list(cls._plain):
+        if len(values) == len(cls._order) and tuple(values) == cls._order:
             record = object.__new__(cls)
             object.__setattr__(record, "__dict__", values)
             return record
@@ -212,7 +222,9 @@ class FrozenRecord(metaclass=_RecordType):
             for k, v in self.__dict__.items()
             if ((k in keep_none) if v is None else (k not in defaults or v != defaults[k]))
         }
-        for name in self._containers if nested else ():
+        if not nested:
+            return out
+        for name in self._containers:
             value = out.get(name)
             if type(value) is list and value and isinstance(value[0], FrozenRecord):
                 out[name] = [v.stated() if isinstance(v, FrozenRecord) else v for v in value]

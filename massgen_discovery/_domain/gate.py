@@ -186,7 +186,9 @@ def _scalar(v: Any) -> bool:
 
 
 def _conflict(c: Any) -> bool:
-    if type(c) is list:  # as parts store it: [field, other value, other source(, kept value, kept source)]
+    if (
+        type(c) is list or type(c) is tuple
+    ):  # as parts store it: [field, other value, other source(, kept value, kept source)]
         return (
             len(c) in (3, 5)
             and _str(c[0])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from ..records import MERGEABLE_FIELDS, Conflict, ModelRecord
@@ -27,7 +28,10 @@ __all__ = [
     "RANK_HEURISTIC",
     "RANK_LIVE",
     "RANK_OVERRIDE",
+    "GUARDED_FIELDS",
+    "Anchors",
     "adopt_stated_modes",
+    "anchors_of",
     "mark_unlisted",
     "merge_records",
     "override_record",
@@ -267,10 +271,48 @@ def override_record(base: ModelRecord | None, model: str, values: Mapping[str, A
     )
 
 
+Anchors = tuple[Any, ...]
+"""A model's guarded values (see :data:`GUARDED_FIELDS`), in that order; None where there is none."""
+
+GUARDED_FIELDS = _GUARDED_FIELDS
+_guarded = itemgetter(*_GUARDED_FIELDS)
+_PRICE_AT = frozenset(i for i, name in enumerate(_GUARDED_FIELDS) if name in _PRICE_FIELDS)
+# The whole-listing rules are judged prices first, then limits.
+_WHOLE_ORDER = tuple(_GUARDED_FIELDS.index(name) for name in _WHOLE_FIELDS)
+
+
+def anchors_of(stored: Any) -> dict[str, Anchors]:
+    """A baseline as read back from the store, in the shape :func:`next_baseline` makes.
+
+    Each model's anchors are a list in :data:`GUARDED_FIELDS` order, or (as once written) a dict by
+    field name; anything else, and any value that is not a number, is left out.
+    """
+    out: dict[str, Anchors] = {}
+    if not isinstance(stored, dict):
+        return out
+    width = len(_GUARDED_FIELDS)
+    for model, anchors in stored.items():
+        if isinstance(anchors, dict):
+            anchors = [anchors.get(name) for name in _GUARDED_FIELDS]
+        if not isinstance(model, str) or not isinstance(anchors, (list, tuple)) or len(anchors) != width:
+            continue
+        values = tuple(a if type(a) in (int, float) else None for a in anchors)
+        if values.count(None) < width:
+            out[model] = values
+    return out
+
+
+def _moved(a: Any, b: Any) -> bool:
+    """Whether a guarded value moved more than :data:`SUSPECT_RATIO` from ``a`` to ``b``."""
+    if a is None or b is None or a == b or not isinstance(a, (int, float)) or a <= 0 or b <= 0:
+        return False
+    return bool(max(a, b) / min(a, b) > SUSPECT_RATIO * (1 + 1e-9))  # 10x exactly passes despite float error
+
+
 def suspect_refresh(
     old: Sequence[ModelRecord],
     new: Sequence[ModelRecord],
-    baseline: Mapping[str, Mapping[str, float]] | None = None,
+    baseline: Mapping[str, Anchors] | None = None,
 ) -> str | None:
     """Say why a new listing should not replace the last good one, or None when it may.
 
@@ -289,77 +331,83 @@ def suspect_refresh(
         return f"empty listing (last good had {len(old)} models)"
     if len(new) * 2 < len(old):
         return f"listing shrank from {len(old)} to {len(new)} models"
-    # One pass over each listing, reading the records' field dicts (tens of thousands of routes).
-    before = {r.model: vars(r) for r in old}
-    after = {r.model: vars(r) for r in new}
-    if len(before) >= GUARD_MIN_MODELS:
+    # One pass over each listing, each model's guarded values read in one call: a model whose
+    # values are those of the last listing and of its anchors (most of them) is done at once.
+    before = {r.model: _guarded(vars(r)) for r in old}
+    after = {r.model: _guarded(vars(r)) for r in new}
+    whole = len(before) >= GUARD_MIN_MODELS
+    if whole:
         gone = len(before.keys() - after.keys())
         if gone * 2 > len(before):
             return f"{gone} of the {len(before)} last good models are gone from the listing"
-        known = dict.fromkeys(_WHOLE_FIELDS, 0)
-        dropped = dict.fromkeys(_WHOLE_FIELDS, 0)
-        for model, a_fields in before.items():
-            b_fields = after.get(model)
-            if b_fields is None:
-                continue
-            for name in _WHOLE_FIELDS:
-                a = a_fields[name]
-                if isinstance(a, (int, float)) and a > 0:
-                    known[name] += 1
-                    b = b_fields[name]
-                    if b is None or (b == 0 and name in _PRICE_FIELDS):
-                        dropped[name] += 1
-        for name in _WHOLE_FIELDS:
-            if known[name] >= GUARD_MIN_MODELS and dropped[name] * 2 > known[name]:
-                became = "0 or unknown" if name in _PRICE_FIELDS else "unknown"
-                return f"{dropped[name]} of {known[name]} known {name} values turned to {became}"
     anchored = baseline or {}
-    for record in new:
-        fields = vars(record)
-        previous = before.get(record.model)
-        anchors = anchored.get(record.model) or {}
-        for name in _GUARDED_FIELDS:
-            b = fields[name]
-            if b is None or b <= 0:
+    dropped = [0] * len(_GUARDED_FIELDS)
+    drift: str | None = None
+    for model, values in after.items():
+        previous = before.get(model)
+        anchors = anchored.get(model)
+        if (previous is None or previous == values) and (anchors is None or anchors == values):
+            continue
+        for i, b in enumerate(values):
+            a = previous[i] if previous is not None else None
+            if whole and isinstance(a, (int, float)) and a > 0 and (b is None or (b == 0 and i in _PRICE_AT)):
+                dropped[i] += 1
+            if drift is None and b is not None:
+                for anchor in (anchors[i] if anchors is not None else None, a):
+                    if _moved(anchor, b):
+                        drift = f"{model} {_GUARDED_FIELDS[i]} moved from {anchor:g} to {b:g}"
+                        break
+    if whole and any(dropped):
+        for i in _WHOLE_ORDER:
+            if not dropped[i]:
                 continue
-            for a in (anchors.get(name), previous[name] if previous is not None else None):
-                if not isinstance(a, (int, float)) or a <= 0:
-                    continue
-                if max(a, b) / min(a, b) > SUSPECT_RATIO * (1 + 1e-9):  # 10x exactly passes despite float error
-                    return f"{record.model} {name} moved from {a:g} to {b:g}"
-    return None
+            known = sum(
+                1
+                for model, values in before.items()
+                if model in after and isinstance(values[i], (int, float)) and values[i] > 0
+            )
+            if known >= GUARD_MIN_MODELS and dropped[i] * 2 > known:
+                name = _GUARDED_FIELDS[i]
+                became = "0 or unknown" if i in _PRICE_AT else "unknown"
+                return f"{dropped[i]} of {known} known {name} values turned to {became}"
+    return drift
 
 
 def next_baseline(
-    baseline: Mapping[str, Mapping[str, float]] | None, accepted: Sequence[ModelRecord], *, reset: bool = False
-) -> dict[str, dict[str, float]]:
+    baseline: Mapping[str, Anchors] | None, accepted: Sequence[ModelRecord], *, reset: bool = False
+) -> dict[str, Anchors]:
     """The values guarded against drift after a listing was accepted.
 
     A value joins the baseline when first seen, and moves with it while it changes by at most
     :data:`QUIET_RATIO`; a bigger (accepted) move leaves the baseline where it was, so drift is
     measured from the last value accepted without question. ``reset`` (a forced refresh, where
-    the user said the change is real) takes every accepted value as is.
+    the user said the change is real) takes every accepted value as is. Each model's anchors are
+    a tuple in :data:`GUARDED_FIELDS` order (see :func:`anchors_of` for the stored form).
     """
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, Anchors] = {}
     previous = {} if reset or baseline is None else baseline
     for record in accepted:
-        fields = vars(record)
+        values = _guarded(vars(record))
         before = previous.get(record.model)
-        anchors: dict[str, float] = {}
-        for name in _GUARDED_FIELDS:
-            value = fields[name]
-            old = before.get(name) if before else None
-            if not isinstance(value, (int, float)) or value <= 0:
-                if isinstance(old, (int, float)):
-                    anchors[name] = old
-                continue
-            if not isinstance(old, (int, float)) or old <= 0 or max(old, value) / min(old, value) <= QUIET_RATIO:
-                anchors[name] = value
-            else:
-                anchors[name] = old
-        if anchors:
+        if before is not None and before == values:
+            out[record.model] = before  # nothing moved: the same anchors
+            continue
+        anchors = tuple(_anchor(old, value) for old, value in zip(before or _NO_ANCHORS, values, strict=True))
+        if anchors != _NO_ANCHORS:
             out[record.model] = anchors
     return out
+
+
+_NO_ANCHORS: Anchors = (None,) * len(_GUARDED_FIELDS)
+
+
+def _anchor(old: Any, value: Any) -> Any:
+    """One guarded value's next anchor (see :func:`next_baseline`)."""
+    if not isinstance(value, (int, float)) or value <= 0:
+        return old if isinstance(old, (int, float)) else None
+    if not isinstance(old, (int, float)) or old <= 0 or max(old, value) / min(old, value) <= QUIET_RATIO:
+        return value
+    return old
 
 
 def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[str]]:

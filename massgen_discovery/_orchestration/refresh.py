@@ -22,7 +22,7 @@ from .._domain.bulk import collector_paused
 from .._domain.clock import as_datetime, now
 from .._domain.digest import sha256_hex
 from .._domain.identifiers import BUNDLED
-from .._persistence.envelope import has_payload, read_baseline, read_payload, write_payload
+from .._persistence.envelope import has_payload, read_payload, write_payload
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..sources import hooks, litellm_map, source_aliases
 
@@ -244,9 +244,10 @@ class Refresher:
             if error is None:
                 with collector_paused():
                     old = self._s.listing(source, envelope)[0]
-                    baseline = read_baseline(self._s.store, key, envelope)
+                    baseline = self._s.baseline(source, envelope)
                     reason = None if force else rc.suspect_refresh(old, records, baseline)
                     if reason is None:
+                        anchors = rc.next_baseline(baseline, records, reset=force)
                         new = {
                             "source": source.name,
                             "base_url": source.base_url,
@@ -270,12 +271,13 @@ class Refresher:
                                 envelope,
                                 text,
                                 digest,
-                                rc.next_baseline(baseline, records, reset=force),
+                                anchors,
                             ),
                         }
                         self._s.store.put(key, new)
                         # The build that follows reads this listing: it is parsed already.
-                        self._s.remember(source.name, new["version"], records, source_aliases(source, records, payload))
+                        named = source_aliases(source, records, payload)
+                        self._s.remember(source.name, new["version"], records, named, anchors)
                         return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}

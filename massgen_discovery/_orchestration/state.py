@@ -18,7 +18,7 @@ from .._domain.digest import sha256_hex
 from .._domain.identifiers import REFRESH_MODES, refresh_mode_var
 from .._domain.log import get_logger
 from .._persistence.disk import credential_fingerprint
-from .._persistence.envelope import read_payload
+from .._persistence.envelope import read_baseline, read_payload
 from ..errors import ConfigError
 from ..sources import BUNDLED, Source, create_source, hooks, source_aliases
 
@@ -98,6 +98,7 @@ class State:
         """Key-gated sources skipped for want of a key, with the variables that would enable them."""
         self._resolved: tuple[bool, dict[str, Source]] | None = None
         self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
+        self._baselines: dict[str, tuple[str, dict[str, rc.Anchors]]] = {}
         self._history: History | None = None
         self.encoded: Encoded | None = None
         """What the last build here encoded (see ``_persistence.rows.Encoded``): reused by the next."""
@@ -155,10 +156,29 @@ class State:
 
     # -- parsed listings ------------------------------------------------------------------------
 
-    def remember(self, name: str, version: str, records: list[ModelRecord], aliases: dict[str, str]) -> None:
-        """Keep a listing's parse for its envelope version (a refresh that just parsed it)."""
+    def remember(
+        self,
+        name: str,
+        version: str,
+        records: list[ModelRecord],
+        aliases: dict[str, str],
+        baseline: dict[str, rc.Anchors] | None = None,
+    ) -> None:
+        """Keep a listing's parse (and the guard rails' baseline written with it) for its envelope version."""
         with self.mutex:
             self._parsed[name] = (version, records, aliases)
+            if baseline is not None:
+                self._baselines[name] = (version, baseline)
+
+    def baseline(self, source: Source, envelope: Mapping[str, Any]) -> dict[str, rc.Anchors] | None:
+        """The guard rails' baseline stored with the envelope's listing (read once per envelope version)."""
+        version = envelope.get("version")
+        with self.mutex:
+            memo = self._baselines.get(source.name)
+        if memo is not None and isinstance(version, str) and memo[0] == version:
+            return memo[1]
+        stored = read_baseline(self.store, self.envelope_key(source), envelope)
+        return None if stored is None else rc.anchors_of(stored)
 
     def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
         """The stored listing's records and the lookup aliases it defines, parsed once per envelope version."""

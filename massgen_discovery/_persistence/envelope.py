@@ -67,7 +67,7 @@ def write_payload(
     previous: Mapping[str, Any],
     payload_json: str,
     digest: str,
-    baseline: dict[str, Any] | None,
+    baseline: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """Store a new listing (``payload_json``: its JSON) and its guard-rail baseline; the envelope fields that name them.
 
@@ -76,7 +76,9 @@ def write_payload(
     """
     key = payload_key(envelope_key, digest)
     store.put_encoded(key, encode_with("payload", payload_json))
-    store.put(f"{key}:baseline", {"baseline": baseline})
+    from pydantic_core import to_json  # tens of thousands of anchors: written by pydantic's core
+
+    store.put_encoded(f"{key}:baseline", encode_with("baseline", to_json(baseline).decode()))
     current = previous.get("payload_key")
     older = previous.get("previous_payload_key")
     if isinstance(older, str) and _own(envelope_key, older) and older not in (key, current):

@@ -62,15 +62,27 @@ def _group(model: str) -> str:
     return head if slash else ""
 
 
-def _runs(models: list[str]) -> Iterable[list[str]]:
-    """Sorted keys cut into parts at boundaries that depend on the keys alone."""
+def _runs(
+    models: list[str], known: Mapping[str, tuple[str, bool]], seen: dict[str, tuple[str, bool]]
+) -> Iterable[list[str]]:
+    """Sorted keys cut into parts at boundaries that depend on the keys alone.
+
+    Each key's group and whether it ends a part come from ``known`` (the last build's) or are
+    worked out, and are kept in ``seen``.
+    """
     run: list[str] = []
+    group = ""
     for model in models:
-        if run and (len(run) >= PART_MAX or _group(model) != _group(run[-1])):
+        facts = known.get(model)
+        if facts is None:
+            facts = (_group(model), zlib.crc32(model.encode()) % _BOUNDARY == 0)
+        seen[model] = facts
+        if run and (len(run) >= PART_MAX or facts[0] != group):
             yield run
             run = []
         run.append(model)
-        if zlib.crc32(model.encode()) % _BOUNDARY == 0:
+        group = facts[0]
+        if facts[1]:
             yield run
             run = []
     if run:
@@ -87,9 +99,11 @@ class Encoded:
     the latest one and swaps it whole, so concurrent builds never see one half-made.
     """
 
-    __slots__ = ("docs", "index", "runs")
+    __slots__ = ("docs", "index", "keys", "runs")
 
     def __init__(self) -> None:
+        self.keys: dict[str, tuple[str, bool]] = {}
+        """Per key, its group and whether it ends a part."""
         self.runs: dict[tuple[int, ...], tuple[list[ModelRecord], str, str]] = {}
         self.docs: dict[str, list[dict[str, Any]]] = {}
         self.index: dict[str, tuple[Any, str, str]] = {}
@@ -133,7 +147,8 @@ def encode_generation(
             doc["fetched_at"] = text
         return doc
 
-    for run in _runs(sorted(merged)):
+    seen: dict[str, tuple[str, bool]] = made.keys if made is not None else {}
+    for run in _runs(sorted(merged), previous.keys if previous is not None else {}, seen):
         records = [merged[model] for model in run]
         ident = tuple(map(id, records))
         hit = reuse.get(ident)
@@ -282,7 +297,11 @@ def read_index(key: str, raw: str | None, name: str) -> dict[str, str] | None:
     return doc[name] if index_ok(doc, name) else None
 
 
-_NOT_FIELDS = frozenset({"model", "provider", "model_id", "sources", "provenance", "conflicts", "fetched_at", "prices"})
+_NOT_FIELDS = frozenset(
+    {"model", "provider", "model_id", "served_by", "sources", "provenance", "conflicts", "fetched_at", "prices"}
+)
+"""Row keys that are not values with a source (``served_by`` names the route; a source that states
+where it came from keeps it in ``provenance`` by name)."""
 _MAIN, _NONE = "*", "-"
 
 
@@ -301,12 +320,13 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
     provenance = row.get("provenance")
     if not provenance:
         return row
-    known = _known(row)
     values = list(provenance.values())
     distinct = set(values)
     if len(distinct) == 1:
         main = values[0]
-        if len(known) == len(provenance) and provenance.keys() == set(known):
+        stated = row.keys() - _NOT_FIELDS
+        prices = row.get("prices")
+        if provenance.keys() == (stated | prices.keys() if prices else stated):
             row["provenance"] = {_MAIN: main}  # the usual case: one source states every known field
             return row
     else:
@@ -314,6 +334,7 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
         for source in values:
             counts[source] = counts.get(source, 0) + 1
         main = max(counts, key=lambda s: (counts[s], s))
+    known = _known(row)
     stated = set(known)
     stored = {k: v for k, v in provenance.items() if v != main or k not in stated}
     stored[_MAIN] = main
@@ -334,28 +355,32 @@ def _stated_value(row: Mapping[str, Any], field: str) -> Any:
 
 def _stored_conflicts(
     row: Mapping[str, Any], conflicts: Iterable[Conflict], provenance: Mapping[str, str]
-) -> list[list[Any]]:
+) -> list[tuple[Any, ...]]:
     """Conflicts as a part stores them: ``[field, other value, other source]``.
 
     The kept value and source follow only when they are not the record's own value and source of
     that field (``[..., kept value, kept source]``); an aggregate's spread across providers is
-    mostly the former, and was most of a big listing's bytes.
+    mostly the former, and was most of a big listing's bytes. Tuples, written as JSON arrays: the
+    cycle collector stops tracking them.
     """
-    out: list[list[Any]] = []
+    out: list[tuple[Any, ...]] = []
+    own: dict[str, tuple[Any, Any]] = {}
     for conflict in conflicts:
         c = vars(conflict)
         field, kept, source = c["field"], c["kept_value"], c["kept_source"]
-        own = _stated_value(row, field)
-        if own is not None and type(own) is type(kept) and own == kept and provenance.get(field) == source:
-            out.append([field, c["other_value"], c["other_source"]])
+        mine = own.get(field)
+        if mine is None:
+            mine = own[field] = (_stated_value(row, field), provenance.get(field))
+        if mine[0] is not None and type(mine[0]) is type(kept) and mine[0] == kept and mine[1] == source:
+            out.append((field, c["other_value"], c["other_source"]))
         else:
-            out.append([field, c["other_value"], c["other_source"], kept, source])
+            out.append((field, c["other_value"], c["other_source"], kept, source))
     return out
 
 
 def _read_conflict(c: Any, fields: Mapping[str, Any]) -> Conflict | None:
     """A stored conflict (either form, checked by the gate already); None if it names a value the row lacks."""
-    if type(c) is list:
+    if type(c) is list or type(c) is tuple:
         field = c[0]
         if len(c) == 3:
             kept, source = _stated_value(fields, field), (fields.get("provenance") or {}).get(field)

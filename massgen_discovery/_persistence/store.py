@@ -24,7 +24,9 @@ Safety rules this module keeps:
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -54,6 +56,9 @@ from .disk import (
 from .rows import PART
 
 __all__ = ["Store"]
+
+_ENTRY_SEQ = itertools.count()
+"""Tells apart history rows one process adds within one clock tick."""
 
 
 class Store(Backend):
@@ -200,16 +205,42 @@ class Store(Backend):
         return None
 
     def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
-        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``)."""
+        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``).
+
+        Each entry is a row of its own (``key:<time>:<pid>``) and ``key`` lists them, so adding one
+        writes it and a short list, not every entry kept (twenty of a big listing's are megabytes).
+        """
         # This machine's list: a shared store keeps the fleet's on Redis and calls this for its copy.
-        entries = [*self.history(key), entry][-keep:]
-        self.put(key, {"entries": entries})
+        names, legacy = self._history_rows(key)
+        for old in legacy:  # a list kept whole, as once written: each entry becomes its row
+            names.append(self._history_row(key, old))
+        names.append(self._history_row(key, entry))
+        self.put(key, {"rows": names[-keep:]})
+        for doomed in names[:-keep]:
+            self.delete(doomed)
+
+    def _history_row(self, key: str, entry: dict[str, Any]) -> str:
+        name = f"{key}:{time.time_ns()}:{os.getpid()}:{next(_ENTRY_SEQ)}"
+        self.put(name, {"entry": entry})
+        return name
+
+    def _history_rows(self, key: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """(the entry rows ``key`` names, entries kept in the list itself as once written)."""
+        doc = self.get(key) or {}
+        rows, entries = doc.get("rows"), doc.get("entries")
+        names = [n for n in rows if isinstance(n, str) and n.startswith(f"{key}:")] if isinstance(rows, list) else []
+        legacy = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+        return names, legacy
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The entries under ``key``, oldest first."""
-        doc = self.get(key)
-        entries = doc.get("entries") if doc is not None else None
-        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+        names, legacy = self._history_rows(key)
+        out = list(legacy)
+        for name in names:
+            doc = self.get(name)
+            if doc is not None and isinstance(doc.get("entry"), dict):
+                out.append(doc["entry"])
+        return out
 
     def delete(self, key: str) -> None:
         """Remove a row if present."""

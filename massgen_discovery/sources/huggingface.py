@@ -49,47 +49,84 @@ def _price(value: float | None, is_free: bool | None) -> float | None:
     return value / 1_000_000
 
 
+_PINNED = (
+    "mode",
+    "max_input_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "input_modalities",
+    "output_modalities",
+    "supports_vision",
+    "supports_function_calling",
+    "supports_response_schema",
+    "available",
+    "status",
+    "first_token_latency_ms",
+    "throughput_tokens_per_s",
+)
+
+
 def _pinned(model_id: str, arch: Architecture, entry: Provider, fetched_at: datetime) -> ModelRecord:
     pricing = entry.get("pricing") or {}
     free = entry.get("is_free")
     inputs = arch.get("input_modalities")
     status = entry["status"]
-    values: dict[str, Any] = {
-        "mode": "chat",
-        "max_input_tokens": entry.get("context_length"),
-        "input_cost_per_token": _price(pricing.get("input"), free),
-        "output_cost_per_token": _price(pricing.get("output"), free),
-        "input_modalities": inputs,
-        "output_modalities": arch.get("output_modalities"),
-        "supports_vision": None if inputs is None else "image" in inputs,
-        "supports_function_calling": entry.get("supports_tools"),
-        "supports_response_schema": entry.get("supports_structured_output"),
-        "available": status == "live",
-        "status": status,
-        "first_token_latency_ms": entry.get("first_token_latency_ms"),
-        "throughput_tokens_per_s": entry.get("throughput"),
-    }
-    known = {k: v for k, v in values.items() if v is not None}
+    served_by = entry["provider"]
     # Every value comes from the validated listing with the record's types already: the record is
     # built without validating it again (a big listing has tens of thousands of routes).
-    return ModelRecord.trusted(
-        {
-            "model": f"{NAME}/{entry['provider']}/{model_id}",
-            "provider": NAME,
-            "model_id": model_id,
-            "served_by": entry["provider"],
-            "sources": [NAME],
-            "provenance": dict.fromkeys(known, NAME),
-            "fetched_at": fetched_at,
-            **known,
-        }
+    data = ModelRecord.defaults()
+    data.update(
+        model=f"{NAME}/{served_by}/{model_id}",
+        provider=NAME,
+        model_id=model_id,
+        served_by=served_by,
+        mode="chat",
+        max_input_tokens=entry.get("context_length"),
+        input_cost_per_token=_price(pricing.get("input"), free),
+        output_cost_per_token=_price(pricing.get("output"), free),
+        input_modalities=inputs,
+        output_modalities=arch.get("output_modalities"),
+        supports_vision=None if inputs is None else "image" in inputs,
+        supports_function_calling=entry.get("supports_tools"),
+        supports_response_schema=entry.get("supports_structured_output"),
+        available=status == "live",
+        status=status,
+        first_token_latency_ms=entry.get("first_token_latency_ms"),
+        throughput_tokens_per_s=entry.get("throughput"),
+        sources=[NAME],
+        fetched_at=fetched_at,
     )
+    data["provenance"] = {k: NAME for k in _PINNED if data[k] is not None}
+    return ModelRecord.trusted(data)
 
 
 _SMALLEST = ("max_input_tokens", "max_output_tokens")
 _HIGHEST = ("input_cost_per_token", "output_cost_per_token")
 _ALL_TRUE = ("supports_function_calling", "supports_response_schema", "supports_vision")
 _SPREAD = (*_SMALLEST, *_HIGHEST, *_ALL_TRUE)
+
+
+_CONFLICTS: dict[tuple[Any, ...], Conflict] = {}
+"""Conflicts made before, by what they say: a listing's spread mostly repeats from one fetch to the next."""
+
+
+def _conflict(field: str, kept: Any, value: Any, served_by: str) -> Conflict:
+    # Records are immutable, so one conflict object may sit in many of them (and in the next listing's).
+    key = (field, type(kept), kept, type(value), value, served_by)
+    found = _CONFLICTS.get(key)
+    if found is None:
+        if len(_CONFLICTS) >= 1 << 18:
+            _CONFLICTS.clear()
+        found = _CONFLICTS[key] = Conflict.trusted(
+            {
+                "field": field,
+                "kept_value": kept,
+                "kept_source": NAME,
+                "other_value": value,
+                "other_source": f"{NAME}:{served_by}",
+            }
+        )
+    return found
 
 
 def _aggregate(model_id: str, arch: Architecture, pinned: Sequence[ModelRecord], fetched_at: datetime) -> ModelRecord:
@@ -114,15 +151,7 @@ def _aggregate(model_id: str, arch: Architecture, pinned: Sequence[ModelRecord],
     known = {k: v for k, v in values.items() if v is not None}
     # The spread across serving providers, so users can see what the conservative value hides.
     conflicts = [
-        Conflict.trusted(
-            {
-                "field": field,
-                "kept_value": kept,
-                "kept_source": NAME,
-                "other_value": value,
-                "other_source": f"{NAME}:{r['served_by']}",
-            }
-        )
+        _conflict(field, kept, value, r["served_by"])
         for field in _SPREAD
         for kept in (known.get(field),)
         for r in live

@@ -8,6 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from massgen_discovery._domain.reconcile import (
+    GUARDED_FIELDS,
+    Anchors,
+    anchors_of,
     merge_records,
     next_baseline,
     override_record,
@@ -248,18 +251,39 @@ def test_guard_rails_judge_the_listing_as_a_whole() -> None:
     assert suspect_refresh(_listing(4), _listing(2) + _listing(2, prefix="x")) is None
 
 
+def _anchor(baseline: dict[str, Anchors], model: str, field: str) -> Any:
+    return dict(zip(GUARDED_FIELDS, baseline[model], strict=True))[field]
+
+
 def test_drift_in_steps_is_measured_from_the_last_unquestioned_value() -> None:
     """9.9x three times passes the per-refresh check but not the baseline one; force resets it."""
     baseline = next_baseline(None, _listing(1, input_cost_per_token=1e-6))
     step1 = _listing(1, input_cost_per_token=9.9e-6)
     assert suspect_refresh(_listing(1, input_cost_per_token=1e-6), step1, baseline) is None
     baseline = next_baseline(baseline, step1)  # a 9.9x move is accepted, but questioned
-    assert baseline["s/m0"]["input_cost_per_token"] == 1e-6
+    assert _anchor(baseline, "s/m0", "input_cost_per_token") == 1e-6
     step2 = _listing(1, input_cost_per_token=9.9e-6 * 9.9)
     assert "moved from 1e-06" in (suspect_refresh(step1, step2, baseline) or "")
-    assert next_baseline(baseline, step2, reset=True)["s/m0"]["input_cost_per_token"] == step2[0].input_cost_per_token
+    reset = next_baseline(baseline, step2, reset=True)
+    assert _anchor(reset, "s/m0", "input_cost_per_token") == step2[0].input_cost_per_token
     quiet = _listing(1, input_cost_per_token=1.5e-6)
-    assert next_baseline(baseline, quiet)["s/m0"]["input_cost_per_token"] == 1.5e-6
+    assert _anchor(next_baseline(baseline, quiet), "s/m0", "input_cost_per_token") == 1.5e-6
+
+
+def test_a_stored_baseline_reads_back_in_either_form_and_junk_is_left_out() -> None:
+    """What the store hands back is input: lists (as written now) or dicts (as once written)."""
+    written = next_baseline(None, _listing(2, input_cost_per_token=1e-6, max_input_tokens=8192))
+    as_lists = {model: list(anchors) for model, anchors in written.items()}
+    as_dicts = {m: {f: v for f, v in zip(GUARDED_FIELDS, a, strict=True) if v is not None} for m, a in written.items()}
+    assert anchors_of(as_lists) == written
+    assert anchors_of(as_dicts) == written
+    junk = {"s/m0": ["x", None, True, 1e-6], "s/m1": [1, 2], 3: [1, 2, 3, 4], "s/m2": "no", "s/m3": [None] * 4}
+    assert anchors_of(junk) == {"s/m0": (None, None, None, 1e-6)}
+    assert anchors_of(["not", "a", "dict"]) == {}
+    # The anchors a suspect check reads from the store work as the ones it made.
+    assert "moved from" in (
+        suspect_refresh(_listing(2), _listing(2, input_cost_per_token=5e-5), anchors_of(as_dicts)) or ""
+    )
 
 
 @pytest.mark.parametrize(
