@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError
 from ..records import LITELLM_FIELDS, Change, ModelRecord
@@ -21,8 +21,11 @@ from .identifiers import BUNDLED
 __all__ = [
     "HISTORY_KEEP",
     "SUMMARY_FIELDS",
+    "Moved",
     "diff",
     "diff_docs",
+    "diff_moved",
+    "diff_records",
     "entry_changes",
     "inputs_of",
     "new_entry",
@@ -77,15 +80,55 @@ def _doc_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+class Moved(NamedTuple):
+    """One side of what may differ between two generations: records, or stored documents."""
+
+    records: list[ModelRecord] | None = None
+    """The records of the parts the other generation does not share (held in memory)."""
+    docs: list[dict[str, Any]] | None = None
+    """Else their stored documents."""
+    read_back: bool = False
+    """Whether the documents were read back from the store (then each passes the gate)."""
+
+
+_summary_values = itemgetter(*SUMMARY_FIELDS)
+
+
+def diff_records(old: Iterable[ModelRecord], new: Iterable[ModelRecord]) -> list[dict[str, Any]]:
+    """:func:`diff` of two sets of records: only those whose compared fields differ are summarised."""
+    before = {r.model: r for r in old}
+    after = {r.model: r for r in new}
+    o: list[ModelRecord] = [a for model, a in before.items() if model not in after]
+    n: list[ModelRecord] = []
+    for model, b in after.items():
+        a = before.get(model)
+        if a is None:
+            n.append(b)
+        elif a is not b and _summary_values(vars(a)) != _summary_values(vars(b)):
+            o.append(a)
+            n.append(b)
+    return diff(summarize(o), summarize(n))
+
+
+def diff_moved(old: Moved, new: Moved) -> list[dict[str, Any]]:
+    """:func:`diff` of what may differ between two generations (see :class:`Moved`)."""
+    if old.records is not None and new.records is not None:
+        return diff_records(old.records, new.records)
+    return diff_docs(old.docs or [], new.docs or [], gate_old=old.read_back)
+
+
 def _nothing(_doc: Mapping[str, Any]) -> tuple[()]:
     return ()
 
 
-def diff_docs(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def diff_docs(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], *, gate_old: bool = True
+) -> list[dict[str, Any]]:
     """:func:`diff` of two generations' stored documents (the parts that changed).
 
-    Only documents whose compared fields differ are summarised; an old document that fails the
-    gate is left out (what the store hands back is input, and a change would report its values).
+    Only documents whose compared fields differ are summarised; with ``gate_old`` (documents read
+    back from the store), an old document that fails the gate is left out (what the store hands
+    back is input, and a change would report its values).
     """
     before = {d.get("model"): d for d in old}
     after = {d.get("model"): d for d in new}
@@ -112,7 +155,7 @@ def diff_docs(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
             elif [a.get(k) for k in fields] == [b.get(k) for k in fields]:
                 continue
         if a is not None:
-            checked = check_record(dict(a))
+            checked = check_record(dict(a)) if gate_old else a
             if checked is None:
                 continue
             o[model] = _doc_summary(checked)

@@ -30,6 +30,7 @@ from .state import State, View
 from .sync import run_sync
 
 if TYPE_CHECKING:
+    from .._domain.changes import Moved
     from ..sources import Source
 
 __all__ = ["Generations", "View"]
@@ -195,17 +196,18 @@ class Generations:
             new_meta["synced_at"] = new_meta["built_at"]
             # What changed since the generation this one replaces (nothing to compare when both
             # were merged from the same listings, as a repair's rebuild is).
-            from .._domain.changes import inputs_of  # with the report models: not on a lookup's path
+            from .._domain.changes import Moved, inputs_of  # with the report models: not on a lookup's path
 
             same = meta is not None and inputs_of(meta) == inputs_of(new_meta)
-            before, after = (None, []) if same else self._moved(meta, prefix, items, written, previous)
+            before, after = (None, Moved()) if same else self._moved(meta, prefix, items, written, previous, made)
+            changes = self._s.generation_changes(before, after, new_meta, meta)
             # Rows, pointer and the removal of every generation but this one and the one readers
             # may still hold: one transaction, so no interleaving of builders leaves orphans.
             self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)
             self._s.encoded = made
             self.collect(config)
             view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
-            view.changes = self._s.record_history(before, after, new_meta, meta)
+            view.changes = self._s.record_history(changes, new_meta)
             view.records = merged
             view.index = {"aliases": aliases, "lower": lower}
             with self._s.mutex:
@@ -218,31 +220,42 @@ class Generations:
         prefix: str,
         items: Mapping[str, str],
         written: Mapping[str, list[dict[str, Any]]],
-        encoded: rows.Encoded | None = None,
-    ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
-        """The stored documents of the parts that differ between the previous generation and the new one.
+        encoded: rows.Encoded | None,
+        made: rows.Encoded,
+    ) -> tuple[Moved | None, Moved]:
+        """What may differ between the previous generation and the new one: the parts they do not share.
 
-        (None, []) when there is no previous generation to read: the new one is the baseline. A
-        model in a part both generations share is the same in both, so only the others are compared.
-        A part this process encoded last time (``encoded``) is not read back: a part's key is its
-        content's hash, so its documents are the same whoever wrote it.
+        (None, nothing) when there is no previous generation to read: the new one is the baseline.
+        A model in a part both generations share is the same in both, so only the others are
+        compared. When this process encoded every old part itself (``encoded``: a part's key is
+        its content's hash, so its records are the same whoever wrote it), the records are
+        compared; otherwise the stored documents, the old ones read back from the store.
         """
+        from .._domain.changes import Moved
+
         old_dir = rows.read_directory(self._s.store.get_raw(f"{previous['prefix']}:dir")) if previous else None
         new_dir = rows.read_directory(items[f"{prefix}:dir"])
         if old_dir is None or new_dir is None:
-            return None, []
+            return None, Moved()
         shared = set(old_dir.names) & set(new_dir.names)
         gone = [k for k in old_dir.names if k not in shared]
-        known = encoded.docs if encoded is not None else {}
-        before: list[dict[str, Any]] = [doc for key in gone if key in known for doc in known[key]]
-        unread = [key for key in gone if key not in known]
-        for key, raw in zip(unread, self._s.store.get_many_raw(unread), strict=True):
+        fresh = [k for k in new_dir.names if k not in shared]
+        known = encoded.parts if encoded is not None else {}
+        if all(key in known for key in gone):
+            return (
+                Moved(records=[r for key in gone for r in known[key]]),
+                Moved(records=[r for key in fresh for r in made.parts[key]]),
+            )
+        before: list[dict[str, Any]] = []
+        for key, raw in zip(gone, self._s.store.get_many_raw(gone), strict=True):
             docs = rows.part_docs(key, raw)
             if docs is None:
-                return None, []
+                return None, Moved()
             before.extend(docs)
-        after = [doc for key in new_dir.names if key not in shared for doc in written[key]]
-        return before, after
+        after: list[dict[str, Any]] = []
+        for key in fresh:
+            after.extend(written.get(key) or rows.part_docs(key, items[key]) or [])
+        return Moved(docs=before, read_back=True), Moved(docs=after)
 
     def collect(self, config: str) -> None:
         """Keep the cache within its cap (never this configuration); never raises.

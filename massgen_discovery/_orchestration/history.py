@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._domain.changes import (
     HISTORY_KEEP,
+    Moved,
     diff,
-    diff_docs,
+    diff_moved,
     entry_changes,
     inputs_of,
     new_entry,
@@ -46,23 +47,23 @@ class History:
         self.config_id = config_id
         self._store = store
 
-    def record_generation(
-        self,
-        old: Sequence[Mapping[str, Any]] | None,
-        new: Sequence[Mapping[str, Any]],
-        meta: Mapping[str, Any],
-        previous: Mapping[str, Any] | None,
+    @staticmethod
+    def generation_changes(
+        old: Moved | None, new: Moved, meta: Mapping[str, Any], previous: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
-        """Keep the diff of a new generation against the one it replaces; its changes.
+        """What a new generation changed against the one it replaces (see :meth:`record_generation`).
 
-        ``old`` and ``new`` are the stored documents that may differ (those of the parts that
+        ``old`` and ``new`` are what may differ (the records or stored documents of the parts that
         changed, see ``_persistence.rows``); ``old`` is None when there is nothing to compare with (the
         configuration's first generation, or one that cannot be read): that generation is the
-        baseline. A generation merged from the same listings as the one it replaces records nothing.
+        baseline. A generation merged from the same listings as the one it replaces changes nothing.
         """
         if old is None or previous is None or inputs_of(previous) == inputs_of(meta):
             return []
-        changes = diff_docs(old, new)
+        return diff_moved(old, new)
+
+    def record_generation(self, changes: list[dict[str, Any]], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Keep a new generation's changes (from :meth:`generation_changes`), if any; the changes."""
         if changes:
             entry = new_entry(changes, at=meta["built_at"], inputs=inputs_of(meta), generation=meta["prefix"])
             self._store.append_history(self.ENTRIES_KEY, entry, HISTORY_KEEP)

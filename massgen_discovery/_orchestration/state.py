@@ -25,6 +25,7 @@ from ..sources import BUNDLED, Source, create_source, hooks, source_aliases
 if TYPE_CHECKING:
     import httpx
 
+    from .._domain.changes import Moved
     from .._persistence.rows import Directory, Encoded
     from .._persistence.storage import Storage
     from ..records import ModelRecord
@@ -215,16 +216,22 @@ class State:
                 self._history = History(self.store, config)
             return self._history
 
-    def record_history(
-        self,
-        old: Sequence[Mapping[str, Any]] | None,
-        new: Sequence[Mapping[str, Any]],
-        meta: Mapping[str, Any],
-        previous: Mapping[str, Any] | None,
+    def generation_changes(
+        self, old: Moved | None, new: Moved, meta: Mapping[str, Any], previous: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
-        """Keep what a new generation changed; its changes (none when history cannot be kept)."""
+        """What a new generation changed (none when it cannot be worked out; see ``History``)."""
+        from .history import History
+
         try:
-            return self.history().record_generation(old, new, meta, previous)
+            return History.generation_changes(old, new, meta, previous)
+        except Exception as exc:  # history is a report: it must never break a build
+            _log.warning("change history not worked out: %s", exc)
+            return []
+
+    def record_history(self, changes: list[dict[str, Any]], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Keep a new generation's changes; them (none when history cannot be kept)."""
+        try:
+            return self.history().record_generation(changes, meta)
         except Exception as exc:  # history is a report: it must never break a build
             _log.warning("change history not recorded: %s", exc)
             return []

@@ -94,18 +94,20 @@ class Encoded:
 
     A run of the very same record objects (LiteLLM's map is loaded once per process, and a source
     that did not move hands back the records it parsed before) encodes to the same part: it is not
-    turned into JSON and hashed again. ``docs`` holds each part's documents by key, so the next
+    turned into JSON and hashed again. ``parts`` holds each part's records by key, so the next
     build compares with the previous generation without reading its parts back. A catalog keeps
     the latest one and swaps it whole, so concurrent builds never see one half-made.
     """
 
-    __slots__ = ("docs", "index", "keys", "runs")
+    __slots__ = ("index", "keys", "parts", "runs")
 
     def __init__(self) -> None:
         self.keys: dict[str, tuple[str, bool]] = {}
         """Per key, its group and whether it ends a part."""
-        self.runs: dict[tuple[int, ...], tuple[list[ModelRecord], str, str]] = {}
-        self.docs: dict[str, list[dict[str, Any]]] = {}
+        self.runs: dict[tuple[int, ...], tuple[str, str]] = {}
+        """Per run of record objects (their ids), its part's text and key."""
+        self.parts: dict[str, list[ModelRecord]] = {}
+        """Per part key, its records (which keep the ids in ``runs`` theirs)."""
         self.index: dict[str, tuple[Any, str, str]] = {}
 
 
@@ -121,7 +123,7 @@ def encode_generation(
 
     ``index`` maps ``aliases`` (LiteLLM's own keys) and ``lower`` (every key in lower case); each is
     a part of its own, so an exact alias, the usual case, reads the small one. ``docs_out``, when
-    given, receives each part's documents (as written, before JSON) under the part's key.
+    given, receives the documents of each part encoded here (not of those reused) under its key.
     ``previous`` is the last generation's :class:`Encoded`, whose parts are reused for the same
     records; ``made`` (a new one) receives this generation's.
     """
@@ -152,20 +154,19 @@ def encode_generation(
         records = [merged[model] for model in run]
         ident = tuple(map(id, records))
         hit = reuse.get(ident)
-        if hit is not None and previous is not None:
-            text, key = hit[1], hit[2]
-            docs = previous.docs[key]
+        if hit is not None:
+            text, key = hit
         else:
             docs = [doc_of(record) for record in records]
             text = to_json(docs, inf_nan_mode="null").decode()
             key = part_key(text)
+            if docs_out is not None:
+                docs_out[key] = docs
         rows[key] = text
         parts.append([run[0], key[len(PART) :], len(run)])
-        if docs_out is not None:
-            docs_out[key] = docs
         if made is not None:
-            made.runs[ident] = (records, text, key)  # the records stay alive, so their ids stay theirs
-            made.docs[key] = docs
+            made.runs[ident] = (text, key)
+            made.parts[key] = records  # the records stay alive, so their ids stay theirs
     lookups: dict[str, str] = {}
     for name in ("aliases", "lower"):
         known = previous.index.get(name) if previous is not None else None
