@@ -37,6 +37,7 @@ __all__ = [
     "override_record",
     "rank_of",
     "reconcile",
+    "reconcile_onto",
     "next_baseline",
     "sanitize",
     "suspect_refresh",
@@ -202,16 +203,38 @@ def reconcile(*groups: Iterable[ModelRecord]) -> dict[str, ModelRecord]:
     return {model: merge_records(by_model[model]) for model in sorted(by_model)}
 
 
-def adopt_stated_modes(records: Mapping[str, ModelRecord], stated: Mapping[str, str]) -> dict[str, ModelRecord]:
+def reconcile_onto(base: Mapping[str, ModelRecord], *groups: Iterable[ModelRecord]) -> dict[str, ModelRecord]:
+    """:func:`reconcile` of a group already reconciled (``base``) and more groups, sorted by key.
+
+    The same as reconciling all the groups at once when ``base`` came from :func:`reconcile` of
+    one group with a record per key: a record of ``base`` that no other group has is taken as it
+    is, so a catalog merges LiteLLM's thousands of models once per process, not on every build.
+    """
+    by_model: dict[str, list[ModelRecord]] = {}
+    for group in groups:
+        for record in group:
+            by_model.setdefault(record.model, []).append(record)
+    out = dict(base)
+    for model, records in by_model.items():
+        known = base.get(model)
+        out[model] = merge_records([known, *records] if known is not None else records)
+    return out if not by_model else {model: out[model] for model in sorted(out)}
+
+
+def adopt_stated_modes(
+    records: Mapping[str, ModelRecord], stated: Mapping[str, str], only: Iterable[str] | None = None
+) -> dict[str, ModelRecord]:
     """Replace a mode guessed from a name with the mode LiteLLM's map states for the same model id.
 
     A live listing that sends no type (OpenAI's ``/v1/models``) gets its modes from the id;
     LiteLLM files some of those models under another provider key (``davinci-002`` under
     ``text-completion-openai``), so the merge by key never meets them. ``stated`` maps LiteLLM's
-    bare keys to the mode the map states; a heuristic never overrides it.
+    bare keys to the mode the map states; a heuristic never overrides it. ``only``: the keys that
+    may need it (the others were settled before).
     """
     out = dict(records)
-    for key, record in records.items():
+    for key in records if only is None else only:
+        record = records[key]
         source = record.provenance.get("mode", "")
         mode = stated.get(record.model_id)
         if mode is None or not source.startswith(HEURISTIC_PREFIX) or record.mode == mode:
@@ -229,16 +252,20 @@ def adopt_stated_modes(records: Mapping[str, ModelRecord], stated: Mapping[str, 
     return out
 
 
-def mark_unlisted(records: Mapping[str, ModelRecord], provider: str, source: str) -> dict[str, ModelRecord]:
+def mark_unlisted(
+    records: Mapping[str, ModelRecord], provider: str, source: str, keys: Iterable[str] | None = None
+) -> dict[str, ModelRecord]:
     """Mark ``provider``'s records that ``source``'s complete listing did not include as unavailable.
 
     A listing that is authoritative for a provider (a hosted provider's ``/models`` for the user's
     key) decides ``available`` for every model of that provider: a model LiteLLM knows but the
-    listing omits is ``available=False`` for that credential.
+    listing omits is ``available=False`` for that credential. ``keys``: the only keys that may be
+    ``provider``'s (default: all).
     """
     out = dict(records)
-    for key, record in records.items():
-        if record.provider == provider and record.available is None:
+    for key in records if keys is None else keys:
+        record = records.get(key)
+        if record is not None and record.provider == provider and record.available is None:
             out[key] = record.model_copy(
                 update={"available": False, "provenance": {**record.provenance, "available": source}}
             )

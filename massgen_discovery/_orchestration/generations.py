@@ -152,12 +152,12 @@ class Generations:
             groups: list[list[ModelRecord]] = []
             aliases: dict[str, str] = {}
             stated: dict[str, str] = {}
+            base: dict[str, ModelRecord] = {}
             if bundled:
                 loaded = litellm_map.load_litellm_map()
                 stamp = loaded.stamp
-                groups.append(loaded.records)
                 aliases.update(loaded.aliases)
-                stated = litellm_map.stated_modes(loaded)
+                stated, base = self._s.bundled_base(loaded)
             metas: dict[str, dict[str, Any]] = {}
             for name, source in sorted(live.items()):
                 envelope = self._s.store.get(self._s.envelope_key(source)) or {}
@@ -171,16 +171,20 @@ class Generations:
                 for alias, target in named.items():
                     aliases.setdefault(alias, target)
                 metas[name] = source_meta(envelope, len(records))
-            merged = rc.adopt_stated_modes(rc.reconcile(*groups), stated)
+            # LiteLLM's map was merged once (the state keeps it): only the live listings are merged now.
+            live_keys = {r.model for group in groups for r in group}
+            merged = rc.adopt_stated_modes(rc.reconcile_onto(base, *groups), stated, only=live_keys)
             for name, source in sorted(live.items()):
                 provider = hooks(source).authoritative_for
                 if provider is not None and metas[name]["count"]:
-                    merged = rc.mark_unlisted(merged, provider, name)
+                    # Among LiteLLM's models only that provider's (found once); every live one.
+                    mine = self._s.bundled_of(provider) if bundled else []
+                    merged = rc.mark_unlisted(merged, provider, name, keys=[*mine, *live_keys])
             generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
             prefix = f"catalog:{config}:{generation}"
-            lower: dict[str, str] = {}
-            for key in (*merged, *aliases):
-                lower.setdefault(key.lower(), aliases.get(key, key))
+            # Every key in lower case, the first in order winning (built backwards, so it is the last
+            # written): model keys, then aliases.
+            lower = {key.lower(): aliases.get(key, key) for key in reversed((*merged, *aliases))}
             written: dict[str, list[dict[str, Any]]] = {}
             previous, made = self._s.encoded, rows.Encoded()
             index = {"aliases": aliases, "lower": lower}
@@ -190,7 +194,7 @@ class Generations:
                 "litellm_stamp": stamp,
                 "built_at": _clock.now(),
                 "count": len(merged),
-                "bundled_count": len(groups[0]) if bundled else 0,
+                "bundled_count": len(base),
                 "sources": metas,
             }
             new_meta["synced_at"] = new_meta["built_at"]

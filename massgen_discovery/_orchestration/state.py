@@ -20,7 +20,7 @@ from .._domain.log import get_logger
 from .._persistence.disk import credential_fingerprint
 from .._persistence.envelope import read_baseline, read_payload
 from ..errors import ConfigError
-from ..sources import BUNDLED, Source, create_source, hooks, source_aliases
+from ..sources import BUNDLED, Source, create_source, hooks, litellm_map, source_aliases
 
 if TYPE_CHECKING:
     import httpx
@@ -100,6 +100,8 @@ class State:
         self._resolved: tuple[bool, dict[str, Source]] | None = None
         self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
         self._baselines: dict[str, tuple[str, dict[str, rc.Anchors]]] = {}
+        self._bundled: tuple[litellm_map.LiteLLMMap, dict[str, str], dict[str, ModelRecord]] | None = None
+        self._bundled_providers: dict[str, list[str]] = {}
         self._history: History | None = None
         self.encoded: Encoded | None = None
         """What the last build here encoded (see ``_persistence.rows.Encoded``): reused by the next."""
@@ -203,6 +205,27 @@ class State:
         if isinstance(version, str):
             self.remember(source.name, version, records, named)
         return records, named
+
+    def bundled_base(self, loaded: litellm_map.LiteLLMMap) -> tuple[dict[str, str], dict[str, ModelRecord]]:
+        """(the modes LiteLLM's map states, its records merged), worked out once per loaded map."""
+        with self.mutex:
+            memo = self._bundled
+        if memo is not None and memo[0] is loaded:
+            return memo[1], memo[2]
+        stated = litellm_map.stated_modes(loaded)
+        base = rc.adopt_stated_modes(rc.reconcile(loaded.records), stated)
+        by_provider: dict[str, list[str]] = {}
+        for key, record in base.items():
+            by_provider.setdefault(record.provider, []).append(key)
+        with self.mutex:
+            self._bundled = (loaded, stated, base)
+            self._bundled_providers = by_provider
+        return stated, base
+
+    def bundled_of(self, provider: str) -> list[str]:
+        """The keys of ``provider``'s models in LiteLLM's map (as of :meth:`bundled_base`'s last call)."""
+        with self.mutex:
+            return self._bundled_providers.get(provider, [])
 
     # -- history --------------------------------------------------------------------------------
 

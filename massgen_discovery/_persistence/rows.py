@@ -99,9 +99,11 @@ class Encoded:
     the latest one and swaps it whole, so concurrent builds never see one half-made.
     """
 
-    __slots__ = ("index", "keys", "parts", "runs")
+    __slots__ = ("index", "keys", "parts", "runs", "split")
 
     def __init__(self) -> None:
+        self.split: tuple[list[str], list[list[str]]] = ([], [])
+        """The sorted keys and the runs they were cut into (the same keys are cut the same)."""
         self.keys: dict[str, tuple[str, bool]] = {}
         """Per key, its group and whether it ends a part."""
         self.runs: dict[tuple[int, ...], tuple[str, str]] = {}
@@ -150,7 +152,15 @@ def encode_generation(
         return doc
 
     seen: dict[str, tuple[str, bool]] = made.keys if made is not None else {}
-    for run in _runs(sorted(merged), previous.keys if previous is not None else {}, seen):
+    ordered = sorted(merged)
+    if previous is not None and previous.split[0] == ordered:
+        runs = previous.split[1]
+        seen.update(previous.keys)
+    else:
+        runs = list(_runs(ordered, previous.keys if previous is not None else {}, seen))
+    if made is not None:
+        made.split = (ordered, runs)
+    for run in runs:
         records = [merged[model] for model in run]
         ident = tuple(map(id, records))
         hit = reuse.get(ident)
@@ -205,7 +215,7 @@ class Directory:
 
 
 def _hex32(value: Any) -> bool:
-    return type(value) is str and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+    return type(value) is str and len(value) == 32 and not value.strip("0123456789abcdef")
 
 
 def read_directory(raw: str | None) -> Directory | None:

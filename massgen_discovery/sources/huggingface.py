@@ -75,27 +75,25 @@ def _pinned(model_id: str, arch: Architecture, entry: Provider, fetched_at: date
     # Every value comes from the validated listing with the record's types already: the record is
     # built without validating it again (a big listing has tens of thousands of routes).
     data = ModelRecord.defaults()
-    data.update(
-        model=f"{NAME}/{served_by}/{model_id}",
-        provider=NAME,
-        model_id=model_id,
-        served_by=served_by,
-        mode="chat",
-        max_input_tokens=entry.get("context_length"),
-        input_cost_per_token=_price(pricing.get("input"), free),
-        output_cost_per_token=_price(pricing.get("output"), free),
-        input_modalities=inputs,
-        output_modalities=arch.get("output_modalities"),
-        supports_vision=None if inputs is None else "image" in inputs,
-        supports_function_calling=entry.get("supports_tools"),
-        supports_response_schema=entry.get("supports_structured_output"),
-        available=status == "live",
-        status=status,
-        first_token_latency_ms=entry.get("first_token_latency_ms"),
-        throughput_tokens_per_s=entry.get("throughput"),
-        sources=[NAME],
-        fetched_at=fetched_at,
-    )
+    data["model"] = f"{NAME}/{served_by}/{model_id}"
+    data["provider"] = NAME
+    data["model_id"] = model_id
+    data["served_by"] = served_by
+    data["mode"] = "chat"
+    data["max_input_tokens"] = entry.get("context_length")
+    data["input_cost_per_token"] = _price(pricing.get("input"), free)
+    data["output_cost_per_token"] = _price(pricing.get("output"), free)
+    data["input_modalities"] = inputs
+    data["output_modalities"] = arch.get("output_modalities")
+    data["supports_vision"] = None if inputs is None else "image" in inputs
+    data["supports_function_calling"] = entry.get("supports_tools")
+    data["supports_response_schema"] = entry.get("supports_structured_output")
+    data["available"] = status == "live"
+    data["status"] = status
+    data["first_token_latency_ms"] = entry.get("first_token_latency_ms")
+    data["throughput_tokens_per_s"] = entry.get("throughput")
+    data["sources"] = [NAME]
+    data["fetched_at"] = fetched_at
     data["provenance"] = {k: NAME for k in _PINNED if data[k] is not None}
     return ModelRecord.trusted(data)
 
