@@ -76,7 +76,7 @@ class _RecordType(type):
         annotations.update({k: str(v) for k, v in namespace.get("__annotations__", {}).items() if k in fields})
         namespace["_annotation_text"] = annotations
         namespace["_containers"] = tuple(k for k, text in annotations.items() if "list[" in text or "dict[" in text)
-        # For stated(): fields whose None is worth keeping, and the defaults that are not None.
+        # For stating(): fields whose None is worth keeping, and the defaults that are not None.
         namespace["_keep_none"] = frozenset(k for k, v in fields.items() if v is _REQUIRED or v is not None)
         namespace["_set_defaults"] = {k: v for k, v in namespace["_plain"].items() if v is not None}
         namespace["_twin_model"] = None
@@ -207,28 +207,15 @@ class FrozenRecord(metaclass=_RecordType):
                 out[name] = dict(value)
         return out
 
-    def stated(self, *, nested: bool = True) -> dict[str, Any]:
-        """The fields that differ from their defaults, as ``plain(exclude_defaults=True)`` has them.
+    @classmethod
+    def stating(cls) -> tuple[frozenset[str], dict[str, Any]]:
+        """(fields whose None differs from their default, the defaults that are not None).
 
-        Built for encoding tens of thousands of records: the values are the record's own (lists and
-        dicts are not copied), so the result is for reading only. Nested records become dicts, or
-        with ``nested=False`` stay records (the caller encodes them its own way).
+        What ``plain(exclude_defaults=True)`` keeps, for an encoder that states tens of thousands
+        of records inline: a value when it is None and its field is in the first, or when it is not
+        None and not its field's default.
         """
-        keep_none, defaults = self._keep_none, self._set_defaults
-        if len(keep_none) == len(self._fields) and not self._containers:
-            return self.__dict__.copy()  # every field required, none nested (a conflict)
-        out = {
-            k: v
-            for k, v in self.__dict__.items()
-            if ((k in keep_none) if v is None else (k not in defaults or v != defaults[k]))
-        }
-        if not nested:
-            return out
-        for name in self._containers:
-            value = out.get(name)
-            if type(value) is list and value and isinstance(value[0], FrozenRecord):
-                out[name] = [v.stated() if isinstance(v, FrozenRecord) else v for v in value]
-        return out
+        return cls._keep_none, cls._set_defaults
 
     def model_dump(self, **kwargs: Any) -> dict[str, Any]:
         """The record as a dict; ``mode="json"`` gives its JSON types (pydantic's ``model_dump``)."""

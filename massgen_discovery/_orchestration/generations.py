@@ -182,9 +182,7 @@ class Generations:
                     merged = rc.mark_unlisted(merged, provider, name, keys=[*mine, *live_keys])
             generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
             prefix = f"catalog:{config}:{generation}"
-            # Every key in lower case, the first in order winning (built backwards, so it is the last
-            # written): model keys, then aliases.
-            lower = {key.lower(): aliases.get(key, key) for key in reversed((*merged, *aliases))}
+            lower = self._lower(merged, aliases)
             written: dict[str, list[dict[str, Any]]] = {}
             previous, made = self._s.encoded, rows.Encoded()
             index = {"aliases": aliases, "lower": lower}
@@ -217,6 +215,24 @@ class Generations:
             with self._s.mutex:
                 self._s.view = view
             return view
+
+    def _lower(self, merged: Mapping[str, ModelRecord], aliases: Mapping[str, str]) -> dict[str, str]:
+        """Every key and alias in lower case, the first in order winning: model keys, then aliases.
+
+        The last build's, when the keys and aliases are the same (a listing whose values moved).
+        """
+        last = self._s.encoded
+        known = last.index.get("lower") if last is not None else None
+        if (
+            last is not None
+            and known is not None
+            and last.index["aliases"][0] == aliases
+            and last.split[0] == list(merged)
+        ):
+            lower: dict[str, str] = known[0]
+            return lower
+        # Built backwards, so the first in order is the last written.
+        return {key.lower(): aliases.get(key, key) for key in reversed((*merged, *aliases))}
 
     def _moved(
         self,

@@ -135,14 +135,25 @@ def encode_generation(
     parts: list[list[Any]] = []
     reuse = previous.runs if previous is not None else {}
     stamps: dict[Any, str] = {}  # a listing's records share one fetch time: written as text once
+    keep_none, defaults = ModelRecord.stating()
 
     def doc_of(record: ModelRecord) -> dict[str, Any]:
-        # The document as it reads back from its JSON (the time as text), so the next build can
-        # compare with it as with a part read from the store.
-        doc = record.stated(nested=False)
+        # The record's stated fields (ModelRecord.stated, inline: tens of thousands of records), in
+        # the part's short forms, the time as text: as the document reads back from its JSON.
+        doc = {
+            k: v
+            for k, v in record.__dict__.items()
+            if ((k in keep_none) if v is None else (k not in defaults or v != defaults[k]))
+        }
         if "conflicts" in doc:
             doc["conflicts"] = _stored_conflicts(doc, record.conflicts, record.provenance)
-        doc = _compact(doc)
+        provenance = doc.get("provenance")
+        if provenance:
+            one = set(provenance.values())
+            if len(one) == 1 and "prices" not in doc and provenance.keys() == doc.keys() - _NOT_FIELDS:
+                doc["provenance"] = {_MAIN: one.pop()}  # _compact's usual case, without the call
+            else:
+                doc = _compact(doc)
         stamp = doc.get("fetched_at")
         if stamp is not None and type(stamp) is not str:
             text = stamps.get(stamp)

@@ -16,6 +16,7 @@ from massgen_discovery._domain.reconcile import (
     override_record,
     rank_of,
     reconcile,
+    reconcile_onto,
     sanitize,
     suspect_refresh,
 )
@@ -307,3 +308,16 @@ def test_impossible_values_become_unknown_with_a_reason(field: str, value: Any) 
     assert len(notes) == 1 and field in notes[0] and "not a real value" in notes[0]
     fine = ModelRecord(model="s/y", provider="s", model_id="y", max_input_tokens=10_000_000, input_cost_per_token=0.0)
     assert sanitize([fine]) == ([fine], [])
+
+
+def test_merging_onto_a_reconciled_group_is_merging_everything_at_once() -> None:
+    """LiteLLM's map merged once and the live listings onto it: the same catalog as one merge of all."""
+    bundled = [rec("litellm", "groq/a", max_input_tokens=8192), rec("litellm", "openai/x", input_cost_per_token=1e-6)]
+    live = [rec("groq", "groq/a", max_input_tokens=131072), rec("groq", "groq/b", supports_vision=True)]
+    other = [rec("openrouter", "groq/a", input_cost_per_token=2e-7), rec("openrouter", "or/z", mode="chat")]
+    base = reconcile(bundled)
+    onto = reconcile_onto(base, live, other)
+    assert onto == reconcile(bundled, live, other)
+    assert list(onto) == sorted(onto)
+    assert reconcile_onto(base) == base
+    assert reconcile_onto({}, live) == reconcile(live)

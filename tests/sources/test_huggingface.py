@@ -310,3 +310,29 @@ def test_copy_of_fixture_is_not_mutated() -> None:
     before = copy.deepcopy(data)
     to_records(data, NOW)
     assert data == before
+
+
+def test_the_listing_is_stored_as_the_router_sent_it_and_the_same_bytes_are_not_parsed_again(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One GET: its body is the stored listing (not written out again); the same bytes next time change nothing."""
+    monkeypatch.setenv("MASSGEN_DISCOVERY_HUGGINGFACE_BASE_URL", httpserver.url_for("/v1"))
+    # Spacing and a lone surrogate escape in a name: the body is kept byte for byte, and a body
+    # pydantic's core refuses is read by the standard parser.
+    listing = payload()
+    listing["data"][0]["owned_by"] = "\ud800"
+    body = json.dumps(listing, indent=1)
+    httpserver.expect_request("/v1/models").respond_with_data(body, content_type="application/json")
+    catalog = Catalog(cache_dir=tmp_path / "c", sources=[HuggingFaceSource()])
+    (first,) = catalog.refresh()
+    assert first.outcome == "ok" and first.count > 0
+    source = HuggingFaceSource()
+    envelope = catalog._store.get(catalog._envelope_key(source)) or {}
+    stored = catalog._store.get(envelope["payload_key"]) or {}
+    assert stored["payload"] == json.loads(body)
+    raw = catalog._store.get_raw(envelope["payload_key"]) or ""
+    assert body in raw  # byte for byte, spacing included
+    (second,) = catalog.refresh()
+    again = catalog._store.get(catalog._envelope_key(source)) or {}
+    assert second.outcome == "ok" and second.changes == 0 and again["version"] == envelope["version"]
+    catalog.close()

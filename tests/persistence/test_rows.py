@@ -1,0 +1,117 @@
+"""A generation's rows: records survive the trip through parts, and a build reuses what did not move."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from massgen_discovery._persistence import rows
+from massgen_discovery.records import Conflict, ModelRecord
+
+AT = datetime(2026, 11, 30, 12, 0, 1, 123456, tzinfo=timezone.utc)
+
+
+def _record(model: str, **values: Any) -> ModelRecord:
+    provider, _, model_id = model.partition("/")
+    return ModelRecord(model=model, provider=provider, model_id=model_id, **values)
+
+
+def _catalog() -> dict[str, ModelRecord]:
+    spread = [
+        Conflict(field="max_input_tokens", kept_value=32768, kept_source="huggingface", other_value=131072,
+                 other_source="huggingface:together"),
+        # Not the record's own value or source: kept whole.
+        Conflict(field="input_cost_per_token", kept_value=2e-6, kept_source="litellm", other_value=1e-6,
+                 other_source="groq"),
+        # A rate in prices, the record's own: the short form.
+        Conflict(field="input_cost_per_token_above_200k_tokens", kept_value=4e-6, kept_source="litellm",
+                 other_value=3e-6, other_source="openrouter"),
+    ]  # fmt: skip
+    records = [
+        _record("huggingface/org/model", max_input_tokens=32768, input_cost_per_token=1e-6,
+                supports_function_calling=True, sources=["huggingface", "huggingface:together"],
+                provenance={"max_input_tokens": "huggingface", "input_cost_per_token": "groq",
+                            "supports_function_calling": "huggingface",
+                            "input_cost_per_token_above_200k_tokens": "litellm"},
+                prices={"input_cost_per_token_above_200k_tokens": 4e-6},
+                conflicts=spread, fetched_at=AT),
+        _record("huggingface/together/org/model", served_by="together", max_input_tokens=131072,
+                first_token_latency_ms=210.5, available=True, status="live", sources=["huggingface"],
+                provenance={"max_input_tokens": "huggingface", "first_token_latency_ms": "huggingface",
+                            "available": "huggingface", "status": "huggingface"}, fetched_at=AT),
+        # A known value without a source, a flag that is False, a zero price.
+        _record("groq/llama", mode="chat", supports_vision=False, input_cost_per_token=0.0,
+                sources=["groq"], provenance={"mode": "groq", "supports_vision": "groq"}),
+        _record("openai/gpt-x"),
+    ]  # fmt: skip
+    return {r.model: r for r in sorted(records, key=lambda r: r.model)}
+
+
+def _read_back(items: dict[str, str], prefix: str) -> dict[str, ModelRecord]:
+    directory = rows.read_directory(items[f"{prefix}:dir"])
+    assert directory is not None
+    out: dict[str, ModelRecord] = {}
+    for key in directory.names:
+        decoded = rows.decode_part(key, items[key])
+        assert decoded is not None
+        out.update((r.model, r) for r in decoded)
+    return out
+
+
+def test_records_read_back_as_they_were_written() -> None:
+    """Every field, provenance, prices and conflicts (short and whole forms), and the fetch time."""
+    merged = _catalog()
+    items = rows.encode_generation("catalog:c:g1", merged, {"aliases": {}, "lower": {}})
+    assert _read_back(items, "catalog:c:g1") == merged
+    texts = [text for key, text in items.items() if key.startswith(rows.PART)]
+    stored = [doc for text in texts for doc in json.loads(text) if isinstance(doc, dict) and "model" in doc]
+    aggregate = next(doc for doc in stored if doc["model"] == "huggingface/org/model")
+    # The spread's own values are not repeated; the conflict against another source is whole.
+    assert sorted(len(c) for c in aggregate["conflicts"]) == [3, 3, 5]
+    assert aggregate["fetched_at"] == "2026-11-30T12:00:01.123456Z"
+
+
+def test_a_part_of_the_same_records_is_reused_not_encoded_again() -> None:
+    """The same record objects give the same part, taken from the last build; a moved record only its own part."""
+    merged = _catalog()
+    first = rows.Encoded()
+    items = rows.encode_generation("catalog:c:g1", merged, {"aliases": {}, "lower": {}}, made=first)
+    written: dict[str, list[dict[str, Any]]] = {}
+    second = rows.Encoded()
+    again = rows.encode_generation(
+        "catalog:c:g2", merged, {"aliases": {}, "lower": {}}, written, previous=first, made=second
+    )
+    assert written == {}  # nothing encoded again
+    assert {k: v for k, v in again.items() if k.startswith(rows.PART)} == {
+        k: v for k, v in items.items() if k.startswith(rows.PART)
+    }
+    moved = dict(merged)
+    moved["groq/llama"] = merged["groq/llama"].model_copy(update={"input_cost_per_token": 1e-7})
+    third = rows.Encoded()
+    written = {}
+    changed = rows.encode_generation(
+        "catalog:c:g3", moved, {"aliases": {}, "lower": {}}, written, previous=second, made=third
+    )
+    assert [doc["model"] for docs in written.values() for doc in docs] == ["groq/llama"]
+    assert _read_back(changed, "catalog:c:g3") == moved
+
+
+def test_a_short_conflict_naming_a_value_the_row_lacks_is_refused() -> None:
+    """What the store hands back is input: a short conflict must point at the row's own value and source."""
+    doc = {"model": "groq/m", "provider": "groq", "model_id": "m", "provenance": {"*": "groq"},
+           "conflicts": [["max_input_tokens", 8192, "litellm"]]}  # fmt: skip
+    text = json.dumps([doc])
+    assert rows.decode_part(rows.part_key(text), text) is None
+    doc["max_input_tokens"] = 131072
+    text = json.dumps([doc])
+    (record,) = rows.decode_part(rows.part_key(text), text) or []
+    assert record.conflicts == [
+        Conflict(field="max_input_tokens", kept_value=131072, kept_source="groq", other_value=8192,
+                 other_source="litellm")
+    ]  # fmt: skip
+    # Conflicts as once stored (objects) still read.
+    doc["conflicts"] = [{"field": "max_input_tokens", "kept_value": 131072, "kept_source": "groq",
+                         "other_value": 8192, "other_source": "litellm"}]  # fmt: skip
+    text = json.dumps([doc])
+    assert (rows.decode_part(rows.part_key(text), text) or [None])[0] == record
