@@ -99,7 +99,7 @@ def test_a_part_of_the_same_records_is_reused_not_encoded_again() -> None:
 
 def test_a_short_conflict_naming_a_value_the_row_lacks_is_refused() -> None:
     """What the store hands back is input: a short conflict must point at the row's own value and source."""
-    doc = {"model": "groq/m", "provider": "groq", "model_id": "m", "provenance": {"*": "groq"},
+    doc: dict[str, Any] = {"model": "groq/m", "provider": "groq", "model_id": "m", "provenance": {"*": "groq"},
            "conflicts": [["max_input_tokens", 8192, "litellm"]]}  # fmt: skip
     text = json.dumps([doc])
     assert rows.decode_part(rows.part_key(text), text) is None
@@ -114,4 +114,4 @@ def test_a_short_conflict_naming_a_value_the_row_lacks_is_refused() -> None:
     doc["conflicts"] = [{"field": "max_input_tokens", "kept_value": 131072, "kept_source": "groq",
                          "other_value": 8192, "other_source": "litellm"}]  # fmt: skip
     text = json.dumps([doc])
-    assert (rows.decode_part(rows.part_key(text), text) or [None])[0] == record
+    assert rows.decode_part(rows.part_key(text), text) == [record]
