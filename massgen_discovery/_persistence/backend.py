@@ -287,16 +287,24 @@ class Backend:
                 self._active -= 1
 
     def release_writer(self) -> None:
-        """Close the database handles once a burst of writes is over (they reopen on next use).
+        """Empty the write-ahead log once a burst of writes is over, or close the handles if it cannot.
 
-        A process that keeps its write handle open keeps the write-ahead log in place, and every
-        other process's lookups then read through it; closed, the log is folded into the file and
-        lookups everywhere read it quietly (see :meth:`_quiet_read`). Nothing is closed while a
-        write is in progress or this store holds a lock.
+        While the log holds pages, every other process's lookups read through it; folded into the
+        file and emptied (or closed), lookups everywhere read it quietly (see :meth:`_quiet_read`).
+        Nothing is done while a write is in progress or this store holds a lock.
         """
         with self._mutex:
             if self._active or self._held or (self._cache is None and self._reader is None):
                 return
+            if self._cache is not None:
+                # Folding the log into the file and emptying it is what closing did for lookups
+                # elsewhere; the handle stays open for this process's next write.
+                try:
+                    busy = self._cache._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                except _store_errors():
+                    busy = 1
+                if not busy:
+                    return
             self.close()
 
     def clear(self) -> int:
