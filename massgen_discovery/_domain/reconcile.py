@@ -29,6 +29,7 @@ __all__ = [
     "RANK_LIVE",
     "RANK_OVERRIDE",
     "GUARDED_FIELDS",
+    "guarded_values",
     "Anchors",
     "adopt_stated_modes",
     "anchors_of",
@@ -308,11 +309,12 @@ _PRICE_AT = frozenset(i for i, name in enumerate(_GUARDED_FIELDS) if name in _PR
 _WHOLE_ORDER = tuple(_GUARDED_FIELDS.index(name) for name in _WHOLE_FIELDS)
 
 
-def anchors_of(stored: Any) -> dict[str, Anchors]:
-    """A baseline as read back from the store, in the shape :func:`next_baseline` makes.
+def anchors_of(stored: Any, *, keep_empty: bool = False) -> dict[str, Anchors]:
+    """A baseline (or a listing's guarded values) read back from the store, as :func:`next_baseline` makes it.
 
     Each model's anchors are a list in :data:`GUARDED_FIELDS` order, or (as once written) a dict by
-    field name; anything else, and any value that is not a number, is left out.
+    field name; anything else, and any value that is not a number, is left out, and so is a model
+    with none unless ``keep_empty`` (a listing's values: the model itself counts).
     """
     out: dict[str, Anchors] = {}
     if not isinstance(stored, dict):
@@ -324,9 +326,18 @@ def anchors_of(stored: Any) -> dict[str, Anchors]:
         if not isinstance(model, str) or not isinstance(anchors, (list, tuple)) or len(anchors) != width:
             continue
         values = tuple(a if type(a) in (int, float) else None for a in anchors)
-        if values.count(None) < width:
+        if keep_empty or values.count(None) < width:
             out[model] = values
     return out
+
+
+def guarded_values(records: Iterable[ModelRecord]) -> dict[str, Anchors]:
+    """Each model's guarded values (:data:`GUARDED_FIELDS`, in order): what the guard rails compare."""
+    return {r.model: _guarded(vars(r)) for r in records}
+
+
+def _values(listing: Sequence[ModelRecord] | Mapping[str, Anchors]) -> Mapping[str, Anchors]:
+    return listing if isinstance(listing, Mapping) else guarded_values(listing)
 
 
 def _moved(a: Any, b: Any) -> bool:
@@ -337,8 +348,8 @@ def _moved(a: Any, b: Any) -> bool:
 
 
 def suspect_refresh(
-    old: Sequence[ModelRecord],
-    new: Sequence[ModelRecord],
+    old: Sequence[ModelRecord] | Mapping[str, Anchors],
+    new: Sequence[ModelRecord] | Mapping[str, Anchors],
     baseline: Mapping[str, Anchors] | None = None,
 ) -> str | None:
     """Say why a new listing should not replace the last good one, or None when it may.
@@ -350,7 +361,8 @@ def suspect_refresh(
     when a limit or price of a model moves more than 10x from the last value accepted without
     question (``baseline``, see :func:`next_baseline`), so moving in smaller steps does not help.
     The whole-listing rules apply from :data:`GUARD_MIN_MODELS` models on: a local server with
-    three models may really lose two.
+    three models may really lose two. Either listing may be given as its records or as its
+    :func:`guarded_values` (all the rules read), so the last one need not be parsed again.
     """
     if not old:
         return None
@@ -360,8 +372,8 @@ def suspect_refresh(
         return f"listing shrank from {len(old)} to {len(new)} models"
     # One pass over each listing, each model's guarded values read in one call: a model whose
     # values are those of the last listing and of its anchors (most of them) is done at once.
-    before = {r.model: _guarded(vars(r)) for r in old}
-    after = {r.model: _guarded(vars(r)) for r in new}
+    before = _values(old)
+    after = _values(new)
     whole = len(before) >= GUARD_MIN_MODELS
     if whole:
         gone = len(before.keys() - after.keys())
@@ -401,7 +413,10 @@ def suspect_refresh(
 
 
 def next_baseline(
-    baseline: Mapping[str, Anchors] | None, accepted: Sequence[ModelRecord], *, reset: bool = False
+    baseline: Mapping[str, Anchors] | None,
+    accepted: Sequence[ModelRecord] | Mapping[str, Anchors],
+    *,
+    reset: bool = False,
 ) -> dict[str, Anchors]:
     """The values guarded against drift after a listing was accepted.
 
@@ -413,15 +428,14 @@ def next_baseline(
     """
     out: dict[str, Anchors] = {}
     previous = {} if reset or baseline is None else baseline
-    for record in accepted:
-        values = _guarded(vars(record))
-        before = previous.get(record.model)
+    for model, values in _values(accepted).items():
+        before = previous.get(model)
         if before is not None and before == values:
-            out[record.model] = before  # nothing moved: the same anchors
+            out[model] = before  # nothing moved: the same anchors
             continue
         anchors = tuple(_anchor(old, value) for old, value in zip(before or _NO_ANCHORS, values, strict=True))
         if anchors != _NO_ANCHORS:
-            out[record.model] = anchors
+            out[model] = anchors
     return out
 
 

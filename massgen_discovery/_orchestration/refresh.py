@@ -255,11 +255,13 @@ class Refresher:
             held: int | None = None
             if error is None:
                 with collector_paused():
-                    old = self._s.listing(source, envelope)[0]
+                    # The last listing as its guarded values: stored beside it, not parsed again.
+                    old = self._s.last_values(source, envelope) if has_payload(envelope) else {}
+                    values = rc.guarded_values(records)
                     baseline = self._s.baseline(source, envelope)
-                    reason = None if force else rc.suspect_refresh(old, records, baseline)
+                    reason = None if force else rc.suspect_refresh(old, values, baseline)
                     if reason is None:
-                        anchors = rc.next_baseline(baseline, records, reset=force)
+                        anchors = rc.next_baseline(baseline, values, reset=force)
                         new = {
                             "source": source.name,
                             "base_url": source.base_url,
@@ -284,6 +286,7 @@ class Refresher:
                                 text,
                                 digest,
                                 anchors,
+                                values,
                             ),
                         }
                         self._s.store.put(key, new)
@@ -293,7 +296,7 @@ class Refresher:
                         return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
-                held = self._s.record_held(source, old, records, reason)
+                held = self._s.record_held(source, self._s.listing(source, envelope)[0], records, reason)
             else:
                 envelope = {**envelope, "degraded": False}
             failures += 1

@@ -18,7 +18,7 @@ from .._domain.digest import sha256_hex
 from .._domain.identifiers import REFRESH_MODES, refresh_mode_var
 from .._domain.log import get_logger
 from .._persistence.disk import credential_fingerprint
-from .._persistence.envelope import read_baseline, read_payload
+from .._persistence.envelope import read_guard, read_payload
 from ..errors import ConfigError
 from ..sources import BUNDLED, Source, create_source, hooks, litellm_map, source_aliases
 
@@ -180,8 +180,24 @@ class State:
             memo = self._baselines.get(source.name)
         if memo is not None and isinstance(version, str) and memo[0] == version:
             return memo[1]
-        stored = read_baseline(self.store, self.envelope_key(source), envelope)
+        stored = read_guard(self.store, self.envelope_key(source), envelope)[0]
         return None if stored is None else rc.anchors_of(stored)
+
+    def last_values(self, source: Source, envelope: Mapping[str, Any]) -> dict[str, rc.Anchors]:
+        """The guarded values of the envelope's listing (see ``rc.guarded_values``) for the guard rails.
+
+        From this process's parse of it, else as stored beside it; the listing is parsed again only
+        when neither is there (a listing stored before its values were).
+        """
+        version = envelope.get("version")
+        with self.mutex:
+            memo = self._parsed.get(source.name)
+        if memo is not None and isinstance(version, str) and memo[0] == version:
+            return rc.guarded_values(memo[1])
+        stored = read_guard(self.store, self.envelope_key(source), envelope)[1]
+        if stored is not None:
+            return rc.anchors_of(stored, keep_empty=True)
+        return rc.guarded_values(self.listing(source, envelope)[0])
 
     def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
         """The stored listing's records and the lookup aliases it defines, parsed once per envelope version."""

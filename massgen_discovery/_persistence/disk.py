@@ -290,9 +290,10 @@ def encode_doc(doc: dict[str, Any]) -> str:
     return json.dumps({**doc, "schema_version": SCHEMA_VERSION}, default=str)
 
 
-def encode_with(field: str, json_text: str) -> str:
-    """:func:`encode_doc` of ``{field: value}`` for a value already written as JSON (a listing of MBs)."""
-    return f'{{{json.dumps(field)}: {json_text}, "schema_version": {SCHEMA_VERSION}}}'
+def encode_with(field: str, json_text: str, **more: str) -> str:
+    """:func:`encode_doc` of ``{field: value, **more}`` for values already written as JSON (a listing of MBs)."""
+    inner = ", ".join(f"{json.dumps(name)}: {text}" for name, text in {field: json_text, **more}.items())
+    return f'{{{inner}, "schema_version": {SCHEMA_VERSION}}}'
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:

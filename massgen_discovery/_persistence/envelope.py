@@ -19,7 +19,7 @@ from .disk import encode_with
 if TYPE_CHECKING:
     from .storage import Storage
 
-__all__ = ["has_payload", "payload_key", "read_baseline", "read_payload", "source_meta", "write_payload"]
+__all__ = ["has_payload", "payload_key", "read_guard", "read_payload", "source_meta", "write_payload"]
 
 PAYLOAD = "payload:"
 
@@ -51,14 +51,19 @@ def read_payload(store: Storage, envelope_key: str, envelope: Mapping[str, Any])
     return doc.get("payload") if doc is not None else None
 
 
-def read_baseline(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The values the guard rails compare a new listing with (see ``suspect_refresh``), or None."""
+def read_guard(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -> tuple[Any, Any]:
+    """What the guard rails compare a new listing with: (the drift baseline, the listing's own values).
+
+    Either is None when it is not stored (the values came in later than the baseline).
+    """
     baseline = envelope.get("baseline")
+    values = None
     if baseline is None:
         key = envelope.get("payload_key")
         doc = store.get_shared(f"{key}:baseline") if isinstance(key, str) and _own(envelope_key, key) else None
         baseline = doc.get("baseline") if doc is not None else None
-    return baseline if isinstance(baseline, dict) else None
+        values = doc.get("values") if doc is not None else None
+    return (baseline if isinstance(baseline, dict) else None), (values if isinstance(values, dict) else None)
 
 
 def write_payload(
@@ -68,17 +73,21 @@ def write_payload(
     payload_json: str,
     digest: str,
     baseline: Mapping[str, Any] | None,
+    values: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Store a new listing (``payload_json``: its JSON) and its guard-rail baseline; the envelope fields that name them.
+    """Store a new listing (``payload_json``: its JSON) and the guard rails' view of it; the envelope fields naming it.
 
-    Both change only with the listing, so neither is written when the same listing comes again.
+    The guard rails keep the drift baseline and the listing's own guarded values (so the next
+    refresh, in whatever process, does not parse this listing again to judge the one after it).
+    They change only with the listing, so nothing is written when the same listing comes again.
     The payload two listings back is removed: nobody can hold an envelope that names it.
     """
     key = payload_key(envelope_key, digest)
     store.put_encoded(key, encode_with("payload", payload_json))
-    from pydantic_core import to_json  # tens of thousands of anchors: written by pydantic's core
+    from pydantic_core import to_json  # tens of thousands of models: written by pydantic's core
 
-    store.put_encoded(f"{key}:baseline", encode_with("baseline", to_json(baseline).decode()))
+    guard = encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode())
+    store.put_encoded(f"{key}:baseline", guard)
     current = previous.get("payload_key")
     older = previous.get("previous_payload_key")
     if isinstance(older, str) and _own(envelope_key, older) and older not in (key, current):

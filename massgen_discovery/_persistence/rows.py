@@ -26,6 +26,7 @@ from _blake2 import blake2b
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
+from operator import itemgetter
 from typing import Any
 
 from .._domain.gate import check_record, index_ok, parse_stamp
@@ -388,16 +389,18 @@ def _stored_conflicts(
     out: list[tuple[Any, ...]] = []
     own: dict[str, tuple[Any, Any]] = {}
     for conflict in conflicts:
-        c = vars(conflict)
-        field, kept, source = c["field"], c["kept_value"], c["kept_source"]
+        field, kept, source, other, other_source = _conflict_values(vars(conflict))
         mine = own.get(field)
         if mine is None:
             mine = own[field] = (_stated_value(row, field), provenance.get(field))
         if mine[0] is not None and type(mine[0]) is type(kept) and mine[0] == kept and mine[1] == source:
-            out.append((field, c["other_value"], c["other_source"]))
+            out.append((field, other, other_source))
         else:
-            out.append((field, c["other_value"], c["other_source"], kept, source))
+            out.append((field, other, other_source, kept, source))
     return out
+
+
+_conflict_values = itemgetter("field", "kept_value", "kept_source", "other_value", "other_source")
 
 
 def _read_conflict(c: Any, fields: Mapping[str, Any]) -> Conflict | None:

@@ -44,6 +44,32 @@ def test_the_same_listing_again_writes_only_its_envelope() -> None:
     assert written == {State.envelope_key(source), _state.meta_key()}
 
 
+class Counted(StaticSource):
+    """A listing that counts its parses."""
+
+    parses = 0
+
+    def to_records(self, payload: Any, fetched_at: Any) -> Any:
+        type(self).parses += 1
+        return super().to_records(payload, fetched_at)
+
+
+def test_another_process_judges_a_new_listing_without_parsing_the_last_one() -> None:
+    """The guard rails' view of a listing is stored beside it: the next refresh anywhere parses only its own."""
+    store = FakeStore()
+    source = Counted("mylab", [lab(f"m{i}", max_input_tokens=1000 + i) for i in range(20)])
+    asyncio.run(wired(store, source, offline=False)[2].refresh(["mylab"]))
+    source.records = [lab(f"m{i}", max_input_tokens=1000 + i) for i in range(3)]  # shrank: suspect
+    Counted.parses = 0
+    (held,) = asyncio.run(wired(store, source, offline=False)[2].refresh(["mylab"]))  # a fresh state
+    assert held.outcome == "stale" and "shrank from 20 to 3" in (held.error or "")
+    assert Counted.parses == 2  # the new listing, and the last one only to list what it would have changed
+    source.records = [lab(f"m{i}", max_input_tokens=1100 + i) for i in range(20)]
+    Counted.parses = 0
+    (report,) = asyncio.run(wired(store, source, offline=False)[2].refresh(["mylab"]))
+    assert report.outcome == "ok" and Counted.parses == 1
+
+
 class Flaky(StaticSource):
     """A listing that fails once told to."""
 
