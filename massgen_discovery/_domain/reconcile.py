@@ -236,9 +236,11 @@ def adopt_stated_modes(
     out = dict(records)
     for key in records if only is None else only:
         record = records[key]
+        mode = stated.get(record.model_id)  # most models have none stated: one lookup
+        if mode is None:
+            continue
         source = record.provenance.get("mode", "")
-        mode = stated.get(record.model_id)
-        if mode is None or not source.startswith(HEURISTIC_PREFIX) or record.mode == mode:
+        if not source.startswith(HEURISTIC_PREFIX) or record.mode == mode:
             continue
         conflict = Conflict(
             field="mode", kept_value=mode, kept_source=BUNDLED_SOURCE, other_value=record.mode, other_source=source
