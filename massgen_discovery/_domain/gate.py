@@ -186,9 +186,8 @@ def _scalar(v: Any) -> bool:
 
 
 def _conflict(c: Any) -> bool:
-    if (
-        type(c) is list or type(c) is tuple
-    ):  # as parts store it: [field, other value, other source(, kept value, kept source)]
+    # As parts store it, [field, other value, other source(, kept value, kept source)]; or an object.
+    if type(c) is list or type(c) is tuple:
         return (
             len(c) in (3, 5)
             and _str(c[0])

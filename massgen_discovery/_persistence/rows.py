@@ -139,7 +139,7 @@ def encode_generation(
     keep_none, defaults = ModelRecord.stating()
 
     def doc_of(record: ModelRecord) -> dict[str, Any]:
-        # The record's stated fields (ModelRecord.stated, inline: tens of thousands of records), in
+        # The record's plain(exclude_defaults=True), inline (tens of thousands of records), in
         # the part's short forms, the time as text: as the document reads back from its JSON.
         doc = {
             k: v
