@@ -65,16 +65,17 @@ def router_payload(models: int, providers: int, seed: int = 7) -> dict[str, Any]
     return {"data": data}
 
 
-def serve(body: bytes) -> ThreadingHTTPServer:
-    """A loopback HTTP server answering every GET with ``body`` (a JSON listing), in a thread."""
+def serve(body: bytes | Callable[[], bytes]) -> ThreadingHTTPServer:
+    """A loopback HTTP server answering every GET with ``body`` (a JSON listing, or one made per GET), in a thread."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            answer = body() if callable(body) else body
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(answer)
 
         def log_message(self, *_: object) -> None:
             pass

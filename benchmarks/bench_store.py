@@ -28,13 +28,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench_huggingface import router_payload
+from bench_huggingface import router_payload, serve
 
 
 class Listing:
@@ -53,26 +51,6 @@ class Listing:
                 if self.rnd.random() < 0.05:
                     entry["pricing"]["input"] = round(entry["pricing"]["input"] * 1.05, 4)
         self.body = json.dumps(self.payload).encode()
-
-
-def serve(listing: Listing) -> ThreadingHTTPServer:
-    """A loopback HTTP server answering every GET with the listing as it is now, in a thread."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = listing.body
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def floor(body: bytes, rows: list[str] | None, directory: Path) -> float:
@@ -139,7 +117,7 @@ def main() -> None:
         print(floor(body, rows, where))
         return
     listing = Listing(args.models, args.providers)
-    server = serve(listing)
+    server = serve(lambda: listing.body)  # the listing as it is now
     base = f"http://127.0.0.1:{server.server_port}/v1"
     work = Path(tempfile.mkdtemp())
     os.environ["MASSGEN_DISCOVERY_CACHE_DIR"] = str(work / "cache")

@@ -113,15 +113,7 @@ class FrozenRecord(metaclass=_RecordType):
     def model_construct(cls: type[_R], **values: Any) -> _R:
         """A record from trusted values, without validation (unknown keys are ignored)."""
         # The cold path of a lookup: a copy of the plain defaults, fresh lists and dicts, the values.
-        data = cls._plain.copy()
-        for name, make in cls._factories:
-            data[name] = make()
-        data.update(values)
-        if len(data) != len(cls._plain):  # unknown keys: dropped
-            data = {k: data[k] for k in cls._plain}
-        record = object.__new__(cls)
-        object.__setattr__(record, "__dict__", data)
-        return record
+        return cls.trusted(values)
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
