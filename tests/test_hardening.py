@@ -30,6 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from massgen_discovery import Catalog, ModelRecord
+from massgen_discovery._domain.changes import HISTORY_KEEP
 from massgen_discovery._persistence.disk import own_files
 from massgen_discovery._persistence.store import Store
 from massgen_discovery.sources.anthropic import AnthropicSource
@@ -485,8 +486,11 @@ def test_sixteen_processes_over_a_flapping_upstream_leave_two_generations(cache_
     assert counter[0] >= 16, "every process fetched at least once"
     assert 1 <= len(generations) <= 2, sorted(generations)
     parts = [k for k in keys if k.startswith("part:")]  # what generations hold, shared between them
-    other = len(keys) - sum(generations.values()) - len(parts)
-    assert other <= 20, [k for k in keys if not generation_of.match(k) and k not in parts]  # envelopes, pointers, locks
+    entries = [k for k in keys if k.startswith("history:")]  # one row per history entry, capped
+    assert len(entries) <= HISTORY_KEEP, entries
+    other = len(keys) - sum(generations.values()) - len(parts) - len(entries)
+    shown = [k for k in keys if not generation_of.match(k) and k not in parts and k not in entries]
+    assert other <= 20, shown  # envelopes, payloads, pointers, locks, the history list
     size = sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file())
     assert size < 40 * 1024 * 1024, size
 
