@@ -104,26 +104,29 @@ _ALL_TRUE = ("supports_function_calling", "supports_response_schema", "supports_
 _SPREAD = (*_SMALLEST, *_HIGHEST, *_ALL_TRUE)
 
 
-_CONFLICTS: dict[tuple[Any, ...], Conflict] = {}
-"""Conflicts made before, by what they say: a listing's spread mostly repeats from one fetch to the next."""
+_CONFLICTS: list[dict[tuple[Any, ...], Conflict]] = [{}, {}]
+"""Conflicts by what they say, made for this listing and for the last one: a listing's spread mostly
+repeats from one fetch to the next. Two listings' worth at most (records hold them anyway)."""
 
 
 def _conflict(field: str, kept: Any, value: Any, served_by: str) -> Conflict:
     # Records are immutable, so one conflict object may sit in many of them (and in the next listing's).
     key = (field, type(kept), kept, type(value), value, served_by)
-    found = _CONFLICTS.get(key)
+    now, last = _CONFLICTS
+    found = now.get(key)
     if found is None:
-        if len(_CONFLICTS) >= 1 << 18:
-            _CONFLICTS.clear()
-        found = _CONFLICTS[key] = Conflict.trusted(
-            {
-                "field": field,
-                "kept_value": kept,
-                "kept_source": NAME,
-                "other_value": value,
-                "other_source": f"{NAME}:{served_by}",
-            }
-        )
+        found = last.get(key)
+        if found is None:
+            found = Conflict.trusted(
+                {
+                    "field": field,
+                    "kept_value": kept,
+                    "kept_source": NAME,
+                    "other_value": value,
+                    "other_source": f"{NAME}:{served_by}",
+                }
+            )
+        now[key] = found
     return found
 
 
@@ -185,6 +188,7 @@ def to_records(payload: Any, fetched_at: datetime) -> list[ModelRecord]:
         models = listing().validate_python(payload["data"])
     except ValidationError as exc:  # OnErrorOmit drops bad entries; this is only a defence in depth
         raise SourceFormatError(f"{NAME}: unreadable listing ({exc.error_count()} errors)", source=NAME) from exc
+    _CONFLICTS[:] = [{}, _CONFLICTS[0] or _CONFLICTS[1]]  # a new listing: the last one's are kept to reuse
     out: list[ModelRecord] = []
     for model in models:
         model_id = model["id"]
