@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from .._domain import reconcile as rc
 from .._domain.bulk import collector_paused
 from .._domain.clock import as_datetime, now
+from .._domain.digest import blake2b_hex
 from .._domain.identifiers import BUNDLED
 from .._persistence.envelope import has_payload, read_payload, write_payload
 from ..errors import ConfigError, SourceError, SourceFormatError
@@ -100,8 +101,6 @@ def payload_json(payload: Any, body: bytes | None = None) -> tuple[str, str]:
     ``body``: the bytes ``payload`` was parsed from (a listing fetched in one GET), stored as they
     came instead of written out again when they are UTF-8.
     """
-    from _blake2 import blake2b
-
     text: str | None = None
     if body is not None:
         try:
@@ -113,7 +112,7 @@ def payload_json(payload: Any, body: bytes | None = None) -> tuple[str, str]:
 
         # pydantic's core writes a 7 MB listing in a tenth of the time json.dumps takes.
         text = to_json(payload, inf_nan_mode="constants").decode()
-    return text, blake2b(text.encode(), digest_size=32).hexdigest()
+    return text, blake2b_hex(text)
 
 
 def count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
@@ -256,9 +255,8 @@ class Refresher:
             if error is None:
                 with collector_paused():
                     # The last listing as its guarded values: stored beside it, not parsed again.
-                    old = self._s.last_values(source, envelope) if has_payload(envelope) else {}
+                    old, baseline = self._s.guard(source, envelope) if has_payload(envelope) else ({}, None)
                     values = rc.guarded_values(records)
-                    baseline = self._s.baseline(source, envelope)
                     reason = None if force else rc.suspect_refresh(old, values, baseline)
                     if reason is None:
                         anchors = rc.next_baseline(baseline, values, reset=force)

@@ -173,31 +173,34 @@ class State:
             if baseline is not None:
                 self._baselines[name] = (version, baseline)
 
-    def baseline(self, source: Source, envelope: Mapping[str, Any]) -> dict[str, rc.Anchors] | None:
-        """The guard rails' baseline stored with the envelope's listing (read once per envelope version)."""
-        version = envelope.get("version")
-        with self.mutex:
-            memo = self._baselines.get(source.name)
-        if memo is not None and isinstance(version, str) and memo[0] == version:
-            return memo[1]
-        stored = read_guard(self.store, self.envelope_key(source), envelope)[0]
-        return None if stored is None else rc.anchors_of(stored)
+    def guard(
+        self, source: Source, envelope: Mapping[str, Any]
+    ) -> tuple[dict[str, rc.Anchors], dict[str, rc.Anchors] | None]:
+        """What the guard rails judge a new listing against: (its predecessor's values, the baseline).
 
-    def last_values(self, source: Source, envelope: Mapping[str, Any]) -> dict[str, rc.Anchors]:
-        """The guarded values of the envelope's listing (see ``rc.guarded_values``) for the guard rails.
-
-        From this process's parse of it, else as stored beside it; the listing is parsed again only
-        when neither is there (a listing stored before its values were).
+        The values are the envelope's listing's (``rc.guarded_values``); the drift baseline is the
+        one stored with it, or None. Both come from this process's parse of the listing and the
+        baseline it wrote, else from the store (one read); the listing is parsed again only when
+        its values are not stored beside it (a listing stored before they were).
         """
-        version = envelope.get("version")
+        version = envelope.get("version") if isinstance(envelope.get("version"), str) else None
         with self.mutex:
-            memo = self._parsed.get(source.name)
-        if memo is not None and isinstance(version, str) and memo[0] == version:
-            return rc.guarded_values(memo[1])
-        stored = read_guard(self.store, self.envelope_key(source), envelope)[1]
-        if stored is not None:
-            return rc.anchors_of(stored, keep_empty=True)
-        return rc.guarded_values(self.listing(source, envelope)[0])
+            parsed = self._parsed.get(source.name)
+            kept = self._baselines.get(source.name)
+        values = rc.guarded_values(parsed[1]) if parsed is not None and parsed[0] == version else None
+        if values is not None and kept is not None and kept[0] == version:
+            return values, kept[1]
+        stored_baseline, stored_values = read_guard(self.store, self.envelope_key(source), envelope)
+        baseline = kept[1] if kept is not None and kept[0] == version else None
+        if baseline is None and stored_baseline is not None:
+            baseline = rc.anchors_of(stored_baseline)
+        if values is None:
+            values = (
+                rc.anchors_of(stored_values, keep_empty=True)
+                if stored_values is not None
+                else rc.guarded_values(self.listing(source, envelope)[0])
+            )
+        return values, baseline
 
     def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
         """The stored listing's records and the lookup aliases it defines, parsed once per envelope version."""

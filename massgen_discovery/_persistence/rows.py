@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import zlib
-from _blake2 import blake2b
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from operator import itemgetter
 from typing import Any
 
+from .._domain.digest import blake2b_hex
 from .._domain.gate import check_record, index_ok, parse_stamp
 from ..records import Conflict, ModelRecord
 
@@ -55,7 +55,7 @@ _BOUNDARY = 64
 
 def part_key(text: str) -> str:
     """The key a part's text is stored under: its BLAKE2b-128 (built in, and fast on MBs)."""
-    return PART + blake2b(text.encode(), digest_size=16).hexdigest()
+    return PART + blake2b_hex(text, 16)
 
 
 def _group(model: str) -> str:
@@ -148,13 +148,7 @@ def encode_generation(
         }
         if "conflicts" in doc:
             doc["conflicts"] = _stored_conflicts(doc, record.conflicts, record.provenance)
-        provenance = doc.get("provenance")
-        if provenance:
-            one = set(provenance.values())
-            if len(one) == 1 and "prices" not in doc and provenance.keys() == doc.keys() - _NOT_FIELDS:
-                doc["provenance"] = {_MAIN: one.pop()}  # _compact's usual case, without the call
-            else:
-                doc = _compact(doc)
+        doc = _compact(doc)
         stamp = doc.get("fetched_at")
         if stamp is not None and type(stamp) is not str:
             text = stamps.get(stamp)
@@ -343,10 +337,9 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
     provenance = row.get("provenance")
     if not provenance:
         return row
-    values = list(provenance.values())
-    distinct = set(values)
+    distinct = set(provenance.values())
     if len(distinct) == 1:
-        main = values[0]
+        main = next(iter(distinct))
         stated = row.keys() - _NOT_FIELDS
         prices = row.get("prices")
         if provenance.keys() == (stated | prices.keys() if prices else stated):
@@ -354,7 +347,7 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
             return row
     else:
         counts: dict[str, int] = {}
-        for source in values:
+        for source in provenance.values():
             counts[source] = counts.get(source, 0) + 1
         main = max(counts, key=lambda s: (counts[s], s))
     known = _known(row)
