@@ -217,22 +217,23 @@ class Generations:
             return view
 
     def _lower(self, merged: Mapping[str, ModelRecord], aliases: Mapping[str, str]) -> dict[str, str]:
-        """Every key and alias in lower case, the first in order winning: model keys, then aliases.
+        """Every key and alias in lower case, to its name: model keys first, then aliases.
 
-        The last build's, when the keys and aliases are the same (a listing whose values moved).
+        It names, not targets: an alias whose target moves (a router's ``:fastest``, on every
+        fetch) leaves it the same, so it is reused and not written again while the names stay.
         """
         last = self._s.encoded
         known = last.index.get("lower") if last is not None else None
         if (
             last is not None
             and known is not None
-            and last.index["aliases"][0] == aliases
-            and last.split[0] == list(merged)
+            and last.index["aliases"][0].keys() == aliases.keys()
+            and last.split[0] == sorted(merged)
         ):
             lower: dict[str, str] = known[0]
             return lower
         # Built backwards, so the first in order is the last written.
-        return {key.lower(): aliases.get(key, key) for key in reversed((*merged, *aliases))}
+        return {name.lower(): name for name in reversed((*merged, *aliases))}
 
     def _moved(
         self,
@@ -407,7 +408,7 @@ class Generations:
     def index(self, view: View, part: str = "aliases") -> dict[str, str]:
         """One part of the generation's lookup index, read when first needed.
 
-        ``aliases``: LiteLLM's own keys; ``lower``: every key in lower case. Each is its own part.
+        ``aliases``: LiteLLM's own keys; ``lower``: every key in lower case. Each is parts of its own.
         """
         for _attempt in range(2):
             loaded = view.index.get(part) if view.index is not None else None
@@ -415,8 +416,8 @@ class Generations:
                 return loaded
             directory = self._directory(view)
             if directory is not None:
-                key = directory.lookups[part]
-                found = rows.read_index(key, self._s.store.get_raw(key), part)
+                keys = directory.lookups[part]
+                found = rows.read_index(keys, self._s.store.get_many_raw(keys), part)
                 if found is not None:
                     view.index = {**(view.index or {}), part: found}
                     return found
@@ -454,7 +455,14 @@ class Generations:
             if target is not None and (record := self.point(view, target)) is not None:
                 return record
         for candidate in candidates:  # then in any letter case (the larger row, read only now)
-            target = self.index(view, "lower").get(candidate.lower())
-            if target is not None and (record := self.point(view, target)) is not None:
+            named = self.index(view, "lower").get(candidate.lower())
+            if named is None:
+                continue
+            # A key, or an alias (generations written before named the alias's target here).
+            record = self.point(view, named)
+            target = self.index(view).get(named) if record is None else None
+            if record is None and target is not None:
+                record = self.point(view, target)
+            if record is not None:
                 return record
         return None

@@ -399,7 +399,7 @@ def _checked_generation(prefix: str, rows: dict[str, str]) -> dict[str, str] | N
         merged.update((r.model, r) for r in records)
     if len(merged) != sum(directory.counts):
         return _refused(prefix, "its parts and its dir disagree")
-    index = {name: read_index(key, rows[key], name) for name, key in directory.lookups.items()}
+    index = {name: read_index(keys, [rows[k] for k in keys], name) for name, keys in directory.lookups.items()}
     if any(v is None for v in index.values()):
         return _refused(prefix, "an unreadable lookup index")
     return encode_generation(prefix, merged, index)

@@ -111,7 +111,8 @@ class Encoded:
         """Per run of record objects (their ids), its part's text and key."""
         self.parts: dict[str, list[ModelRecord]] = {}
         """Per part key, its records (which keep the ids in ``runs`` theirs)."""
-        self.index: dict[str, tuple[Any, str, str]] = {}
+        self.index: dict[str, tuple[Any, list[tuple[dict[str, Any], str, str]]]] = {}
+        """Per lookup index, the mapping encoded and its parts (entries, text, key)."""
 
 
 def encode_generation(
@@ -183,20 +184,58 @@ def encode_generation(
         if made is not None:
             made.runs[ident] = (text, key)
             made.parts[key] = records  # the records stay alive, so their ids stay theirs
-    lookups: dict[str, str] = {}
+    lookups: dict[str, list[str]] = {}
     for name in ("aliases", "lower"):
-        known = previous.index.get(name) if previous is not None else None
-        if known is not None and known[0] == index[name]:
-            text, key = known[1], known[2]
-        else:
-            text = to_json({name: index[name]}).decode()
-            key = part_key(text)
-        rows[key] = text
-        lookups[name] = key[len(PART) :]
+        pieces = _index_parts(name, index[name], previous.index.get(name) if previous is not None else None)
+        rows.update((key, text) for _sub, text, key in pieces)
+        lookups[name] = [key[len(PART) :] for _sub, _text, key in pieces]
         if made is not None:
-            made.index[name] = (index[name], text, key)
+            made.index[name] = (index[name], pieces)
     rows[f"{prefix}:dir"] = json.dumps({"parts": parts, **lookups})
     return rows
+
+
+_Pieces = list[tuple[dict[str, Any], str, str]]
+_INDEX_BOUNDARY = 256
+"""A name whose CRC-32 is a multiple of this ends a lookup index's part (entries are short)."""
+_INDEX_MAX = 1024
+
+
+def _index_runs(names: list[str]) -> Iterable[list[str]]:
+    """Sorted names cut where the name's own hash says (not by group: few reads for a cold lookup)."""
+    run: list[str] = []
+    for name in names:
+        run.append(name)
+        if len(run) >= _INDEX_MAX or zlib.crc32(name.encode()) % _INDEX_BOUNDARY == 0:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _index_parts(name: str, entries: Mapping[str, Any], known: tuple[Any, _Pieces] | None) -> _Pieces:
+    """A lookup index cut into parts as records are (by group and key), each (entries, text, key).
+
+    A part whose entries are the last build's is reused as it was: a listing whose aliases point
+    elsewhere now (a router's ``:fastest``) writes its own group's parts, not LiteLLM's.
+    """
+    from pydantic_core import to_json
+
+    if known is not None and known[0] is entries:
+        return known[1]
+    last = {next(iter(sub)): (sub, text, key) for sub, text, key in known[1] if sub} if known else {}
+    pieces: _Pieces = []
+    for run in _index_runs(sorted(entries)):
+        sub = {k: entries[k] for k in run}
+        hit = last.get(run[0])
+        if hit is None or hit[0] != sub:
+            text = to_json({name: sub}).decode()
+            hit = (sub, text, part_key(text))
+        pieces.append(hit)
+    if not pieces:  # an empty index is one empty part, so the directory always names one
+        text = to_json({name: {}}).decode()
+        pieces.append(({}, text, part_key(text)))
+    return pieces
 
 
 class Directory:
@@ -204,11 +243,12 @@ class Directory:
 
     __slots__ = ("counts", "firsts", "lookups", "names")
 
-    def __init__(self, parts: list[list[Any]], lookups: dict[str, str]) -> None:
+    def __init__(self, parts: list[list[Any]], lookups: dict[str, list[str]]) -> None:
         self.firsts = [p[0] for p in parts]
         self.names = [PART + p[1] for p in parts]
         self.counts = [p[2] for p in parts]
-        self.lookups = {k: PART + v for k, v in lookups.items()}
+        self.lookups = {k: [PART + v for v in names] for k, names in lookups.items()}
+        """Per lookup index (``aliases``, ``lower``), the keys of its parts."""
 
     def part_for(self, model: str) -> str | None:
         """The key of the part that would hold ``model`` (None when it sorts before every part)."""
@@ -217,7 +257,7 @@ class Directory:
 
     def every_part(self) -> list[str]:
         """Every part this generation names (records and lookups)."""
-        return [*self.names, *self.lookups.values()]
+        return [*self.names, *(key for keys in self.lookups.values() for key in keys)]
 
 
 def _hex32(value: Any) -> bool:
@@ -235,9 +275,13 @@ def read_directory(raw: str | None) -> Directory | None:
     if type(doc) is not dict or type(doc.get("parts")) is not list:
         return None
     parts = doc["parts"]
-    lookups = {k: doc.get(k) for k in ("aliases", "lower")}
-    if not all(_hex32(v) for v in lookups.values()):
-        return None
+    lookups: dict[str, list[str]] = {}
+    for name in ("aliases", "lower"):
+        named = doc.get(name)
+        named = [named] if type(named) is str else named  # one part, as generations were once written
+        if type(named) is not list or not named or not all(_hex32(v) for v in named):
+            return None
+        lookups[name] = named
     for entry in parts:
         if not (
             type(entry) is list
@@ -251,7 +295,7 @@ def read_directory(raw: str | None) -> Directory | None:
     firsts = [p[0] for p in parts]
     if any(a >= b for a, b in pairwise(firsts)):
         return None
-    return Directory(parts, lookups)  # type: ignore[arg-type]
+    return Directory(parts, lookups)
 
 
 def part_names(raw: str | None) -> list[str]:
@@ -308,10 +352,15 @@ def find_in_part(key: str, raw: str | None, model: str) -> tuple[bool, ModelReco
     return True, None
 
 
-def read_index(key: str, raw: str | None, name: str) -> dict[str, str] | None:
-    """A lookup part (``aliases`` or ``lower``), checked; None if damaged."""
-    doc = _part_json(key, raw)
-    return doc[name] if index_ok(doc, name) else None
+def read_index(keys: list[str], raws: list[str | None], name: str) -> dict[str, str] | None:
+    """A lookup index (``aliases`` or ``lower``) from its parts, checked; None if any is damaged."""
+    out: dict[str, str] = {}
+    for key, raw in zip(keys, raws, strict=True):
+        doc = _part_json(key, raw)
+        if not index_ok(doc, name):
+            return None
+        out.update(doc[name])
+    return out
 
 
 _NOT_FIELDS = frozenset(

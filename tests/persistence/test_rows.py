@@ -115,3 +115,41 @@ def test_a_short_conflict_naming_a_value_the_row_lacks_is_refused() -> None:
                          "other_value": 8192, "other_source": "litellm"}]  # fmt: skip
     text = json.dumps([doc])
     assert rows.decode_part(rows.part_key(text), text) == [record]
+
+
+def _index_of(items: dict[str, str], prefix: str, name: str) -> tuple[list[str], dict[str, str]]:
+    directory = rows.read_directory(items[f"{prefix}:dir"])
+    assert directory is not None
+    keys = directory.lookups[name]
+    found = rows.read_index(keys, [items[k] for k in keys], name)
+    assert found is not None
+    return keys, found
+
+
+def test_a_lookup_index_is_parts_and_an_alias_that_moves_rewrites_only_its_own() -> None:
+    """Thousands of aliases across parts; one target moving (a router's ``:fastest``) changes one part."""
+    merged = _catalog()
+    aliases = {f"lab{n // 50}/alias-{n}": "groq/llama" for n in range(3000)}
+    first = rows.Encoded()
+    items = rows.encode_generation("catalog:c:g1", merged, {"aliases": aliases, "lower": {}}, made=first)
+    keys, found = _index_of(items, "catalog:c:g1", "aliases")
+    assert found == aliases and len(keys) > 2
+    moved = {**aliases, "lab7/alias-350": "openai/gpt-x"}
+    again = rows.encode_generation(
+        "catalog:c:g2", merged, {"aliases": moved, "lower": {}}, previous=first, made=rows.Encoded()
+    )
+    new_keys, found = _index_of(again, "catalog:c:g2", "aliases")
+    assert found == moved
+    assert len(set(new_keys) - set(keys)) == 1 and len(new_keys) == len(keys)
+
+
+def test_a_directory_naming_one_part_per_index_still_reads() -> None:
+    """Generations written with each index as a single part (a string in ``dir``) read as before."""
+    text = json.dumps({"aliases": {"gpt-x": "openai/gpt-x"}})
+    key = rows.part_key(text)[len(rows.PART) :]
+    directory = rows.read_directory(json.dumps({"parts": [], "aliases": key, "lower": key}))
+    assert directory is not None and directory.lookups["aliases"] == [rows.PART + key]
+    assert rows.read_index(directory.lookups["aliases"], [text], "aliases") == {"gpt-x": "openai/gpt-x"}
+    assert rows.read_directory(json.dumps({"parts": [], "aliases": [], "lower": key})) is None
+    assert rows.read_directory(json.dumps({"parts": [], "aliases": [key, "not-a-hash"], "lower": key})) is None
+    assert rows.read_index([rows.PART + key], [text.replace("gpt-x", "gpt-y")], "aliases") is None

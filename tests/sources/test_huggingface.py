@@ -336,3 +336,30 @@ def test_the_listing_is_stored_as_the_router_sent_it_and_the_same_bytes_are_not_
     again = catalog._store.get(catalog._envelope_key(source)) or {}
     assert second.outcome == "ok" and second.changes == 0 and again["version"] == envelope["version"]
     catalog.close()
+
+
+def test_a_fastest_alias_in_another_letter_case_follows_its_target_and_keeps_the_case_index(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``:fastest`` moves with the measurements; the letter-case index names names, so it stays as written."""
+    body = payload()
+    serve(httpserver, monkeypatch, body)
+    catalog = Catalog(sources=["litellm", "huggingface"])
+    catalog.refresh(["huggingface"])
+    name = "HuggingFace/MoonshotAI/Kimi-K3:Fastest"
+    first = Catalog(sources=["litellm", "huggingface"]).get_model(name)
+    assert first is not None and first.model == "huggingface/fireworks-ai/moonshotai/Kimi-K3"
+    lower_before = catalog._state.encoded.index["lower"][1] if catalog._state.encoded else None
+    moved = copy.deepcopy(body)
+    kimi = next(m for m in moved["data"] if m["id"] == "moonshotai/Kimi-K3")
+    for route in kimi["providers"]:
+        if route["provider"] == "together":
+            route["throughput"] = 480.0
+    httpserver.clear()
+    serve(httpserver, monkeypatch, moved)
+    catalog.refresh(["huggingface"])
+    assert lower_before is not None and catalog._state.encoded is not None
+    assert catalog._state.encoded.index["lower"][1] == lower_before  # the same parts: nothing written again
+    cold = Catalog(sources=["litellm", "huggingface"])  # reads the stored generation
+    for found in (cold.get_model(name), catalog.get_model(name)):
+        assert found is not None and found.model == "huggingface/together/moonshotai/Kimi-K3"
