@@ -254,13 +254,19 @@ class Generations:
         """
         from .._domain.changes import Moved
 
-        old_dir = rows.read_directory(self._s.store.get_raw(f"{previous['prefix']}:dir")) if previous else None
-        new_dir = rows.read_directory(items[f"{prefix}:dir"])
-        if old_dir is None or new_dir is None:
+        if previous is None:
             return None, Moved()
-        shared = set(old_dir.names) & set(new_dir.names)
-        gone = [k for k in old_dir.names if k not in shared]
-        fresh = [k for k in new_dir.names if k not in shared]
+        if encoded is not None and encoded.prefix == previous["prefix"]:
+            old_names, new_names = list(encoded.parts), list(made.parts)  # the parts, as encoded here
+        else:
+            old_dir = rows.read_directory(self._s.store.get_raw(f"{previous['prefix']}:dir"))
+            new_dir = rows.read_directory(items[f"{prefix}:dir"])
+            if old_dir is None or new_dir is None:
+                return None, Moved()
+            old_names, new_names = old_dir.names, new_dir.names
+        shared = set(old_names) & set(new_names)
+        gone = [k for k in old_names if k not in shared]
+        fresh = [k for k in new_names if k not in shared]
         known = encoded.parts if encoded is not None else {}
         if all(key in known for key in gone):
             return (

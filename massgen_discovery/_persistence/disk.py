@@ -367,6 +367,28 @@ def _sweep_parts(cache: diskcache.Cache) -> int:
     return len(doomed)
 
 
+def _sweep_retired(cache: diskcache.Cache, candidates: set[str]) -> int:
+    """Remove those of ``candidates`` (the parts retired generations named) no stored ``dir`` names.
+
+    Inside the caller's transaction, after the retired generations went. Each remaining ``dir`` is
+    searched as text for the parts' hashes, not parsed: a build retires one generation, and
+    parsing every configuration's directories on each build cost more than the build's own rows.
+    A hash that happens to appear in a ``dir`` keeps its part until a full sweep; never the other
+    way round.
+    """
+    hashes = {key[len(PART) :] for key in candidates}
+    for key in _keys_under(cache, "catalog:"):
+        if not hashes:
+            break
+        if _DIR.match(key):
+            raw = cache.get(key)
+            if isinstance(raw, str):
+                hashes = {h for h in hashes if h not in raw}
+    for digest in hashes:
+        cache.delete(PART + digest)
+    return len(hashes)
+
+
 def _sweep_memory_parts(memory: dict[str, Any]) -> int:
     live = _live_parts(v for k, v in memory.items() if _DIR.match(k))
     doomed = [k for k, v in memory.items() if k.startswith(PART) and k not in live and v is not _DELETED]

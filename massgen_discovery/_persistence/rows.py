@@ -100,9 +100,11 @@ class Encoded:
     the latest one and swaps it whole, so concurrent builds never see one half-made.
     """
 
-    __slots__ = ("index", "keys", "parts", "runs", "split")
+    __slots__ = ("index", "keys", "parts", "prefix", "runs", "split")
 
     def __init__(self) -> None:
+        self.prefix = ""
+        """The generation encoded (its key prefix)."""
         self.split: tuple[list[str], list[list[str]]] = ([], [])
         """The sorted keys and the runs they were cut into (the same keys are cut the same)."""
         self.keys: dict[str, tuple[str, bool]] = {}
@@ -166,7 +168,7 @@ def encode_generation(
     else:
         runs = list(_runs(ordered, previous.keys if previous is not None else {}, seen))
     if made is not None:
-        made.split = (ordered, runs)
+        made.prefix, made.split = prefix, (ordered, runs)
     for run in runs:
         records = [merged[model] for model in run]
         ident = tuple(map(id, records))
@@ -224,8 +226,12 @@ def _index_parts(name: str, entries: Mapping[str, Any], known: tuple[Any, _Piece
     if known is not None and known[0] is entries:
         return known[1]
     last = {next(iter(sub)): (sub, text, key) for sub, text, key in known[1] if sub} if known else {}
+    if known is not None and known[0].keys() == entries.keys():  # the same names are cut the same
+        runs: Iterable[list[str]] = [list(sub) for sub, _text, _key in known[1] if sub]
+    else:
+        runs = _index_runs(sorted(entries))
     pieces: _Pieces = []
-    for run in _index_runs(sorted(entries)):
+    for run in runs:
         sub = {k: entries[k] for k in run}
         hit = last.get(run[0])
         if hit is None or hit[0] != sub:

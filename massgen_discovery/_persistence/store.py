@@ -48,12 +48,13 @@ from .disk import (
     _parts_stored,
     _sweep_memory_parts,
     _sweep_parts,
+    _sweep_retired,
     encode_doc,
     new_lock_value,
     own_files,
     owner_gone,
 )
-from .rows import PART
+from .rows import PART, part_names
 
 __all__ = ["Store"]
 
@@ -169,11 +170,15 @@ class Store(Backend):
                         cache.set(key, text)
                 cache.set(pointer_key, pointer_text)
                 listed = [p for p in listed if p != prefix] + [prefix]
+                retired: set[str] = set()
                 for old in listed[:-keep]:
+                    retired.update(part_names(cache.get(f"{old}:dir")))
                     cache.evict(old)
                 cache.set(registry, json.dumps(listed[-keep:]))
-                if listed[:-keep] or known is None:
+                if known is None:
                     _sweep_parts(cache)
+                elif retired:
+                    _sweep_retired(cache, retired - rows.keys())
             return True
 
         def in_memory(memory: dict[str, Any]) -> bool:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
 
 import pytest
 
+from massgen_discovery._persistence import rows
 from massgen_discovery._persistence.disk import SCHEMA_VERSION, credential_fingerprint, default_cache_dir
 from massgen_discovery._persistence.store import Store
 
@@ -135,6 +137,35 @@ def test_generations_are_written_and_retired_in_bulk(cache_dir: Path) -> None:
     }
     assert "catalog:c1:orphan:all" not in keys and "catalog:c2:other:all" in keys
     assert (store.get("catalog:c1:meta") or {})["prefix"] == "catalog:c1:g4"
+
+
+def _generation(prefix: str, *texts: str) -> dict[str, str]:
+    """A generation's rows naming one part per text (and one empty lookup index)."""
+    parts = {rows.part_key(text): text for text in texts}
+    index = '{"aliases": {}}'
+    lookups = {
+        rows.part_key(index): index,
+        rows.part_key(index.replace("aliases", "lower")): index.replace("aliases", "lower"),
+    }
+    listed = [[f"m{n}", key[len(rows.PART) :], 1] for n, key in enumerate(parts)]
+    names = [key[len(rows.PART) :] for key in lookups]
+    directory = json.dumps({"parts": listed, "aliases": [names[0]], "lower": [names[1]]})
+    return {f"{prefix}:dir": directory, **parts, **lookups}
+
+
+def test_a_retired_generation_takes_the_parts_no_one_else_names(cache_dir: Path) -> None:
+    """Its parts another configuration or a kept generation still names stay; the others go with it."""
+    store = Store(cache_dir)
+    shared, mine, kept = '[{"model": "a/shared"}]', '[{"model": "a/mine"}]', '[{"model": "a/kept"}]'
+    assert store.write_generation("catalog:c2:generations", "catalog:c2:g0", _generation("catalog:c2:g0", shared),
+                                  "catalog:c2:meta", {})  # fmt: skip
+    for n, texts in enumerate([(shared, mine, kept), (kept,), (kept,)]):
+        prefix = f"catalog:c1:g{n}"
+        assert store.write_generation("catalog:c1:generations", prefix, _generation(prefix, *texts),
+                                      "catalog:c1:meta", {})  # fmt: skip
+    stored = {k for k in store._writer().iterkeys() if k.startswith(rows.PART)}
+    assert rows.part_key(shared) in stored and rows.part_key(kept) in stored
+    assert rows.part_key(mine) not in stored
 
 
 def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
