@@ -260,34 +260,33 @@ class Refresher:
                     reason = None if force else rc.suspect_refresh(old, values, baseline)
                     if reason is None:
                         anchors = rc.next_baseline(baseline, values, reset=force)
-                        new = {
-                            "source": source.name,
-                            "base_url": source.base_url,
-                            "fetched_at": fetched_at,
-                            "expires_at": fetched_at + source.ttl,
-                            "ttl": source.ttl,
-                            "count": len(records),
-                            "version": f"{fetched_at}:{os.getpid()}",
-                            "failures": 0,
-                            "error": None,
-                            "degraded": False,
-                            "retry_at": None,
-                            "last_attempt": fetched_at,
-                            "notes": notes[:MAX_NOTES]
-                            + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
-                            "validators": validators.learned(),
-                            "digest": digest,
-                            **write_payload(
-                                self._s.store,
-                                key,
-                                envelope,
-                                text,
-                                digest,
-                                anchors,
-                                values,
-                            ),
-                        }
-                        self._s.store.put(key, new)
+                        new = write_payload(
+                            self._s.store,
+                            key,
+                            {
+                                "source": source.name,
+                                "base_url": source.base_url,
+                                "fetched_at": fetched_at,
+                                "expires_at": fetched_at + source.ttl,
+                                "ttl": source.ttl,
+                                "count": len(records),
+                                "version": f"{fetched_at}:{os.getpid()}",
+                                "failures": 0,
+                                "error": None,
+                                "degraded": False,
+                                "retry_at": None,
+                                "last_attempt": fetched_at,
+                                "notes": notes[:MAX_NOTES]
+                                + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
+                                "validators": validators.learned(),
+                                "digest": digest,
+                            },
+                            envelope,
+                            text,
+                            digest,
+                            anchors,
+                            values,
+                        )
                         # The build that follows reads this listing: it is parsed already.
                         named = source_aliases(source, records, payload)
                         self._s.remember(source.name, new["version"], records, named, anchors)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from .disk import encode_with
+from .disk import encode_doc, encode_with
 
 if TYPE_CHECKING:
     from .storage import Storage
@@ -69,34 +69,44 @@ def read_guard(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -
 def write_payload(
     store: Storage,
     envelope_key: str,
+    envelope: Mapping[str, Any],
     previous: Mapping[str, Any],
     payload_json: str,
     digest: str,
     baseline: Mapping[str, Any] | None,
     values: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Store a new listing (``payload_json``: its JSON) and the guard rails' view of it; the envelope fields naming it.
+    """Store a listing, the guard rails' view of it and the envelope naming them: one transaction.
+
+    ``payload_json`` is the listing's JSON; ``envelope`` the new envelope's fields, returned as
+    written (with the payload's key and the one before it).
 
     The guard rails keep the drift baseline and the listing's own guarded values (so the next
     refresh, in whatever process, does not parse this listing again to judge the one after it).
     They change only with the listing, so nothing is written when the same listing comes again.
     The payload two listings back is removed: nobody can hold an envelope that names it.
+    ``previous`` is the envelope this one replaces.
     """
     key = payload_key(envelope_key, digest)
-    store.put_encoded(key, encode_with("payload", payload_json))
     from pydantic_core import to_json  # tens of thousands of models: written by pydantic's core
 
-    guard = encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode())
-    store.put_encoded(f"{key}:baseline", guard)
     current = previous.get("payload_key")
     older = previous.get("previous_payload_key")
+    doomed = []
     if isinstance(older, str) and _own(envelope_key, older) and older not in (key, current):
-        store.delete(older)
-        store.delete(f"{older}:baseline")
-    return {
+        doomed = [older, f"{older}:baseline"]
+    written = {
+        **envelope,
         "payload_key": key,
         "previous_payload_key": current if _own(envelope_key, current) and current != key else None,
     }
+    texts = {
+        key: encode_with("payload", payload_json),
+        f"{key}:baseline": encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode()),
+        envelope_key: encode_doc(written),  # last: it names the rows before it
+    }
+    store.put_many(texts, doomed)
+    return written
 
 
 def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import _thread
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,21 @@ class SharedStore:
         """Write locally and to Redis; True if the local write persisted."""
         ok = self.local.put_encoded(key, text)
         self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
+        return ok
+
+    def put_many(self, texts: Mapping[str, str], deleted: Sequence[str] = ()) -> bool:
+        """Write locally in one transaction, then on Redis in one (MULTI/EXEC), in the same order."""
+        ok = self.local.put_many(texts, deleted)
+
+        def push(r: redis.Redis) -> None:
+            pipe = r.pipeline(transaction=True)
+            for key, text in texts.items():
+                pipe.set(self._key(key), text, ex=UNUSED_EXPIRY)
+            if deleted:
+                pipe.unlink(*(self._key(key) for key in deleted))
+            pipe.execute()
+
+        self.redis.call(push, None, bulk=True)
         return ok
 
     def delete(self, key: str) -> None:

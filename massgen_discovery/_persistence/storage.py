@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,6 +70,10 @@ class Storage(Protocol):
 
     def put_encoded(self, key: str, text: str) -> bool:
         """Write a document already encoded by :func:`encode_doc` (or :func:`encode_with`)."""
+        ...
+
+    def put_many(self, texts: Mapping[str, str], deleted: Sequence[str] = ()) -> bool:
+        """:meth:`put_encoded` each text in order, then delete ``deleted``: all or none (one transaction)."""
         ...
 
     def put_local(self, key: str, doc: dict[str, Any]) -> bool:

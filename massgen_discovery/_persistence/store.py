@@ -29,7 +29,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +108,24 @@ class Store(Backend):
         """Write a document already encoded by :func:`encode_doc` (or :func:`encode_with`)."""
         return self.put_raw(key, text)
 
+    def put_many(self, texts: Mapping[str, str], deleted: Sequence[str] = ()) -> bool:
+        """:meth:`put_encoded` each text in order, then delete ``deleted``, in one transaction."""
+
+        def work(cache: diskcache.Cache) -> bool:
+            with cache.transact():
+                for key, text in texts.items():
+                    cache.set(key, text)
+                for key in deleted:
+                    cache.delete(key)
+            return True
+
+        def in_memory(memory: dict[str, Any]) -> bool:
+            memory.update(texts)
+            memory.update(dict.fromkeys(deleted, _DELETED))
+            return True
+
+        return self._write(work, in_memory, False)
+
     def put_local(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document on this machine only (a shared store does not publish it)."""
         return self.put(key, doc)
@@ -120,21 +138,6 @@ class Store(Backend):
             return True
 
         return self._write(lambda cache: bool(cache.set(key, text)), in_memory, False)
-
-    def put_many_raw(self, items: dict[str, str]) -> bool:
-        """Write many JSON texts in one transaction."""
-
-        def work(cache: diskcache.Cache) -> bool:
-            with cache.transact():
-                for key, text in items.items():
-                    cache.set(key, text)
-            return True
-
-        def in_memory(memory: dict[str, Any]) -> bool:
-            memory.update(items)
-            return True
-
-        return self._write(work, in_memory, False)
 
     def write_generation(
         self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
@@ -217,17 +220,13 @@ class Store(Backend):
         """
         # This machine's list: a shared store keeps the fleet's on Redis and calls this for its copy.
         names, legacy = self._history_rows(key)
-        for old in legacy:  # a list kept whole, as once written: each entry becomes its row
-            names.append(self._history_row(key, old))
-        names.append(self._history_row(key, entry))
-        self.put(key, {"rows": names[-keep:]})
-        for doomed in names[:-keep]:
-            self.delete(doomed)
-
-    def _history_row(self, key: str, entry: dict[str, Any]) -> str:
-        name = f"{key}:{time.time_ns()}:{os.getpid()}:{next(_ENTRY_SEQ)}"
-        self.put(name, {"entry": entry})
-        return name
+        texts: dict[str, str] = {}
+        for old in [*legacy, entry]:  # a list kept whole, as once written: each entry becomes its row
+            name = f"{key}:{time.time_ns()}:{os.getpid()}:{next(_ENTRY_SEQ)}"
+            texts[name] = encode_doc({"entry": old})
+            names.append(name)
+        texts[key] = encode_doc({"rows": names[-keep:]})
+        self.put_many(texts, names[:-keep])  # one transaction: the rows, the list, the oldest gone
 
     def _history_rows(self, key: str) -> tuple[list[str], list[dict[str, Any]]]:
         """(the entry rows ``key`` names, entries kept in the list itself as once written)."""

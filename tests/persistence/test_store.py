@@ -115,7 +115,8 @@ def test_path_that_is_a_file_runs_uncached(tmp_path: Path, caplog: pytest.LogCap
 def test_clear_and_delete_prefix(cache_dir: Path) -> None:
     """delete_prefix removes only matching rows; clear removes everything."""
     store = Store(cache_dir)
-    store.put_many_raw({"catalog:a:1": "1", "catalog:a:2": "2", "catalog:b:1": "3"})
+    store.put_many({"catalog:a:1": "1", "catalog:a:2": "2", "catalog:b:1": "3", "catalog:c:1": "4"}, ["catalog:c:1"])
+    assert store.get_raw("catalog:c:1") is None
     assert store.delete_prefix("catalog:a:") == 2
     assert store.get_raw("catalog:b:1") == "3"
     assert store.clear() == 1

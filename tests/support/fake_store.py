@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,12 @@ class FakeStore:
 
     def put_encoded(self, key: str, text: str) -> bool:
         return self.put_raw(key, text)
+
+    def put_many(self, texts: Mapping[str, str], deleted: Sequence[str] = ()) -> bool:
+        ok = all([self.put_raw(key, text) for key, text in texts.items()])
+        for key in deleted:
+            self.delete(key)
+        return ok
 
     def put_local(self, key: str, doc: dict[str, Any]) -> bool:
         return self.put(key, doc)
