@@ -19,7 +19,7 @@ from ._orchestration import refresh as rs
 from ._orchestration.background import Background
 from ._orchestration.generations import Generations
 from ._orchestration.state import State, View, refresh_mode
-from ._orchestration.sync import run_sync
+from ._orchestration.sync import off_loop, run_sync
 from ._persistence.envelope import read_payload
 from ._persistence.storage import Storage
 from ._persistence.store import Store
@@ -205,13 +205,12 @@ class Catalog:
         return view
 
     async def _aensure(self) -> View:
-        import asyncio
 
         view, missing = self._gen.current()
         if view is None:
             if missing and not self.offline:
                 await self._fetch_missing(missing)
-            view = await asyncio.to_thread(self._gen.build)
+            view = await off_loop(self._gen.build)
         self._bg.maybe_revalidate(view, in_loop=True)
         return view
 

@@ -25,6 +25,7 @@ from .._domain.identifiers import BUNDLED
 from .._persistence.envelope import has_payload, read_payload, write_payload
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..sources import hooks, litellm_map, source_aliases
+from .sync import off_loop
 
 if TYPE_CHECKING:
     import ssl
@@ -339,8 +340,6 @@ class Refresher:
         self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
     ) -> list[RefreshReport]:
         """What :meth:`massgen_discovery.Catalog.arefresh` does: the named sources, then a build."""
-        import asyncio
-
         from .._domain.reports import RefreshReport
 
         bundled, live = self._s.sources()
@@ -381,7 +380,7 @@ class Refresher:
                     reports.append(report)
                     if error is not None:
                         errors.append(error)
-        view = await asyncio.to_thread(self._build)
+        view = await off_loop(self._build)
         reports = [with_changes(r, view.changes) for r in reports]
         if BUNDLED in wanted:
             count = int(view.meta.get("bundled_count", 0))

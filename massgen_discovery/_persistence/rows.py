@@ -144,11 +144,10 @@ def encode_generation(
     def doc_of(record: ModelRecord) -> dict[str, Any]:
         # The record's plain(exclude_defaults=True), inline (tens of thousands of records), in
         # the part's short forms, the time as text: as the document reads back from its JSON.
-        doc = {
-            k: v
-            for k, v in record.__dict__.items()
-            if ((k in keep_none) if v is None else (k not in defaults or v != defaults[k]))
-        }
+        doc = {k: v for k, v in record.__dict__.items() if v is not None or k in keep_none}
+        for k, default in defaults.items():  # a few fields whose default is not None
+            if k in doc and doc[k] == default:
+                del doc[k]
         if "conflicts" in doc:
             doc["conflicts"] = _stored_conflicts(doc, record.conflicts, record.provenance)
         doc = _compact(doc)
@@ -170,7 +169,7 @@ def encode_generation(
     if made is not None:
         made.prefix, made.split = prefix, (ordered, runs)
     for run in runs:
-        records = [merged[model] for model in run]
+        records = list(map(merged.__getitem__, run))
         ident = tuple(map(id, records))
         hit = reuse.get(ident)
         if hit is not None:
@@ -193,7 +192,7 @@ def encode_generation(
         lookups[name] = [key[len(PART) :] for _sub, _text, key in pieces]
         if made is not None:
             made.index[name] = (index[name], pieces)
-    rows[f"{prefix}:dir"] = json.dumps({"parts": parts, **lookups})
+    rows[f"{prefix}:dir"] = to_json({"parts": parts, **lookups}).decode()
     return rows
 
 
