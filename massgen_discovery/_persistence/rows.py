@@ -4,18 +4,21 @@ A generation is a small ``dir`` row under its prefix and *parts* it names by con
 
 - each part holds the records of a run of models (sorted by key; a part ends where the key's group
   ``<provider>/`` changes, at a boundary the key's own hash picks, or at :data:`PART_MAX` records),
-  under ``part:<BLAKE2b-128 of its text>``;
-- the lookup index (LiteLLM's aliases) and every key in lower case are parts too.
+  under ``part:<BLAKE2b-128 of its text>``, as a table: ``{"c": [field, ...], "r": [[value, ...],
+  ...]}``, each field named once, null for what a record does not know;
+- the lookup index (LiteLLM's aliases) and every key in lower case are parts too, cut the same
+  way by name, so an alias that points elsewhere now rewrites its own part only.
 
 A part is written once and shared by every generation and configuration whose records are the
 same (LiteLLM's map above all), so a generation costs about what changed; the boundaries depend on
 the keys only, so a model added or removed moves one part, not all of them. The store removes a
 part when no generation names it any more.
 
-Rows are JSON written from the records' plain dicts (``exclude_defaults``: only what is known), by
-pydantic's core; they are read back with :mod:`json` and built without validation, so a lookup
-never imports pydantic. Every row passes the gate (:mod:`massgen_discovery._domain.gate`) first, and a part must hash to
-its name: a damaged or forged row reads as None and the caller rebuilds.
+Rows are the records' known fields (``exclude_defaults``), in the short forms of
+:mod:`massgen_discovery._persistence.docs`, written by pydantic's core; they are read back with
+:mod:`json` and built without validation, so a lookup never imports pydantic. Every row passes the
+gate (:mod:`massgen_discovery._domain.gate`) first, and a part must hash to its name: a damaged or
+forged row reads as None and the caller rebuilds.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import json
 import zlib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from itertools import compress, pairwise, repeat
-from operator import is_not, itemgetter
+from itertools import chain, compress, pairwise, repeat
+from operator import is_not
 from typing import Any
 
 from .._domain.digest import blake2b_hex
-from .._domain.gate import check_record, index_ok, parse_stamp
-from ..records import Conflict, ModelRecord
+from .._domain.gate import index_ok
+from ..records import ModelRecord
+from .docs import compact, from_doc, stored_conflicts
 
 __all__ = [
     "PART",
@@ -154,8 +158,8 @@ def encode_generation(
             if k in doc and doc[k] == default:
                 del doc[k]
         if "conflicts" in doc:
-            doc["conflicts"] = _stored_conflicts(doc, record.conflicts, record.provenance)
-        doc = _compact(doc)
+            doc["conflicts"] = stored_conflicts(doc, record.conflicts, record.provenance)
+        doc = compact(doc)
         stamp = doc.get("fetched_at")
         if stamp is not None and type(stamp) is not str:
             text = stamps.get(stamp)
@@ -181,7 +185,10 @@ def encode_generation(
             text, key = hit
         else:
             docs = [doc_of(record) for record in records]
-            text = to_json(docs, inf_nan_mode="null").decode()
+            # A table: each field named once per part, a row of values per record (null: not known).
+            columns = list(dict.fromkeys(chain.from_iterable(docs)))
+            table = [list(map(doc.get, columns)) for doc in docs]
+            text = to_json({"c": columns, "r": table}, inf_nan_mode="null").decode()
             key = part_key(text)
             if docs_out is not None:
                 docs_out[key] = docs
@@ -324,10 +331,34 @@ def _part_json(key: str, raw: str | None) -> Any:
         return None
 
 
-def _part_docs(key: str, raw: str | None) -> list[Any] | None:
-    """A part's documents, if the text hashes to its key and is a JSON list."""
-    docs = _part_json(key, raw)
-    return docs if type(docs) is list else None
+def _part_docs(key: str, raw: str | None, field: str | None = None, value: Any = None) -> list[Any] | None:
+    """A part's documents, if its text hashes to its key and is a part; None otherwise.
+
+    A part is a table (``{"c": [field, ...], "r": [[value, ...], ...]}``, null for what a record
+    does not know) or, as parts were once written, a list of documents. With ``field``, only the
+    documents whose ``field`` is ``value`` (of its type) are made. The documents are not checked:
+    the gate judges them.
+    """
+    part = _part_json(key, raw)
+    if type(part) is list:
+        if field is None:
+            return part
+        return [d for d in part if type(d) is dict and type(d.get(field)) is type(value) and d[field] == value]
+    if type(part) is not dict:
+        return None
+    columns, table = part.get("c"), part.get("r")
+    if type(columns) is not list or type(table) is not list or not all(type(c) is str for c in columns):
+        return None
+    width = len(columns)
+    if len(set(columns)) != width or not all(type(row) is list and len(row) == width for row in table):
+        return None
+    if field is not None:
+        if field not in columns:
+            return []
+        at = columns.index(field)
+        table = [row for row in table if type(row[at]) is type(value) and row[at] == value]
+    # null is "not known" (the few fields stated even when None are ones no servable row lacks).
+    return [{k: v for k, v in zip(columns, row, strict=True) if v is not None} for row in table]
 
 
 def part_docs(key: str, raw: str | None) -> list[dict[str, Any]] | None:
@@ -341,25 +372,22 @@ def decode_part(key: str, raw: str | None, flag: str | None = None) -> list[Mode
 
     With ``flag``, only the records a query can return are checked and built.
     """
-    docs = _part_docs(key, raw)
+    docs = _part_docs(key, raw) if flag is None else _part_docs(key, raw, flag, True)
     if docs is None:
         return None
-    if flag is not None:
-        docs = [doc for doc in docs if type(doc) is dict and doc.get(flag) is True]
-    records = [_from_doc(doc) for doc in docs]
+    records = [from_doc(doc) for doc in docs]
     return None if any(r is None for r in records) else records  # type: ignore[return-value]
 
 
 def find_in_part(key: str, raw: str | None, model: str) -> tuple[bool, ModelRecord | None]:
     """(whether the part is sound, the record of ``model`` in it or None)."""
-    docs = _part_docs(key, raw)
+    docs = _part_docs(key, raw, "model", model)
     if docs is None:
         return False, None
-    for doc in docs:
-        if type(doc) is dict and doc.get("model") == model:
-            record = _from_doc(doc)
-            return record is not None, record
-    return True, None
+    if not docs:
+        return True, None
+    record = from_doc(docs[0])
+    return record is not None, record
 
 
 def read_index(keys: list[str], raws: list[str | None], name: str) -> dict[str, str] | None:
@@ -371,132 +399,3 @@ def read_index(keys: list[str], raws: list[str | None], name: str) -> dict[str, 
             return None
         out.update(doc[name])
     return out
-
-
-_NOT_FIELDS = frozenset(
-    {"model", "provider", "model_id", "served_by", "sources", "provenance", "conflicts", "fetched_at", "prices"}
-)
-"""Row keys that are not values with a source (``served_by`` names the route; a source that states
-where it came from keeps it in ``provenance`` by name)."""
-_MAIN, _NONE = "*", "-"
-
-
-def _known(row: Mapping[str, Any]) -> list[str]:
-    """The fields a stored row states (rows keep only what is known), and each of its prices."""
-    return [k for k in row if k not in _NOT_FIELDS] + list(row.get("prices") or ())
-
-
-def _compact(row: dict[str, Any]) -> dict[str, Any]:
-    """``provenance`` as stored: the source most fields share under ``*``, the others by name.
-
-    ``-`` (comma-joined) names any known field without a source. Half of a catalog's ``all`` row
-    was provenance, the same source repeated field after field. ``row`` gets a new provenance
-    dict; the one it had is not changed.
-    """
-    provenance = row.get("provenance")
-    if not provenance:
-        return row
-    distinct = set(provenance.values())
-    if len(distinct) == 1:
-        main = next(iter(distinct))
-        stated = row.keys() - _NOT_FIELDS
-        prices = row.get("prices")
-        if provenance.keys() == (stated | prices.keys() if prices else stated):
-            row["provenance"] = {_MAIN: main}  # the usual case: one source states every known field
-            return row
-    else:
-        counts: dict[str, int] = {}
-        for source in provenance.values():
-            counts[source] = counts.get(source, 0) + 1
-        main = max(counts, key=lambda s: (counts[s], s))
-    known = _known(row)
-    stated = set(known)
-    stored = {k: v for k, v in provenance.items() if v != main or k not in stated}
-    stored[_MAIN] = main
-    unsourced = [k for k in known if k not in provenance]
-    if unsourced:
-        stored[_NONE] = ",".join(unsourced)
-    row["provenance"] = stored
-    return row
-
-
-def _stated_value(row: Mapping[str, Any], field: str) -> Any:
-    """A record's value of ``field`` as its stored row holds it (a rate in ``prices`` included)."""
-    if field in row:
-        return row[field]
-    prices = row.get("prices")
-    return prices.get(field) if prices else None
-
-
-def _stored_conflicts(
-    row: Mapping[str, Any], conflicts: Iterable[Conflict], provenance: Mapping[str, str]
-) -> list[tuple[Any, ...]]:
-    """Conflicts as a part stores them: ``[field, other value, other source]``.
-
-    The kept value and source follow only when they are not the record's own value and source of
-    that field (``[..., kept value, kept source]``); an aggregate's spread across providers is
-    mostly the former, and was most of a big listing's bytes. Tuples, written as JSON arrays: the
-    cycle collector stops tracking them.
-    """
-    out: list[tuple[Any, ...]] = []
-    own: dict[str, tuple[Any, Any]] = {}
-    for conflict in conflicts:
-        field, kept, source, other, other_source = _conflict_values(vars(conflict))
-        mine = own.get(field)
-        if mine is None:
-            mine = own[field] = (_stated_value(row, field), provenance.get(field))
-        if mine[0] is not None and type(mine[0]) is type(kept) and mine[0] == kept and mine[1] == source:
-            out.append((field, other, other_source))
-        else:
-            out.append((field, other, other_source, kept, source))
-    return out
-
-
-_conflict_values = itemgetter("field", "kept_value", "kept_source", "other_value", "other_source")
-
-
-def _read_conflict(c: Any, fields: Mapping[str, Any]) -> Conflict | None:
-    """A stored conflict (either form, checked by the gate already); None if it names a value the row lacks."""
-    if type(c) is list or type(c) is tuple:
-        field = c[0]
-        if len(c) == 3:
-            kept, source = _stated_value(fields, field), (fields.get("provenance") or {}).get(field)
-            if kept is None or source is None:
-                return None
-        else:
-            kept, source = c[3], c[4]
-        values = {"field": field, "kept_value": kept, "kept_source": source, "other_value": c[1], "other_source": c[2]}
-    else:
-        values = {k: c.get(k) for k in ("field", "kept_value", "kept_source", "other_value", "other_source")}
-    return Conflict.trusted(values)
-
-
-def _expand(doc: dict[str, Any]) -> None:
-    provenance = doc.get("provenance")
-    if not provenance or _MAIN not in provenance:
-        return
-    main = provenance.pop(_MAIN)
-    unsourced = set(provenance.pop(_NONE, "").split(","))
-    # A field the gate turned unknown (None) has no source; every other known value has one.
-    for key in [k for k in doc if k not in _NOT_FIELDS and doc[k] is not None] + list(doc.get("prices") or ()):
-        if key not in provenance and key not in unsourced:
-            provenance[key] = main
-
-
-def _from_doc(doc: Any) -> ModelRecord | None:
-    # What the store hands back is input: a row whose fields are not of their declared types is
-    # refused whole (the caller rebuilds); numbers no real model has are unknown (see _domain.gate).
-    fields = check_record(doc)
-    if fields is None:
-        return None
-    _expand(fields)
-    # Rows are written with exclude_defaults: only what is known is in them.
-    if "conflicts" in fields:
-        conflicts = [_read_conflict(c, fields) for c in fields["conflicts"]]
-        if any(c is None for c in conflicts):
-            return None
-        fields["conflicts"] = conflicts
-    stamp = fields.get("fetched_at")
-    if stamp is not None:
-        fields["fetched_at"] = parse_stamp(stamp)
-    return ModelRecord.model_construct(**fields)

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
+
 from massgen_discovery._persistence import rows
 from massgen_discovery.records import Conflict, ModelRecord
 
@@ -64,8 +66,12 @@ def test_records_read_back_as_they_were_written() -> None:
     merged = _catalog()
     items = rows.encode_generation("catalog:c:g1", merged, {"aliases": {}, "lower": {}})
     assert _read_back(items, "catalog:c:g1") == merged
-    texts = [text for key, text in items.items() if key.startswith(rows.PART)]
-    stored = [doc for text in texts for doc in json.loads(text) if isinstance(doc, dict) and "model" in doc]
+    directory = rows.read_directory(items["catalog:c:g1:dir"])
+    assert directory is not None
+    stored = [doc for key in directory.names for doc in rows.part_docs(key, items[key]) or []]
+    # Each part is a table: every field named once, a row of values per record.
+    (part,) = [json.loads(items[key]) for key in directory.names if "huggingface" in items[key]]
+    assert part["c"][0] == "model" and all(len(row) == len(part["c"]) for row in part["r"])
     aggregate = next(doc for doc in stored if doc["model"] == "huggingface/org/model")
     # The spread's own values are not repeated; the conflict against another source is whole.
     assert sorted(len(c) for c in aggregate["conflicts"]) == [3, 3, 5]
@@ -153,3 +159,54 @@ def test_a_directory_naming_one_part_per_index_still_reads() -> None:
     assert rows.read_directory(json.dumps({"parts": [], "aliases": [], "lower": key})) is None
     assert rows.read_directory(json.dumps({"parts": [], "aliases": [key, "not-a-hash"], "lower": key})) is None
     assert rows.read_index([rows.PART + key], [text.replace("gpt-x", "gpt-y")], "aliases") is None
+
+
+def test_a_part_written_as_a_list_of_documents_still_reads() -> None:
+    """Parts written before tables (a JSON list of documents) read, are searched and filtered the same."""
+    docs = [
+        {"model": "groq/a", "provider": "groq", "model_id": "a", "supports_vision": True},
+        {"model": "groq/b", "provider": "groq", "model_id": "b", "supports_vision": False},
+    ]
+    text = json.dumps(docs)
+    key = rows.part_key(text)
+    assert [r.model for r in rows.decode_part(key, text) or []] == ["groq/a", "groq/b"]
+    assert [r.model for r in rows.decode_part(key, text, "supports_vision") or []] == ["groq/a"]
+    sound, found = rows.find_in_part(key, text, "groq/b")
+    assert sound and found is not None and found.supports_vision is False
+    assert rows.find_in_part(key, text, "groq/c") == (True, None)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {"c": ["model", "model"], "r": [["groq/a", "groq/a"]]},  # a field named twice
+        {"c": ["model", "provider", "model_id"], "r": [["groq/a", "groq"]]},  # a short row
+        {"c": ["model", 1], "r": []},  # a field that is not a name
+        {"c": ["model"], "r": {"groq/a": 1}},  # rows that are not a list
+        {"rows": []},
+    ],
+)
+def test_a_table_of_the_wrong_shape_is_damaged(part: dict[str, Any]) -> None:
+    """A table whose rows and fields do not line up is not read at all: the generation is rebuilt."""
+    text = json.dumps(part)
+    key = rows.part_key(text)
+    assert rows.decode_part(key, text) is None
+    assert rows.find_in_part(key, text, "groq/a") == (False, None)
+
+
+def test_a_lookup_builds_only_the_record_it_asks_for() -> None:
+    """A point read finds its row by the model column; a query builds only rows whose flag is True."""
+    merged = _catalog()
+    items = rows.encode_generation("catalog:c:g1", merged, {"aliases": {}, "lower": {}})
+    directory = rows.read_directory(items["catalog:c:g1:dir"])
+    assert directory is not None
+    key = directory.part_for("huggingface/together/org/model")
+    assert key is not None
+    assert rows.find_in_part(key, items[key], "huggingface/together/org/model") == (
+        True,
+        merged["huggingface/together/org/model"],
+    )
+    flagged = [
+        r for key in directory.names for r in rows.decode_part(key, items[key], "supports_function_calling") or []
+    ]
+    assert flagged == [merged["huggingface/org/model"]]
