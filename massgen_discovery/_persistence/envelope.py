@@ -63,6 +63,9 @@ def read_guard(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -
         doc = store.get_shared(f"{key}:baseline") if isinstance(key, str) and _own(envelope_key, key) else None
         baseline = doc.get("baseline") if doc is not None else None
         values = doc.get("values") if doc is not None else None
+        moved = doc.get("moved") if doc is not None else None
+        if isinstance(moved, dict) and isinstance(baseline, dict):
+            values = {**baseline, **moved}  # the listing's values: its baseline's, but where they moved
     return (baseline if isinstance(baseline, dict) else None), (values if isinstance(values, dict) else None)
 
 
@@ -88,8 +91,6 @@ def write_payload(
     ``previous`` is the envelope this one replaces.
     """
     key = payload_key(envelope_key, digest)
-    from pydantic_core import to_json  # tens of thousands of models: written by pydantic's core
-
     current = previous.get("payload_key")
     older = previous.get("previous_payload_key")
     doomed = []
@@ -102,11 +103,21 @@ def write_payload(
     }
     texts = {
         key: encode_with("payload", payload_json),
-        f"{key}:baseline": encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode()),
+        f"{key}:baseline": _guard_text(baseline, values),
         envelope_key: encode_doc(written),  # last: it names the rows before it
     }
     store.put_many(texts, doomed)
     return written
+
+
+def _guard_text(baseline: Mapping[str, Any] | None, values: Mapping[str, Any] | None) -> str:
+    """The guard rails' stored view: the baseline, and the listing's values where they are not the same."""
+    from pydantic_core import to_json  # tens of thousands of models: written by pydantic's core
+
+    if baseline is None or values is None or not baseline.keys() <= values.keys():
+        return encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode())
+    moved = {model: v for model, v in values.items() if baseline.get(model) != v}
+    return encode_with("baseline", to_json(baseline).decode(), moved=to_json(moved).decode())
 
 
 def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
