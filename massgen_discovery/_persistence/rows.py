@@ -98,13 +98,14 @@ class Encoded:
     """What one generation's encoding made, kept so the next build reuses it.
 
     A run of the very same record objects (LiteLLM's map is loaded once per process, and a source
-    that did not move hands back the records it parsed before) encodes to the same part: it is not
-    turned into JSON and hashed again. ``parts`` holds each part's records by key, so the next
+    that did not move hands back the records it parsed before), or of records equal to them,
+    encodes to the same part: it is not turned into JSON and hashed again. With the same keys, a
+    run is compared with the last build's as a slice of the records (at C speed, identity first). ``parts`` holds each part's records by key, so the next
     build compares with the previous generation without reading its parts back. A catalog keeps
     the latest one and swaps it whole, so concurrent builds never see one half-made.
     """
 
-    __slots__ = ("index", "keys", "parts", "prefix", "runs", "split")
+    __slots__ = ("index", "keys", "parts", "prefix", "split", "texts", "values")
 
     def __init__(self) -> None:
         self.prefix = ""
@@ -113,12 +114,24 @@ class Encoded:
         """The sorted keys and the runs they were cut into (the same keys are cut the same)."""
         self.keys: dict[str, tuple[str, bool]] = {}
         """Per key, its group and whether it ends a part."""
-        self.runs: dict[tuple[int, ...], tuple[str, str]] = {}
-        """Per run of record objects (their ids), its part's text and key."""
+        self.values: list[ModelRecord] = []
+        """The records, in the order of the sorted keys."""
+        self.texts: list[tuple[str, str]] = []
+        """Per run, its part's text and key."""
         self.parts: dict[str, list[ModelRecord]] = {}
-        """Per part key, its records (which keep the ids in ``runs`` theirs)."""
+        """Per part key, its records."""
         self.index: dict[str, tuple[Any, list[tuple[dict[str, Any], str, str]]]] = {}
         """Per lookup index, the mapping encoded and its parts (entries, text, key)."""
+
+    def by_ids(self) -> dict[tuple[int, ...], tuple[str, str]]:
+        """Per run of record objects (their ids: ``values`` keeps them alive), its part's text and key."""
+        out: dict[tuple[int, ...], tuple[str, str]] = {}
+        start = 0
+        for run, hit in zip(self.split[1], self.texts, strict=True):
+            end = start + len(run)
+            out[tuple(map(id, self.values[start:end]))] = hit
+            start = end
+        return out
 
 
 def encode_generation(
@@ -141,7 +154,6 @@ def encode_generation(
 
     rows: dict[str, str] = {}
     parts: list[list[Any]] = []
-    reuse = previous.runs if previous is not None else {}
     stamps: dict[Any, str] = {}  # a listing's records share one fetch time: written as text once
     keep_none, defaults = ModelRecord.stating()
     nones = repeat(None)
@@ -170,33 +182,46 @@ def encode_generation(
 
     seen: dict[str, tuple[str, bool]] = made.keys if made is not None else {}
     ordered = sorted(merged)
-    if previous is not None and previous.split[0] == ordered:
+    values = list(map(merged.__getitem__, ordered))
+    same = previous is not None and previous.split[0] == ordered
+    if previous is not None and same:
         runs = previous.split[1]
         seen.update(previous.keys)
     else:
         runs = list(_runs(ordered, previous.keys if previous is not None else {}, seen))
     if made is not None:
-        made.prefix, made.split = prefix, (ordered, runs)
-    for run in runs:
-        records = list(map(merged.__getitem__, run))
-        ident = tuple(map(id, records))
-        hit = reuse.get(ident)
-        if hit is not None:
-            text, key = hit
-        else:
+        made.prefix, made.split, made.values = prefix, (ordered, runs), values
+    reuse: dict[tuple[int, ...], tuple[str, str]] | None = None  # by record ids, once the keys moved
+    start = 0
+    for at, run in enumerate(runs):
+        end = start + len(run)
+        records = values[start:end]
+        hit: tuple[str, str] | None = None
+        if previous is not None and same:
+            # The same keys: a run is the last build's part when its records are (identical ones
+            # compare at C speed; LiteLLM's map and a source that did not move hand back the same).
+            if previous.values[start:end] == records:
+                hit = previous.texts[at]
+        elif previous is not None:
+            if reuse is None:
+                reuse = previous.by_ids()
+            hit = reuse.get(tuple(map(id, records)))
+        if hit is None:
             docs = [doc_of(record) for record in records]
-            # A table: each field named once per part, a row of values per record (null: not known).
+            # A table: each field named once, a row of values per record (null: not known).
             columns = list(dict.fromkeys(chain.from_iterable(docs)))
             table = [list(map(doc.get, columns)) for doc in docs]
             text = to_json({"c": columns, "r": table}, inf_nan_mode="null").decode()
-            key = part_key(text)
+            hit = (text, part_key(text))
             if docs_out is not None:
-                docs_out[key] = docs
+                docs_out[hit[1]] = docs
+        text, key = hit
         rows[key] = text
         parts.append([run[0], key[len(PART) :], len(run)])
         if made is not None:
-            made.runs[ident] = (text, key)
-            made.parts[key] = records  # the records stay alive, so their ids stay theirs
+            made.texts.append(hit)
+            made.parts[key] = records
+        start = end
     lookups: dict[str, list[str]] = {}
     for name in ("aliases", "lower"):
         pieces = _index_parts(name, index[name], previous.index.get(name) if previous is not None else None)

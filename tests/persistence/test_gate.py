@@ -21,6 +21,7 @@ import pytest
 
 from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery._domain.gate import check_doc, check_history_entry, check_record, plausible, size_cap
+from massgen_discovery._persistence import rows
 from massgen_discovery._persistence.disk import SCHEMA_VERSION, own_value_file
 from massgen_discovery._persistence.store import Store
 from massgen_discovery.cli import run
@@ -390,8 +391,8 @@ def test_forged_values_on_redis_are_unknown_on_a_fresh_machine(tmp_path: Path, r
     kept = [
         doc
         for key, value in _rows_like(tmp_path / "b", "part:%")
-        if value is not None and value.startswith("[")
-        for doc in json.loads(value)
+        if value is not None
+        for doc in rows.part_docs(key, value) or []
         if doc.get("model") == "openai/gpt-4o"
     ]
     assert kept

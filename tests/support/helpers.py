@@ -63,10 +63,24 @@ def forged_generation(
     """
     doc = json.loads(directory)
     for entry in doc["parts"]:
-        docs = json.loads(parts.get(f"part:{entry[1]}", "[]"))
-        if any(d.get("model") == model for d in docs):
-            text = json.dumps([{**d, **update} if d.get("model") == model else d for d in docs])
-            old = f"part:{entry[1]}"
-            entry[1] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-            return json.dumps(doc), old, f"part:{entry[1]}", text
+        part = json.loads(parts.get(f"part:{entry[1]}", "[]"))
+        if isinstance(part, dict):  # a table: the model's row changed, a new field added as a column
+            columns, table = part["c"], part["r"]
+            row = next((r for r in table if r[columns.index("model")] == model), None)
+            if row is None:
+                continue
+            for name, value in update.items():
+                if name not in columns:
+                    columns.append(name)
+                    for other in table:
+                        other.append(None)
+                row[columns.index(name)] = value
+            text = json.dumps(part)
+        elif any(d.get("model") == model for d in part):
+            text = json.dumps([{**d, **update} if d.get("model") == model else d for d in part])
+        else:
+            continue
+        old = f"part:{entry[1]}"
+        entry[1] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return json.dumps(doc), old, f"part:{entry[1]}", text
     return None
