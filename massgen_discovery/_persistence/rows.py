@@ -100,9 +100,10 @@ class Encoded:
     A run of the very same record objects (LiteLLM's map is loaded once per process, and a source
     that did not move hands back the records it parsed before), or of records equal to them,
     encodes to the same part: it is not turned into JSON and hashed again. With the same keys, a
-    run is compared with the last build's as a slice of the records (at C speed, identity first). ``parts`` holds each part's records by key, so the next
-    build compares with the previous generation without reading its parts back. A catalog keeps
-    the latest one and swaps it whole, so concurrent builds never see one half-made.
+    run is compared with the last build's as a slice of the records (at C speed, identity first).
+    ``parts`` holds each part's records by key, so the next build compares with the previous
+    generation without reading its parts back. A catalog keeps the latest one and swaps it whole,
+    so concurrent builds never see one half-made.
     """
 
     __slots__ = ("index", "keys", "parts", "prefix", "split", "texts", "values")

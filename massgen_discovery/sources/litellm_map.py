@@ -113,8 +113,23 @@ class LiteLLMMap(NamedTuple):
     """Identifies this version of the map (litellm version + file stamp, or a digest of the dict)."""
 
 
+_found_map: list[Path] = []
+"""The map's path once found: where a package is installed does not move while a process runs (its
+file may change, which :func:`map_stamp` sees), and looking it up again costs a scan of sys.path."""
+
+
 def bundled_map_path() -> Path | None:
     """Locate the JSON map shipped inside the installed litellm without importing it."""
+    if _found_map and _found_map[0].is_file():
+        return _found_map[0]
+    _found_map.clear()
+    path = _find_map()
+    if path is not None:
+        _found_map.append(path)
+    return path
+
+
+def _find_map() -> Path | None:
     try:
         spec = importlib.util.find_spec("litellm")
     except (ImportError, ValueError):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,24 @@ def test_imported_litellm_model_cost_is_read_with_registered_models(tmp_path: ob
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"ctx": 4242, "src": ["litellm"]}
+
+
+def test_the_map_is_located_once_and_again_only_when_it_is_gone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every build asks where the map is; scanning sys.path for litellm each time cost a millisecond."""
+    from massgen_discovery.sources import litellm_map
+
+    where = tmp_path / "model_prices_and_context_window_backup.json"
+    where.write_text("{}")
+    looked: list[int] = []
+
+    def find() -> Path | None:
+        looked.append(1)
+        return where if where.is_file() else None
+
+    monkeypatch.setattr(litellm_map, "_find_map", find)
+    monkeypatch.setattr(litellm_map, "_found_map", [])
+    assert bundled_map_path() == where and bundled_map_path() == where and len(looked) == 1
+    where.unlink()  # litellm uninstalled under a running process
+    assert bundled_map_path() is None and len(looked) == 2
