@@ -24,9 +24,7 @@ Safety rules this module keeps:
 
 from __future__ import annotations
 
-import itertools
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,6 +35,7 @@ from .._domain.gate import check_doc
 
 if TYPE_CHECKING:
     import diskcache
+from . import history_rows
 from .backend import Backend
 from .disk import (
     _DB,
@@ -58,12 +57,15 @@ from .rows import PART, part_names
 
 __all__ = ["Store"]
 
-_ENTRY_SEQ = itertools.count()
-"""Tells apart history rows one process adds within one clock tick."""
+AGE_CHECK_SECONDS = 3600.0
+"""How often a process looks for configurations unused too long, while the cache is under its cap."""
 
 
 class Store(Backend):
     """JSON documents, generations, locks and housekeeping over the backend (see :class:`Backend`)."""
+
+    _aged_at: float | None = None
+    """When :meth:`collect` last looked at every configuration's age (this process's clock)."""
 
     def get(self, key: str) -> dict[str, Any] | None:
         """Read a document; a missing, damaged or other-schema-version row is None."""
@@ -213,38 +215,12 @@ class Store(Backend):
         return None
 
     def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
-        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``).
-
-        Each entry is a row of its own (``key:<time>:<pid>``) and ``key`` lists them, so adding one
-        writes it and a short list, not every entry kept (twenty of a big listing's are megabytes).
-        """
-        # This machine's list: a shared store keeps the fleet's on Redis and calls this for its copy.
-        names, legacy = self._history_rows(key)
-        texts: dict[str, str] = {}
-        for old in [*legacy, entry]:  # a list kept whole, as once written: each entry becomes its row
-            name = f"{key}:{time.time_ns()}:{os.getpid()}:{next(_ENTRY_SEQ)}"
-            texts[name] = encode_doc({"entry": old})
-            names.append(name)
-        texts[key] = encode_doc({"rows": names[-keep:]})
-        self.put_many(texts, names[:-keep])  # one transaction: the rows, the list, the oldest gone
-
-    def _history_rows(self, key: str) -> tuple[list[str], list[dict[str, Any]]]:
-        """(the entry rows ``key`` names, entries kept in the list itself as once written)."""
-        doc = self.get(key) or {}
-        rows, entries = doc.get("rows"), doc.get("entries")
-        names = [n for n in rows if isinstance(n, str) and n.startswith(f"{key}:")] if isinstance(rows, list) else []
-        legacy = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-        return names, legacy
+        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``): see :mod:`.history_rows`."""
+        history_rows.append(self, key, entry, keep)
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The entries under ``key``, oldest first."""
-        names, legacy = self._history_rows(key)
-        out = list(legacy)
-        for name in names:
-            doc = self.get(name)
-            if doc is not None and isinstance(doc.get("entry"), dict):
-                out.append(doc["entry"])
-        return out
+        return history_rows.read(self, key)
 
     def delete(self, key: str) -> None:
         """Remove a row if present."""
@@ -462,6 +438,10 @@ class Store(Backend):
         goes in one transaction: a reader in the middle of a read still sees a
         whole generation, and one whose generation went rebuilds or adopts the current one.
         """
+        recently = self._aged_at is not None and 0 <= now - self._aged_at < AGE_CHECK_SECONDS
+        if recently and self.live_bytes() <= cap_bytes:
+            return []  # under the cap, and ages were looked at lately: nothing to read every configuration for
+        self._aged_at = now
         configs = sorted((c for c in self.configurations() if c["config"] != keep), key=lambda c: c["used"])
         dropped: list[str] = []
         for config in configs:

@@ -222,3 +222,29 @@ def test_history_still_reports_each_changed_value(tmp_path: Path) -> None:
         ("lab/m500", "added", None): (None, None),
     }
     catalog.close()
+
+
+def test_under_the_cap_ages_are_looked_at_hourly_and_over_it_at_once(tmp_path: Path) -> None:
+    """Every build collects; reading every configuration's age each time cost more than a small build."""
+    cache = tmp_path / "c"
+    for n in range(2):
+        catalog = configured(cache, n)
+        assert catalog.get_model(f"lab/m{n}") is not None
+        catalog.close()
+    store = Store(cache)
+    reads: list[int] = []
+    real = store.configurations
+
+    def counted() -> list[dict[str, Any]]:
+        reads.append(1)
+        return real()
+
+    store.configurations = counted  # type: ignore[method-assign]
+    big, now = 1 << 40, 1e9
+    assert store.collect("none", cap_bytes=big, unused_seconds=86400.0, now=now) == []
+    assert store.collect("none", cap_bytes=big, unused_seconds=86400.0, now=now + 60) == []
+    assert len(reads) == 1  # under the cap, a minute later: not read again
+    assert store.collect("none", cap_bytes=big, unused_seconds=86400.0, now=now + 7200) == []
+    assert len(reads) == 2  # two hours later
+    dropped = store.collect("none", cap_bytes=1, unused_seconds=86400.0, now=now + 7260)
+    assert len(reads) == 3 and len(dropped) == 2  # over the cap: at once, and it goes
