@@ -48,3 +48,23 @@ def test_an_old_document_read_back_that_fails_the_gate_is_left_out() -> None:
     assert diff_docs([bad], new, gate_old=True) == []
     good = {**bad, "max_input_tokens": 8192, "provenance": {"*": "groq"}}
     assert [(c["kind"], c["old"], c["new"]) for c in diff_docs([good], new)] == [("changed", 8192, 131072)]
+
+
+def test_the_same_models_in_the_same_order_are_compared_side_by_side_with_the_same_result() -> None:
+    """A listing whose values moved (the usual refresh) takes the side-by-side path; it reports the same."""
+    old = [_r(f"groq/m{n}", max_input_tokens=8192, input_cost_per_token=1e-6) for n in range(50)]
+    new = [
+        _r(
+            f"groq/m{n}",
+            max_input_tokens=8192 * (2 if n % 7 == 0 else 1),
+            input_cost_per_token=1e-6,
+            first_token_latency_ms=float(n),
+        )
+        for n in range(50)
+    ]
+    changes = diff_records(old, new)
+    assert changes == diff_docs([_doc(r) for r in old], [_doc(r) for r in new])
+    assert sorted(c["model"] for c in changes) == sorted(f"groq/m{n}" for n in range(0, 50, 7))
+    # The same records in another order take the general path, and agree.
+    assert diff_records(old[::-1], new) == changes
+    assert diff_records(old, old) == []
