@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -199,6 +200,7 @@ class Refresher:
                     seconds=round(time.perf_counter() - started, 4),
                     error=why,
                 ), None
+        paused = ExitStack()
         try:
             envelope = self._s.store.get_shared(key) or {}
             if not explicit and has_payload(envelope) and not expired(envelope):
@@ -214,15 +216,17 @@ class Refresher:
             try:
                 with conditional(validators):
                     payload = await asyncio.wait_for(source.fetch(client, previous=previous), timeout=self._s.timeout)
+                # From here to the end nothing waits: the listing's objects are never walked by the
+                # collector while they live (they die with this call, by reference counting).
+                paused.enter_context(collector_paused())
                 # The payload must survive the round trip through the store; its digest says whether
                 # the upstream sent the very listing stored (then it is not parsed or merged again).
                 text, digest = payload_json(payload, validators.body_of(payload))
                 if digest == envelope.get("digest") and not force and self._stored(key, envelope):
                     raise NotModified(source.name)
-                with collector_paused():
-                    records, notes = rc.sanitize(
-                        source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
-                    )
+                records, notes = rc.sanitize(
+                    source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
+                )
             except NotModified:
                 # 304, or the same bytes: the stored listing is the upstream's. Fresh again; nothing
                 # parsed, merged or rebuilt.
@@ -254,44 +258,43 @@ class Refresher:
             failures = int(envelope.get("failures", 0))
             held: int | None = None
             if error is None:
-                with collector_paused():
-                    # The last listing as its guarded values: stored beside it, not parsed again.
-                    old, baseline = self._s.guard(source, envelope) if has_payload(envelope) else ({}, None)
-                    values = rc.guarded_values(records)
-                    reason = None if force else rc.suspect_refresh(old, values, baseline)
-                    if reason is None:
-                        anchors = rc.next_baseline(baseline, values, reset=force)
-                        new = write_payload(
-                            self._s.store,
-                            key,
-                            {
-                                "source": source.name,
-                                "base_url": source.base_url,
-                                "fetched_at": fetched_at,
-                                "expires_at": fetched_at + source.ttl,
-                                "ttl": source.ttl,
-                                "count": len(records),
-                                "version": f"{fetched_at}:{os.getpid()}",
-                                "failures": 0,
-                                "error": None,
-                                "degraded": False,
-                                "retry_at": None,
-                                "last_attempt": fetched_at,
-                                "notes": notes[:MAX_NOTES]
-                                + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
-                                "validators": validators.learned(),
-                                "digest": digest,
-                            },
-                            envelope,
-                            text,
-                            digest,
-                            anchors,
-                            values,
-                        )
-                        # The build that follows reads this listing: it is parsed already.
-                        named = source_aliases(source, records, payload)
-                        self._s.remember(source.name, new["version"], records, named, anchors)
-                        return self._report(source, new, started, "ok"), None
+                # The last listing as its guarded values: stored beside it, not parsed again.
+                old, baseline = self._s.guard(source, envelope) if has_payload(envelope) else ({}, None)
+                values = rc.guarded_values(records)
+                reason = None if force else rc.suspect_refresh(old, values, baseline)
+                if reason is None:
+                    anchors = rc.next_baseline(baseline, values, reset=force)
+                    new = write_payload(
+                        self._s.store,
+                        key,
+                        {
+                            "source": source.name,
+                            "base_url": source.base_url,
+                            "fetched_at": fetched_at,
+                            "expires_at": fetched_at + source.ttl,
+                            "ttl": source.ttl,
+                            "count": len(records),
+                            "version": f"{fetched_at}:{os.getpid()}",
+                            "failures": 0,
+                            "error": None,
+                            "degraded": False,
+                            "retry_at": None,
+                            "last_attempt": fetched_at,
+                            "notes": notes[:MAX_NOTES]
+                            + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
+                            "validators": validators.learned(),
+                            "digest": digest,
+                        },
+                        envelope,
+                        text,
+                        digest,
+                        anchors,
+                        values,
+                    )
+                    # The build that follows reads this listing: it is parsed already.
+                    named = source_aliases(source, records, payload)
+                    self._s.remember(source.name, new["version"], records, named, anchors)
+                    return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}
                 held = self._s.record_held(source, self._s.listing(source, envelope)[0], records, reason)
@@ -314,6 +317,7 @@ class Refresher:
                 report = report.model_copy(update={"changes": held})
             return report, error
         finally:
+            paused.close()
             self._s.store.unlock(lock, token)
 
     def _stored(self, key: str, envelope: Mapping[str, Any]) -> bool:
