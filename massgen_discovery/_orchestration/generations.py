@@ -362,6 +362,7 @@ class Generations:
             # Another process built a newer generation and retired ours: read that one.
             view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
             view.records, view.index, view.points, view.flagged, view.directory = None, None, {}, {}, None
+            view.lookups = {}
             if self._s.store.get_raw(f"{view.prefix}:dir") is not None:
                 return
         missing = self.missing(live)
@@ -370,7 +371,7 @@ class Generations:
         fresh = self.build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
         view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
-        view.directory = fresh.directory
+        view.directory, view.lookups = fresh.directory, {}
 
     def _directory(self, view: View) -> rows.Directory | None:
         """The view's ``dir`` row, read once; None when it is gone or damaged."""
@@ -430,6 +431,23 @@ class Generations:
             self.repair(view)
         return (view.index or {}).get(part) or {}
 
+    def lookup(self, view: View, part: str, name: str) -> str | None:
+        """``name`` in one lookup index (``aliases``, ``lower``): a cold view reads the one part it can be in."""
+        loaded = view.index.get(part) if view.index is not None else None
+        if loaded is not None:
+            return loaded.get(name)
+        directory = self._directory(view)
+        key = directory.lookup_part(part, name) if directory is not None else None
+        if key is None:
+            return self.index(view, part).get(name) if directory is None else None
+        entries = view.lookups.get(key)
+        if entries is None:
+            entries = rows.read_index([key], [self._s.store.get_raw(key)], part)
+            if entries is None:  # damaged: the whole index, which repairs the generation
+                return self.index(view, part).get(name)
+            view.lookups[key] = entries
+        return entries.get(name)
+
     def point(self, view: View, model: str) -> ModelRecord | None:
         if view.records is not None:
             return view.records.get(model)
@@ -457,16 +475,16 @@ class Generations:
             record = self.point(view, candidate)
             if record is not None:
                 return record
-            target = self.index(view).get(candidate)
+            target = self.lookup(view, "aliases", candidate)
             if target is not None and (record := self.point(view, target)) is not None:
                 return record
-        for candidate in candidates:  # then in any letter case (the larger row, read only now)
-            named = self.index(view, "lower").get(candidate.lower())
+        for candidate in candidates:  # then in any letter case
+            named = self.lookup(view, "lower", candidate.lower())
             if named is None:
                 continue
             # A key, or an alias (generations written before named the alias's target here).
             record = self.point(view, named)
-            target = self.index(view).get(named) if record is None else None
+            target = self.lookup(view, "aliases", named) if record is None else None
             if record is None and target is not None:
                 record = self.point(view, target)
             if record is not None:

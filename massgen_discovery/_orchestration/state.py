@@ -48,7 +48,9 @@ def refresh_mode(value: str, name: str, *, var: str | None = None) -> str:
 class View:
     """One generation of the merged catalog as this process sees it."""
 
-    __slots__ = ("changes", "checked", "directory", "flagged", "index", "meta", "points", "prefix", "records")
+    __slots__ = (
+        "changes", "checked", "directory", "flagged", "index", "lookups", "meta", "points", "prefix", "records"
+    )  # fmt: skip
 
     def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
         self.prefix = prefix
@@ -58,6 +60,8 @@ class View:
         self.directory: Directory | None = None
         self.index: dict[str, dict[str, str]] | None = None
         self.points: dict[str, ModelRecord | None] = {}
+        self.lookups: dict[str, dict[str, str]] = {}
+        """Lookup index parts read so far, by part key (a cold lookup reads the one it needs)."""
         self.flagged: dict[str, list[ModelRecord]] = {}
         """Per capability flag, the records that have it (built by the first query that asks)."""
         self.changes: list[dict[str, Any]] | None = None

@@ -6,8 +6,8 @@ A generation is a small ``dir`` row under its prefix and *parts* it names by con
   ``<provider>/`` changes, at a boundary the key's own hash picks, or at :data:`PART_MAX` records),
   under ``part:<BLAKE2b-128 of its text>``, as a table: ``{"c": [field, ...], "r": [[value, ...],
   ...]}``, each field named once, null for what a record does not know;
-- the lookup index (LiteLLM's aliases) and every key in lower case are parts too, cut the same
-  way by name, so an alias that points elsewhere now rewrites its own part only.
+- the lookup index (LiteLLM's aliases) and every key in lower case are parts too, cut where a
+  name's own hash says, so an alias that points elsewhere now rewrites its own part only.
 
 A part is written once and shared by every generation and configuration whose records are the
 same (LiteLLM's map above all), so a generation costs about what changed; the boundaries depend on
@@ -223,11 +223,12 @@ def encode_generation(
             made.texts.append(hit)
             made.parts[key] = records
         start = end
-    lookups: dict[str, list[str]] = {}
+    lookups: dict[str, list[list[str]]] = {}
     for name in ("aliases", "lower"):
         pieces = _index_parts(name, index[name], previous.index.get(name) if previous is not None else None)
         rows.update((key, text) for _sub, text, key in pieces)
-        lookups[name] = [key[len(PART) :] for _sub, _text, key in pieces]
+        # Each part with its first name, so a lookup reads the one part a name can be in.
+        lookups[name] = [[next(iter(sub), ""), key[len(PART) :]] for sub, _text, key in pieces]
         if made is not None:
             made.index[name] = (index[name], pieces)
     rows[f"{prefix}:dir"] = to_json({"parts": parts, **lookups}).decode()
@@ -253,10 +254,10 @@ def _index_runs(names: list[str]) -> Iterable[list[str]]:
 
 
 def _index_parts(name: str, entries: Mapping[str, Any], known: tuple[Any, _Pieces] | None) -> _Pieces:
-    """A lookup index cut into parts as records are (by group and key), each (entries, text, key).
+    """A lookup index cut into parts by name (:func:`_index_runs`), each (entries, text, key).
 
     A part whose entries are the last build's is reused as it was: a listing whose aliases point
-    elsewhere now (a router's ``:fastest``) writes its own group's parts, not LiteLLM's.
+    elsewhere now (a router's ``:fastest``) writes the parts its names fall in, not LiteLLM's.
     """
     from pydantic_core import to_json
 
@@ -284,14 +285,20 @@ def _index_parts(name: str, entries: Mapping[str, Any], known: tuple[Any, _Piece
 class Directory:
     """A generation's ``dir`` row, read: which part holds a key, and the lookup parts."""
 
-    __slots__ = ("counts", "firsts", "lookups", "names")
+    __slots__ = ("counts", "firsts", "lookup_firsts", "lookups", "names")
 
-    def __init__(self, parts: list[list[Any]], lookups: dict[str, list[str]]) -> None:
+    def __init__(self, parts: list[list[Any]], lookups: dict[str, list[tuple[str, str]]]) -> None:
         self.firsts = [p[0] for p in parts]
         self.names = [PART + p[1] for p in parts]
         self.counts = [p[2] for p in parts]
-        self.lookups = {k: [PART + v for v in names] for k, names in lookups.items()}
+        self.lookups = {k: [PART + digest for _first, digest in named] for k, named in lookups.items()}
         """Per lookup index (``aliases``, ``lower``), the keys of its parts."""
+        self.lookup_firsts = {k: [first for first, _digest in named] for k, named in lookups.items()}
+
+    def lookup_part(self, index: str, name: str) -> str | None:
+        """The key of the ``index`` part that would hold ``name`` (None when it sorts before every part)."""
+        at = bisect_right(self.lookup_firsts[index], name) - 1
+        return self.lookups[index][at] if at >= 0 else None
 
     def part_for(self, model: str) -> str | None:
         """The key of the part that would hold ``model`` (None when it sorts before every part)."""
@@ -318,13 +325,19 @@ def read_directory(raw: str | None) -> Directory | None:
     if type(doc) is not dict or type(doc.get("parts")) is not list:
         return None
     parts = doc["parts"]
-    lookups: dict[str, list[str]] = {}
+    lookups: dict[str, list[tuple[str, str]]] = {}
     for name in ("aliases", "lower"):
         named = doc.get(name)
-        named = [named] if type(named) is str else named  # one part, as generations were once written
-        if type(named) is not list or not named or not all(_hex32(v) for v in named):
+        if type(named) is str:  # one part, as generations were once written
+            named = [["", named]]
+        if type(named) is not list or not named:
             return None
-        lookups[name] = named
+        pairs = [(e[0], e[1]) for e in named if type(e) is list and len(e) == 2 and type(e[0]) is str]
+        if len(pairs) != len(named) or not all(_hex32(d) for _f, d in pairs):
+            return None
+        if any(a[0] >= b[0] for a, b in pairwise(pairs)):
+            return None
+        lookups[name] = pairs
     for entry in parts:
         if not (
             type(entry) is list

@@ -535,3 +535,19 @@ def test_a_password_in_the_query_is_never_shown(tmp_path: Path, monkeypatch: pyt
             assert out.returncode == 0, (args, out.stderr[-500:])
     finally:
         server.kill()
+
+
+def test_a_forged_alias_index_part_is_refused_and_the_alias_still_resolves(cache_dir: Path) -> None:
+    """An index part that does not hash to its name is not read: the generation is rebuilt."""
+    first = Catalog(cache_dir=cache_dir, offline=True)
+    assert (first.get_model("gpt-4o") or ModelRecord(model="x/y", provider="x", model_id="y")).model == "openai/gpt-4o"
+    first.close()
+    (dir_key, dir_value), *_ = _rows_like(cache_dir, "catalog:%:dir")
+    directory = rows.read_directory(_value(cache_dir, dir_key, dir_value))
+    assert directory is not None
+    key = directory.lookup_part("aliases", "gpt-4o")
+    assert key is not None
+    forged = json.dumps({"aliases": {"gpt-4o": "openai/gpt-4o-mini"}})  # not what its name hashes to
+    _plant(cache_dir, [(key, 1, None, forged)])
+    record = Catalog(cache_dir=cache_dir, offline=True).get_model("gpt-4o")
+    assert record is not None and record.model == "openai/gpt-4o"

@@ -157,7 +157,12 @@ def test_a_directory_naming_one_part_per_index_still_reads() -> None:
     assert directory is not None and directory.lookups["aliases"] == [rows.PART + key]
     assert rows.read_index(directory.lookups["aliases"], [text], "aliases") == {"gpt-x": "openai/gpt-x"}
     assert rows.read_directory(json.dumps({"parts": [], "aliases": [], "lower": key})) is None
-    assert rows.read_directory(json.dumps({"parts": [], "aliases": [key, "not-a-hash"], "lower": key})) is None
+    assert (
+        rows.read_directory(json.dumps({"parts": [], "aliases": [["", key], ["b", "not-a-hash"]], "lower": key}))
+        is None
+    )
+    # Parts of an index are named with their first names, in order.
+    assert rows.read_directory(json.dumps({"parts": [], "aliases": [["b", key], ["a", key]], "lower": key})) is None
     assert rows.read_index([rows.PART + key], [text.replace("gpt-x", "gpt-y")], "aliases") is None
 
 
@@ -210,3 +215,16 @@ def test_a_lookup_builds_only_the_record_it_asks_for() -> None:
         r for key in directory.names for r in rows.decode_part(key, items[key], "supports_function_calling") or []
     ]
     assert flagged == [merged["huggingface/org/model"]]
+
+
+def test_a_cold_lookup_reads_the_one_index_part_a_name_can_be_in() -> None:
+    """The directory names each index part with its first name: a name is looked up in one part."""
+    aliases = {f"lab{n // 50}/alias-{n}": f"groq/m{n}" for n in range(3000)}
+    items = rows.encode_generation("catalog:c:g1", _catalog(), {"aliases": aliases, "lower": {}})
+    directory = rows.read_directory(items["catalog:c:g1:dir"])
+    assert directory is not None and len(directory.lookups["aliases"]) > 2
+    for name in ("lab0/alias-0", "lab7/alias-377", "lab59/alias-2999"):
+        key = directory.lookup_part("aliases", name)
+        assert key is not None
+        assert (rows.read_index([key], [items[key]], "aliases") or {}).get(name) == aliases[name]
+    assert directory.lookup_part("aliases", "0-before-every-name") is None

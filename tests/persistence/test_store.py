@@ -150,7 +150,7 @@ def _generation(prefix: str, *texts: str) -> dict[str, str]:
     }
     listed = [[f"m{n}", key[len(rows.PART) :], 1] for n, key in enumerate(parts)]
     names = [key[len(rows.PART) :] for key in lookups]
-    directory = json.dumps({"parts": listed, "aliases": [names[0]], "lower": [names[1]]})
+    directory = json.dumps({"parts": listed, "aliases": [["", names[0]]], "lower": [["", names[1]]]})
     return {f"{prefix}:dir": directory, **parts, **lookups}
 
 
