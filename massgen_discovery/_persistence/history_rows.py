@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .disk import encode_doc
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .storage import Storage
 
 __all__ = ["append", "read"]
 
@@ -24,7 +24,7 @@ _ENTRY_SEQ = itertools.count()
 """Tells apart history rows one process adds within one clock tick."""
 
 
-def append(store: Store, key: str, entry: dict[str, Any], keep: int) -> None:
+def append(store: Storage, key: str, entry: dict[str, Any], keep: int) -> None:
     """Add ``entry`` to the list under ``key``: its row, the list, the oldest gone, in one transaction."""
     names, legacy = _rows(store, key)
     texts: dict[str, str] = {}
@@ -36,7 +36,7 @@ def append(store: Store, key: str, entry: dict[str, Any], keep: int) -> None:
     store.put_many(texts, names[:-keep])
 
 
-def read(store: Store, key: str) -> list[dict[str, Any]]:
+def read(store: Storage, key: str) -> list[dict[str, Any]]:
     """The entries under ``key``, oldest first."""
     names, legacy = _rows(store, key)
     out = list(legacy)
@@ -47,7 +47,7 @@ def read(store: Store, key: str) -> list[dict[str, Any]]:
     return out
 
 
-def _rows(store: Store, key: str) -> tuple[list[str], list[dict[str, Any]]]:
+def _rows(store: Storage, key: str) -> tuple[list[str], list[dict[str, Any]]]:
     """(the entry rows ``key`` names, entries kept in the list itself as once written)."""
     doc = store.get(key) or {}
     rows, entries = doc.get("rows"), doc.get("entries")
