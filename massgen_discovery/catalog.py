@@ -205,7 +205,6 @@ class Catalog:
         return view
 
     async def _aensure(self) -> View:
-
         view, missing = self._gen.current()
         if view is None:
             if missing and not self.offline:
