@@ -293,7 +293,7 @@ class Refresher:
                     )
                     # The build that follows reads this listing: it is parsed already.
                     named = source_aliases(source, records, payload)
-                    self._s.remember(source.name, new["version"], records, named, anchors)
+                    self._s.remember(source.name, new["version"], records, named, (anchors, values))
                     return self._report(source, new, started, "ok"), None
                 error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
                 envelope = {**envelope, "degraded": True}

@@ -103,7 +103,7 @@ class State:
         """Key-gated sources skipped for want of a key, with the variables that would enable them."""
         self._resolved: tuple[bool, dict[str, Source]] | None = None
         self._parsed: dict[str, tuple[str, list[ModelRecord], dict[str, str]]] = {}
-        self._baselines: dict[str, tuple[str, dict[str, rc.Anchors]]] = {}
+        self._guards: dict[str, tuple[str, dict[str, rc.Anchors], dict[str, rc.Anchors]]] = {}
         self._bundled: tuple[litellm_map.LiteLLMMap, dict[str, str], dict[str, ModelRecord]] | None = None
         self._bundled_providers: dict[str, list[str]] = {}
         self._history: History | None = None
@@ -169,13 +169,17 @@ class State:
         version: str,
         records: list[ModelRecord],
         aliases: dict[str, str],
-        baseline: dict[str, rc.Anchors] | None = None,
+        guard: tuple[dict[str, rc.Anchors], dict[str, rc.Anchors]] | None = None,
     ) -> None:
-        """Keep a listing's parse (and the guard rails' baseline written with it) for its envelope version."""
+        """Keep a listing's parse for its envelope version, and the guard rails' view written with it.
+
+        ``guard``: (the drift baseline, the listing's guarded values), so the next refresh judges
+        the listing after it without working its values out again.
+        """
         with self.mutex:
             self._parsed[name] = (version, records, aliases)
-            if baseline is not None:
-                self._baselines[name] = (version, baseline)
+            if guard is not None:
+                self._guards[name] = (version, *guard)
 
     def guard(
         self, source: Source, envelope: Mapping[str, Any]
@@ -183,21 +187,19 @@ class State:
         """What the guard rails judge a new listing against: (its predecessor's values, the baseline).
 
         The values are the envelope's listing's (``rc.guarded_values``); the drift baseline is the
-        one stored with it, or None. Both come from this process's parse of the listing and the
-        baseline it wrote, else from the store (one read); the listing is parsed again only when
-        its values are not stored beside it (a listing stored before they were).
+        one stored with it, or None. Both are kept from this process's refresh that wrote them, else
+        read from the store (one read); the listing is parsed again only when its values are not
+        stored beside it (a listing stored before they were).
         """
         version = envelope.get("version") if isinstance(envelope.get("version"), str) else None
         with self.mutex:
             parsed = self._parsed.get(source.name)
-            kept = self._baselines.get(source.name)
+            kept = self._guards.get(source.name)
+        if kept is not None and kept[0] == version:
+            return kept[2], kept[1]  # written here: both as they were worked out
         values = rc.guarded_values(parsed[1]) if parsed is not None and parsed[0] == version else None
-        if values is not None and kept is not None and kept[0] == version:
-            return values, kept[1]
         stored_baseline, stored_values = read_guard(self.store, self.envelope_key(source), envelope)
-        baseline = kept[1] if kept is not None and kept[0] == version else None
-        if baseline is None and stored_baseline is not None:
-            baseline = rc.anchors_of(stored_baseline)
+        baseline = rc.anchors_of(stored_baseline) if stored_baseline is not None else None
         if values is None:
             values = (
                 rc.anchors_of(stored_values, keep_empty=True)

@@ -61,7 +61,6 @@ class Validators:
         self.sent: dict[str, str] = {k: v for k, v in pairs if isinstance(k, str) and isinstance(v, str)}
         self.seen: dict[str, str] = {}
         self.requests = 0
-
         self._answer: tuple[Any, bytes] | None = None
 
     def learned(self) -> dict[str, str]:
