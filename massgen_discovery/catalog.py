@@ -101,6 +101,7 @@ class Catalog:
         )
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
+        self._override_version = 0
         self._refresher = rs.Refresher(self._state, self._build)
         self._gen = Generations(self._state, self._fetch_missing)
         self._bg = Background(self._state, self._build, self._fetch_missing)
@@ -270,6 +271,15 @@ class Catalog:
 
     # -- public sync API -----------------------------------------------------------------------
 
+    def generation(self) -> str:
+        """An opaque tag of the data the catalog answers from now.
+
+        It changes when a refresh lands, in this process or (within about a second) in another one
+        sharing the store; a server keys its rendered answers on it.
+        """
+        view = self._ensure()
+        return f"{view.prefix}:{self._override_version}" if self._overrides else view.prefix
+
     def get_model(self, model: str) -> ModelRecord | None:
         """The record for a model string, or None when nothing knows it. Never raises.
 
@@ -361,6 +371,7 @@ class Catalog:
         with self._state.mutex:
             self._overrides.setdefault(model, {}).update(values)
             self._override_records = None
+            self._override_version += 1
 
     def wait_background(self, timeout: float | None = None) -> bool:
         """Wait for background revalidations started by the sync API; True if none is left.

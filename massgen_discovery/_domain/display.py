@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["format_price", "format_tokens"]
+import re
+
+__all__ = ["format_price", "format_tokens", "inert"]
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def inert(text: object) -> str:
+    r"""Text from upstream made safe for a terminal or a page: control characters escaped (``\x1b``, ``\n``).
+
+    C0, DEL, C1 and the invisible direction and separator characters are shown as escapes, so an
+    id cannot colour, retitle or clear the terminal, open a hyperlink, forge a table row or break
+    an XML feed (markup is escaped apart, by the page that shows the text).
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def format_tokens(value: int | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,30 +17,14 @@ PROG = "massgen-discovery"
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-MAX_TOKEN_COUNT = 10**12
-
-
-"""The largest token count the command line takes (a trillion; no call or context comes close)."""
-
-
-_TOKEN_COUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?([km]?)")
-
-
 def _parse_tokens(text: str) -> int:
-    """A whole, finite, non-negative token count: ``1200``, ``1,200``, ``1.2k``, ``128k``, ``1m``."""
-    raw = text.strip().lower().replace("_", "").replace(",", "")
-    match = _TOKEN_COUNT.fullmatch(raw)
-    if match is None:
-        raise click.BadParameter(f"{text[:40]!r} is not a token count (a whole number like 128000 or 128k)")
-    whole, fraction, unit = match.groups()
-    scale = {"": 1, "k": 1_000, "m": 1_000_000}[unit]
-    digits = fraction or ""
-    value, rest = divmod(int(whole + digits) * scale, 10 ** len(digits))
-    if rest:
-        raise click.BadParameter(f"{text[:40]!r} is not a whole number of tokens")
-    if value > MAX_TOKEN_COUNT:
-        raise click.BadParameter(f"{text[:40]!r} is more than {MAX_TOKEN_COUNT:,} tokens")
-    return int(value)
+    """A whole, finite, non-negative token count (``128k``), or click's usage error naming it."""
+    from ..answers import parse_token_count
+
+    try:
+        return parse_token_count(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _tokens_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

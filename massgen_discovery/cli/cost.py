@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from .._domain.display import format_price
@@ -84,51 +82,44 @@ def cost_cmd(
     passes it. A rate the call needs that no source states exits 1 and names it; it is never
     guessed and never counted as $0.
     """  # fmt: skip
-    from .._domain.pricing import CallTokens, UnknownPrice, price_call
+    from ..answers import CostQuestion, CostUnknown, cost_answer
 
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
         return _unknown_model(catalog, model)
-    tokens = CallTokens(
+    question = CostQuestion(
         input=input_tokens,
-        cached=cached_tokens,
-        cache_write_5m=cache_write_tokens if cache_ttl == "5m" else 0,
-        cache_write_1h=cache_write_tokens if cache_ttl == "1h" else 0,
         output=output_tokens,
+        cached=cached_tokens,
+        cache_write=cache_write_tokens,
+        cache_ttl=cache_ttl,
         reasoning=reasoning_tokens,
         audio_input=audio_input,
         audio_output=audio_output,
+        service_tier=service_tier,
     )
     try:
-        bill = price_call(record, tokens, service_tier=service_tier, cache_ttl=cache_ttl)
-    except UnknownPrice as exc:
+        out = cost_answer(record, question)
+    except CostUnknown as exc:
         _echo_err(f"{PROG}: {exc}; no cost given")
         return 1
-    if not all(math.isfinite(p.cost) and p.cost >= 0 for p in bill.parts) or not math.isfinite(bill.total):
-        _echo_err(f"{PROG}: a price of {record.model} is not a real value; no cost given")
-        return 1
     if as_json:
-        out = bill.as_dict()
-        # The per-part figures of earlier releases, kept for scripts that read them.
-        given = dict(input=input_tokens, cached=cached_tokens, output=output_tokens, reasoning=reasoning_tokens)
-        for name, count in given.items():
-            found = bill.part(name)
-            out[f"{name}_tokens"] = count
-            out[f"{name}_cost"] = found.cost if found is not None else 0.0
         _print_json(out)
         return 0
     from .table import Column
 
     click.echo(inert(record.model))
+    parts = out["parts"]
     rows = [
-        [p.part.replace("_", " "), f"{p.tokens:,}", format_price(p.rate) if p.part != "request" else f"${p.rate:g}",
-         inert(p.rate_name), f"${p.cost:.6f}"]
-        for p in bill.parts
+        [p["part"].replace("_", " "), f"{p['tokens']:,}",
+         format_price(p["rate"]) if p["part"] != "request" else f"${p['rate']:g}", inert(p["rate_name"]),
+         f"${p['cost']:.6f}"]
+        for p in parts
     ]  # fmt: skip
-    counted = sum(p.tokens for p in bill.parts if p.part != "request")
-    rows.append(["total", f"{counted:,}", "", "", f"${bill.total:.6f}"])
+    counted = sum(p["tokens"] for p in parts if p["part"] != "request")
+    rows.append(["total", f"{counted:,}", "", "", f"${out['total']:.6f}"])
     columns = [
         Column("part"),
         Column("tokens", right=True),
@@ -137,7 +128,7 @@ def cost_cmd(
         Column("USD", right=True),
     ]
     _echo_lines(columns, rows)
-    for note in bill.notes:
+    for note in out["notes"]:
         click.echo(f"note: {note}")
     if service_tier != "standard":
         click.echo(f"service tier: {service_tier}")

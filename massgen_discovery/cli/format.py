@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from ..records import ModelRecord
 
 from .._domain.display import format_price, format_tokens
+from .._domain.display import inert as inert  # the commands' one escape for upstream text
 
 _FLAG_LABELS = {
     # The flags column says what the matching `list` option is called.
@@ -29,18 +29,6 @@ _FLAG_LABELS = {
     "supports_audio_input": "audio-input",
     "supports_pdf_input": "pdf",
 }
-
-
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def inert(text: object) -> str:
-    r"""Text from upstream made safe for a terminal: control characters escaped (``\x1b``, ``\n``).
-
-    C0, DEL, C1 and the invisible direction and separator characters are shown as escapes, so an
-    id cannot colour, retitle or clear the terminal, open a hyperlink or forge a table row.
-    """
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def _echo_err(message: str) -> None:

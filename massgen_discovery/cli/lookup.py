@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,11 +13,6 @@ if TYPE_CHECKING:
 from .._domain.display import format_price, format_tokens
 from .base import PROG, _common, _state, _tokens_option, cli
 from .format import _echo_err, _echo_lines, _flags, _print_records_json, _show_value, inert
-
-CHAT_MODES = ("chat", "responses", "completion")
-
-
-"""What plain ``list`` shows: the models you can chat with."""
 
 
 @cli.command("list")
@@ -78,31 +72,34 @@ def list_cmd(
 ) -> int:
     """List models matching every filter given (chat models unless --mode says otherwise)."""
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
-    modes: str | tuple[str, ...] | None = {"chat": CHAT_MODES, "all": None}.get(mode, mode)
-    criteria: dict[str, Any] = {
-        "providers": list(providers) or None,
-        "mode": modes,
-        "min_context": min_context,
-        "max_input_cost": max_input_cost,
-        "max_output_cost": max_output_cost,
-        "available": True if available else None,
-        "query": list(terms),
-        "include_unknown": include_unknown,
-        "sort": sort,
-    }
-    for flag, name in (
-        (tools, "tools"),
-        (vision, "vision"),
-        (structured_output, "structured_output"),
-        (reasoning, "reasoning"),
-        (prompt_caching, "prompt_caching"),
-        (pdf, "pdf_input"),
-        (audio_input, "audio_input"),
-    ):
-        if flag:
-            criteria[name] = True
+    from ..answers import ListQuestion
+
+    question = ListQuestion(
+        providers=providers,
+        flags=tuple(
+            (name, True)
+            for name, wanted in (
+                ("tools", tools),
+                ("vision", vision),
+                ("structured_output", structured_output),
+                ("reasoning", reasoning),
+                ("prompt_caching", prompt_caching),
+                ("pdf", pdf),
+                ("audio_input", audio_input),
+            )
+            if wanted
+        ),
+        mode=mode,
+        min_context=min_context,
+        max_input_cost=max_input_cost,
+        max_output_cost=max_output_cost,
+        available=available,
+        include_unknown=include_unknown,
+        sort=sort,
+        terms=terms,
+    )
     catalog = state.catalog(offline)
-    matched = catalog.find_models(**criteria)
+    matched = catalog.find_models(**question.criteria())
     records = matched if limit is None else matched[:limit]
     if as_json:
         _print_records_json(records)
@@ -176,46 +173,15 @@ def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
         click.echo(f"showing {len(records):,} of {matched:,} models")
 
 
-# First-party providers before the clouds and resellers that also serve their models.
-_FIRST_PARTY = ("openai", "anthropic", "gemini", "xai", "mistral", "deepseek", "groq", "cohere", "moonshot",
-                "dashscope", "cerebras", "perplexity", "zai")  # fmt: skip
-
-
-MAX_SUGGESTED_NAME = 160
-
-
-"""Longer unknown names get no suggestions (the longest real model strings are about 100 characters)."""
-
-
 def _suggest(catalog: Catalog, name: str) -> list[str]:
-    """Close matches, the obvious first.
+    from ..answers import suggest
 
-    The same id under another provider, then edit distance, then first-party providers before
-    resellers.
-    """
-    if len(name) > MAX_SUGGESTED_NAME:
-        return []  # no model string is that long: matching it against every record is wasted time
-    records = catalog.list_models()
-    lowered = name.lower()
-    tail = lowered.split("/", 1)[-1]
-    scored: list[tuple[int, float, int, str]] = []
-    for r in records:
-        model_id = r.model_id.lower()
-        exact = model_id in (lowered, tail)
-        ratio = max(
-            difflib.SequenceMatcher(None, tail, model_id).ratio(),
-            difflib.SequenceMatcher(None, lowered, r.model.lower()).ratio(),
-        )
-        if exact or ratio >= 0.75:
-            rank = _FIRST_PARTY.index(r.provider) if r.provider in _FIRST_PARTY else len(_FIRST_PARTY)
-            scored.append((0 if exact else 1, -round(ratio, 3), rank, r.model))
-    scored.sort()
-    return [model for *_, model in scored[:5]]
+    return suggest(catalog, name)
 
 
 def _unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
-    shown = model if len(model) <= MAX_SUGGESTED_NAME else f"{model[:60]}... ({len(model):,} characters)"
+    shown = model if len(model) <= 160 else f"{model[:60]}... ({len(model):,} characters)"
     _echo_err(f"{PROG}: unknown model {shown!r}")
     prefix = model.split("/", 1)[0]
     for status in catalog.status():

@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from .._domain.identifiers import SECOND_OPINION, endpoint_key_var
 from .base import _common, _state, cli
 from .format import _ago, _console, _echo_lines, _print_json, inert
 
@@ -81,44 +80,12 @@ def refresh_cmd(
 @click.pass_context
 def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Per provider: how it is listed, the env var it needs, last refresh, model count, last error."""
-    from ..providers import PROVIDERS, ProviderInfo, provider_info
+    from ..answers import providers_answer
 
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
-    counts: dict[str, int] = {}
-    for record in catalog.list_models():
-        counts[record.provider] = counts.get(record.provider, 0) + 1
-    statuses = {s.source: s for s in catalog.status()}
-    shared_problem = catalog.check_shared_store() if catalog.shared_store else None
-    live_names = {s.source for s in statuses.values() if s.live}
-    rows: list[dict[str, Any]] = []
-    # Named endpoints are live sources of their own provider, listed whether or not they answered.
-    known_live = {info.live_source for info in PROVIDERS.values()} | {SECOND_OPINION}
-    endpoints_live = {
-        name: ProviderInfo(name, name, (endpoint_key_var(name),), live_source=name, public_listing=True)
-        for name in sorted(live_names - known_live)
-    }
-    others = sorted((set(counts) | set(endpoints_live)) - set(PROVIDERS))
-    for provider in [*PROVIDERS, *others]:
-        info = endpoints_live.get(provider) or provider_info(provider)
-        status = statuses.get(info.live_source or "")
-        listing = info.listing(live_names)
-        if status is not None and status.error and not status.count:
-            listing = "unreachable"
-        rows.append(
-            {
-                "provider": provider,
-                "name": info.display_name,
-                "listing": listing,
-                "env_var": info.env_vars[0] if info.env_vars else None,
-                "last_refresh": status.fetched_at.isoformat() if status and status.fetched_at else None,
-                "models": counts.get(provider, 0),
-                "error": status.error if status else None,
-                "shared_store": catalog.shared_store,
-                "shared_store_error": shared_problem,
-                "refresh": status.refresh if status is not None else None,
-            }
-        )
+    rows = providers_answer(catalog)
+    shared_problem = rows[0]["shared_store_error"] if rows else None
     if as_json:
         _print_json(rows)
         return 0
