@@ -55,7 +55,9 @@ def litellm_map(records: Iterable[ModelRecord]) -> dict[str, Any]:
     less than its bundled copy, and passes its shrink check); each record overwrites the fields it
     knows under LiteLLM's key for it, tiers included, and a record LiteLLM lacks (a HuggingFace
     route, an Ollama model, a named endpoint's model) gets an entry of its own. Ollama models are
-    also given as ``ollama_chat/<tag>``, the key LiteLLM's chat route prices under.
+    also given as ``ollama_chat/<tag>``, the key LiteLLM's chat route prices under, and HuggingFace
+    routes as ``openai/<org>/<model>:<provider>``, the OpenAI-compatible spelling of a call to the
+    router, which LiteLLM prices from its map (its ``huggingface/`` route prices every call at $0).
     """
     from .._adapters.litellm import to_litellm_model_info
 
@@ -69,6 +71,13 @@ def litellm_map(records: Iterable[ModelRecord]) -> dict[str, Any]:
         if record.provider == "ollama":
             chat = f"ollama_chat/{record.model_id}"
             out[chat] = {**out[key], "litellm_provider": "ollama_chat"}
+        elif record.provider == "huggingface":
+            # The router is OpenAI-compatible (``<org>/<model>[:<provider>]`` at its /v1); LiteLLM prices
+            # calls made that way from this key, while it prices every ``huggingface/`` call at $0
+            # whatever its map says.
+            routed = f"openai/{record.model_id}:{record.served_by}" if record.served_by else f"openai/{record.model_id}"
+            if routed not in bundled:
+                out[routed] = {**out[key], "litellm_provider": "openai"}
     return out
 
 

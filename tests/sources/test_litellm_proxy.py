@@ -60,16 +60,37 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A LiteLLM proxy process on 127.0.0.1; yields its /v1 base URL."""
-    # The proxy runs from a virtualenv of its own (scripts/test-venv builds it), so the litellm under
-    # test stays the one a user gets; a development venv that has the proxy extras works too.
+def proxy_cli() -> str:
+    """The `litellm` command of the proxy's own virtualenv (scripts/test-venv builds .venv-proxy)."""
+    # The proxy runs from a virtualenv of its own, so the litellm under test stays the one a user
+    # gets; a development venv that has the proxy extras works too.
     own = Path(__file__).parents[2] / ".venv-proxy" / "bin"
     litellm_cli = shutil.which("litellm", path=str(own)) or shutil.which(
         "litellm", path=str(Path(sys.executable).parent)
     )
     assert litellm_cli, "scripts/test-venv builds .venv-proxy with litellm[proxy]"
+    return litellm_cli
+
+
+def wait_ready(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    """Wait (120 s at most) until the proxy at ``base`` says it is alive; fail with its log if it exits."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"proxy exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/health/liveliness", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("proxy did not start in 120 s")
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A LiteLLM proxy process on 127.0.0.1; yields its /v1 base URL."""
+    litellm_cli = proxy_cli()
     workdir = tmp_path_factory.mktemp("proxy")
     config = workdir / "config.yaml"
     config.write_text(CONFIG.format(master=MASTER_KEY))
@@ -85,18 +106,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"proxy exited: {(workdir / 'proxy.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health/liveliness", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            raise AssertionError("proxy did not start in 120 s")
+        wait_ready(process, base, workdir / "proxy.log")
         yield f"{base}/v1"
     finally:
         process.terminate()
