@@ -46,7 +46,9 @@ vertical-align:top}th{background:#f4f5f7;white-space:nowrap}td.num{text-align:ri
 td.key{overflow-wrap:anywhere;min-width:12rem}.muted{color:#666}.pages{display:flex;gap:1rem;margin:.8rem 0;
 flex-wrap:wrap}.note{background:#fff7e0;padding:.5rem .8rem;border-left:3px solid #e0a800;margin:.6rem 0}
 .error{background:#fdecea;border-left-color:#d93025}code{overflow-wrap:anywhere}
-@media (max-width:600px){main{padding:.5rem}th,td{padding:.25rem .3rem;font-size:.85rem}.wide{display:none}}
+@media (max-width:600px){main{padding:.5rem}th,td{padding:.25rem .3rem;font-size:.8rem;white-space:normal;
+overflow-wrap:anywhere}td.key{min-width:7rem}#fields td:last-child,#prices td:last-child{min-width:5.5rem}
+.wide{display:none}h1{font-size:1.1rem}}
 """
 
 
