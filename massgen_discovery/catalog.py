@@ -271,13 +271,18 @@ class Catalog:
 
     # -- public sync API -----------------------------------------------------------------------
 
-    def generation(self) -> str:
+    def generation(self, *, follow_fleet: float | None = None) -> str:
         """An opaque tag of the data the catalog answers from now.
 
-        It changes when a refresh lands, in this process or (within about a second) in another one
-        sharing the store; a server keys its rendered answers on it.
+        It changes when a refresh lands, in this process or (within about a second) in another
+        process on this machine. On a store shared on Redis, ``follow_fleet=S`` also reads the
+        fleet's pointer at most every ``S`` seconds and adopts a generation another machine
+        published (otherwise that happens in the background about once a minute); a server keys
+        its rendered answers on the tag.
         """
         view = self._ensure()
+        if follow_fleet is not None and self._bg.follow_fleet(view, follow_fleet):
+            view = self._ensure()
         return f"{view.prefix}:{self._override_version}" if self._overrides else view.prefix
 
     def get_model(self, model: str) -> ModelRecord | None:

@@ -48,6 +48,8 @@ class Background:
         self.pending: set[concurrent.futures.Future[None]] = set()
         """Revalidations running on the worker thread (sync API)."""
         self.worker: asyncio.AbstractEventLoop | None = None
+        self._followed = 0.0
+        self._following = _thread.allocate_lock()
 
     def due(self, view: View) -> list[Source]:
         """Live sources whose data expired and whose backoff has passed (never a manual one)."""
@@ -80,6 +82,29 @@ class Background:
             self._s.store.get_shared(self._s.envelope_key(source))
         view = self._build()
         self._s.store.put_local(self._s.meta_key(), {**view.meta, "synced_at": _clock.now()})
+
+    def follow_fleet(self, view: View, max_age: float) -> bool:
+        """Adopt a generation another machine published since ``view``; True when one was adopted.
+
+        One read of the fleet's pointer at most every ``max_age`` seconds (and by one thread at a
+        time; the others go on with ``view``); when its generation is not ours, the fleet's newer
+        listings are copied and its generation adopted, as the background sync does every
+        :data:`FLEET_SYNC_SECONDS`. For long-lived readers that must not lag (a server).
+        """
+        if self._s.store.shared_url is None or self._s.offline:
+            return False
+        now = _clock.mono()
+        if now - self._followed < max_age or not self._following.acquire(False):
+            return False
+        try:
+            self._followed = now
+            shared = self._s.store.shared_pointer(self._s.meta_key())
+            if shared is None or shared.get("prefix") in (None, view.prefix):
+                return False
+            self.sync_fleet()
+            return True
+        finally:
+            self._following.release()
 
     def maybe_revalidate(self, view: View, *, in_loop: bool = False) -> None:
         """Start revalidating what is due in ``view`` (expired sources, a fleet check), if anything."""

@@ -35,6 +35,9 @@ __all__ = ["TOKEN_VAR", "create_app"]
 TOKEN_VAR = "MASSGEN_DISCOVERY_SERVE_TOKEN"
 """The bearer token ``POST /v1/refresh`` needs; with none set, the endpoint is refused."""
 
+FOLLOW_SECONDS = 0.5
+"""How often a server on a Redis-shared store asks the fleet for a newer generation (one GET)."""
+
 PAGE_SIZE = 100
 """Rows per page of the model table."""
 
@@ -62,9 +65,24 @@ def _only(request: Request, allowed: frozenset[str]) -> None:
             raise BadParameter(name, "not a parameter of this endpoint (allowed: " + ", ".join(sorted(allowed)) + ")")
 
 
+def _plain(record: ModelRecord) -> dict[str, Any]:
+    """The record's JSON data (as ``show --json``) with its maps in name order.
+
+    A record built in this process and the same record read back from the store can list
+    ``provenance`` and ``prices`` in another order; sorted, every server on one store sends the
+    same bytes for the same generation, so their ``ETag`` agree.
+    """
+    out = record.plain()
+    for name in ("provenance", "prices"):
+        value = out.get(name)
+        if value:
+            out[name] = dict(sorted(value.items()))
+    return out
+
+
 def _api_item(record: ModelRecord) -> dict[str, Any]:
     """A record as ``/v1/models`` lists it: OpenAI's ``id``, ``object``, ``owned_by``, then the record."""
-    return {"id": record.model, "object": "model", "owned_by": record.provider, **record.plain()}
+    return {"id": record.model, "object": "model", "owned_by": record.provider, **_plain(record)}
 
 
 class _Server:
@@ -85,7 +103,7 @@ class _Server:
                 if not cached:
                     return render()
                 key = (request.url.path, str(request.query_params))
-                return self.cache.get(self.catalog.generation(), key, render)
+                return self.cache.get(self.catalog.generation(follow_fleet=FOLLOW_SECONDS), key, render)
             except BadParameter as exc:
                 return _error(400, str(exc), param=exc.param)
             except ConfigError as exc:
@@ -132,7 +150,7 @@ class _Server:
             record = self.catalog.get_model(model)
             if record is None:
                 return self._unknown(model)
-            return Answer(json_bytes(record.plain()))
+            return Answer(json_bytes(_plain(record)))
 
         return await self._answer(request, render)
 
@@ -193,7 +211,7 @@ class _Server:
             statuses = self.catalog.status()
             body = {
                 "status": "ok",
-                "generation": self.catalog.generation(),
+                "generation": self.catalog.generation(follow_fleet=FOLLOW_SECONDS),
                 "sources": {s.source: ("failed" if s.error and not s.count else "ok") for s in statuses},
                 "shared_store": self.catalog.shared_store,
             }

@@ -65,7 +65,7 @@ def litellm_map(records: Iterable[ModelRecord]) -> dict[str, Any]:
     out: dict[str, Any] = {k: dict(v) if isinstance(v, Mapping) else v for k, v in bundled.items()}
     for record in records:
         key = _litellm_key(record, bundled)
-        info = to_litellm_model_info(record)
+        info = dict(sorted(to_litellm_model_info(record).items()))  # one order whichever process built it
         base = out.get(key)
         out[key] = {**base, **info} if isinstance(base, dict) else info
         if record.provider == "ollama":
