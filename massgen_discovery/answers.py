@@ -211,7 +211,7 @@ def providers_answer(catalog: Catalog) -> list[dict[str, Any]]:
     counts: dict[str, int] = {}
     for record in catalog.list_models():
         counts[record.provider] = counts.get(record.provider, 0) + 1
-    statuses = {s.source: s for s in catalog.status()}
+    statuses = {s.source: s for s in catalog.status(try_untried=True)}
     shared_problem = catalog.check_shared_store() if catalog.shared_store else None
     live_names = {s.source for s in statuses.values() if s.live}
     # Named endpoints are live sources of their own provider, listed whether or not they answered.

@@ -17,6 +17,7 @@ from ._domain import reconcile as rc
 from ._domain.log import get_logger
 from ._orchestration import refresh as rs
 from ._orchestration.background import Background
+from ._orchestration.first_tries import FirstTries, providers_of
 from ._orchestration.generations import Generations
 from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import off_loop, run_sync
@@ -63,6 +64,10 @@ class Catalog:
             never contacted by a lookup, in the foreground or the background; only
             :meth:`refresh` naming it (or refreshing everything) fetches it. Default: each
             name's ``MASSGEN_DISCOVERY_<NAME>_REFRESH``, else ``auto``.
+        prefetch: after a lookup, fetch live sources never tried in the background (the next
+            lookup sees them). A one-shot command that exits right after answering says False:
+            such a fetch would die with it; a question only such a source answers waits for it
+            either way.
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class Catalog:
         transport: httpx.AsyncBaseTransport | None = None,
         redis_url: str | None = None,
         refresh_modes: Mapping[str, str] | None = None,
+        prefetch: bool = True,
     ) -> None:
         self.offline = _env_flag("MASSGEN_DISCOVERY_OFFLINE") if offline is None else offline
         """True when the catalog never touches the network."""
@@ -104,7 +110,8 @@ class Catalog:
         self._override_version = 0
         self._refresher = rs.Refresher(self._state, self._build)
         self._gen = Generations(self._state, self._fetch_missing)
-        self._bg = Background(self._state, self._build, self._fetch_missing)
+        self._bg = Background(self._state, self._build, self._fetch_missing, prefetch=prefetch)
+        self._first = FirstTries(self._state, self._bg, self._gen, self._fetch_missing)
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -197,22 +204,29 @@ class Catalog:
         return self._state.history().changes(since=since, last=last, provider=provider)
 
     def _ensure(self) -> View:
-        view, missing = self._gen.current()
+        """The view to answer from, never waiting on the network.
+
+        A build from what is stored and bundled when the store has none; live sources never tried
+        or expired are fetched in the background, and the next lookup sees them.
+        """
+        view, _untried = self._gen.current()
         if view is None:
-            if missing and not self.offline:
-                run_sync(self._fetch_missing(missing))
             view = self._gen.build()
         self._bg.maybe_revalidate(view)
         return view
 
     async def _aensure(self) -> View:
-        view, missing = self._gen.current()
+        view, _untried = self._gen.current()
         if view is None:
-            if missing and not self.offline:
-                await self._fetch_missing(missing)
             view = await off_loop(self._gen.build)
         self._bg.maybe_revalidate(view, in_loop=True)
         return view
+
+    def _ensure_for(self, providers: Iterable[str]) -> View:
+        return self._first.ensure(self._ensure, providers)
+
+    async def _aensure_for(self, providers: Iterable[str]) -> View:
+        return await self._first.aensure(self._aensure, providers)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -292,12 +306,17 @@ class Catalog:
         ``ollama_chat/``, Ollama names without ``:latest``, MassGen prefixes (``claude/``,
         ``grok/``, ``together/`` ...), and any of those in another letter case.
         """
-        return self._get(self._ensure(), model)
+        view = self._ensure()
+        found = self._get(view, model)
+        if found is None and self._first.untried(view, providers_of(model)):
+            found = self._get(self._ensure_for(providers_of(model)), model)
+        return found
 
     def list_models(self, provider: str | None = None) -> list[ModelRecord]:
         """Every record, or one provider's, sorted by model string."""
-        records = self._records(self._ensure())
-        return records if provider is None else [r for r in records if r.provider == provider]
+        if provider is None:
+            return self._records(self._ensure())
+        return [r for r in self._records(self._ensure_for([provider])) if r.provider == provider]
 
     def listed_created(self, provider: str) -> dict[str, float]:
         """Model id -> ``created`` (Unix time) as ``provider``'s live listing last stated it.
@@ -333,7 +352,8 @@ class Catalog:
         """
         from ._domain.query import build_query
 
-        return self._find(self._ensure(), build_query(**criteria))
+        query = build_query(**criteria)
+        return self._find(self._ensure_for(query.providers or ()), query)
 
     def refresh(
         self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False
@@ -366,9 +386,16 @@ class Catalog:
 
         return disagreements(await self.alist_models(), provider=provider, field=field)
 
-    def status(self) -> list[SourceStatus]:
-        """The state of every configured source (bundled map first)."""
-        return self._refresher.statuses(self._ensure())
+    def status(self, *, try_untried: bool = False) -> list[SourceStatus]:
+        """The state of every configured source (bundled map first).
+
+        ``try_untried=True`` first waits (concurrently, bounded by the timeout) for the first fetch
+        of every live source never tried, so the state says whether each answers.
+        """
+        if not try_untried:
+            return self._refresher.statuses(self._ensure())
+        _bundled, live = self._state.sources()
+        return self._refresher.statuses(self._ensure_for(list(live)))
 
     def override(self, model: str, **values: Any) -> None:
         """Set field values for ``model`` that win over every source (``max_input_tokens=...``)."""
@@ -379,7 +406,7 @@ class Catalog:
             self._override_version += 1
 
     def wait_background(self, timeout: float | None = None) -> bool:
-        """Wait for background revalidations started by the sync API; True if none is left.
+        """Wait for background work started by the sync API (revalidations, first fetches); True if none is left.
 
         Short-lived processes (a CLI run) call this before exiting, so the data they found expired
         is fresh for the next run instead of dying with the process.
@@ -387,7 +414,11 @@ class Catalog:
         return self._bg.wait(self.timeout if timeout is None else timeout)
 
     def close(self) -> None:
-        """Stop the background worker and release the cache handle (both restart if used again)."""
+        """Let background work finish (bounded by the timeout), stop the worker, release the cache handle.
+
+        Both restart if the catalog is used again.
+        """
+        self._bg.wait(self.timeout)
         self._bg.stop()
         self._state.store.close()
 
@@ -395,18 +426,24 @@ class Catalog:
 
     async def aget_model(self, model: str) -> ModelRecord | None:
         """Async :meth:`get_model`."""
-        return self._get(await self._aensure(), model)
+        view = await self._aensure()
+        found = self._get(view, model)
+        if found is None and self._first.untried(view, providers_of(model)):
+            found = self._get(await self._aensure_for(providers_of(model)), model)
+        return found
 
     async def alist_models(self, provider: str | None = None) -> list[ModelRecord]:
         """Async :meth:`list_models`."""
-        records = self._records(await self._aensure())
-        return records if provider is None else [r for r in records if r.provider == provider]
+        if provider is None:
+            return self._records(await self._aensure())
+        return [r for r in self._records(await self._aensure_for([provider])) if r.provider == provider]
 
     async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
         """Async :meth:`find_models`."""
         from ._domain.query import build_query
 
-        return self._find(await self._aensure(), build_query(**criteria))
+        query = build_query(**criteria)
+        return self._find(await self._aensure_for(query.providers or ()), query)
 
     async def astatus(self) -> list[SourceStatus]:
         """Async :meth:`status`."""

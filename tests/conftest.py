@@ -37,6 +37,32 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield cache
 
 
+@pytest.fixture(autouse=True)
+def _background_settles() -> Iterator[None]:
+    """Each test's catalogs finish their background work (first fetches too) before the next test.
+
+    A lookup leaves live sources never tried to the background; left running, that work would
+    write into a finished test's cache while the next test runs.
+    """
+    from massgen_discovery._orchestration.background import Background
+
+    made: list[Background] = []
+    original = Background.__init__
+
+    def tracked(self: Background, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    Background.__init__ = tracked  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Background.__init__ = original  # type: ignore[method-assign]
+        for background in made:
+            background.wait(30)
+            background.stop()
+
+
 @pytest.fixture
 def cache_dir(_isolated_cache: Path) -> Path:
     return _isolated_cache

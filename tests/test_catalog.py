@@ -256,7 +256,9 @@ def test_failed_refresh_keeps_serving_last_good_data() -> None:
 def test_negative_cache_stops_automatic_retries_but_not_explicit_refresh() -> None:
     """After a failure automatic refreshes leave the source alone; refresh() still tries."""
     failing = FailingSource("mylab")
-    assert Catalog(sources=["litellm", failing]).get_model("gpt-4o") is not None
+    first = Catalog(sources=["litellm", failing])
+    assert first.get_model("gpt-4o") is not None
+    assert first.wait_background(10)  # the first fetch runs in the background
     assert failing.fetches == 1
     assert Catalog(sources=["litellm", failing]).get_model("mylab/m1") is None
     assert failing.fetches == 1
@@ -310,6 +312,7 @@ def test_slow_source_is_bounded_by_the_timeout() -> None:
     catalog = Catalog(sources=["litellm", Hanging("mylab", [])], timeout=0.5)
     started = time.monotonic()
     assert catalog.get_model("gpt-4o") is not None
+    assert catalog.wait_background(10)  # the first fetch runs in the background, bounded too
     assert time.monotonic() - started < 5
     (status,) = [s for s in catalog.status() if s.source == "mylab"]
     assert status.error == "mylab: no answer within 0.5 s"
@@ -367,6 +370,8 @@ def test_mock_transport_listing_merges_onto_litellm() -> None:
 
     source = ListingSource("groq", "https://api.groq.test/openai/v1", credential="gsk-test-SECRET")
     catalog = Catalog(sources=["litellm", source], transport=httpx.MockTransport(handler))
+    assert catalog.get_model("groq/openai/gpt-oss-120b") is not None  # LiteLLM's map answers at once
+    assert catalog.wait_background(10)  # the listing's first fetch, in the background
     record = catalog.get_model("groq/openai/gpt-oss-120b")
     assert record is not None
     assert seen[0].url == "https://api.groq.test/openai/v1/models"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import _thread
 from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
 from .._domain.log import get_logger
+from .._persistence.envelope import never_tried
 
 if TYPE_CHECKING:
     # asyncio and concurrent.futures cost a cold lookup ~20 ms: imported when work starts.
@@ -35,9 +37,15 @@ class Background:
     """A catalog's background revalidations and its worker thread."""
 
     def __init__(
-        self, state: State, build: Callable[[], View], fetch: Callable[[list[Source]], Coroutine[Any, Any, object]]
+        self,
+        state: State,
+        build: Callable[[], View],
+        fetch: Callable[[list[Source]], Coroutine[Any, Any, object]],
+        *,
+        prefetch: bool = True,
     ) -> None:
         self._s = state
+        self._prefetch = prefetch
         self._build = build
         self._fetch = fetch
         self._mutex = _thread.RLock()
@@ -47,12 +55,18 @@ class Background:
         """Revalidations running as tasks on callers' loops (async API)."""
         self.pending: set[concurrent.futures.Future[None]] = set()
         """Revalidations running on the worker thread (sync API)."""
+        self.first_tries: dict[str, concurrent.futures.Future[None]] = {}
+        """First fetches of sources never tried, one job per source, by source name (a short-lived
+        process may leave them: the next lookup starts them again)."""
         self.worker: asyncio.AbstractEventLoop | None = None
         self._followed = 0.0
         self._following = _thread.allocate_lock()
 
     def due(self, view: View) -> list[Source]:
-        """Live sources whose data expired and whose backoff has passed (never a manual one)."""
+        """Live sources whose data expired and whose backoff has passed (never a manual one).
+
+        Sources never tried count as expired unless the catalog does not prefetch.
+        """
         if self._s.offline:
             return []
         _, live = self._s.sources()
@@ -63,6 +77,8 @@ class Background:
             if source is None or name in self.inflight or self._s.manual(name):
                 continue  # a manual source is fetched only when asked
             if info.get("retry_at") and now < info["retry_at"]:
+                continue
+            if not self._prefetch and never_tried(info):
                 continue
             if info.get("expires_at") is None or now >= info["expires_at"]:
                 due.append(source)
@@ -107,13 +123,15 @@ class Background:
             self._following.release()
 
     def maybe_revalidate(self, view: View, *, in_loop: bool = False) -> None:
-        """Start revalidating what is due in ``view`` (expired sources, a fleet check), if anything."""
+        """Start revalidating what is due in ``view`` (expired sources, never-tried sources, a fleet check).
+
+        Nothing waits for it: the lookup that started it answers from ``view``, the next one sees
+        what it brought.
+        """
         due = self.due(view)
         sync = self.sync_due(view)
         if not due and not sync:
             return
-        import asyncio
-
         with self._mutex:
             due = [s for s in due if s.name not in self.inflight]
             sync = sync and "@fleet" not in self.inflight
@@ -122,6 +140,22 @@ class Background:
                 self.inflight.add("@fleet")
         if not due and not sync:
             return
+        sources = view.meta.get("sources", {})
+        first = [s for s in due if never_tried(sources.get(s.name))]
+        expired = [s for s in due if s not in first]
+        for source in first:
+            # One job each, on the worker thread even for the async API (a caller's short-lived loop
+            # would drop it): a question waits for the one source it needs, and no other.
+            self._start([source], False, False, first_try=True)
+        if expired or sync:
+            self._start(expired, sync, in_loop, first_try=False)
+
+    def _start(self, due: list[Source], sync: bool, in_loop: bool, *, first_try: bool) -> None:
+        """Fetch ``due`` (and sync the fleet) then build, as a task on the caller's loop or on the worker."""
+        import asyncio
+        import concurrent.futures
+
+        job: concurrent.futures.Future[None] | asyncio.Task[None]
 
         async def revalidate(inline_build: bool) -> None:
             try:
@@ -144,11 +178,29 @@ class Background:
             task = asyncio.get_running_loop().create_task(revalidate(inline_build=False))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+            job = task
         else:
             future = asyncio.run_coroutine_threadsafe(revalidate(inline_build=True), self.worker_loop())
+            if not first_try:
+                with self._mutex:
+                    self.pending.add(future)
+                future.add_done_callback(self.pending.discard)
+            job = future
+        if first_try and isinstance(job, concurrent.futures.Future):
+            name = due[0].name
             with self._mutex:
-                self.pending.add(future)
-            future.add_done_callback(self.pending.discard)
+                self.first_tries[name] = job
+            job.add_done_callback(lambda done: self._forget_first_try(name, done))
+
+    def _forget_first_try(self, name: str, job: object) -> None:
+        with self._mutex:
+            if self.first_tries.get(name) is job:
+                del self.first_tries[name]
+
+    def first_try_jobs(self, names: list[str]) -> list[concurrent.futures.Future[None]]:
+        """The background first fetches running now for ``names`` (those that are)."""
+        with self._mutex:
+            return [job for name in names if (job := self.first_tries.get(name)) is not None]
 
     def worker_loop(self) -> asyncio.AbstractEventLoop:
         """The catalog's one background thread and event loop, started on first need.
@@ -175,19 +227,37 @@ class Background:
             return self.worker
 
     def wait(self, timeout: float) -> bool:
-        """Wait for the worker thread's revalidations; True if none is left."""
+        """Wait for the worker thread's revalidations and first fetches; True if none is left."""
         import concurrent.futures
 
         with self._mutex:
-            pending = set(self.pending)
+            pending = set(self.pending) | set(self.first_tries.values())
         if not pending:
             return True
         _done, left = concurrent.futures.wait(pending, timeout=timeout)
         return not left
 
     def stop(self) -> None:
-        """Stop the worker thread (it restarts on next need)."""
+        """Stop the worker thread (it restarts on next need), closing the store handles it opened.
+
+        SQLite handles belong to the thread that opened them: the worker closes its own (waited for,
+        a few seconds at most), so the caller's close afterwards is the last one and folds the
+        write-ahead log back into the database.
+        """
+        import asyncio
+        import concurrent.futures
+
         with self._mutex:
             worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.call_soon_threadsafe(worker.stop)
+        if worker is None:
+            return
+
+        async def close_handles() -> None:
+            # The loop's helper threads end first (their handles go with them), then this thread's.
+            await asyncio.get_running_loop().shutdown_default_executor()
+            self._s.store.close_thread()
+
+        if worker.is_running():
+            with suppress(concurrent.futures.TimeoutError, RuntimeError):
+                asyncio.run_coroutine_threadsafe(close_handles(), worker).result(timeout=5)
+        worker.call_soon_threadsafe(worker.stop)

@@ -85,7 +85,7 @@ class Generations:
                 return view, []
         bundled, live = self._s.sources()
         meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
-        if self.meta_matches(meta, bundled, live, check_versions=False) and not self._unfetched(meta or {}, live):
+        if self.meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             with self._s.mutex:
                 if self._s.view is not None and self._s.view.prefix == meta["prefix"]:
@@ -103,20 +103,6 @@ class Generations:
             for s in live.values()
             if not self._s.manual(s.name) and self._s.store.get(self._s.envelope_key(s)) is None
         ]
-
-    def _unfetched(self, meta: Mapping[str, Any], live: Mapping[str, Source]) -> bool:
-        """Whether an online lookup finds a source this generation has never tried (built offline).
-
-        Such a source is fetched before answering (within the timeout), as on a first use; a
-        manual source waits for an explicit refresh.
-        """
-        if self._s.offline:
-            return False
-        return any(
-            not any(info.get(k) is not None for k in ("fetched_at", "retry_at", "error")) and not self._s.manual(name)
-            for name, info in meta.get("sources", {}).items()
-            if name in live and isinstance(info, dict)
-        )
 
     def build(self, force: bool = False) -> View:
         """:meth:`_build`, then the write handle is let go (lookups elsewhere read quietly again)."""

@@ -56,11 +56,19 @@ class History:
         ``old`` and ``new`` are what may differ (the records or stored documents of the parts that
         changed, see ``_persistence.rows``); ``old`` is None when there is nothing to compare with (the
         configuration's first generation, or one that cannot be read): that generation is the
-        baseline. A generation merged from the same listings as the one it replaces changes nothing.
+        baseline. A generation merged from the same listings as the one it replaces changes nothing,
+        and a source's first listing is its own baseline.
         """
         if old is None or previous is None or inputs_of(previous) == inputs_of(meta):
             return []
-        return diff_moved(old, new)
+        changes = diff_moved(old, new)
+        # A source's first listing is its baseline (the generation before was built without it,
+        # offline or before its first fetch): what it brings is not news.
+        from .._persistence.envelope import never_tried
+
+        before, now = previous.get("sources", {}), meta.get("sources", {})
+        firsts = {name for name, info in now.items() if never_tried(before.get(name)) and not never_tried(info)}
+        return [c for c in changes if c.get("source") not in firsts] if firsts else changes
 
     def record_generation(self, changes: list[dict[str, Any]], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Keep a new generation's changes (from :meth:`generation_changes`), if any; the changes."""

@@ -335,6 +335,17 @@ class Backend:
             raise CacheError(f"cannot clear {self.directory}: {_one_line(first)}")
         return count + removed
 
+    def close_thread(self) -> None:
+        """Close the writer handle the calling thread opened (diskcache keeps one per thread).
+
+        A background thread calls this before it ends, so the owner's :meth:`close` is the last
+        close and folds the write-ahead log back into the database.
+        """
+        with self._mutex:
+            if self._cache is not None:
+                with suppress(*_store_errors()):
+                    self._cache.close()  # diskcache closes the calling thread's connection only
+
     def close(self) -> None:
         """Close the database handles (they reopen on next use)."""
         with self._mutex:

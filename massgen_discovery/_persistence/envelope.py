@@ -19,7 +19,7 @@ from .disk import encode_doc, encode_with
 if TYPE_CHECKING:
     from .storage import Storage
 
-__all__ = ["has_payload", "payload_key", "read_guard", "read_payload", "source_meta", "write_payload"]
+__all__ = ["has_payload", "never_tried", "payload_key", "read_guard", "read_payload", "source_meta", "write_payload"]
 
 PAYLOAD = "payload:"
 
@@ -118,6 +118,13 @@ def _guard_text(baseline: Mapping[str, Any] | None, values: Mapping[str, Any] | 
         return encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode())
     moved = {model: v for model, v in values.items() if baseline.get(model) != v}
     return encode_with("baseline", to_json(baseline).decode(), moved=to_json(moved).decode())
+
+
+def never_tried(info: object) -> bool:
+    """Whether a generation's note on a live source says it was never fetched (built offline or before it)."""
+    if not isinstance(info, dict):
+        return True
+    return not any(info.get(k) is not None for k in ("fetched_at", "retry_at", "error"))
 
 
 def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:

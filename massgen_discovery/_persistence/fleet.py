@@ -384,6 +384,10 @@ class SharedStore:
             self.unlock(name, token)
         self.local.release_all()
 
+    def close_thread(self) -> None:
+        """Close the local handles the calling thread opened."""
+        self.local.close_thread()
+
     def close(self) -> None:
         """Close the local handles and the Redis connection (both reopen on next use)."""
         self.local.close()

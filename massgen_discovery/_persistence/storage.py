@@ -39,6 +39,10 @@ class Storage(Protocol):
         """Close the database handles (they reopen on next use)."""
         ...
 
+    def close_thread(self) -> None:
+        """Close the handles the calling thread opened (SQLite's are per thread), before it ends."""
+        ...
+
     def get(self, key: str) -> dict[str, Any] | None:
         """Read a document; a missing, damaged or other-schema-version row is None."""
         ...

@@ -65,12 +65,18 @@ class _State:
         self.endpoints = endpoints or {}
         self.command_endpoints: dict[str, str] = {}
         self.opened: Catalog | None = None
+        self.prefetch = False
+        """Whether the command's catalog fetches sources never tried in the background (serve does)."""
 
     def catalog(self, offline: bool | None) -> Catalog:
         from ..catalog import Catalog
 
         endpoints = {**self.endpoints, **self.command_endpoints}
-        self.opened = Catalog(offline=True if (offline or self.offline) else None, endpoints=endpoints)
+        # A command answers and exits: a background first fetch would die with it (a question that
+        # needs a source never tried waits for it all the same).
+        self.opened = Catalog(
+            offline=True if (offline or self.offline) else None, endpoints=endpoints, prefetch=self.prefetch
+        )
         return self.opened
 
 

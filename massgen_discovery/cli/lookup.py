@@ -183,9 +183,17 @@ def _unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
     shown = model if len(model) <= 160 else f"{model[:60]}... ({len(model):,} characters)"
     _echo_err(f"{PROG}: unknown model {shown!r}")
-    prefix = model.split("/", 1)[0]
+    from .._orchestration.first_tries import providers_of
+    from ..providers import provider_info
+
+    serving = {provider_info(p).live_source or p for p in providers_of(model)}
     for status in catalog.status():
-        if status.live and status.source == prefix and not status.count and status.error is None:
+        if not status.live or status.source not in serving or status.count:
+            continue
+        if status.error is not None:  # the source that serves this name did not answer: say so
+            error = status.error
+            _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
+        else:
             _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
     suggestions = _suggest(catalog, model)
     if suggestions:

@@ -30,6 +30,7 @@ def serve_cmd(
     from ..serve import create_app
 
     state, _as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state.prefetch = True  # a long-lived process: sources never tried are fetched in the background
     catalog = state.catalog(offline)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving the catalog on http://{inert(shown)}:{port}/ (Ctrl-C stops)", err=True)

@@ -362,6 +362,7 @@ def test_unreachable_hosts(error: Exception, needle: str) -> None:
             continue  # key-gated sources are covered by the loopback matrix
         catalog = Catalog(sources=["litellm", *source_spec], transport=httpx.MockTransport(handler), timeout=TIMEOUT)
         assert catalog.get_model("gpt-4o") is not None
+        assert catalog.wait_background(10)  # the first fetch runs in the background
         status = [s for s in catalog.status() if s.live]
         assert status and all(
             s.error and (needle in s.error or "not running at" in s.error) and "\n" not in s.error for s in status

@@ -106,6 +106,7 @@ def test_cache_info_reports_size_generations_configurations_and_the_oldest(
 ) -> None:
     for n in range(2):
         catalog = configured(cache_dir, n)
+        catalog.refresh()  # one generation each: built with its listing
         catalog.get_model("gpt-4o")
         catalog.close()
         clock.advance(60)

@@ -54,7 +54,9 @@ def route_of(catalog: Catalog) -> Any:
 
 LITELLM_READER = """
 import json, sys, litellm
-out = {"source": litellm.get_model_cost_map_source_info().source if hasattr(litellm, "get_model_cost_map_source_info") else None}
+where = getattr(litellm, "get_model_cost_map_source_info", None)
+info = where() if where else None  # a dict on litellm 1.82.6, an object on later releases
+out = {"source": info.get("source") if isinstance(info, dict) else getattr(info, "source", None)}
 for model in sys.argv[1:]:
     info = litellm.get_model_info(model)
     cost = litellm.cost_per_token(model=model, prompt_tokens=1000, completion_tokens=100)

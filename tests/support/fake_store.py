@@ -165,6 +165,9 @@ class FakeStore:
     def close(self) -> None:
         self.calls.append(("close", ""))
 
+    def close_thread(self) -> None:
+        self.calls.append(("close_thread", ""))
+
     # -- for tests ---------------------------------------------------------------------------------
 
     def keys(self, prefix: str) -> list[str]:
