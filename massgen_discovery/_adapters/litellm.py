@@ -228,9 +228,14 @@ def completion_cost(
     model at all, LiteLLM's own ``completion_cost`` is returned; None when a rate the call needs is
     unknown, or neither can price it.
     """
-    from .._domain.pricing import UnknownPrice, call_tokens, price_call
+    from .._domain.pricing import InvalidTokens, UnknownPrice, call_tokens, price_call
 
     usage = _usage_of(response)
+    try:
+        tokens = call_tokens(usage)
+    except InvalidTokens as exc:  # garbage counts are unknown, never $0 (and never LiteLLM's guess)
+        _log.warning("response not priced: %s", exc)
+        return None
     cat = _catalog(catalog)
     record = None
     for candidate in _candidates(response, model):
@@ -240,7 +245,7 @@ def completion_cost(
     tier = service_tier or _SERVICE_TIERS.get(str(_field(response, "service_tier") or "standard"), "standard")
     if record is not None and (record.input_cost_per_token is not None or record.output_cost_per_token is not None):
         try:
-            return price_call(record, call_tokens(usage), service_tier=tier).total
+            return price_call(record, tokens, service_tier=tier).total
         except UnknownPrice as exc:
             _log.debug("%s", exc)
             return None

@@ -176,11 +176,15 @@ def calculate_cost_with_usage_object(
     5-minute and 1-hour cache writes, reasoning, audio and context tiers each at their stated rate.
     No usage costs 0.0; a rate the usage needs that no source states gives NaN (unknown), never 0.
     """
-    from .._domain.pricing import call_tokens
+    from .._domain.pricing import InvalidTokens, call_tokens
 
     if not usage:
         return 0.0
-    tokens = call_tokens(usage)
+    try:
+        tokens = call_tokens(usage)
+    except InvalidTokens as exc:  # garbage counts are not free: unknown, with one line in the log
+        _log.warning("usage of %s/%s not priced: %s", provider, model, exc)
+        return math.nan
     if not tokens:
         return 0.0
     cost = _usage_cost(_record(provider, model, catalog), tokens)
@@ -191,9 +195,13 @@ def calculate_cost(
     input_tokens: int, output_tokens: int, provider: str | None, model: str, catalog: Catalog | None = None
 ) -> float:
     """MassGen's ``calculate_cost``: USD for a call's token counts; NaN when a needed price is unknown."""
-    from .._domain.pricing import CallTokens
+    from .._domain.pricing import CallTokens, InvalidTokens
 
-    tokens = CallTokens(input=max(0, int(input_tokens or 0)), output=max(0, int(output_tokens or 0)))
+    try:
+        tokens = CallTokens(input=input_tokens or 0, output=output_tokens or 0)
+    except InvalidTokens as exc:  # garbage counts are not free: unknown, with one line in the log
+        _log.warning("call to %s/%s not priced: %s", provider, model, exc)
+        return math.nan
     if not tokens:
         return 0.0
     cost = _usage_cost(_record(provider, model, catalog), tokens)

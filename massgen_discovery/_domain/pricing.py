@@ -41,13 +41,16 @@ __all__ = [
     "CACHE_TTLS",
     "SERVICE_TIERS",
     "Bill",
+    "MAX_TOKENS",
     "CallTokens",
+    "InvalidTokens",
     "PricePart",
     "UnknownPrice",
     "call_tokens",
     "context_base",
     "context_tiers",
     "price_call",
+    "token_count",
 ]
 
 ServiceTier = Literal["standard", "flex", "priority", "batch"]
@@ -107,9 +110,46 @@ class UnknownPrice(LookupError):
         """The missing rates, in LiteLLM's names (``input_cost_per_token_above_200k_tokens_flex``)."""
 
 
+MAX_TOKENS = 10**12
+"""The largest token count any price surface takes (a trillion: no call comes close)."""
+
+
+class InvalidTokens(ValueError):
+    """A token count that is not a whole number from 0 to :data:`MAX_TOKENS` (the message names it)."""
+
+
+def token_count(value: object, name: str = "token count") -> int:
+    """``value`` as a token count: a whole number from 0 to 10^12, an integral float, or a numeric string.
+
+    Raises:
+        InvalidTokens: for anything else (a bool, a negative, NaN, infinity, a fraction, ``"abc"``,
+            10**400), so no surface prices garbage as $0, a negative or NaN total.
+    """
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if math.isfinite(value) and value.is_integer() else None
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "")
+        number = int(text) if text.isdigit() and len(text) <= 13 else None
+    elif hasattr(value, "__index__"):  # numpy integers and the like
+        number = int(value.__index__())
+    if number is None or not 0 <= number <= MAX_TOKENS:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise InvalidTokens(f"{name} {shown} is not a whole number of tokens from 0 to {MAX_TOKENS:,}")
+    return number
+
+
 @dataclass(frozen=True)
 class CallTokens:
-    """One call's tokens, split the way they are billed (every count apart from the others)."""
+    """One call's tokens, split the way they are billed (every count apart from the others).
+
+    Every count is checked at construction (:func:`token_count`): numeric strings become numbers,
+    anything else raises :class:`InvalidTokens`.
+    """
 
     input: int = 0
     """Prompt text tokens at the input rate (cache reads and writes, audio and image not included)."""
@@ -131,6 +171,12 @@ class CallTokens:
     """Prompt image tokens."""
     image_output: int = 0
     """Output image tokens."""
+
+    def __post_init__(self) -> None:
+        for name in _RATES:
+            value = getattr(self, name)
+            if type(value) is not int or not 0 <= value <= MAX_TOKENS:
+                object.__setattr__(self, name, token_count(value, name))
 
     @property
     def prompt(self) -> int:
@@ -309,10 +355,9 @@ def _get(obj: Any, *names: str) -> Any:
 
 
 def _count(obj: Any, *names: str) -> int:
+    """The first of ``names`` that ``obj`` states, as a token count (0 when none); garbage raises."""
     value = _get(obj, *names) if obj is not None else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
-        return int(value)
-    return 0
+    return 0 if value is None else token_count(value, names[0])
 
 
 def call_tokens(usage: Any) -> CallTokens:
@@ -327,6 +372,9 @@ def call_tokens(usage: Any) -> CallTokens:
       writes into 5-minute and 1-hour ones;
     - Gemini (``prompt_token_count`` or ``promptTokenCount``) counts cached tokens inside the
       prompt and thoughts apart from the candidates.
+
+    Raises:
+        InvalidTokens: a count that is not a whole number from 0 to 10^12 (numeric strings are read).
     """
     if usage is None:
         return CallTokens()

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..records import ModelRecord
     from .history import History
 
-__all__ = ["State", "View", "refresh_mode"]
+__all__ = ["State", "View", "refresh_mode", "refresh_mode_problems"]
 
 _log = get_logger(__name__)
 
@@ -43,6 +43,16 @@ def refresh_mode(value: str, name: str, *, var: str | None = None) -> str:
         where = var or f"refresh_modes[{name!r}]"
         raise ConfigError(f"{where} is {value!r}; use one of: {', '.join(REFRESH_MODES)}")
     return mode
+
+
+def refresh_mode_problems(environ: Mapping[str, str]) -> list[str]:
+    """Every ``MASSGEN_DISCOVERY_<NAME>_REFRESH`` in ``environ`` that is neither mode, one line each."""
+    problems = []
+    for var, value in sorted(environ.items()):
+        if var.startswith("MASSGEN_DISCOVERY_") and var.endswith("_REFRESH") and value.strip():
+            if value.strip().lower() not in REFRESH_MODES:
+                problems.append(f"{var} is {value[:40]!r}; use one of: {', '.join(REFRESH_MODES)}")
+    return problems
 
 
 class View:
@@ -96,6 +106,8 @@ class State:
         self.transport = transport
         self.specs: list[str | Source] = list(specs)
         self.refresh_modes = dict(refresh_modes or {})
+        self.warned: set[str] = set()
+        """Refresh-mode variables already warned about (once per catalog)."""
         self.view: View | None = None
         """The generation this process reads (replaced under :attr:`mutex`)."""
         self.mutex = _thread.RLock()
@@ -154,11 +166,22 @@ class State:
         return f"catalog:{self.config_id()}:generations"
 
     def manual(self, name: str) -> bool:
-        """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var)."""
+        """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var).
+
+        A variable holding neither mode warns once and counts as ``auto``: a lookup never raises
+        for it (the CLI refuses it up front, exit 2).
+        """
         mode = self.refresh_modes.get(name)
         if mode is None:
-            raw = os.environ.get(refresh_mode_var(name), "").strip()
-            mode = refresh_mode(raw, name, var=refresh_mode_var(name)) if raw else "auto"
+            var = refresh_mode_var(name)
+            raw = os.environ.get(var, "").strip()
+            try:
+                mode = refresh_mode(raw, name, var=var) if raw else "auto"
+            except ConfigError as exc:
+                if var not in self.warned:
+                    self.warned.add(var)
+                    _log.warning("%s; using auto", exc)
+                mode = "auto"
         return mode == "manual"
 
     # -- parsed listings ------------------------------------------------------------------------

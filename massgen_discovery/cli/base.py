@@ -69,7 +69,15 @@ class _State:
         """Whether the command's catalog fetches sources never tried in the background (serve does)."""
 
     def catalog(self, offline: bool | None) -> Catalog:
+        import os
+
+        from .._orchestration.state import refresh_mode_problems
         from ..catalog import Catalog
+        from ..errors import ConfigError
+
+        problems = refresh_mode_problems(os.environ)
+        if problems:  # the library warns and uses auto; a command says so and stops (exit 2)
+            raise ConfigError(problems[0])
 
         endpoints = {**self.endpoints, **self.command_endpoints}
         # A command answers and exits: a background first fetch would die with it (a question that

@@ -192,7 +192,7 @@ def test_context_tiers_read_any_threshold() -> None:
         # MassGen/Codex: a top-level cached_input_tokens
         ({"prompt_tokens": 100, "completion_tokens": 10, "cached_input_tokens": 40}, CallTokens(input=60, cached=40, output=10)),
         (None, CallTokens()),
-        ({"prompt_tokens": float("nan"), "completion_tokens": -5}, CallTokens()),
+        ({"prompt_tokens": "1000", "completion_tokens": 500.0}, CallTokens(input=1000, output=500)),
     ],
 )  # fmt: skip
 def test_usage_shapes(usage: Any, expected: CallTokens) -> None:
