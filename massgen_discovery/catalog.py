@@ -315,7 +315,7 @@ class Catalog:
     def list_models(self, provider: str | None = None) -> list[ModelRecord]:
         """Every record, or one provider's, sorted by model string."""
         if provider is None:
-            return self._records(self._ensure())
+            return self._records(self._ensure_for(()))
         return [r for r in self._records(self._ensure_for([provider])) if r.provider == provider]
 
     def listed_created(self, provider: str) -> dict[str, float]:
@@ -435,7 +435,7 @@ class Catalog:
     async def alist_models(self, provider: str | None = None) -> list[ModelRecord]:
         """Async :meth:`list_models`."""
         if provider is None:
-            return self._records(await self._aensure())
+            return self._records(await self._aensure_for(()))
         return [r for r in self._records(await self._aensure_for([provider])) if r.provider == provider]
 
     async def afind_models(self, **criteria: Any) -> list[ModelRecord]:

@@ -25,6 +25,7 @@ never imports celeste.
 from __future__ import annotations
 
 import _thread
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -79,8 +80,24 @@ _ours: set[tuple[str, str]] = set()
 """(id, provider) keys this module registered: replaced on the next call, never celeste's own."""
 
 
+_CALLABLE_ID = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._+@-]*(?:/[A-Za-z0-9][A-Za-z0-9._+@-]*)*(?::[A-Za-z0-9][A-Za-z0-9._+@-]*){0,2}"
+)
+"""An id a provider's API takes: path segments of letters, digits and ``._+@-`` (none empty, none
+``.`` or ``..``), then at most two ``:`` suffixes (an Ollama tag, a router's provider)."""
+
+MAX_CELESTE_ID = 256
+
+
+def _callable(model_id: str) -> bool:
+    """Whether celeste can send ``model_id`` as is (no spaces, control characters, ``../`` or ``::`` chains)."""
+    return len(model_id) <= MAX_CELESTE_ID and _CALLABLE_ID.fullmatch(model_id) is not None
+
+
 def _celeste_id(record: ModelRecord) -> str | None:
     """The id celeste's client sends for ``record`` (None when it is not a model to register)."""
+    if not _callable(record.model_id):
+        return None  # a hostile or broken listing's id: never registered
     if record.mode not in _TEXT_MODES:
         return None
     if record.provider in _LIVE_ONLY and _LIVE_ONLY[record.provider] not in record.sources:
@@ -90,7 +107,8 @@ def _celeste_id(record: ModelRecord) -> str | None:
             return record.model_id
         if record.status not in (None, "live"):
             return None  # a staging or failing route is not one to call
-        return f"{record.model_id}:{record.served_by}"
+        routed = f"{record.model_id}:{record.served_by}"
+        return routed if _callable(routed) else None
     return record.model_id
 
 
@@ -171,8 +189,13 @@ def register_with_celeste(catalog: Catalog | None = None, *, providers: Sequence
     register what there is); it never raises for a source's failure. Models celeste ships keep
     theirs; a model this function registered before is replaced with the latest data.
     """
-    from celeste.core import Modality, Operation
-    from celeste.models import get_model, register_models
+    try:
+        from celeste.core import Modality, Operation
+        from celeste.models import get_model, register_models
+    except ImportError as exc:
+        raise ImportError(
+            "register_with_celeste() needs celeste-ai (Python 3.12 or later): pip install celeste-ai"
+        ) from exc
 
     from .. import default_catalog
 

@@ -22,7 +22,10 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+if TYPE_CHECKING:
+    from ..records import ModelRecord
 
 __all__ = [
     "LARGE_VALUE",
@@ -98,6 +101,21 @@ def note(text: str, source: str | None = None) -> None:
 
 def _finite_number(value: Any) -> bool:
     return type(value) in (int, float) and math.isfinite(value)
+
+
+MAX_ID = 256
+"""Longest model id kept from a listing (real ids are under about 100 characters)."""
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def unusable_id(record: ModelRecord) -> str | None:
+    """Why a record's id cannot name a model (too long, control characters), or None."""
+    if len(record.model_id) > MAX_ID or len(record.model) > MAX_ID + 64:
+        return f"an id of {len(record.model_id):,} characters; at most {MAX_ID} are kept"
+    if _CONTROL.search(record.model) or _CONTROL.search(record.model_id):
+        return "control characters in the id"
+    return None
 
 
 def plausible(name: str, value: Any) -> bool:
@@ -368,6 +386,7 @@ _POINTER: dict[str, Callable[[Any], bool]] = {
     "litellm_stamp": _opt_str,
     "built_at": _time,
     "synced_at": _time,
+    "used_at": _time,
     "count": _count,
     "bundled_count": _count,
     "sources": lambda v: type(v) is dict and all(type(k) is str and _source_meta(m) for k, m in v.items()),
@@ -397,6 +416,10 @@ def check_doc(key: str, doc: dict[str, Any]) -> dict[str, Any] | None:
     field by field; a pointer must name a prefix. Other documents are the callers' to check.
     """
     if key.startswith("envelope:"):
+        if "validators" in doc and not _ENVELOPE["validators"](doc["validators"]):
+            # Validators are an optimisation: unusable ones are dropped, never the listing they go with.
+            note(f"stored envelope {key[:80]!r} has unusable validators; the next fetch is unconditional")
+            doc = {k: v for k, v in doc.items() if k != "validators"}
         ok = _fits(doc, _ENVELOPE)
     elif key.startswith("catalog:") and key.endswith(":meta"):
         ok = "prefix" in doc and _fits(doc, _POINTER)

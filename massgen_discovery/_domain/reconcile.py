@@ -459,14 +459,21 @@ def sanitize(records: Sequence[ModelRecord]) -> tuple[list[ModelRecord], list[st
     The rule is :func:`massgen_discovery._domain.gate.plausible` (the one stored data passes too): a
     limit over :data:`~.gate.MAX_TOKENS` or below 0, a price that is negative, not finite or above
     :data:`~.gate.MAX_PRICE_PER_TOKEN`, a latency or throughput that is negative or not finite: each
-    becomes unknown, so nothing downstream (tables, sums, LiteLLM) meets an impossible number.
+    becomes unknown, so nothing downstream (tables, sums, LiteLLM) meets an impossible number. A
+    record whose id is over :data:`~.gate.MAX_ID` characters or holds control characters is dropped.
     """
-    from .gate import numeric_fields, plausible, shown
+    from .display import inert
+    from .gate import numeric_fields, plausible, shown, unusable_id
 
     judged = tuple(sorted(numeric_fields()))
     out: list[ModelRecord] = []
     notes: list[str] = []
     for record in records:
+        why = unusable_id(record)
+        if why is not None:
+            shown_id = inert(record.model_id[:60]) + ("..." if len(record.model_id) > 60 else "")
+            notes.append(f"{shown_id!r}: dropped ({why})")
+            continue
         fields = vars(record)
         bad = {name: value for name in judged if (value := fields[name]) is not None and not plausible(name, value)}
         bad_prices = {name: value for name, value in (record.prices or {}).items() if not plausible(name, value)}

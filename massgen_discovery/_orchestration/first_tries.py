@@ -71,10 +71,18 @@ class FirstTries:
             and never_tried(notes.get(name))
         ]
 
+    def wanted(self, view: View, providers: Iterable[str]) -> list[str]:
+        """The providers a question waits on: those named; every live one when the view holds nothing."""
+        named = [p for p in providers if p]
+        if named or view.meta.get("count"):
+            return named
+        _bundled, live = self._s.sources()  # an empty catalog: only the untried sources can answer
+        return list(live)
+
     def ensure(self, ensure: Callable[[], View], providers: Iterable[str]) -> View:
         """``ensure()``, then a wait for the first fetch of the sources only ``providers`` need."""
         view = ensure()
-        untried = self.untried(view, providers)
+        untried = self.untried(view, self.wanted(view, providers))
         if not untried:
             return view
         futures = self._bg.first_try_jobs([s.name for s in untried])
@@ -91,7 +99,7 @@ class FirstTries:
         import asyncio
 
         view = await ensure()
-        untried = self.untried(view, providers)
+        untried = self.untried(view, self.wanted(view, providers))
         if not untried:
             return view
         futures = self._bg.first_try_jobs([s.name for s in untried])

@@ -379,6 +379,7 @@ class Generations:
         return out
 
     def all(self, view: View) -> dict[str, ModelRecord]:
+        """Every record of the view: never silently empty (see :meth:`_own_build`)."""
         for _attempt in range(2):
             if view.records is not None:
                 return view.records
@@ -388,7 +389,19 @@ class Generations:
                 return view.records
             # Retired by another process's build, or damaged: adopt the newer one, or rebuild.
             self.repair(view)
+        if view.records is None:
+            self._own_build(view)
         return view.records or {}
+
+    def _own_build(self, view: View) -> None:
+        """Churn retired every generation this read reached: merge one here and keep it in memory.
+
+        Its records and index answer this view whatever other processes do to its rows next.
+        """
+        fresh = self.build(force=True)
+        view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
+        view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
+        view.directory, view.lookups = fresh.directory, {}
 
     def flagged(self, view: View, flag: str) -> list[ModelRecord]:
         """The records whose capability ``flag`` is True; a cold view builds only those."""
@@ -415,6 +428,8 @@ class Generations:
                     view.index = {**(view.index or {}), part: found}
                     return found
             self.repair(view)
+        if (view.index or {}).get(part) is None:
+            self._own_build(view)
         return (view.index or {}).get(part) or {}
 
     def lookup(self, view: View, part: str, name: str) -> str | None:

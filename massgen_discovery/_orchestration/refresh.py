@@ -138,6 +138,20 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+FULL_LISTING_EVERY = 86_400.0
+"""Seconds after a full listing (a 200) that conditional GETs stop: the next fetch asks for all of it."""
+
+
+def _full_listing_age(envelope: Mapping[str, Any]) -> float:
+    """Seconds since the envelope's listing was last sent in full (its ``version`` starts with that time)."""
+    version = envelope.get("version")
+    try:
+        sent = float(str(version).split(":", 1)[0])
+    except ValueError:
+        return float("inf")
+    return now() - sent
+
+
 class Refresher:
     """Refreshes a catalog's live sources.
 
@@ -209,10 +223,16 @@ class Refresher:
             fetched_at = now()
             from ..sources._http import NotModified, Validators, conditional
 
-            # Conditional GETs only when there is a stored listing the upstream may confirm.
-            validators = Validators(envelope.get("validators") if has_payload(envelope) else None)
-            # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back.
-            previous = read_payload(self._s.store, key, envelope) if hooks(source).reuses_previous else None
+            # Conditional GETs only when the stored listing the upstream may confirm is still here,
+            # not on --force, and not past a day since the last full listing (an upstream that
+            # answers 304 to a changed listing is found out within a day).
+            confirmable = has_payload(envelope) and not force and _full_listing_age(envelope) < FULL_LISTING_EVERY
+            confirmable = confirmable and self._stored(key, envelope)
+            validators = Validators(envelope.get("validators") if confirmable else None)
+            # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back
+            # (not on --force: everything is asked again, an endpoint's kind too).
+            reuse = hooks(source).reuses_previous and not force
+            previous = read_payload(self._s.store, key, envelope) if reuse else None
             try:
                 with conditional(validators):
                     payload = await asyncio.wait_for(source.fetch(client, previous=previous), timeout=self._s.timeout)
@@ -229,21 +249,29 @@ class Refresher:
                 )
             except NotModified:
                 # 304, or the same bytes: the stored listing is the upstream's. Fresh again; nothing
-                # parsed, merged or rebuilt.
-                same = {
-                    **envelope,
-                    "fetched_at": fetched_at,
-                    "expires_at": fetched_at + source.ttl,
-                    "ttl": source.ttl,
-                    "failures": 0,
-                    "error": None,
-                    "degraded": False,
-                    "retry_at": None,
-                    "last_attempt": fetched_at,
-                    "validators": validators.learned() or envelope.get("validators"),
-                }
-                self._s.store.put(key, same)
-                return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
+                # parsed, merged or rebuilt. The listing is read once more (on a fleet that puts it
+                # back on Redis if Redis lost it): a 304 is never trusted without its listing.
+                gone = read_payload(self._s.store, key, envelope) is None
+                if gone:
+                    error = SourceFormatError(
+                        f"{source.name}: answered 304 but its last listing is gone; asked in full next time",
+                        source=source.name,
+                    )
+                else:
+                    same = {
+                        **envelope,
+                        "fetched_at": fetched_at,
+                        "expires_at": fetched_at + source.ttl,
+                        "ttl": source.ttl,
+                        "failures": 0,
+                        "error": None,
+                        "degraded": False,
+                        "retry_at": None,
+                        "last_attempt": fetched_at,
+                        "validators": validators.learned() or envelope.get("validators"),
+                    }
+                    self._s.store.put(key, same)
+                    return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
             except SourceError as exc:
                 error = exc
             except asyncio.TimeoutError:

@@ -49,9 +49,9 @@ def refresh_mode_problems(environ: Mapping[str, str]) -> list[str]:
     """Every ``MASSGEN_DISCOVERY_<NAME>_REFRESH`` in ``environ`` that is neither mode, one line each."""
     problems = []
     for var, value in sorted(environ.items()):
-        if var.startswith("MASSGEN_DISCOVERY_") and var.endswith("_REFRESH") and value.strip():
-            if value.strip().lower() not in REFRESH_MODES:
-                problems.append(f"{var} is {value[:40]!r}; use one of: {', '.join(REFRESH_MODES)}")
+        named = var.startswith("MASSGEN_DISCOVERY_") and var.endswith("_REFRESH") and value.strip()
+        if named and value.strip().lower() not in REFRESH_MODES:
+            problems.append(f"{var} is {value[:40]!r}; use one of: {', '.join(REFRESH_MODES)}")
     return problems
 
 

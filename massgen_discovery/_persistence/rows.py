@@ -56,6 +56,12 @@ PART_MAX = 256
 _BOUNDARY = 64
 """A key whose CRC-32 is a multiple of this ends a part (about 64 records a part on average)."""
 
+MAX_PARTS = 20_000
+"""Most parts a generation's directory may name (about 500,000 records at the usual 26 a part;
+27,000 records take about 1,000): a forged directory costs a reader a bounded number of reads."""
+MAX_DIRECTORY = 2 << 20
+"""Most bytes of a ``dir`` row a reader parses (about 80 bytes a part): a longer one is damaged."""
+
 
 def part_key(text: str) -> str:
     """The key a part's text is stored under: its BLAKE2b-128 (built in, and fast on MBs)."""
@@ -316,7 +322,7 @@ def _hex32(value: Any) -> bool:
 
 def read_directory(raw: str | None) -> Directory | None:
     """A ``dir`` row, checked (parts sorted, names that are hashes); None when damaged."""
-    if not raw:
+    if not raw or len(raw) > MAX_DIRECTORY:
         return None
     try:
         doc = json.loads(raw)
@@ -325,12 +331,14 @@ def read_directory(raw: str | None) -> Directory | None:
     if type(doc) is not dict or type(doc.get("parts")) is not list:
         return None
     parts = doc["parts"]
+    if len(parts) > MAX_PARTS:
+        return None  # more than any real generation: what a reader would be made to read is bounded
     lookups: dict[str, list[tuple[str, str]]] = {}
     for name in ("aliases", "lower"):
         named = doc.get(name)
         if type(named) is str:  # one part, as generations were once written
             named = [["", named]]
-        if type(named) is not list or not named:
+        if type(named) is not list or not named or len(named) > MAX_PARTS:
             return None
         pairs = [(e[0], e[1]) for e in named if type(e) is list and len(e) == 2 and type(e[0]) is str]
         if len(pairs) != len(named) or not all(_hex32(d) for _f, d in pairs):

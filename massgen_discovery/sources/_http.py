@@ -48,6 +48,10 @@ class NotModified(Exception):
     """The upstream answered 304 to a conditional GET: the listing is the one stored."""
 
 
+MAX_VALIDATOR = 1024
+"""Longest ``ETag`` / ``Last-Modified`` (or URL) kept for a conditional GET; longer ones are dropped."""
+
+
 class Validators:
     """What one fetch sends back and learns for conditional GETs (``ETag``, ``Last-Modified``).
 
@@ -64,8 +68,14 @@ class Validators:
         self._answer: tuple[Any, bytes] | None = None
 
     def learned(self) -> dict[str, str]:
-        """What to store for next time (nothing when the fetch made several requests)."""
-        return self.seen if self.requests == 1 else {}
+        """What to store for next time (nothing when the fetch made several requests).
+
+        A validator longer than :data:`MAX_VALIDATOR` characters is not kept (the next fetch is
+        then unconditional); the listing is stored all the same.
+        """
+        if self.requests != 1:
+            return {}
+        return {k: v for k, v in self.seen.items() if len(v) <= MAX_VALIDATOR}
 
     def keep_body(self, parsed: Any, body: bytes) -> None:
         """Remember the JSON body a GET of this fetch answered, with what it parsed to."""

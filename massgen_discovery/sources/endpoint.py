@@ -18,6 +18,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._domain.clock import now
 from .._domain.identifiers import endpoint_key_var
 from ..errors import ConfigError, SourceError, SourceFormatError, SourceHTTPError
 from ..records import LITELLM_FIELDS, ModelRecord
@@ -86,6 +87,9 @@ class EndpointSource(SourceBase):
         # Once the server has said which kind it is, only what that kind serves is asked again
         # (a scale-to-zero box is not probed four times per refresh).
         kind = previous.get("kind") if isinstance(previous, dict) else None
+        checked = previous.get("kind_checked_at") if isinstance(previous, dict) else None
+        if not isinstance(checked, (int, float)) or not 0 <= now() - checked < KIND_RECHECK:
+            kind = None  # asked again at least daily: a proxy that 404ed while starting, a new server
         probes = _PROBES.get(kind) if isinstance(kind, str) else None
         wanted = set(_PROBES["unknown"] if probes is None else probes)
 
@@ -106,10 +110,16 @@ class EndpointSource(SourceBase):
             optional("model_group_info", self._root_url("/model_group/info")),
         )
         entries(listing)  # a listing without models is this source's failure, whatever the extras say
+        # An answer that is not that kind's listing (a server answering 200 to any path) is no answer.
+        lmstudio, model_info, group_info = (
+            answer if answer in (_SKIPPED, _ABSENT, None) or _shaped(name, answer) else _ABSENT
+            for name, answer in (("lmstudio", lmstudio), ("model_info", model_info), ("model_group_info", group_info))
+        )
         answers = {"lmstudio": lmstudio, "model_info": model_info, "model_group_info": group_info}
         return {
             "base_url": self._base_url,
             "kind": kind if probes is not None else _kind(answers),
+            "kind_checked_at": checked if probes is not None else now(),
             "models": listing,
             "lmstudio": lmstudio if isinstance(lmstudio, dict) else None,
             "model_info": _trim_model_info(model_info),
@@ -169,6 +179,25 @@ _PROBES: dict[str, tuple[str, ...]] = {
     "litellm_proxy": ("model_info", "model_group_info"),
 }
 """Per kind of server, the optional listings it serves besides ``/models``."""
+
+
+KIND_RECHECK = 86_400.0
+"""Seconds a server's remembered kind is trusted; then (or on ``refresh --force``) it is probed again."""
+
+_ROW_KEYS = {
+    "lmstudio": ("type",),
+    "model_info": ("model_name", "model_group"),
+    "model_group_info": ("model_group", "model_name"),
+}
+
+
+def _shaped(name: str, answer: Any) -> bool:
+    """Whether an optional listing looks like that kind's: a ``data`` list of objects naming models its way."""
+    rows = answer.get("data") if isinstance(answer, dict) else None
+    keys = _ROW_KEYS[name]
+    return (
+        isinstance(rows, list) and bool(rows) and all(isinstance(r, dict) and any(k in r for k in keys) for r in rows)
+    )
 
 
 def _kind(answers: dict[str, Any]) -> str:

@@ -349,8 +349,11 @@ def _machine(tmp_path: Path, name: str, url: str, *sources: Any) -> Catalog:
 
 
 def _generation(server: RedisServer) -> tuple[str, dict[str, str]]:
+    """The fleet's current generation (the last one published; the one before may still be kept)."""
     client = server.client()
-    (key,) = [k.decode() for k in client.scan_iter(match=f"{NS}gen:*")]
+    (listing,) = [k.decode() for k in client.scan_iter(match=f"{NS}*:list")]
+    current = client.lrange(listing, -1, -1)[0].decode()  # type: ignore[union-attr]
+    key = f"{NS}gen:{current}"
     return key, {k.decode(): v.decode() for k, v in client.hgetall(key).items()}  # type: ignore[union-attr]
 
 
