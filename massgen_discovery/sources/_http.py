@@ -75,7 +75,8 @@ class Validators:
         """
         if self.requests != 1:
             return {}
-        return {k: v for k, v in self.seen.items() if len(v) <= MAX_VALIDATOR}
+        kept = {k: v for k, v in self.seen.items() if len(v) <= MAX_VALIDATOR}
+        return kept if "url" in kept and (kept.get("etag") or kept.get("last_modified")) else {}
 
     def keep_body(self, parsed: Any, body: bytes) -> None:
         """Remember the JSON body a GET of this fetch answered, with what it parsed to."""
