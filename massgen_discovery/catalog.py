@@ -413,12 +413,15 @@ class Catalog:
         """
         return self._bg.wait(self.timeout if timeout is None else timeout)
 
-    def close(self) -> None:
-        """Let background work finish (bounded by the timeout), stop the worker, release the cache handle.
+    def close(self, *, wait: bool = True) -> None:
+        """Let background work finish, stop the worker thread, release the cache handle.
 
-        Both restart if the catalog is used again.
+        The wait is bounded by the timeout (none with ``wait=False``). Both restart if the catalog
+        is used again. A process that stops its worker this way never exits with the thread still
+        running.
         """
-        self._bg.wait(self.timeout)
+        if wait:
+            self._bg.wait(self.timeout)
         self._bg.stop()
         self._state.store.close()
 

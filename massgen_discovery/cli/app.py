@@ -41,6 +41,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         # timeout) so the next run finds fresh data.
         if state.opened is not None:
             state.opened.wait_background()
+            # The worker thread ends before the interpreter does: an exit never meets it mid-work.
+            state.opened.close(wait=False)
     return result if isinstance(result, int) else 0
 
 
