@@ -1,9 +1,11 @@
 """The facade: sources -> store -> reconcile -> answers, with sync and async twins.
 
 Nothing touches the network at import or construction. A lookup reads the merged catalog the store
-persisted (one read in a new process); a live source with nothing cached is fetched once, within
-``timeout``; expired data is answered at once and refreshed in the background; a failing source
-keeps serving its last good data. The default lookup APIs never raise for an upstream failure.
+persisted (one read in a new process) and never waits on the network for what that or the bundled
+data answers: sources never tried and expired data are fetched in the background, and only a
+question that a never-tried source alone can answer waits for it (once, within ``timeout``); a
+failing source keeps serving its last good data. The default lookup APIs never raise for an
+upstream failure.
 """
 
 from __future__ import annotations
