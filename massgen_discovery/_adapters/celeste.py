@@ -202,7 +202,8 @@ def register_with_celeste(catalog: Catalog | None = None, *, providers: Sequence
     cat = catalog if catalog is not None else default_catalog()
     wanted = set(providers) if providers is not None else set(CELESTE_PROVIDERS)
     try:
-        records = [r for r in cat.list_models() if r.provider in wanted]
+        # Asked by provider: a provider whose live listing was never fetched is waited for (once).
+        records = cat.find_models(providers=sorted(wanted))
     except Exception as exc:  # discovery must never break the caller's startup
         _log.warning("celeste registration skipped: the catalog could not be read (%s)", exc)
         return 0

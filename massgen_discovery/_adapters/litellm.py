@@ -128,8 +128,10 @@ def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence
     """
     import litellm
 
-    records = _catalog(catalog).list_models()
     wanted = set(providers) if providers is not None else None
+    cat = _catalog(catalog)
+    # Named providers are asked for as such: one whose live listing was never fetched is waited for.
+    records = cat.list_models() if wanted is None else cat.find_models(providers=sorted(wanted))
     entries: dict[str, dict[str, Any]] = {}
     for record in records:
         if wanted is not None and record.provider not in wanted:

@@ -261,7 +261,10 @@ class State:
         if memo is not None and memo[0] is loaded:
             return memo[1], memo[2]
         stated = litellm_map.stated_modes(loaded)
-        base = rc.adopt_stated_modes(rc.reconcile(loaded.records), stated)
+        # LiteLLM's values pass the same rule a listing's do (a price of $135,000 per 1M is not
+        # real): the records a build keeps in memory are the ones read back from the store.
+        records, _notes = rc.sanitize(loaded.records)
+        base = rc.adopt_stated_modes(rc.reconcile(records), stated)
         by_provider: dict[str, list[str]] = {}
         for key, record in base.items():
             by_provider.setdefault(record.provider, []).append(key)

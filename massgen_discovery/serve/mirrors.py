@@ -60,6 +60,7 @@ def litellm_map(records: Iterable[ModelRecord]) -> dict[str, Any]:
     router, which LiteLLM prices from its map (its ``huggingface/`` route prices every call at $0).
     """
     from .._adapters.litellm import to_litellm_model_info
+    from ..records import LITELLM_FIELDS
 
     bundled = _bundled_litellm_map()
     out: dict[str, Any] = {k: dict(v) if isinstance(v, Mapping) else v for k, v in bundled.items()}
@@ -67,7 +68,13 @@ def litellm_map(records: Iterable[ModelRecord]) -> dict[str, Any]:
         key = _litellm_key(record, bundled)
         info = dict(sorted(to_litellm_model_info(record).items()))  # one order whichever process built it
         base = out.get(key)
-        out[key] = {**base, **info} if isinstance(base, dict) else info
+        if isinstance(base, dict):
+            # A value of LiteLLM's own that the catalog holds unknown was judged impossible (a
+            # price of $135,000 per 1M): the mirror does not serve it either.
+            unknown = [n for n in LITELLM_FIELDS if getattr(record, n) is None and n in base]
+            out[key] = {**{k: v for k, v in base.items() if k not in unknown}, **info}
+        else:
+            out[key] = info
         if record.provider == "ollama":
             chat = f"ollama_chat/{record.model_id}"
             out[chat] = {**out[key], "litellm_provider": "ollama_chat"}

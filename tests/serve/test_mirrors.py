@@ -33,6 +33,7 @@ def catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[Catalog]:
         found = Catalog()
         reports = {r.source: r.outcome for r in found.refresh(["huggingface", "ollama"])}
         assert reports == {"huggingface": "ok", "ollama": "ok"}
+        found.wait_background(30)  # the other sources' first tries: one generation from here on
         yield found
         found.close()
 
