@@ -88,7 +88,7 @@ class FirstTries:
         futures = self._bg.first_try_jobs([s.name for s in untried])
         if futures and len(futures) == len(untried):
             concurrent.futures.wait(futures, timeout=self._s.timeout + BUILD_GRACE)
-        else:  # none running (started from another loop, or done meanwhile): fetch here
+        else:  # none running (a catalog that does not prefetch, or one ended meanwhile): fetch here
             run_sync(self._fetch(untried))
             self._gen.build()
         after, _missing = self._gen.current()

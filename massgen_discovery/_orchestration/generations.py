@@ -354,10 +354,7 @@ class Generations:
         missing = self.missing(live)
         if missing and not self._s.offline:
             run_sync(self._fetch(missing))
-        fresh = self.build(force=True)
-        view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
-        view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
-        view.directory, view.lookups = fresh.directory, {}
+        self._own_build(view)
 
     def _directory(self, view: View) -> rows.Directory | None:
         """The view's ``dir`` row, read once; None when it is gone or damaged."""
@@ -394,9 +391,10 @@ class Generations:
         return view.records or {}
 
     def _own_build(self, view: View) -> None:
-        """Churn retired every generation this read reached: merge one here and keep it in memory.
+        """Merge a generation here and make ``view`` it, records and index kept in memory.
 
-        Its records and index answer this view whatever other processes do to its rows next.
+        A repair's last step, and the answer to churn that retired every generation a read reached:
+        the view answers whatever other processes do to the new generation's rows next.
         """
         fresh = self.build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
