@@ -188,17 +188,27 @@ def suggest(catalog: Catalog, name: str) -> list[str]:
         return []  # no model string is that long: matching it against every record is wasted time
     lowered = name.lower()
     tail = lowered.split("/", 1)[-1]
+    # One matcher per side of the question, its string analysed once; the cheap upper bounds
+    # (real_quick_ratio, quick_ratio) skip almost every candidate before the full ratio.
+    by_id, by_model = difflib.SequenceMatcher(None), difflib.SequenceMatcher(None)
+    by_id.set_seq2(tail)
+    by_model.set_seq2(lowered)
+
+    def close(matcher: difflib.SequenceMatcher[str], candidate: str) -> float:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() < 0.75 or matcher.quick_ratio() < 0.75:
+            return 0.0
+        return matcher.ratio()
+
     scored: list[tuple[int, float, int, str]] = []
-    for r in catalog.list_models():
-        model_id = r.model_id.lower()
+    for model in catalog.model_names():
+        provider, _, rest = model.partition("/")  # a record key is <provider>/<the provider's id>
+        model_id = rest.lower()
         exact = model_id in (lowered, tail)
-        ratio = max(
-            difflib.SequenceMatcher(None, tail, model_id).ratio(),
-            difflib.SequenceMatcher(None, lowered, r.model.lower()).ratio(),
-        )
+        ratio = max(close(by_id, model_id), close(by_model, model.lower()))
         if exact or ratio >= 0.75:
-            rank = _FIRST_PARTY.index(r.provider) if r.provider in _FIRST_PARTY else len(_FIRST_PARTY)
-            scored.append((0 if exact else 1, -round(ratio, 3), rank, r.model))
+            rank = _FIRST_PARTY.index(provider) if provider in _FIRST_PARTY else len(_FIRST_PARTY)
+            scored.append((0 if exact else 1, -round(ratio, 3), rank, model))
     scored.sort()
     return [model for *_, model in scored[:5]]
 
