@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -371,6 +373,19 @@ def create_app(catalog: Catalog | None = None, *, token: str | None = None) -> S
         Route("/models.dev/api.json", server._mirror(mirrors.modelsdev_api), methods=get),
         Route("/openrouter/api/v1/models", server._mirror(mirrors.openrouter_models), methods=get),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
+    # Public data: any page may read it (Datasette's --cors, OpenRouter's API); writes stay same-origin.
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD"],
+        allow_headers=["If-None-Match", "Accept-Encoding"],
+        expose_headers=["ETag"],
+        max_age=3600,
+    )
+    app = Starlette(
+        routes=routes,
+        middleware=[cors],
+        exception_handlers={HTTPException: _http_error, Exception: _http_error},
+    )
     app.state.catalog = catalog
     return app

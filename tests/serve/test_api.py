@@ -201,6 +201,24 @@ def test_bad_parameters_are_400_naming_them(api: str, path: str, params: dict[st
         assert error["param"] == name
 
 
+def test_any_page_may_read_the_api_but_not_refresh_it(api: str) -> None:
+    answer = httpx.get(api + "/v1/models?limit=1", headers={"Origin": "https://example.test"})
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "etag" in answer.headers["access-control-expose-headers"].lower()
+    preflight = httpx.options(
+        api + "/v1/models",
+        headers={"Origin": "https://example.test", "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "if-none-match"},
+    )  # fmt: skip
+    assert preflight.status_code == 200
+    refused = httpx.options(
+        api + "/v1/refresh",
+        headers={"Origin": "https://example.test", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization"},
+    )  # fmt: skip
+    assert refused.status_code == 400  # a page elsewhere cannot send the token
+
+
 def test_unknown_paths_and_methods_are_json_errors(api: str) -> None:
     assert httpx.get(api + "/v2/nothing").status_code == 404
     assert "error" in httpx.get(api + "/v2/nothing").json()
