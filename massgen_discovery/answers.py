@@ -29,6 +29,7 @@ __all__ = [
     "cost_answer",
     "parse_token_count",
     "providers_answer",
+    "shown_name",
     "slice_records",
     "suggest",
 ]
@@ -176,6 +177,11 @@ _FIRST_PARTY = ("openai", "anthropic", "gemini", "xai", "mistral", "deepseek", "
 
 MAX_SUGGESTED_NAME = 160
 """Longer unknown names get no suggestions (the longest real model strings are about 100 characters)."""
+
+
+def shown_name(name: str) -> str:
+    """A model string as a message quotes it: whole up to :data:`MAX_SUGGESTED_NAME`, else its start and length."""
+    return name if len(name) <= MAX_SUGGESTED_NAME else f"{name[:60]}... ({len(name):,} characters)"
 
 
 def suggest(catalog: Catalog, name: str) -> list[str]:

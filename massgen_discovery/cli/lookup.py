@@ -181,8 +181,9 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
 
 def _unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
-    shown = model if len(model) <= 160 else f"{model[:60]}... ({len(model):,} characters)"
-    _echo_err(f"{PROG}: unknown model {shown!r}")
+    from ..answers import shown_name
+
+    _echo_err(f"{PROG}: unknown model {shown_name(model)!r}")
     from .._orchestration.first_tries import providers_of
     from ..providers import provider_info
 

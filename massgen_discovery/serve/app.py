@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..answers import CostUnknown, cost_answer, providers_answer, slice_records, suggest
+from ..answers import CostUnknown, cost_answer, providers_answer, shown_name, slice_records, suggest
 from ..errors import ConfigError
 from . import mirrors, pages
 from .params import BadParameter, cost_question, list_question, page_window, text
@@ -135,8 +135,7 @@ class _Server:
 
     def _why_unknown(self, model: str) -> tuple[str, list[str]]:
         """Why ``model`` is unknown (naming a source that serves that prefix and failed) and close matches."""
-        shown = model if len(model) <= 160 else f"{model[:60]}... ({len(model):,} characters)"
-        message = f"unknown model {shown!r}"
+        message = f"unknown model {shown_name(model)!r}"
         prefix = model.split("/", 1)[0]
         for status in self.catalog.status():
             if status.live and status.source == prefix and not status.count:
