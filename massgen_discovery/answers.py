@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._domain.pricing import MAX_TOKENS
+
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .records import ModelRecord
@@ -49,8 +51,8 @@ FLAG_CRITERIA: tuple[tuple[str, str], ...] = (
 )
 """The capability filters of ``list`` and ``/v1/models``, by the name each surface uses."""
 
-MAX_TOKEN_COUNT = 10**12
-"""The largest token count taken anywhere (a trillion; no call or context comes close)."""
+MAX_TOKEN_COUNT = MAX_TOKENS
+"""The largest token count taken anywhere (the price engine's: a trillion)."""
 
 _TOKEN_COUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?([km]?)")
 

@@ -211,14 +211,14 @@ class Catalog:
         A build from what is stored and bundled when the store has none; live sources never tried
         or expired are fetched in the background, and the next lookup sees them.
         """
-        view, _untried = self._gen.current()
+        view, _missing = self._gen.current()
         if view is None:
             view = self._gen.build()
         self._bg.maybe_revalidate(view)
         return view
 
     async def _aensure(self) -> View:
-        view, _untried = self._gen.current()
+        view, _missing = self._gen.current()
         if view is None:
             view = await off_loop(self._gen.build)
         self._bg.maybe_revalidate(view, in_loop=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["format_price", "format_tokens", "inert"]
+__all__ = ["format_price", "format_tokens", "inert", "show_value"]
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -62,3 +63,26 @@ def format_price(per_token: float | None) -> str:
         text = f"{per_million:.8f}".rstrip("0")
     decimals = len(text.split(".")[1]) if "." in text else 0
     return f"${per_million:.{max(2, decimals)}f}"
+
+
+def show_value(name: str, value: Any) -> str:
+    """A record field's value as ``show`` and the model page print it (``unknown`` when nobody knows)."""
+    if value is None:
+        return "unknown"
+    if "_cost" in name and "token" in name and isinstance(value, (int, float)):
+        price = format_price(value)
+        if price in ("free", "?"):
+            return price if price == "free" else str(value)
+        return f"{price} per 1M ({value:.4g} USD/token)"
+    if "_cost" in name and isinstance(value, (int, float)):
+        unit = name.rsplit("_per_", 1)[-1] if "_per_" in name else "unit"
+        return f"${value:g} per {unit.replace('_', ' ')}"
+    if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
+        return f"{format_tokens(value)} ({value:,})" if isinstance(value, int) else str(value)
+    if name == "throughput_tokens_per_s" and isinstance(value, (int, float)):
+        return f"{value:.1f} tokens/s"
+    if name == "first_token_latency_ms" and isinstance(value, (int, float)):
+        return f"{value:,.0f} ms"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from ..records import ModelRecord
 
-from .._domain.display import format_price, format_tokens
+from .._domain.display import format_price
 from .._domain.display import inert as inert  # the commands' one escape for upstream text
 
 _FLAG_LABELS = {
@@ -83,28 +83,6 @@ def _echo_lines(columns: Sequence[Any], rows: Sequence[Sequence[str]]) -> None:
 
     for line in render(columns, rows, terminal_width(sys.stdout.isatty())):
         click.echo(line)
-
-
-def _show_value(name: str, value: Any) -> str:
-    if value is None:
-        return "unknown"
-    if "_cost" in name and "token" in name and isinstance(value, (int, float)):
-        price = format_price(value)
-        if price in ("free", "?"):
-            return price if price == "free" else str(value)
-        return f"{price} per 1M ({value:.4g} USD/token)"
-    if "_cost" in name and isinstance(value, (int, float)):
-        unit = name.rsplit("_per_", 1)[-1] if "_per_" in name else "unit"
-        return f"${value:g} per {unit.replace('_', ' ')}"
-    if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens"):
-        return f"{format_tokens(value)} ({value:,})" if isinstance(value, int) else str(value)
-    if name == "throughput_tokens_per_s" and isinstance(value, (int, float)):
-        return f"{value:.1f} tokens/s"
-    if name == "first_token_latency_ms" and isinstance(value, (int, float)):
-        return f"{value:,.0f} ms"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
 
 
 def _change_value(name: str | None, value: Any) -> str:

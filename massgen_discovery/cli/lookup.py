@@ -10,9 +10,9 @@ import click
 if TYPE_CHECKING:
     from ..catalog import Catalog
     from ..records import ModelRecord
-from .._domain.display import format_price, format_tokens
+from .._domain.display import format_price, format_tokens, show_value
 from .base import PROG, _common, _state, _tokens_option, cli
-from .format import _echo_err, _echo_lines, _flags, _print_records_json, _show_value, inert
+from .format import _echo_err, _echo_lines, _flags, _print_records_json, inert
 
 
 @cli.command("list")
@@ -226,11 +226,11 @@ def show_cmd(
     for name in ("model", "provider", "model_id", *MERGEABLE_FIELDS):
         if name == "prices":  # every other rate a source states, one row each, in LiteLLM's names
             rows.extend(
-                [inert(key), inert(_show_value(key, value)), inert(record.provenance.get(key, ""))]
+                [inert(key), inert(show_value(key, value)), inert(record.provenance.get(key, ""))]
                 for key, value in sorted((record.prices or {}).items())
             )
             continue
-        rows.append([name, inert(_show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))])
+        rows.append([name, inert(show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))])
     rows.append(["sources", inert(", ".join(record.sources)), ""])
     rows.append(["fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", ""])
     _echo_lines([Column("field"), Column("value", shrink=True), Column("source", drop_rank=1)], rows)

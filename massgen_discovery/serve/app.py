@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..answers import CostUnknown, cost_answer, providers_answer, shown_name, slice_records, suggest
+from ..answers import CostUnknown, ListQuestion, cost_answer, providers_answer, shown_name, slice_records, suggest
 from ..errors import ConfigError
 from . import mirrors, pages
 from .params import BadParameter, cost_question, list_question, page_window, text
@@ -113,18 +113,19 @@ class _Server:
 
         return respond(request, await run_in_threadpool(work))
 
-    def _records(self, request: Request) -> tuple[list[ModelRecord], int, int, int | None]:
+    def _page(self, request: Request, default_limit: int | None) -> tuple[ListQuestion, list[ModelRecord], int]:
+        """The ``list`` filter in the query, the window of matching records it asks for, and the total."""
         _only(request, _LIST_PARAMS)
         question = list_question(request.query_params)
-        offset, limit = page_window(request.query_params, None)
+        offset, limit = page_window(request.query_params, default_limit)
         matched = self.catalog.find_models(**question.criteria())
-        return list(slice_records(matched, offset, limit)), len(matched), offset, limit
+        return question, list(slice_records(matched, offset, limit)), len(matched)
 
     # -- the API ---------------------------------------------------------------------------------
 
     async def models(self, request: Request) -> Response:
         def render() -> Answer:
-            records, total, _, _ = self._records(request)
+            _question, records, total = self._page(request, None)
             return Answer(json_bytes({"object": "list", "data": [_api_item(r) for r in records], "total": total}))
 
         return await self._answer(request, render)
@@ -258,23 +259,20 @@ class _Server:
 
     async def index(self, request: Request) -> Response:
         def render() -> Answer:
-            _only(request, _LIST_PARAMS)
+            question, shown, total = self._page(request, PAGE_SIZE)
             params = request.query_params
-            question = list_question(params)
             offset, limit = page_window(params, PAGE_SIZE)
             limit = limit or PAGE_SIZE
-            matched = self.catalog.find_models(**question.criteria())
-            shown = list(slice_records(matched, offset, limit))
             state: dict[str, Any] = {k: v for k, v in params.items() if k not in ("provider", "q") and v != ""}
             state["provider"] = list(question.providers)
             state["q"] = list(question.terms)
             if "limit" in params:
                 state["limit"] = limit
-            providers = sorted({r.provider for r in self.catalog.list_models()})
+            providers = sorted({name.split("/", 1)[0] for name in self.catalog.model_names()})
             notes = []
-            if not matched:
+            if not total:
                 notes = ["No model matches this filter.", *self._failed_sources(question.providers)]
-            html = pages.list_page(shown, len(matched), offset, limit, state, providers, notes)
+            html = pages.list_page(shown, total, offset, limit, state, providers, notes)
             return Answer(html.encode("utf-8", "replace"), media_type="text/html; charset=utf-8")
 
         return await self._answer(request, render)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from .._domain.display import format_price, format_tokens, inert
+from .._domain.display import format_price, format_tokens, inert, show_value
 
 if TYPE_CHECKING:
     from ..records import Change, ModelRecord
@@ -189,20 +189,6 @@ def list_page(
     return _document("Models", body)
 
 
-def _value(name: str, value: Any) -> str:
-    if value is None:
-        return "unknown"
-    if "_cost" in name and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "token" in name:
-            return f"{format_price(value)} per 1M ({value:.4g} USD/token)"
-        return f"${value:g} per {name.rsplit('_per_', 1)[-1].replace('_', ' ')}"
-    if name in ("max_input_tokens", "max_output_tokens", "runtime_context_tokens") and isinstance(value, int):
-        return f"{format_tokens(value)} ({value:,})"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
-
-
 def model_page(
     record: ModelRecord, cost: Mapping[str, Any] | None, cost_error: str | None, params: Mapping[str, str]
 ) -> str:
@@ -215,7 +201,7 @@ def model_page(
             continue
         value = getattr(record, name)
         rows.append(
-            f'<tr data-field="{name}"><th>{name}</th><td class="key">{text(_value(name, value))}</td>'
+            f'<tr data-field="{name}"><th>{name}</th><td class="key">{text(show_value(name, value))}</td>'
             f"<td>{text(record.provenance.get(name, ''))}</td></tr>"
         )
     rows.append(f'<tr data-field="sources"><th>sources</th><td>{text(", ".join(record.sources))}</td><td></td></tr>')
@@ -232,7 +218,7 @@ def model_page(
     ] + sorted((record.prices or {}).items())
     prices = "".join(
         f'<tr data-price="{text(name)}"><td class="key"><code>{text(name)}</code></td>'
-        f'<td class="num">{text(_value(name, value))}</td>'
+        f'<td class="num">{text(show_value(name, value))}</td>'
         f"<td>{text(record.provenance.get(name, ''))}</td></tr>"
         for name, value in price_rows
     )
@@ -341,9 +327,9 @@ def compare_page(found: Sequence[tuple[str, ModelRecord | None]]) -> str:
             value = getattr(r, name) if name in _COMPARED else (r.prices or {}).get(name)
             source = r.provenance.get(name, "")
             cells.append(
-                f'<td>{text(_value(name, value))}<br><span class="muted">{text(source)}</span></td>'
+                f'<td>{text(show_value(name, value))}<br><span class="muted">{text(source)}</span></td>'
                 if source
-                else f"<td>{text(_value(name, value))}</td>"
+                else f"<td>{text(show_value(name, value))}</td>"
             )
         rows.append(f'<tr data-field="{text(name)}"><th>{text(name)}</th>{"".join(cells)}</tr>')
     body = (
@@ -371,7 +357,7 @@ def _change_title(change: Change) -> str:
     held = " (held)" if change.held else ""
     if change.kind == "changed":
         name = change.field or ""
-        return f"{change.model}: {name} {_value(name, change.old)} -> {_value(name, change.new)}{held}"
+        return f"{change.model}: {name} {show_value(name, change.old)} -> {show_value(name, change.new)}{held}"
     return f"{change.model} {change.kind}{held}"
 
 
