@@ -201,23 +201,49 @@ def load_litellm_map(*, reuse: bool = True) -> LiteLLMMap:
 _last_loaded: LiteLLMMap | None = None
 
 
-def _load(stamp: str) -> LiteLLMMap:
+def _raw_map() -> Mapping[str, Any] | None:
+    """The map itself (``litellm.model_cost`` when imported, else the bundled file), or None with a warning."""
     cost = _imported_model_cost()
     if cost is not None:
-        return to_records(cost, stamp=stamp)
+        return cost
     path = bundled_map_path()
     if path is None:
         _log.warning("litellm is not installed: no bundled model data")
-        return LiteLLMMap(records=[], stamp="none")
+        return None
     try:
         raw = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         _log.warning("cannot read LiteLLM's bundled map at %s: %s", path, exc)
-        return LiteLLMMap(records=[], stamp="none")
+        return None
     if not isinstance(raw, dict):
         _log.warning("LiteLLM's bundled map at %s is not a JSON object", path)
-        return LiteLLMMap(records=[], stamp="none")
-    return to_records(raw, stamp=stamp)
+        return None
+    return raw
+
+
+def _load(stamp: str) -> LiteLLMMap:
+    raw = _raw_map()
+    return LiteLLMMap(records=[], stamp="none") if raw is None else to_records(raw, stamp=stamp)
+
+
+def successors() -> dict[str, str]:
+    """Record ``model`` -> the model LiteLLM's map names as its successor (``successor_model``).
+
+    Read on demand (``check`` asks once per run): the map's lifecycle fields are not part of a
+    record. A successor named by a map key is given as that key's record string.
+    """
+    raw = _raw_map() or {}
+    loaded = load_litellm_map()
+    out: dict[str, str] = {}
+    for key, entry in raw.items():
+        if not isinstance(entry, dict):
+            continue
+        successor = entry.get("successor_model")
+        if not isinstance(successor, str) or not successor.strip():
+            continue
+        successor = successor.strip()
+        out[loaded.aliases.get(key, key)] = loaded.aliases.get(successor, successor)
+    return out
 
 
 def _entry_values(entry: Any) -> dict[str, Any]:
