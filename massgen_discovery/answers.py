@@ -159,6 +159,7 @@ def cost_answer(record: ModelRecord, question: CostQuestion) -> dict[str, Any]:
     if not all(math.isfinite(p.cost) and p.cost >= 0 for p in bill.parts) or not math.isfinite(bill.total):
         raise CostUnknown(f"a price of {record.model} is not a real value")
     out = bill.as_dict()
+    out["notes"] = [*out.get("notes", []), *_over_limits(record, question)]
     # The per-part figures of earlier releases, kept for scripts that read them.
     given = {
         "input": question.input,
@@ -170,7 +171,40 @@ def cost_answer(record: ModelRecord, question: CostQuestion) -> dict[str, Any]:
         found = bill.part(name)
         out[f"{name}_tokens"] = count
         out[f"{name}_cost"] = found.cost if found is not None else 0.0
-    return out
+    rounded: dict[str, Any] = _dollars(out)
+    return rounded
+
+
+def _over_limits(record: ModelRecord, question: CostQuestion) -> list[str]:
+    """What the call asks beyond the model's stated limits: priced all the same, and said."""
+    notes = []
+    prompt = question.input + question.cached + question.cache_write + question.audio_input
+    if record.max_input_tokens is not None and prompt > record.max_input_tokens:
+        notes.append(
+            f"the prompt ({prompt:,} tokens) is over {record.model}'s context window "
+            f"({record.max_input_tokens:,}, per {record.provenance.get('max_input_tokens', 'a source')}): "
+            "the provider would refuse this call"
+        )
+    answer = question.output + question.reasoning + question.audio_output
+    if record.max_output_tokens is not None and answer > record.max_output_tokens:
+        notes.append(
+            f"the output ({answer:,} tokens) is over {record.model}'s output limit ({record.max_output_tokens:,})"
+        )
+    return notes
+
+
+def _dollars(data: Any) -> Any:
+    """Every float to 12 significant digits: ``0.03``, not ``0.030000000000000002``.
+
+    A total is a sum of products of decimal rates; no figure anyone reads is moved by this.
+    """
+    if isinstance(data, float):
+        return float(f"{data:.12g}") if math.isfinite(data) else data
+    if isinstance(data, dict):
+        return {k: _dollars(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dollars(v) for v in data]
+    return data
 
 
 # First-party providers before the clouds and resellers that also serve their models.

@@ -318,6 +318,7 @@ class Catalog:
         """Every record, or one provider's, sorted by model string."""
         if provider is None:
             return self._records(self._ensure_for(()))
+        provider = self._provider_id(provider)
         return [r for r in self._records(self._ensure_for([provider])) if r.provider == provider]
 
     def model_names(self) -> list[str]:
@@ -363,10 +364,29 @@ class Catalog:
         Example: ``find_models(supports_function_calling=True, min_context=128_000,
         providers=["groq"], sort="price")``.
         """
+        import dataclasses
+
         from ._domain.query import build_query
 
         query = build_query(**criteria)
+        if query.providers:
+            query = dataclasses.replace(query, providers=[self._provider_id(p) for p in query.providers])
         return self._find(self._ensure_for(query.providers or ()), query)
+
+    def _provider_id(self, provider: str) -> str:
+        """``provider`` as the records spell it.
+
+        LiteLLM's and MassGen's second names (``together``, ``google``, ``claude``) mean
+        ``together_ai``, ``gemini``, ``anthropic``, unless some record (an endpoint named so) is
+        under that very name.
+        """
+        from ._domain.naming import PREFIX_ALIASES
+
+        alias = PREFIX_ALIASES.get(provider.lower())
+        if alias is None or alias == provider:
+            return provider
+        prefix = f"{provider}/"
+        return provider if any(name.startswith(prefix) for name in self.model_names()) else alias
 
     def refresh(
         self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False

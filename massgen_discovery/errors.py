@@ -28,6 +28,7 @@ __all__ = [
     "CacheError",
     "ConfigError",
     "DiscoveryError",
+    "NotRunning",
     "SourceAuthError",
     "SourceError",
     "SourceFormatError",
@@ -73,6 +74,10 @@ class SourceError(DiscoveryError):
 
 class SourceUnreachable(SourceError):
     """The server could not be reached (refused, unresolvable, reset)."""
+
+
+class NotRunning(SourceUnreachable):
+    """A local server (Ollama) refused the connection: it is not running, a state and not a failure."""
 
 
 class SourceTimeout(SourceError):

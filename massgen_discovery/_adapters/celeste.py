@@ -192,10 +192,10 @@ def register_with_celeste(catalog: Catalog | None = None, *, providers: Sequence
     try:
         from celeste.core import Modality, Operation
         from celeste.models import get_model, register_models
-    except ImportError as exc:
+    except ImportError:
         raise ImportError(
             "register_with_celeste() needs celeste-ai (Python 3.12 or later): pip install celeste-ai"
-        ) from exc
+        ) from None
 
     from .. import default_catalog
 

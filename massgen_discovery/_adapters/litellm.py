@@ -18,9 +18,10 @@ litellm is imported by these functions, never by ``import massgen_discovery``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._domain.identifiers import endpoint_key_var
@@ -144,9 +145,35 @@ def register_with_litellm(catalog: Catalog | None = None, *, providers: Sequence
                 # LiteLLM reads ollama_chat/<tag> under its own key: register both spellings.
                 entries[f"ollama_chat/{record.model_id}"] = {**entries[record.model], "litellm_provider": "ollama_chat"}
     if entries:
-        litellm.register_model(entries)
+        with _quiet_register():
+            litellm.register_model(entries)
         _keep_across_reloads(entries)
     return len(entries)
+
+
+class _RegisterNoise(logging.Filter):
+    """Drops LiteLLM's per-model ``register_model:`` warnings (one per entry: hundreds of lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("register_model:")
+
+
+@contextlib.contextmanager
+def _quiet_register() -> Iterator[None]:
+    """LiteLLM's per-model ``register_model`` warnings, dropped while the catalog registers.
+
+    LiteLLM 1.110 warns once per registered model that lacks a cache price in its own map (491
+    lines for one catalog); the entries register all the same.
+    """
+    noise = _RegisterNoise()
+    loggers = [logging.getLogger(name) for name in ("LiteLLM", "litellm")]
+    for logger in loggers:
+        logger.addFilter(noise)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(noise)
 
 
 _kept: dict[str, dict[str, Any]] = {}

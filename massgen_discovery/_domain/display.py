@@ -36,8 +36,10 @@ def format_tokens(value: int | None) -> str:
             if value % binary == 0:
                 return f"{value // binary}{unit}"
             figure = value / decimal
-            if figure >= 10 and unit == "k":
+            if figure >= 10 and unit == "k" and round(figure) < 1000:
                 return f"{round(figure)}{unit}"
+            if unit == "k" and figure >= 999.5:  # 999,990 reads 1M, not 1000k
+                return f"{value / 1_000_000:.2f}".rstrip("0").rstrip(".") + "M"
             return f"{figure:.2f}".rstrip("0").rstrip(".") + unit
     return str(value)
 

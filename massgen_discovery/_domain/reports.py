@@ -16,7 +16,7 @@ __all__ = ["Change", "ChangeKind", "Disagreement", "RefreshOutcome", "RefreshRep
 _FROZEN = ConfigDict(frozen=True, extra="ignore")
 
 
-RefreshOutcome = Literal["ok", "stale", "failed", "skipped"]
+RefreshOutcome = Literal["ok", "stale", "failed", "skipped", "not_running"]
 
 
 class RefreshReport(BaseModel):
@@ -29,7 +29,8 @@ class RefreshReport(BaseModel):
     outcome: RefreshOutcome
     """``ok`` fresh data stored; ``stale`` the refresh failed or was suspect and the last good data
     is served; ``failed`` it failed and there is nothing to serve; ``skipped`` not attempted
-    (offline, or backing off after a failure)."""
+    (offline, or backing off after a failure); ``not_running`` a local server (Ollama) is not
+    running, which is a state, not a failure."""
     count: int = 0
     """Records the source now contributes."""
     seconds: float = 0.0

@@ -339,7 +339,9 @@ class Refresher:
                 last_attempt=now(),
             )
             self._s.store.put(key, envelope)
-            outcome = "stale" if has_payload(envelope) else "failed"
+            from ..errors import NotRunning
+
+            outcome = "not_running" if isinstance(error, NotRunning) else "stale" if has_payload(envelope) else "failed"
             report = self._report(source, envelope, started, outcome)
             if held is not None:
                 report = report.model_copy(update={"changes": held})

@@ -352,9 +352,10 @@ class Store(Backend):
                 self.unlock(name, token)
 
     def configurations(self) -> list[dict[str, Any]]:
-        """Every configuration with a generation here: ``config``, ``used`` (Unix time), ``generations``.
+        """Every configuration with a generation here: ``config``, ``used``, ``generations``, ``sources``.
 
-        ``used`` is the last time a process built, adopted or refreshed it (lookups write nothing).
+        ``sources`` is what it is made of (LiteLLM's map and the live sources, by name); ``used``
+        is the last time a process built, adopted or refreshed it (lookups write nothing).
         """
         out: list[dict[str, Any]] = []
         for key in self._keys_like("catalog:", ":meta"):
@@ -365,7 +366,7 @@ class Store(Backend):
             stamps = [meta.get(k) for k in ("used_at", "synced_at", "built_at")]
             used = max((float(s) for s in stamps if isinstance(s, (int, float))), default=0.0)
             generations = _json_list(self._read(f"catalog:{config}:generations"))
-            out.append({"config": config, "used": used, "generations": generations})
+            out.append({"config": config, "used": used, "generations": generations, "sources": _described(meta)})
         return out
 
     def _keys_like(self, prefix: str, suffix: str) -> list[str]:
@@ -471,5 +472,14 @@ class Store(Backend):
             "bytes_used": self.live_bytes() if configs or on_disk else 0,
             "configurations": len(configs),
             "generations": sum(len(c["generations"]) for c in configs),
-            "oldest": None if oldest is None else {"config": oldest["config"], "used": oldest["used"]},
+            "oldest": None
+            if oldest is None
+            else {"config": oldest["config"], "used": oldest["used"], "sources": oldest["sources"]},
         }
+
+
+def _described(meta: Mapping[str, Any]) -> list[str]:
+    """A configuration by what it is made of: ``litellm`` (the bundled map) and its live sources' names."""
+    live = meta.get("sources")
+    names = sorted(str(n) for n in live) if isinstance(live, Mapping) else []
+    return (["litellm"] if meta.get("litellm_stamp") not in (None, "off") else []) + names

@@ -58,7 +58,11 @@ def cache_info_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
     click.echo(f"cap             {info['cap_bytes'] / mb:,.0f} MB (MASSGEN_DISCOVERY_CACHE_MAX_MB)")
     click.echo(f"configurations  {info['configurations']}")
     click.echo(f"generations     {info['generations']}")
-    click.echo(f"oldest          {oldest['config'] if oldest else '-'} (last used {used})")
+    if oldest:
+        made_of = ", ".join(oldest.get("sources") or []) or "no sources"
+        click.echo(inert(f"oldest          {made_of} (id {oldest['config']}, last used {used})"))
+    else:
+        click.echo("oldest          -")
     return 0
 
 

@@ -42,12 +42,18 @@ def audit_cmd(
         [
             inert(d.model),
             inert(d.field),
-            inert(", ".join(f"{source} {_change_value(d.field, value)}" for source, value in sorted(d.values.items()))),
-            inert(d.kept_source),
+            inert(
+                ", ".join(
+                    f"{source} {_change_value(d.field, value)}{' (kept)' if source == d.kept_source else ''}"
+                    for source, value in sorted(d.values.items())
+                )
+            ),
         ]
         for d in found
     ]
-    _echo_lines([Column("model", shrink=True), Column("field"), Column("values", shrink=True), Column("kept")], rows)
+    # The kept value is marked in its cell: at 80 columns the model and the field stay whole.
+    columns = [Column("model", key=True), Column("field", key=True), Column("values", wrap=True)]
+    _echo_lines(columns, rows)
     click.echo(f"{len(found)} disagreement{'s' if len(found) != 1 else ''}")
     return 1
 
@@ -102,10 +108,10 @@ def changes_cmd(
     columns = [
         Column("when", drop_rank=1),
         Column("change"),
-        Column("model", shrink=True),
+        Column("model", key=True),
         Column("field"),
-        Column("old -> new"),
-        Column("source"),
+        Column("old -> new", wrap=True),
+        Column("source", key=True),
     ]
     _echo_lines(columns, rows)
     held = {c.reason for c in changes if c.held and c.reason}

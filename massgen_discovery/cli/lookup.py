@@ -142,7 +142,7 @@ def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
     columns = [
         # Too wide for the terminal: drop provider (the model string starts with it), then max
         # out, flags and mode; then shorten the model column. Prices and contexts are never cut.
-        Column("model", shrink=True),
+        Column("model", key=True),
         Column("provider", drop_rank=1),
         Column("mode", drop_rank=4),
         Column("context", right=True),
@@ -233,7 +233,7 @@ def show_cmd(
         rows.append([name, inert(show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))])
     rows.append(["sources", inert(", ".join(record.sources)), ""])
     rows.append(["fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", ""])
-    _echo_lines([Column("field"), Column("value", shrink=True), Column("source", drop_rank=1)], rows)
+    _echo_lines([Column("field", key=True), Column("value", wrap=True), Column("source", key=True)], rows)
     if record.conflicts:
         click.echo("")
         click.echo("conflicts")
@@ -241,6 +241,12 @@ def show_cmd(
             [c.field, inert(str(c.kept_value)), inert(c.kept_source), inert(str(c.other_value)), inert(c.other_source)]
             for c in record.conflicts
         ]
-        columns = [Column("field"), Column("kept"), Column("from"), Column("other", shrink=True), Column("from ")]
+        columns = [
+            Column("field", key=True),
+            Column("kept", wrap=True),
+            Column("from", key=True),
+            Column("other", wrap=True),
+            Column("from ", key=True),
+        ]
         _echo_lines(columns, rows)
     return 0

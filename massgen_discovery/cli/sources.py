@@ -12,7 +12,7 @@ from .format import _ago, _console, _echo_lines, _print_json, inert
 
 def _not_running(report: Any) -> bool:
     """A local server that is not running: a state, not a failure (named or not)."""
-    return report.outcome in ("failed", "stale") and "not running" in (report.error or "")
+    return bool(report.outcome == "not_running")
 
 
 @cli.command("refresh")
@@ -32,7 +32,7 @@ def refresh_cmd(
 
     Exits 0 when every source tried is ok or is a local server that is not running; 1 when a
     source you named, or any configured source, failed. Sources set to refresh only when asked
-    (``MASSGEN_DISCOVERY_<NAME>_REFRESH=manual``) are fetched only when named.
+    (MASSGEN_DISCOVERY_<NAME>_REFRESH=manual) are fetched only when named.
     """
     state, as_json, offline = _state(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)

@@ -1,9 +1,11 @@
-"""Plain-text tables that fit the terminal: one line per row, columns dropped in a stated order.
+"""Plain-text tables that fit the terminal: columns dropped in a stated order, long cells wrapped.
 
 Cells are already inert text (see :func:`massgen_discovery.cli.inert`). A table wider than the
-terminal first drops the columns its caller names, in that order, then shortens the one column
-the caller allows to shrink (with ``…``); the other cells are never cut. Lines carry no trailing
-spaces.
+terminal first drops the columns its caller names, in that order; then columns that may be cut
+(``shrink``) are shortened with ``…``; then columns that wrap (``wrap``) get narrower, their
+cells continued on the next lines; a key column (``key``: the model, the field, the source) is
+never dropped or cut, and is narrowed and wrapped only when nothing else is left. Lines carry
+no trailing spaces.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from dataclasses import dataclass
 __all__ = ["Column", "render", "terminal_width"]
 
 _GAP = "  "
+_MIN_WRAP = 20
+"""The narrowest a wrapped column gets (its header's width if wider)."""
+_MIN_KEY = 12
+"""The narrowest a key column gets, when nothing else can give way."""
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column: header, alignment, and whether it may be shortened or dropped."""
+    """One column: header, alignment, and how it gives way when the table is too wide."""
 
     header: str
     right: bool = False
@@ -28,7 +34,11 @@ class Column:
     drop_rank: int | None = None
     """Dropped when the table is too wide, lowest rank first; None: never dropped."""
     shrink: bool = False
-    """The one column shortened (with ``…``) when dropping is not enough."""
+    """Shortened with ``…`` when dropping is not enough."""
+    wrap: bool = False
+    """Narrowed after the ``shrink`` columns; its cells continue on the next lines, nothing cut."""
+    key: bool = False
+    """What a row is about: never dropped or cut; wrapped only when every other column gave way."""
 
 
 def terminal_width(stream_is_tty: bool) -> int:
@@ -41,6 +51,18 @@ def terminal_width(stream_is_tty: bool) -> int:
         return 80
 
 
+def _chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size``, broken after a space, ``/``, ``,`` or ``-`` when one is near."""
+    out: list[str] = []
+    while len(text) > size:
+        cut = max(text.rfind(sep, 0, size) for sep in (" ", "/", ",", "-"))
+        cut = cut + 1 if cut >= size // 2 else size
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip(" ")
+    out.append(text)
+    return out
+
+
 def render(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[str]:
     """The table's lines (header first) within ``width`` columns."""
     keep = list(range(len(columns)))
@@ -49,7 +71,7 @@ def render(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int)
     def total(indices: list[int]) -> int:
         return sum(widths[i] for i in indices) + len(_GAP) * (len(indices) - 1)
 
-    droppable = [i for i, c in enumerate(columns) if c.drop_rank is not None]
+    droppable = [i for i, c in enumerate(columns) if c.drop_rank is not None and not c.key]
     dropped: list[int] = []
     for i in sorted(droppable, key=lambda i: columns[i].drop_rank or 0):
         if total(keep) <= width:
@@ -60,17 +82,47 @@ def render(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int)
     for i in reversed(dropped[:-1]):
         if total(sorted([*keep, i])) <= width:
             keep = sorted([*keep, i])
-    shrinkable = next((i for i in keep if columns[i].shrink), None)
-    if total(keep) > width and shrinkable is not None:
-        widths[shrinkable] = max(len(columns[shrinkable].header), widths[shrinkable] - (total(keep) - width))
+    over = total(keep) - width
+    for i in (i for i in keep if columns[i].shrink and not columns[i].key):
+        give = max(0, min(over, widths[i] - max(len(columns[i].header), 1)))
+        widths[i] -= give
+        over -= give
+    # Then the widest column that wraps gives way, one character at a time; key columns only
+    # once every other one is as narrow as it goes, and then the widest key first.
+    for group, narrowest in (
+        ([i for i in keep if columns[i].wrap and not columns[i].key], _MIN_WRAP),
+        ([i for i in keep if columns[i].key], _MIN_KEY),
+    ):
+        floors = {i: max(len(columns[i].header), narrowest) for i in group}
+        while over > 0:
+            open_ = [i for i in floors if widths[i] > floors[i]]
+            if not open_:
+                break
+            widest = max(open_, key=lambda i: widths[i])
+            widths[widest] -= 1
+            over -= 1
 
-    def line(cells: Sequence[str]) -> str:
-        parts = []
+    def lines(cells: Sequence[str]) -> list[str]:
+        pieces: dict[int, list[str]] = {}
         for i in keep:
             text, size = cells[i], widths[i]
-            if len(text) > size:
-                text = text[: max(0, size - 1)] + "…"
-            parts.append(text.rjust(size) if columns[i].right else text.ljust(size))
-        return _GAP.join(parts).rstrip()
+            if len(text) <= size:
+                pieces[i] = [text]
+            elif columns[i].wrap or columns[i].key:
+                pieces[i] = _chunks(text, size)
+            else:
+                pieces[i] = [text[: max(0, size - 1)] + "…"]
+        height = max(len(p) for p in pieces.values()) if pieces else 1
+        out = []
+        for n in range(height):
+            parts = []
+            for i in keep:
+                text = pieces[i][n] if n < len(pieces[i]) else ""
+                parts.append(text.rjust(widths[i]) if columns[i].right else text.ljust(widths[i]))
+            out.append(_GAP.join(parts).rstrip())
+        return out
 
-    return [line([c.header for c in columns]), *(line(row) for row in rows)]
+    out = lines([c.header for c in columns])
+    for row in rows:
+        out.extend(lines(row))
+    return out

@@ -149,16 +149,21 @@ def _imported_model_cost() -> Mapping[str, Any] | None:
     return cost if isinstance(cost, Mapping) and cost else None
 
 
+READING = 2
+"""How this module reads the map: raised when the records one map yields change (a cache built
+by an older reading is then rebuilt, as for a new map)."""
+
+
 def map_stamp() -> str:
-    """A cheap identity of the map that :func:`load_litellm_map` would read now."""
+    """A cheap identity of the map that :func:`load_litellm_map` would read now, and of how it is read."""
     cost = _imported_model_cost()
     if cost is not None:
-        return "memory:" + _digest(cost)
+        return f"memory:r{READING}:" + _digest(cost)
     path = bundled_map_path()
     if path is None:
         return "none"
     stat = path.stat()
-    return f"file:{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    return f"file:r{READING}:{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 _digest_memo: tuple[int, int, str] | None = None
@@ -324,6 +329,11 @@ def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
             continue
         values = _entry_values(entry)
         prices = entry_prices(value, values)
+        if provider == "ollama" and _ollama_cloud(model_id):
+            # ollama.com runs "-cloud" models on its metered plans; the map's 0 is the local-model
+            # default, not ollama.com's price, which no source states: unknown, not free.
+            values = {k: v for k, v in values.items() if k not in PRICE_FIELDS}
+            prices = {}
         records[model] = ModelRecord(
             model=model,
             provider=provider,
@@ -336,6 +346,11 @@ def to_records(cost: Mapping[str, Any], *, stamp: str = "") -> LiteLLMMap:
         if key == model:
             exact.add(model)
     return LiteLLMMap(records=list(records.values()), aliases=aliases, stamp=stamp)
+
+
+def _ollama_cloud(model_id: str) -> bool:
+    """An Ollama tag served by ollama.com (``gpt-oss:120b-cloud``, ``kimi-k2:1t-cloud``, ``x:cloud``)."""
+    return model_id.endswith("-cloud") or model_id.endswith(":cloud")
 
 
 def stated_modes(loaded: LiteLLMMap) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._domain.identifiers import HEURISTIC_PREFIX
-from ..errors import SourceError, SourceFormatError, SourceHTTPError, SourceUnreachable
+from ..errors import NotRunning, SourceError, SourceFormatError, SourceHTTPError, SourceUnreachable
 from ..records import ModelRecord
 from . import SourceBase
 from ._listing import parameter_size
@@ -267,7 +267,7 @@ class OllamaSource(SourceBase):
             )
         except SourceUnreachable as exc:
             # No Ollama running is the normal case on most machines: say so plainly.
-            raise SourceUnreachable(f"{NAME}: not running at {base}", source=NAME) from exc
+            raise NotRunning(f"{NAME}: not running at {base}", source=NAME) from exc
         if not isinstance(tags, dict) or not isinstance(tags.get("models"), list):
             raise SourceFormatError(f"{NAME}: /api/tags from {base} has no 'models' list", source=NAME)
         known: dict[str, Any] = {}
