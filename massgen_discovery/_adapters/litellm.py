@@ -96,18 +96,19 @@ def _record_kwargs(record: ModelRecord) -> dict[str, Any]:
     return kwargs
 
 
-def completion_kwargs(model: str, catalog: Catalog | None = None) -> dict[str, Any] | None:
+def completion_kwargs(model: str, catalog: Catalog | None = None) -> dict[str, Any]:
     """The keyword arguments that make ``litellm.completion(**kwargs, messages=...)`` reach ``model``.
 
     ``model`` is any lookup string (a record key, a LiteLLM key, a MassGen prefix). Hosted and
     HuggingFace records route by their key (LiteLLM reads the provider's key from its usual
     variable); Ollama records become ``ollama_chat/<tag>`` with the server's ``api_base``; named
     endpoints become ``openai/<id>`` with ``api_base`` and ``MASSGEN_DISCOVERY_<NAME>_API_KEY``
-    (``"EMPTY"`` when unset, so LiteLLM never sends ``OPENAI_API_KEY`` elsewhere). None for an
-    unknown model.
+    (``"EMPTY"`` when unset, so LiteLLM never sends ``OPENAI_API_KEY`` elsewhere). A model the
+    catalog does not know gives ``{"model": model}``: LiteLLM then routes it by its own rules, so
+    ``litellm.completion(**completion_kwargs(name), ...)`` never fails before LiteLLM would.
     """
     record = _catalog(catalog).get_model(model)
-    return None if record is None else _record_kwargs(record)
+    return {"model": model} if record is None else _record_kwargs(record)
 
 
 def _lacking(record: ModelRecord, known: Mapping[str, Any]) -> bool:

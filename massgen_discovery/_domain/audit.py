@@ -2,7 +2,8 @@
 
 Pure functions over records. A disagreement is two sources stating different values for one field
 of one model, of a kind that changes an answer: limits that differ, prices that differ by more than
-1%, capability flags that contradict. (A route's spread inside an HF aggregate record is not a
+1%, capability flags that contradict, and a rate set aside because it belongs to another source's
+price family (kept: unknown). (A route's spread inside an HF aggregate record is not a
 disagreement between sources, and is left out.)
 """
 
@@ -65,7 +66,8 @@ def disagreements(
                 continue
             if ":" in conflict.kept_source or ":" in conflict.other_source:
                 continue  # an aggregate's route spread, or a guess: not one source against another
-            if not _differ(kind, conflict.kept_value, conflict.other_value):
+            set_aside = kind == "price" and conflict.kept_value is None  # a rate another price family quoted
+            if not set_aside and not _differ(kind, conflict.kept_value, conflict.other_value):
                 continue
             values = grouped.setdefault(name, {})
             values[conflict.kept_source] = conflict.kept_value

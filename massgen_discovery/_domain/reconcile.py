@@ -107,6 +107,7 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
     prices: dict[str, float] = {}
     names = [n for n in MERGEABLE_FIELDS if n != "prices"]
     names += sorted({k for record in records for k in record.prices or ()})
+    stated_inputs: dict[str, Any] = {}
     for name in names:
         priced = name not in _FIELD_SET
         candidates = sorted(
@@ -120,6 +121,10 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
         )
         if not candidates:
             continue
+        if "cost" in name:
+            candidates = _real_price_first(candidates)
+        if name == "input_cost_per_token":
+            stated_inputs = {src: value for _, src, value in candidates}
         _, kept_src, kept = candidates[0]
         if priced:
             prices[name] = kept
@@ -134,6 +139,7 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
             conflicts.append(
                 Conflict(field=name, kept_value=kept, kept_source=kept_src, other_value=value, other_source=src)
             )
+    _one_price_family(values, prices, provenance, conflicts, stated_inputs)
     if prices:
         prices = _same_source_tiers(values, prices, provenance, conflicts)
         values["prices"] = prices or None
@@ -158,6 +164,60 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
 
 
 _FIELD_SET = frozenset(MERGEABLE_FIELDS)
+
+_FAMILY = ("output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost")
+"""The rates of one price family besides the input rate (the 1-hour cache write is in ``prices``)."""
+_FAMILY_PRICES = ("cache_creation_input_token_cost_above_1hr",)
+
+
+def _real_price_first(candidates: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
+    """A price of 0 next to another source's real price loses to it (a gateway's or a plan's 0 is
+    not the provider's price); only the user's own override of 0 stands."""
+    head_rank, _, head = candidates[0]
+    if head != 0 or head_rank == RANK_OVERRIDE:
+        return candidates
+    real = [c for c in candidates if isinstance(c[2], (int, float)) and c[2] > 0]
+    if not real:
+        return candidates
+    return [real[0], *(c for c in candidates if c is not real[0])]
+
+
+def _one_price_family(
+    values: dict[str, Any],
+    prices: dict[str, float],
+    provenance: dict[str, str],
+    conflicts: list[Conflict],
+    stated_inputs: Mapping[str, Any],
+) -> None:
+    """Keep a price family to the source of its input rate: no rate mixed in from a source that
+    quotes another input rate, and no cache read dearer than the input it discounts.
+
+    A rate from another source stays when that source states the same input rate (within 1%:
+    the same family) or when either is the user's override; otherwise it is set aside as a
+    conflict (kept: unknown, from the input rate's source) and is unknown.
+    """
+    head = provenance.get("input_cost_per_token")
+    base = values.get("input_cost_per_token")
+    if head is None or not isinstance(base, (int, float)):
+        return
+    for name in (*_FAMILY, *_FAMILY_PRICES):
+        holder: dict[str, Any] = values if name in _FIELD_SET else prices
+        src = provenance.get(name)
+        value = holder.get(name)
+        if src is None or value is None:
+            continue
+        theirs = stated_inputs.get(src)
+        same_family = (
+            src == head
+            or OVERRIDE_SOURCE in (src, head)
+            or (isinstance(theirs, (int, float)) and math.isclose(theirs, base, rel_tol=0.01))
+        )
+        dearer_read = name == "cache_read_input_token_cost" and src != head and value > base > 0
+        if same_family and not dearer_read:
+            continue
+        del holder[name]
+        provenance.pop(name)
+        conflicts.append(Conflict(field=name, kept_value=None, kept_source=head, other_value=value, other_source=src))
 
 
 def _same_source_tiers(

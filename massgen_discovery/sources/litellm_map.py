@@ -149,9 +149,9 @@ def _imported_model_cost() -> Mapping[str, Any] | None:
     return cost if isinstance(cost, Mapping) and cost else None
 
 
-READING = 2
-"""How this module reads the map: raised when the records one map yields change (a cache built
-by an older reading is then rebuilt, as for a new map)."""
+READING = 3
+"""How the catalog reads its inputs: raised when the records one map or one stored listing yields
+change (a generation built by an older reading is then rebuilt, as for a new map)."""
 
 
 def map_stamp() -> str:

@@ -126,6 +126,12 @@ def _prices(cost: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
     return base, extra
 
 
+def _says_free(model_id: str) -> bool:
+    """A model id that names its free variant (OpenRouter's ``:free``, ``-free`` deployments)."""
+    lowered = model_id.lower()
+    return lowered.endswith((":free", "-free", "/free"))
+
+
 def _date(value: Any) -> str | None:
     """An ISO date as precise as the source says (``2024-05``, ``2024-05-13``)."""
     if not isinstance(value, str) or not 4 <= len(value) <= 10:
@@ -141,6 +147,11 @@ def model_record(provider: str, model_id: str, entry: dict[str, Any], fetched_at
     inputs = [m for m in as_list(modalities.get("input")) if m in _MODALITIES] or None
     outputs = [m for m in as_list(modalities.get("output")) if m in _MODALITIES] or None
     base, extra = _prices(as_dict(entry.get("cost")))
+    if base.get("input_cost_per_token") == 0 and base.get("output_cost_per_token") == 0 and not _says_free(model_id):
+        # models.dev writes 0 for what a plan or a gateway meters elsewhere (Copilot, coding plans,
+        # Groq's compound systems): not a price. Free needs the model itself to say so (":free").
+        base = {k: v for k, v in base.items() if v != 0}
+        extra = {k: v for k, v in extra.items() if v != 0}
     values: dict[str, Any] = {
         "max_input_tokens": positive_int(limit.get("input")) or positive_int(limit.get("context")),
         "max_output_tokens": positive_int(limit.get("output")),

@@ -247,7 +247,8 @@ def test_completion_kwargs_reach_every_kind_of_record(
         "api_base": "http://127.0.0.1:8001/v1",
         "api_key": "EMPTY",
     }
-    assert completion_kwargs("no-such-model", catalog=cat) is None
+    # unknown: LiteLLM's own routing, never a None to crash `**` on
+    assert completion_kwargs("no-such-model", catalog=cat) == {"model": "no-such-model"}
     ollama = completion_kwargs("ollama/qwen3:8b", catalog=catalog)
     assert ollama == {"model": "ollama_chat/qwen3:8b", "api_base": "http://localhost:11434"}
     assert completion_kwargs("huggingface/together/moonshotai/Kimi-K3", catalog=catalog) == {

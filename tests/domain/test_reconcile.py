@@ -175,13 +175,19 @@ def test_merge_is_order_independent_and_idempotent(records: list[ModelRecord], r
 @settings(max_examples=200, deadline=None)
 @given(_records())
 def test_merge_keeps_every_known_value_at_its_best_rank(records: list[ModelRecord]) -> None:
-    """A field known anywhere is known in the result, from a source of the best rank that knows it."""
+    """A field known anywhere is known in the result, from a source of the best rank that knows it.
+
+    A price of 0 counts as known only where no source states a real price (a gateway's or a
+    plan's 0 next to a real price loses to it).
+    """
     merged = merge_records(records)
     for field in ("max_input_tokens", "input_cost_per_token", "supports_vision", "mode"):
         known = [(rank_of(r.sources[0]), r) for r in records if getattr(r, field) is not None]
         if not known:
             assert getattr(merged, field) is None
             continue
+        if field == "input_cost_per_token" and any(getattr(r, field) > 0 for _, r in known):
+            known = [(rank, r) for rank, r in known if getattr(r, field) > 0 or rank == 1]
         best = min(rank for rank, _ in known)
         assert getattr(merged, field) is not None
         assert rank_of(merged.provenance[field]) == best
