@@ -171,8 +171,10 @@ _FAMILY_PRICES = ("cache_creation_input_token_cost_above_1hr",)
 
 
 def _real_price_first(candidates: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
-    """A price of 0 next to another source's real price loses to it (a gateway's or a plan's 0 is
-    not the provider's price); only the user's own override of 0 stands."""
+    """A price of 0 next to another source's real price loses to it; a user's override of 0 stands.
+
+    A gateway's or a plan's 0 is not the provider's price.
+    """
     head_rank, _, head = candidates[0]
     if head != 0 or head_rank == RANK_OVERRIDE:
         return candidates
@@ -189,12 +191,12 @@ def _one_price_family(
     conflicts: list[Conflict],
     stated_inputs: Mapping[str, Any],
 ) -> None:
-    """Keep a price family to the source of its input rate: no rate mixed in from a source that
-    quotes another input rate, and no cache read dearer than the input it discounts.
+    """Keep a price family to the source of its input rate.
 
-    A rate from another source stays when that source states the same input rate (within 1%:
-    the same family) or when either is the user's override; otherwise it is set aside as a
-    conflict (kept: unknown, from the input rate's source) and is unknown.
+    No rate is mixed in from a source that quotes another input rate, and no cache read is dearer
+    than the input it discounts. A rate from another source stays when that source states the
+    same input rate (within 1%: the same family) or when either is the user's override; otherwise
+    it is set aside as a conflict (kept: unknown, from the input rate's source) and is unknown.
     """
     head = provenance.get("input_cost_per_token")
     base = values.get("input_cost_per_token")

@@ -21,7 +21,7 @@ def _samples() -> list[tuple[list[str], list[str]]]:
     for block in re.findall(r"```text\n(.*?)```", text, re.S):
         command: list[str] | None = None
         shown: list[str] = []
-        for line in block.rstrip("\n").split("\n") + ["$ end"]:
+        for line in [*block.rstrip("\n").split("\n"), "$ end"]:
             if line.startswith("$ "):
                 if command is not None:
                     out.append((command, [s for s in shown if s]))
