@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._domain.pricing import MAX_TOKENS
@@ -55,6 +56,15 @@ MAX_TOKEN_COUNT = MAX_TOKENS
 """The largest token count taken anywhere (the price engine's: a trillion)."""
 
 _TOKEN_COUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?([km]?)")
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant (``2026-11-15T03:00:00Z``, ``2026-11-15``); no zone means UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 date or time (2026-11-15T03:00:00Z)") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def parse_token_count(text: str) -> int:
@@ -128,6 +138,10 @@ class CostQuestion:
     audio_input: int = 0
     audio_output: int = 0
     service_tier: str = "standard"
+    at: datetime | None = None
+    """The instant to price at (dated prices, time-of-day bands); None: now."""
+    region: str | None = None
+    """Where the call is served (``eu``, ``us``, ``fedramp``, a Vertex location): its uplift, if stated."""
 
 
 class CostUnknown(Exception):
@@ -147,19 +161,29 @@ def cost_answer(record: ModelRecord, question: CostQuestion) -> dict[str, Any]:
         cached=question.cached,
         cache_write_5m=question.cache_write if question.cache_ttl == "5m" else 0,
         cache_write_1h=question.cache_write if question.cache_ttl == "1h" else 0,
+        cache_write_12h=question.cache_write if question.cache_ttl == "12h" else 0,
         output=question.output,
         reasoning=question.reasoning,
         audio_input=question.audio_input,
         audio_output=question.audio_output,
     )
+    uplift, region_note = _region_uplift(record, question.region)
     try:
-        bill = price_call(record, tokens, service_tier=question.service_tier, cache_ttl=question.cache_ttl)
+        bill = price_call(
+            record,
+            tokens,
+            service_tier=question.service_tier,
+            cache_ttl=question.cache_ttl,
+            at=question.at,
+            uplift=uplift,
+        )
     except UnknownPrice as exc:
         raise CostUnknown(str(exc)) from exc
     if not all(math.isfinite(p.cost) and p.cost >= 0 for p in bill.parts) or not math.isfinite(bill.total):
         raise CostUnknown(f"a price of {record.model} is not a real value")
     out = bill.as_dict()
-    out["notes"] = [*out.get("notes", []), *_over_limits(record, question)]
+    out["notes"] = [*out.get("notes", []), *_over_limits(record, question), *region_note]
+    out["region"] = question.region
     # The per-part figures of earlier releases, kept for scripts that read them.
     given = {
         "input": question.input,
@@ -173,6 +197,18 @@ def cost_answer(record: ModelRecord, question: CostQuestion) -> dict[str, Any]:
         out[f"{name}_cost"] = found.cost if found is not None else 0.0
     rounded: dict[str, Any] = _dollars(out)
     return rounded
+
+
+def _region_uplift(record: ModelRecord, region: str | None) -> tuple[float | None, list[str]]:
+    """The uplift a source states for serving ``record`` in ``region``, and a note when none is stated."""
+    if region is None or region.lower() == "global":
+        return None, []
+    from .sources.litellm_map import region_uplift
+
+    uplift = region_uplift(record.model, region)
+    if uplift is None:
+        return None, [f"no source states a regional uplift for {record.model} in {region}: standard rates"]
+    return uplift, []
 
 
 def _over_limits(record: ModelRecord, question: CostQuestion) -> list[str]:

@@ -4,4 +4,7 @@ The public import path; the implementation lives in :mod:`massgen_discovery._dom
 """
 
 from ._domain.pricing import *  # noqa: F403 - the public path re-exports the implementation
-from ._domain.pricing import __all__ as __all__
+from ._domain.pricing import __all__ as _engine
+from ._domain.usage import call_tokens as call_tokens
+
+__all__ = [*_engine, "call_tokens"]

@@ -258,7 +258,8 @@ def completion_cost(
     model at all, LiteLLM's own ``completion_cost`` is returned; None when a rate the call needs is
     unknown, or neither can price it.
     """
-    from .._domain.pricing import InvalidTokens, UnknownPrice, call_tokens, price_call
+    from .._domain.pricing import InvalidTokens, UnknownPrice, price_call
+    from .._domain.usage import call_tokens
 
     usage = _usage_of(response)
     try:

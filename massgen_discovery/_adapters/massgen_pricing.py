@@ -132,7 +132,7 @@ def usage_tokens(usage: Any) -> UsageTokens:
     The reading is :func:`massgen_discovery.pricing.call_tokens`'s; this is its summary in MassGen's
     terms (audio and image prompt tokens in ``input``, every output kind in ``output``).
     """
-    from .._domain.pricing import call_tokens
+    from .._domain.usage import call_tokens
 
     t = call_tokens(usage)
     return UsageTokens(
@@ -176,7 +176,8 @@ def calculate_cost_with_usage_object(
     5-minute and 1-hour cache writes, reasoning, audio and context tiers each at their stated rate.
     No usage costs 0.0; a rate the usage needs that no source states gives NaN (unknown), never 0.
     """
-    from .._domain.pricing import InvalidTokens, call_tokens
+    from .._domain.pricing import InvalidTokens
+    from .._domain.usage import call_tokens
 
     if not usage:
         return 0.0

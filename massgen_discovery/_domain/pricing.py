@@ -20,7 +20,7 @@ The rules, as the providers document them:
   never guessed from another rate and never counted as $0 (a per-request fee nobody states is no
   fee: the call does not need it).
 
-:func:`call_tokens` reads a usage object in any shape the ecosystem produces (OpenAI chat and
+:func:`~.usage.call_tokens` reads a usage object in any shape the ecosystem produces (OpenAI chat and
 responses, Anthropic, Gemini, LiteLLM's ``Usage``, MassGen's) into :class:`CallTokens`.
 """
 
@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,20 +47,26 @@ __all__ = [
     "InvalidTokens",
     "PricePart",
     "UnknownPrice",
-    "call_tokens",
     "context_base",
     "context_tiers",
     "price_call",
     "token_count",
 ]
 
-ServiceTier = Literal["standard", "flex", "priority", "batch"]
-CacheTTL = Literal["5m", "1h"]
+ServiceTier = Literal["standard", "flex", "priority", "batch", "ultrafast"]
+CacheTTL = Literal["5m", "1h", "12h"]
 
-SERVICE_TIERS: dict[str, str] = {"standard": "", "flex": "_flex", "priority": "_priority", "batch": "_batches"}
+SERVICE_TIERS: dict[str, str] = {
+    "standard": "",
+    "flex": "_flex",
+    "priority": "_priority",
+    "batch": "_batches",
+    "ultrafast": "_ultrafast",
+}
 """Service tier -> the suffix LiteLLM's names give its rates."""
-CACHE_TTLS: tuple[str, ...] = ("5m", "1h")
-"""How long a cache write is kept: 5 minutes (the default rate) or an hour (``..._above_1hr``)."""
+CACHE_TTLS: tuple[str, ...] = ("5m", "1h", "12h")
+"""How long a cache write is kept: 5 minutes (the default rate), an hour (``..._above_1hr``) or
+12 hours (``..._above_12hr``)."""
 BASE_PRICE_FIELDS: tuple[str, ...] = (
     "input_cost_per_token",
     "output_cost_per_token",
@@ -74,6 +81,7 @@ _RATES: dict[str, str] = {
     "cached": "cache_read_input_token_cost",
     "cache_write_5m": "cache_creation_input_token_cost",
     "cache_write_1h": "cache_creation_input_token_cost_above_1hr",
+    "cache_write_12h": "cache_creation_input_token_cost_above_12hr",
     "output": "output_cost_per_token",
     "reasoning": "output_cost_per_reasoning_token",
     "audio_input": "input_cost_per_audio_token",
@@ -86,6 +94,7 @@ _LABELS = {
     "cached": "cache-read price",
     "cache_write_5m": "cache-write price",
     "cache_write_1h": "1-hour cache-write price",
+    "cache_write_12h": "12-hour cache-write price",
     "output": "output price",
     "reasoning": "output price",
     "audio_input": "audio input price",
@@ -171,6 +180,8 @@ class CallTokens:
     """Prompt image tokens."""
     image_output: int = 0
     """Output image tokens."""
+    cache_write_12h: int = 0
+    """Prompt tokens written to the cache for 12 hours."""
 
     def __post_init__(self) -> None:
         for name in _RATES:
@@ -181,7 +192,7 @@ class CallTokens:
     @property
     def prompt(self) -> int:
         """Every prompt token: what a context tier's threshold is compared with."""
-        writes = self.cache_write_5m + self.cache_write_1h
+        writes = self.cache_write_5m + self.cache_write_1h + self.cache_write_12h
         return self.input + self.cached + writes + self.audio_input + self.image_input
 
     def __bool__(self) -> bool:
@@ -225,6 +236,10 @@ class Bill:
     """The context threshold (tokens) the prompt passed, whose rates apply to the whole call."""
     notes: tuple[str, ...] = field(default_factory=tuple)
     """How a rate was chosen where a rule applied (reasoning at the output rate ...)."""
+    at: str | None = None
+    """The instant priced (ISO 8601, UTC) when the call named one."""
+    uplift: float = 1.0
+    """The regional uplift applied to every part (1.0: none)."""
 
     def part(self, name: str) -> PricePart | None:
         """The part called ``name``, or None when the call has none."""
@@ -239,6 +254,8 @@ class Bill:
             "context_tier": self.context_tier,
             "parts": [p.__dict__ for p in self.parts],
             "notes": list(self.notes),
+            "at": self.at,
+            "uplift": self.uplift,
             "total": self.total,
             "currency": "USD",
         }
@@ -276,152 +293,169 @@ def _stated(record: ModelRecord, name: str) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _rates(record: ModelRecord) -> dict[str, float]:
+    """Every rate the record states, by name: the base fields and ``prices``."""
+    out = {name: value for name in BASE_PRICE_FIELDS if (value := _stated(record, name)) is not None}
+    out.update((k, float(v)) for k, v in (record.prices or {}).items() if isinstance(v, (int, float)))
+    return out
+
+
+# Which context tiers a part follows: a tier stated only for audio does not move text, and so on.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "text": (
+        "input_cost_per_token",
+        "output_cost_per_token",
+        "cache_read_input_token_cost",
+        "cache_creation_input_token_cost",
+        "cache_creation_input_token_cost_above_1hr",
+        "cache_creation_input_token_cost_above_12hr",
+        "output_cost_per_reasoning_token",
+    ),
+    "audio": ("input_cost_per_audio_token", "output_cost_per_audio_token"),
+    "image": ("input_cost_per_image_token", "output_cost_per_image_token"),
+}
+_GROUP_OF = {"audio_input": "audio", "audio_output": "audio", "image_input": "image", "image_output": "image"}
+
+
+def _group_tiers(stated: Mapping[str, float]) -> dict[str, dict[int, str]]:
+    """Per part group, its context thresholds (tokens) -> their label (``200k``)."""
+    out: dict[str, dict[int, str]] = {group: {} for group in _GROUPS}
+    for name in stated:
+        tier = _tier_of(name)
+        if tier is None:
+            continue
+        label = name[len(tier[0]) + len("_above_") :].split("_tokens", 1)[0]
+        for group, bases in _GROUPS.items():
+            if tier[0] in bases:
+                out[group].setdefault(tier[1], label)
+    return out
+
+
+def _part_rate(
+    record: ModelRecord,
+    stated: Mapping[str, float],
+    part: str,
+    above: str,
+    suffix: str,
+    at: datetime | None,
+) -> tuple[str, float | None, str | None]:
+    """(the rate's name, its value or None, a note when a rule chose it) for one part."""
+    from .price_rules import at_instant, derived_rate
+
+    base = _RATES[part]
+    name = f"{base}{above}{suffix}"
+    timed = at_instant(stated, name, at)
+    if timed is not None:
+        return timed[0], timed[1], None
+    if name in stated:
+        return name, stated[name], None
+    if part == "reasoning":  # reasoning tokens are output tokens unless a rate of their own is stated
+        output_name, rate, note = _part_rate(record, stated, "output", above, suffix, at)
+        if rate is not None:
+            return output_name, rate, note or "reasoning tokens billed at the output rate (no reasoning rate is stated)"
+        return name, None, None
+    standard = f"{base}{above}"
+    if suffix:
+        timed = at_instant(stated, standard, at)
+        with_time = {**stated, standard: timed[1]} if timed is not None else stated
+    else:
+        with_time = stated
+    rule = derived_rate(record.provider, record.model_id, part, name, standard, suffix, with_time)
+    if rule is not None:
+        return rule.name, rule.rate, rule.note
+    return name, None, None
+
+
 def price_call(
     record: ModelRecord,
     tokens: CallTokens,
     *,
     service_tier: str = "standard",
     cache_ttl: str | None = None,
+    at: datetime | None = None,
+    uplift: float | None = None,
 ) -> Bill:
     """What ``tokens`` cost on ``record``, at ``service_tier``; raises :class:`UnknownPrice`.
 
-    ``cache_ttl`` (``5m`` or ``1h``) reprices every cache write in ``tokens`` at that duration's
-    rate (for callers who count cache writes without their duration); by default each is priced
-    as it is counted. A context tier applies to the whole call once the prompt passes it.
+    ``cache_ttl`` (``5m``, ``1h`` or ``12h``) reprices every cache write in ``tokens`` at that
+    duration's rate (for callers who count cache writes without their duration); by default each
+    is priced as it is counted. A context tier applies to the whole call once the prompt passes
+    it (from the threshold itself where the provider says so: xAI), each part following the tiers
+    stated for its kind (text, audio, image). ``at`` (default now) picks the rates in effect at
+    that instant: dated prices and time-of-day bands. ``uplift`` multiplies every part (a regional
+    or data-residency uplift a source states). A rate a provider's published rule gives (a batch
+    discount, an input rate that covers audio) is used where no source states the rate itself.
     """
+    from .price_rules import inclusive_threshold
+
     if service_tier not in SERVICE_TIERS:
         raise ValueError(f"service tier {service_tier!r}: use one of {', '.join(SERVICE_TIERS)}")
     if cache_ttl is not None and cache_ttl not in CACHE_TTLS:
         raise ValueError(f"cache ttl {cache_ttl!r}: use one of {', '.join(CACHE_TTLS)}")
+    if uplift is not None and not (math.isfinite(uplift) and uplift > 0):
+        raise ValueError(f"uplift {uplift!r} is not a positive number")
     if cache_ttl is not None:
-        writes = tokens.cache_write_5m + tokens.cache_write_1h
-        split = (writes, 0) if cache_ttl == "5m" else (0, writes)
-        tokens = CallTokens(**{**tokens.__dict__, "cache_write_5m": split[0], "cache_write_1h": split[1]})
+        writes = tokens.cache_write_5m + tokens.cache_write_1h + tokens.cache_write_12h
+        split = {"5m": (writes, 0, 0), "1h": (0, writes, 0), "12h": (0, 0, writes)}[cache_ttl]
+        tokens = CallTokens(
+            **{**tokens.__dict__, "cache_write_5m": split[0], "cache_write_1h": split[1], "cache_write_12h": split[2]}
+        )
     suffix = SERVICE_TIERS[service_tier]
-    tiers = context_tiers(record)
-    passed = [n for n in tiers if tokens.prompt > n]
-    threshold = max(passed) if passed else None
-    above = f"_above_{tiers[threshold]}_tokens" if threshold is not None else ""
+    stated = _rates(record)
+    groups = _group_tiers(stated)
+    inclusive = inclusive_threshold(record.provider)
+    prompt = tokens.prompt
+    passed_by_group = {
+        group: max((n for n in tiers if prompt > n or (inclusive and prompt == n)), default=None)
+        for group, tiers in groups.items()
+    }
     parts: list[PricePart] = []
     missing: list[str] = []
     missing_parts: list[str] = []
     notes: list[str] = []
-    for part, base in _RATES.items():
+    factor = uplift or 1.0
+    for part in _RATES:
         count = getattr(tokens, part)
         if not count:
             continue
-        name = f"{base}{above}{suffix}"
-        rate = _stated(record, name)
-        if rate is None and part == "reasoning":
-            # Reasoning tokens are output tokens unless a source states a rate of their own.
-            name = f"{_RATES['output']}{above}{suffix}"
-            rate = _stated(record, name)
-            if rate is not None:
-                notes.append("reasoning tokens billed at the output rate (no reasoning rate is stated)")
+        group = _GROUP_OF.get(part, "text")
+        threshold = passed_by_group[group]
+        above = f"_above_{groups[group][threshold]}_tokens" if threshold is not None else ""
+        name, rate, note = _part_rate(record, stated, part, above, suffix, at)
         if rate is None:
             missing.append(name)
             missing_parts.append(part)
             continue
-        parts.append(PricePart(part, count, float(rate), name, record.provenance.get(name), count * float(rate)))
+        if note and note not in notes:
+            notes.append(note)
+        cost = count * float(rate) * factor
+        parts.append(PricePart(part, count, float(rate) * factor, name, record.provenance.get(name), cost))
     if missing:
         raise UnknownPrice(record.model, missing, missing_parts)
     fee_name = "input_cost_per_request"
-    fee = _stated(record, fee_name)
+    fee = stated.get(fee_name)
     if fee and tokens:
-        parts.append(PricePart("request", 1, float(fee), fee_name, record.provenance.get(fee_name), float(fee)))
+        parts.append(PricePart("request", 1, fee * factor, fee_name, record.provenance.get(fee_name), fee * factor))
     total = math.fsum(p.cost for p in parts)
+    threshold = passed_by_group["text"]
     if threshold is not None:
-        notes.append(f"the prompt ({tokens.prompt:,} tokens) passed {tiers[threshold]}: every part at that tier")
+        at_or_past = "reached" if inclusive and prompt == threshold else "passed"
+        label = groups["text"][threshold]
+        notes.append(f"the prompt ({prompt:,} tokens) {at_or_past} {label}: every part at that tier")
+    if factor != 1.0:
+        notes.append(f"every part x{factor:g} (regional uplift)")
+    written = tokens.cache_write_5m, tokens.cache_write_1h, tokens.cache_write_12h
+    ttl = cache_ttl or (
+        "12h" if written[2] and not any(written[:2]) else "1h" if written[1] and not written[0] else "5m"
+    )
     return Bill(
         model=record.model,
         parts=tuple(parts),
         total=total,
         service_tier=service_tier,
-        cache_ttl=cache_ttl or ("1h" if tokens.cache_write_1h and not tokens.cache_write_5m else "5m"),
+        cache_ttl=ttl,
         context_tier=threshold,
         notes=tuple(notes),
-    )
-
-
-# -- usage objects -----------------------------------------------------------------------------------
-
-
-def _get(obj: Any, *names: str) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _count(obj: Any, *names: str) -> int:
-    """The first of ``names`` that ``obj`` states, as a token count (0 when none); garbage raises."""
-    value = _get(obj, *names) if obj is not None else None
-    return 0 if value is None else token_count(value, names[0])
-
-
-def call_tokens(usage: Any) -> CallTokens:
-    """A usage object or dict, in any of the ecosystem's shapes, split the way it is billed.
-
-    - OpenAI chat (``prompt_tokens``, ``completion_tokens`` and their ``*_details``) and LiteLLM's
-      ``Usage`` count cached, cache-write and audio tokens inside ``prompt_tokens``, reasoning and
-      audio inside ``completion_tokens``;
-    - OpenAI responses (``input_tokens``/``output_tokens`` with ``input_tokens_details`` and
-      ``output_tokens_details``) likewise;
-    - Anthropic's ``input_tokens`` leave cache reads and writes out; ``cache_creation`` splits
-      writes into 5-minute and 1-hour ones;
-    - Gemini (``prompt_token_count`` or ``promptTokenCount``) counts cached tokens inside the
-      prompt and thoughts apart from the candidates.
-
-    Raises:
-        InvalidTokens: a count that is not a whole number from 0 to 10^12 (numeric strings are read).
-    """
-    if usage is None:
-        return CallTokens()
-    if _get(usage, "prompt_token_count", "promptTokenCount") is not None:  # Gemini
-        prompt = _count(usage, "prompt_token_count", "promptTokenCount")
-        cached = min(_count(usage, "cached_content_token_count", "cachedContentTokenCount"), prompt)
-        thoughts = _count(usage, "thoughts_token_count", "thoughtsTokenCount")
-        output = _count(usage, "candidates_token_count", "candidatesTokenCount")
-        return CallTokens(input=prompt - cached, cached=cached, output=output, reasoning=thoughts)
-    read = _count(usage, "cache_read_input_tokens")
-    write = _count(usage, "cache_creation_input_tokens")
-    split = _get(usage, "cache_creation", "cache_creation_token_details")  # Anthropic's, LiteLLM's
-    write_1h = min(_count(split, "ephemeral_1h_input_tokens"), write) if split is not None else 0
-    details = _get(usage, "prompt_tokens_details", "input_tokens_details")
-    out_details = _get(usage, "completion_tokens_details", "output_tokens_details")
-    reasoning = _count(out_details, "reasoning_tokens") or _count(usage, "reasoning_tokens")
-    audio_out = _count(out_details, "audio_tokens")
-    image_out = _count(out_details, "image_tokens")
-    anthropic = _get(usage, "prompt_tokens") is None and details is None and (read or write or split is not None)
-    if anthropic:
-        return CallTokens(
-            input=_count(usage, "input_tokens"),
-            cached=read,
-            cache_write_5m=write - write_1h,
-            cache_write_1h=write_1h,
-            output=max(0, _count(usage, "output_tokens") - reasoning),
-            reasoning=reasoning,
-        )
-    prompt = _count(usage, "prompt_tokens", "input_tokens")
-    cached = min(read or _count(details, "cached_tokens") or _count(usage, "cached_input_tokens"), prompt)
-    write = min(write, prompt - cached)
-    write_1h = min(write_1h, write)
-    audio_in = min(_count(details, "audio_tokens"), prompt - cached - write)
-    image_in = min(_count(details, "image_tokens"), prompt - cached - write - audio_in)
-    completion = _count(usage, "completion_tokens", "output_tokens")
-    reasoning = min(reasoning, completion)
-    audio_out = min(audio_out, completion - reasoning)
-    image_out = min(image_out, completion - reasoning - audio_out)
-    return CallTokens(
-        input=prompt - cached - write - audio_in - image_in,
-        cached=cached,
-        cache_write_5m=write - write_1h,
-        cache_write_1h=write_1h,
-        output=completion - reasoning - audio_out - image_out,
-        reasoning=reasoning,
-        audio_input=audio_in,
-        audio_output=audio_out,
-        image_input=image_in,
-        image_output=image_out,
+        at=None if at is None else at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        uplift=factor,
     )

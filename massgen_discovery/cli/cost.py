@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from .._domain.display import format_price
+from .._domain.pricing import CACHE_TTLS, SERVICE_TIERS
 from .base import PROG, _common, _count_option, _state, cli
 from .format import _echo_err, _echo_lines, _print_json, inert
 from .lookup import _unknown_model
+
+
+def _instant_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        from ..answers import parse_instant
+
+        return parse_instant(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command("cost")
@@ -37,10 +51,10 @@ from .lookup import _unknown_model
 )
 @click.option(
     "--cache-ttl",
-    type=click.Choice(["5m", "1h"]),
+    type=click.Choice(list(CACHE_TTLS)),
     default="5m",
     show_default=True,
-    help="How long the cache writes are kept (1h has its own rate).",
+    help="How long the cache writes are kept (1h and 12h have their own rates).",
 )
 @click.option(
     "--reasoning",
@@ -53,10 +67,22 @@ from .lookup import _unknown_model
 @click.option("--audio-output", "audio_output", metavar="N", callback=_count_option, help="Output audio tokens.")
 @click.option(
     "--service-tier",
-    type=click.Choice(["standard", "flex", "priority", "batch"]),
+    type=click.Choice(list(SERVICE_TIERS)),
     default="standard",
     show_default=True,
     help="The service tier the call runs on.",
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO-8601",
+    callback=_instant_option,
+    help="Price at the rates in effect then (2026-11-15T03:00:00Z): dated prices, time-of-day bands. Default: now.",
+)
+@click.option(
+    "--region",
+    metavar="R",
+    help="Where the call is served (eu, us, fedramp, a Vertex location): the uplift a source states.",
 )
 @_common
 @click.pass_context
@@ -72,6 +98,8 @@ def cost_cmd(
     audio_input: int,
     audio_output: int,
     service_tier: str,
+    at: datetime | None,
+    region: str | None,
     as_json: bool | None,
     offline: bool | None,
     endpoints: dict[str, str],
@@ -99,6 +127,8 @@ def cost_cmd(
         audio_input=audio_input,
         audio_output=audio_output,
         service_tier=service_tier,
+        at=at,
+        region=region,
     )
     try:
         out = cost_answer(record, question)

@@ -50,7 +50,7 @@ _LIST_PARAMS = frozenset(
 )  # fmt: skip
 _COST_PARAMS = frozenset(
     {"model", "input", "output", "cached", "cache_write", "cache_ttl", "reasoning", "audio_input", "audio_output",
-     "service_tier"}
+     "service_tier", "at", "region"}
 )  # fmt: skip
 _NO_STORE = "no-store"
 

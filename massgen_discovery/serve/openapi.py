@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._domain.pricing import CACHE_TTLS, SERVICE_TIERS
+
 __all__ = ["spec"]
 
 _BOOL = {"type": "boolean"}
@@ -49,8 +51,10 @@ _COST = [
         _param(name, _TOKENS, f"{name.replace('_', ' ').capitalize()} tokens.")
         for name in ("output", "cached", "cache_write", "reasoning", "audio_input", "audio_output")
     ),
-    _param("cache_ttl", {"type": "string", "enum": ["5m", "1h"]}, "How long cache writes are kept."),
-    _param("service_tier", {"type": "string", "enum": ["standard", "flex", "priority", "batch"]}, "Service tier."),
+    _param("cache_ttl", {"type": "string", "enum": list(CACHE_TTLS)}, "How long cache writes are kept."),
+    _param("service_tier", {"type": "string", "enum": list(SERVICE_TIERS)}, "Service tier."),
+    _param("at", {"type": "string", "format": "date-time"}, "Price at the rates in effect then (default now)."),
+    _param("region", {"type": "string"}, "Where the call is served (eu, us, fedramp, a Vertex location)."),
 ]
 _ERROR = {
     "type": "object",

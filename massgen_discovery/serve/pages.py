@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from .._domain.display import format_price, format_tokens, inert, show_value
+from .._domain.pricing import CACHE_TTLS, SERVICE_TIERS
 
 if TYPE_CHECKING:
     from ..records import Change, ModelRecord
@@ -267,9 +268,9 @@ def _calculator(
         + number("output", "output tokens")
         + number("cached", "cached tokens")
         + number("cache_write", "cache-write tokens")
-        + select("cache_ttl", ("5m", "1h"))
+        + select("cache_ttl", CACHE_TTLS)
         + number("reasoning", "reasoning tokens")
-        + select("service_tier", ("standard", "flex", "priority", "batch"))
+        + select("service_tier", tuple(SERVICE_TIERS))
         + '<button type="submit">price it</button></form>'
     )
     if error:

@@ -153,10 +153,27 @@ def cost_question(params: Params) -> CostQuestion:
         name: _tokens(params, name) or 0
         for name in ("input", "output", "cached", "cache_write", "reasoning", "audio_input", "audio_output")
     }
+    at = text(params, "at")
+    when = None
+    if at is not None:
+        from ..answers import parse_instant
+
+        try:
+            when = parse_instant(at)
+        except ValueError as exc:
+            raise BadParameter("at", str(exc)) from None
     return CostQuestion(
-        **counts,
+        input=counts["input"],
+        output=counts["output"],
+        cached=counts["cached"],
+        cache_write=counts["cache_write"],
+        reasoning=counts["reasoning"],
+        audio_input=counts["audio_input"],
+        audio_output=counts["audio_output"],
         cache_ttl=_choice(params, "cache_ttl", CACHE_TTLS, "5m"),
         service_tier=_choice(params, "service_tier", SERVICE_TIERS, "standard"),
+        at=when,
+        region=text(params, "region"),
     )
 
 

@@ -20,6 +20,7 @@ from .._domain.identifiers import HEURISTIC_PREFIX
 from ..errors import SourceFormatError
 from ..records import ModelRecord
 from . import SourceBase
+from ._values import as_dict, as_list, positive_int, price
 
 if TYPE_CHECKING:
     import httpx
@@ -34,51 +35,11 @@ __all__ = [
     "parameter_size",
     "positive_int",
     "price",
-    "pricing_values",
     "records_from_values",
 ]
 
 ID_HEURISTIC = HEURISTIC_PREFIX + "model-id"
 """Provenance of a mode guessed from the model id."""
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    """``value`` if it is a dict, else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    """``value`` if it is a list, else an empty one."""
-    return value if isinstance(value, list) else []
-
-
-def positive_int(value: Any) -> int | None:
-    """A positive whole number (``128000.0`` counts), else None: 0 and null mean unknown."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def price(value: Any, scale: float = 1.0, *, zero_is_free: bool = False) -> float | None:
-    """A price (number or numeric string) times ``scale`` -> USD per token, else None.
-
-    Negative values are sentinels (OpenRouter's ``"-1"``: variable), so unknown. Zero is unknown
-    unless the source says zero means free.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    if not isinstance(value, (int, float)) or value != value or value < 0:
-        return None
-    if value == 0:
-        return 0.0 if zero_is_free else None
-    return float(value) * scale
 
 
 def entries(payload: Any) -> list[dict[str, Any]]:
@@ -189,44 +150,6 @@ def parameter_size(value: Any) -> str | None:
     return f"{count:.0f}"
 
 
-def pricing_values(pricing: Any, *, zero_is_free: bool = True) -> dict[str, Any]:
-    """Prices from an OpenRouter-style ``pricing`` block (decimal strings or numbers), in LiteLLM's names.
-
-    ``prompt`` / ``completion`` / ``input_cache_read`` / ``input_cache_write`` are USD per token and
-    fill the record's base fields; ``internal_reasoning`` and ``audio`` (per token), ``request``
-    (per call) and ``image`` (per input image) go to ``prices``. OpenRouter documents ``"0"`` as
-    free and ``"-1"`` as variable (unknown).
-    """
-    block = as_dict(pricing)
-    out: dict[str, Any] = {}
-    for ours, theirs in (
-        ("input_cost_per_token", "prompt"),
-        ("output_cost_per_token", "completion"),
-        ("cache_read_input_token_cost", "input_cache_read"),
-        ("cache_creation_input_token_cost", "input_cache_write"),
-    ):
-        value = price(block.get(theirs), zero_is_free=zero_is_free)
-        if value is not None:
-            out[ours] = value
-    extras: dict[str, float] = {}
-    for ours, theirs in _PRICING_EXTRAS:
-        # "0" here means no fee of its own (reasoning is then billed as output): nothing to keep.
-        value = price(block.get(theirs))
-        if value:
-            extras[ours] = value
-    if extras:
-        out["prices"] = extras
-    return out
-
-
-_PRICING_EXTRAS = (
-    ("output_cost_per_reasoning_token", "internal_reasoning"),
-    ("input_cost_per_audio_token", "audio"),
-    ("input_cost_per_request", "request"),
-    ("input_cost_per_image", "image"),
-)
-
-
 # A provider's own type words -> LiteLLM modes.
 _TYPE_MODES = {
     "chat": "chat",
@@ -287,6 +210,8 @@ def generic_values(entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         "output_modalities": [m for m in as_list(entry.get("output_modalities")) if isinstance(m, str)] or None,
     }
     # OpenRouter's shape, which several OpenAI-compatible hosts copy: per-token decimal strings.
+    from ._pricing_block import pricing_values
+
     for field, value in pricing_values(entry.get("pricing")).items():
         if values.get(field) is None:
             values[field] = value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -229,6 +230,45 @@ def _raw_map() -> Mapping[str, Any] | None:
 def _load(stamp: str) -> LiteLLMMap:
     raw = _raw_map()
     return LiteLLMMap(records=[], stamp="none") if raw is None else to_records(raw, stamp=stamp)
+
+
+_UPLIFTS = re.compile(
+    r"^(regional_processing_uplift_multiplier_[a-z]+|regional_endpoint_uplift_multiplier|fedramp_uplift_multiplier)$"
+)
+
+
+@functools.lru_cache(maxsize=2)
+def _uplifts(stamp: str) -> dict[str, dict[str, float]]:
+    raw = _raw_map() or {}
+    aliases = load_litellm_map().aliases
+    out: dict[str, dict[str, float]] = {}
+    for key, entry in raw.items():
+        if not isinstance(entry, dict):
+            continue
+        found = {
+            name: float(value)
+            for name, value in entry.items()
+            if _UPLIFTS.match(name) and _number(value) and 1 <= value <= 10
+        }
+        if found:
+            out[aliases.get(key, key)] = found
+    return out
+
+
+def region_uplift(model: str, region: str) -> float | None:
+    """The multiplier LiteLLM's map states for serving ``model`` in ``region``, or None.
+
+    ``eu`` / ``us``: OpenAI's data-residency uplift (``regional_processing_uplift_multiplier_<r>``);
+    ``fedramp``: its FedRAMP endpoint's; any other name is a regional endpoint (a Vertex location
+    such as ``us-central1``: ``regional_endpoint_uplift_multiplier``).
+    """
+    stated = _uplifts(map_stamp()).get(model, {})
+    name = region.strip().lower()
+    if name in ("eu", "us") or f"regional_processing_uplift_multiplier_{name}" in stated:
+        return stated.get(f"regional_processing_uplift_multiplier_{name}")
+    if name == "fedramp":
+        return stated.get("fedramp_uplift_multiplier")
+    return stated.get("regional_endpoint_uplift_multiplier")
 
 
 def successors() -> dict[str, str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SourceFormatError
-from ._listing import HostedListing, as_dict, as_list, entries, positive_int, pricing_values
+from ._listing import HostedListing, as_dict, as_list, entries, positive_int
+from ._pricing_block import pricing_values
 
 __all__ = ["OpenRouterSource"]
 

@@ -284,3 +284,12 @@ def test_router_prices_an_endpoint_model_at_the_records_rates(litellm: Any, http
     assert response._hidden_params["response_cost"] == pytest.approx(120 * 2e-7 + 30 * 6e-7)
     (request, _response) = httpserver.log[0]
     assert request.headers["Authorization"] == "Bearer EMPTY"  # never the user's OPENAI_API_KEY
+
+
+def test_register_with_litellm_is_quiet(litellm: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Registering hundreds of models prints no per-model LiteLLM warning (1.110 warns once per model)."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        assert register_with_litellm(Catalog(offline=True)) > 0
+    assert not [r for r in caplog.records if "register_model" in r.getMessage()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from pathlib import Path
 
@@ -113,16 +112,6 @@ def test_ollama_cloud_models_from_the_map_have_unknown_prices() -> None:
     cloud = [r for r in Catalog(offline=True).list_models("ollama") if r.model_id.endswith(("-cloud", ":cloud"))]
     for record in cloud:
         assert record.input_cost_per_token is None and record.output_cost_per_token is None, record.model
-
-
-def test_register_with_litellm_is_quiet(caplog: pytest.LogCaptureFixture) -> None:
-    """Registering hundreds of models prints no per-model LiteLLM warning."""
-    pytest.importorskip("litellm")
-    from massgen_discovery.litellm_bridge import register_with_litellm
-
-    with caplog.at_level(logging.WARNING):
-        assert register_with_litellm(Catalog(offline=True)) > 0
-    assert not [r for r in caplog.records if "register_model" in r.getMessage()]
 
 
 def test_unknown_route_while_the_router_is_down_names_the_router(

@@ -279,7 +279,7 @@ def test_a_tier_is_never_combined_with_another_sources_base_price_without_saying
 
 
 def test_openrouter_pricing_extras_are_kept() -> None:
-    from massgen_discovery.sources._listing import pricing_values
+    from massgen_discovery.sources._pricing_block import pricing_values
 
     values = pricing_values({"prompt": "0.000001", "completion": "0.000002", "request": "0.005",
                              "internal_reasoning": "0.000003", "image": "0", "web_search": "0"})  # fmt: skip

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery._domain import reconcile as rc
-from massgen_discovery.sources._listing import _TYPE_MODES, generic_values, mode_from_id, parameter_size, pricing_values
+from massgen_discovery.sources._listing import _TYPE_MODES, generic_values, mode_from_id, parameter_size
+from massgen_discovery.sources._pricing_block import pricing_values
 from massgen_discovery.sources.endpoint import EndpointSource
 from massgen_discovery.sources.gemini import GeminiSource
 from massgen_discovery.sources.openrouter import OpenRouterSource
