@@ -281,7 +281,13 @@ def _per_million(value: float | None) -> float | None:
 
 
 def _metadata(record: ModelRecord) -> dict[str, Any]:
-    live = [s for s in record.sources if s != BUNDLED and not s.startswith("huggingface:")]
+    from .._domain.identifiers import SECOND_OPINION, THIRD_OPINION
+
+    # A live listing first; the curated catalogs after it; genai-prices' prices are bundled data.
+    live = sorted(
+        (s for s in record.sources if s not in (BUNDLED, THIRD_OPINION) and not s.startswith("huggingface:")),
+        key=lambda s: s == SECOND_OPINION,
+    )
     return {
         # MassGen's own keys
         "id": record.model_id,

@@ -19,8 +19,15 @@ from operator import itemgetter
 from typing import Any
 
 from ..records import MERGEABLE_FIELDS, Conflict, ModelRecord
-from .identifiers import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION
-from .price_family import RANK_OVERRIDE, one_price_family, real_price_first, same_source_tiers
+from .identifiers import BUNDLED, HEURISTIC_PREFIX, OVERRIDE_SOURCE, SECOND_OPINION, THIRD_OPINION
+from .price_family import (
+    RANK_OVERRIDE,
+    base_rate,
+    one_price_family,
+    real_price_first,
+    same_source_tiers,
+    variants_follow_their_base,
+)
 
 __all__ = [
     "HEURISTIC_PREFIX",
@@ -70,8 +77,8 @@ def rank_of(source: str) -> int:
         return RANK_HEURISTIC
     if source == BUNDLED_SOURCE:
         return RANK_BUNDLED
-    if source == SECOND_OPINION:
-        return RANK_SECOND  # models.dev, live or bundled: fills gaps, loses to a stated value
+    if source in (SECOND_OPINION, THIRD_OPINION):
+        return RANK_SECOND  # models.dev and genai-prices: fill gaps, lose to a stated value
     return RANK_LIVE
 
 
@@ -108,7 +115,7 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
     prices: dict[str, float] = {}
     names = [n for n in MERGEABLE_FIELDS if n != "prices"]
     names += sorted({k for record in records for k in record.prices or ()})
-    stated_inputs: dict[str, Any] = {}
+    stated_by: dict[str, dict[str, Any]] = {}
     for name in names:
         priced = name not in _FIELD_SET
         candidates = sorted(
@@ -124,8 +131,9 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
             continue
         if "cost" in name:
             candidates = real_price_first(candidates)
-        if name == "input_cost_per_token":
-            stated_inputs = {src: value for _, src, value in candidates}
+        if "cost" in name:
+            for _, src, value in candidates:
+                stated_by.setdefault(src, {})[name] = value
         _, kept_src, kept = candidates[0]
         if priced:
             prices[name] = kept
@@ -140,9 +148,20 @@ def merge_records(records: Sequence[ModelRecord]) -> ModelRecord:
             conflicts.append(
                 Conflict(field=name, kept_value=kept, kept_source=kept_src, other_value=value, other_source=src)
             )
-    one_price_family(values, prices, provenance, conflicts, stated_inputs)
+    for record in records:  # what the inputs' own conflicts and accepted variants say their sources stated
+        for conflict in record.conflicts:
+            if "cost" in conflict.field and conflict.other_value is not None:
+                stated_by.setdefault(conflict.other_source, {}).setdefault(conflict.field, conflict.other_value)
+        for name in record.prices or ():
+            source, base = record.provenance.get(name), base_rate(name)
+            value = getattr(record, base, None) if base in _FIELD_SET else (record.prices or {}).get(base)
+            if source is not None and base != name and isinstance(value, (int, float)):
+                # A variant an earlier merge kept beside this base: its source's family has this base.
+                stated_by.setdefault(source, {}).setdefault(base, value)
+    one_price_family(values, prices, provenance, conflicts, stated_by)
+    variants_follow_their_base(values, prices, provenance, conflicts, stated_by)
     if prices:
-        prices = same_source_tiers(values, prices, provenance, conflicts)
+        prices = same_source_tiers(values, prices, provenance, conflicts, stated_by)
         values["prices"] = prices or None
     # Conflicts the inputs already carried (an aggregate record's spread) stay visible.
     for record in records:

@@ -263,7 +263,11 @@ class State:
         stated = litellm_map.stated_modes(loaded)
         # LiteLLM's values pass the same rule a listing's do (a price of $135,000 per 1M is not
         # real): the records a build keeps in memory are the ones read back from the store.
-        records, _notes = rc.sanitize(loaded.records)
+        from ..sources import genai_prices
+
+        # genai-prices' opinion on the map's own models (its prices only, read once per map).
+        third = genai_prices.records(only=(r.model for r in loaded.records)) if loaded.records else []
+        records, _notes = rc.sanitize([*loaded.records, *third])
         base = rc.adopt_stated_modes(rc.reconcile(records), stated)
         by_provider: dict[str, list[str]] = {}
         for key, record in base.items():

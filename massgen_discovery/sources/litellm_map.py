@@ -150,21 +150,27 @@ def _imported_model_cost() -> Mapping[str, Any] | None:
     return cost if isinstance(cost, Mapping) and cost else None
 
 
-READING = 3
+READING = 9
 """How the catalog reads its inputs: raised when the records one map or one stored listing yields
 change (a generation built by an older reading is then rebuilt, as for a new map)."""
 
 
 def map_stamp() -> str:
-    """A cheap identity of the map that :func:`load_litellm_map` would read now, and of how it is read."""
+    """A cheap identity of the map that :func:`load_litellm_map` would read now, and of how it is read.
+
+    It names the installed genai-prices too, whose opinion is merged with the map's records.
+    """
+    from .genai_prices import genai_prices_version
+
+    reading = f"r{READING}:gp{genai_prices_version() or '-'}"
     cost = _imported_model_cost()
     if cost is not None:
-        return f"memory:r{READING}:" + _digest(cost)
+        return f"memory:{reading}:" + _digest(cost)
     path = bundled_map_path()
     if path is None:
         return "none"
     stat = path.stat()
-    return f"file:r{READING}:{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    return f"file:{reading}:{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 _digest_memo: tuple[int, int, str] | None = None
