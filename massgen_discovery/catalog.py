@@ -205,6 +205,19 @@ class Catalog:
     def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
         return self._state.history().changes(since=since, last=last, provider=provider)
 
+    def price_history(self, model: str, *, field: str | None = None) -> list[dict[str, Any]]:
+        """A model's price points, oldest first: ``{"field", "value", "from", "to", "source"}``.
+
+        From the dated prices its sources state and the price moves this catalog accepted between
+        generations (kept as long as the cache is); ``[]`` for an unknown model.
+        """
+        from ._domain.price_history import price_points
+
+        record = self.get_model(model)
+        if record is None:
+            return []
+        return price_points(record, self._state.history().price_changes(record.model), field)
+
     def _ensure(self) -> View:
         """The view to answer from, never waiting on the network.
 
@@ -374,19 +387,9 @@ class Catalog:
         return self._find(self._ensure_for(query.providers or ()), query)
 
     def _provider_id(self, provider: str) -> str:
-        """``provider`` as the records spell it.
+        from ._domain.naming import provider_id
 
-        LiteLLM's and MassGen's second names (``together``, ``google``, ``claude``) mean
-        ``together_ai``, ``gemini``, ``anthropic``, unless some record (an endpoint named so) is
-        under that very name.
-        """
-        from ._domain.naming import PREFIX_ALIASES
-
-        alias = PREFIX_ALIASES.get(provider.lower())
-        if alias is None or alias == provider:
-            return provider
-        prefix = f"{provider}/"
-        return provider if any(name.startswith(prefix) for name in self.model_names()) else alias
+        return provider_id(provider, self.model_names)
 
     def refresh(
         self, names: Iterable[str] | None = None, *, raise_on_error: bool = False, force: bool = False

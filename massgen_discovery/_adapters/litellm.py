@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._domain.identifiers import endpoint_key_var
@@ -246,14 +247,21 @@ _SERVICE_TIERS = {"default": "standard", "auto": "standard", "standard": "standa
 
 
 def completion_cost(
-    response: Any, model: str | None = None, catalog: Catalog | None = None, *, service_tier: str | None = None
+    response: Any,
+    model: str | None = None,
+    catalog: Catalog | None = None,
+    *,
+    service_tier: str | None = None,
+    at: datetime | None = None,
 ) -> float | None:
     """USD cost of a LiteLLM response (or a usage object / dict) priced with the catalog.
 
     Priced by the one price engine (:func:`massgen_discovery.pricing.price_call`): cache reads,
     5-minute and 1-hour cache writes, reasoning, audio, context tiers (the whole call at the tier
     its prompt passed) and the service tier (``service_tier``, else the response's own, else
-    standard). ``model`` names the model when the response does not say it in full (LiteLLM strips
+    standard), at the rates in effect when the call was made (``at``, else the response's
+    ``created`` time, else now: dated prices, time-of-day bands). ``model`` names the model when
+    the response does not say it in full (LiteLLM strips
     the ``huggingface/`` prefix from ``response.model``). Where the catalog has no price for the
     model at all, LiteLLM's own ``completion_cost`` is returned; None when a rate the call needs is
     unknown, or neither can price it.
@@ -276,7 +284,7 @@ def completion_cost(
     tier = service_tier or _SERVICE_TIERS.get(str(_field(response, "service_tier") or "standard"), "standard")
     if record is not None and (record.input_cost_per_token is not None or record.output_cost_per_token is not None):
         try:
-            return price_call(record, tokens, service_tier=tier).total
+            return price_call(record, tokens, service_tier=tier, at=at or _created(response)).total
         except UnknownPrice as exc:
             _log.debug("%s", exc)
             return None
@@ -288,6 +296,14 @@ def completion_cost(
         _log.debug("litellm could not price %s: %s", model or _field(response, "model"), exc)
         return None
     return float(cost) if isinstance(cost, (int, float)) else None
+
+
+def _created(response: Any) -> datetime | None:
+    """When the provider answered (a response's ``created``, Unix seconds), or None."""
+    created = _field(response, "created")
+    if isinstance(created, (int, float)) and not isinstance(created, bool) and 0 < created < 10**11:
+        return datetime.fromtimestamp(created, tz=timezone.utc)
+    return None
 
 
 def _deployment_params(record: ModelRecord) -> dict[str, Any]:

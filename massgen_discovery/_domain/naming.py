@@ -6,9 +6,9 @@ every candidate against record keys, LiteLLM's own keys (aliases) and, last, cas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["PREFIX_ALIASES", "lookup_candidates"]
+__all__ = ["PREFIX_ALIASES", "lookup_candidates", "provider_id"]
 
 PREFIX_ALIASES: dict[str, str] = {
     # LiteLLM's own second names for a provider.
@@ -59,3 +59,17 @@ def lookup_candidates(name: str) -> Iterator[str]:
                 alt = ""
             if fresh(alt):
                 yield alt
+
+
+def provider_id(provider: str, names: Callable[[], Iterable[str]]) -> str:
+    """``provider`` as the records spell it.
+
+    LiteLLM's and MassGen's second names (``together``, ``google``, ``claude``) mean
+    ``together_ai``, ``gemini``, ``anthropic``, unless some record (an endpoint named so) is under
+    that very name; ``names`` gives the catalog's model strings, asked only for a second name.
+    """
+    alias = PREFIX_ALIASES.get(provider.lower())
+    if alias is None or alias == provider:
+        return provider
+    prefix = f"{provider}/"
+    return provider if any(name.startswith(prefix) for name in names()) else alias

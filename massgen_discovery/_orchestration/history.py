@@ -42,6 +42,10 @@ class History:
     """
 
     ENTRIES_KEY = "history"
+    PRICES_KEY = "price-history"
+    PRICES_KEEP = 10_000
+    """Generations whose price moves are kept apart from the capped change list: a model's price
+    history lasts as long as the cache does (the cache's size cap bounds it, not a count of 20)."""
 
     def __init__(self, store: Storage, config_id: str) -> None:
         self.config_id = config_id
@@ -75,7 +79,18 @@ class History:
         if changes:
             entry = new_entry(changes, at=meta["built_at"], inputs=inputs_of(meta), generation=meta["prefix"])
             self._store.append_history(self.ENTRIES_KEY, entry, HISTORY_KEEP)
+            moved = [c for c in changes if c.get("kind") == "changed" and "cost" in str(c.get("field"))]
+            if moved:
+                priced = new_entry(moved, at=meta["built_at"], inputs=inputs_of(meta), generation=meta["prefix"])
+                self._store.append_history(self.PRICES_KEY, priced, self.PRICES_KEEP)
         return changes
+
+    def price_changes(self, model: str) -> list[Change]:
+        """Every accepted price move of ``model`` the store kept, oldest first."""
+        fields = frozenset(ModelRecord._fields)
+        checked = (check_history_entry(e, fields) for e in self._store.history(self.PRICES_KEY))
+        entries = sorted((e for e in checked if e is not None), key=lambda e: float(e["at"]))
+        return [c for entry in entries for c in entry_changes(entry) if c.model == model]
 
     def record_held(
         self, source: str, old: Sequence[ModelRecord], new: Sequence[ModelRecord], reason: str, *, at: float

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import click
 
 from ..errors import ConfigError
-from . import cache, check, cost, history, lookup, serve, sources  # noqa: F401 - registers the commands
+from . import cache, check, cost, history, lookup, prices, serve, sources  # noqa: F401 - registers the commands
 from .base import PROG, _State, cli
 from .format import _echo_err
 

@@ -99,13 +99,18 @@ def _rates(price: Any, suffix: str = "") -> dict[str, float]:
         tiers = getattr(value, "tiers", None)
         base = getattr(value, "base", value)
         try:
-            out[f"{ours}{suffix}"] = float(base) * scale
+            out[f"{ours}{suffix}"] = _scaled(base, scale)
             for tier in tiers or ():
                 label = f"{int(tier.start) / 1000:g}k"
-                out[f"{ours}_above_{label}_tokens{suffix}"] = float(tier.price) * scale
+                out[f"{ours}_above_{label}_tokens{suffix}"] = _scaled(tier.price, scale)
         except (TypeError, ValueError, AttributeError):
             continue
     return {k: v for k, v in out.items() if v >= 0}
+
+
+def _scaled(value: Any, scale: float) -> float:
+    """A decimal price per million (or thousand) as USD per token, without float noise (5e-06, not 4.99...e-06)."""
+    return float(f"{float(value) * scale:.12g}")
 
 
 def _hhmm(moment: Any) -> int:

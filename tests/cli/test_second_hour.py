@@ -91,7 +91,7 @@ def test_token_counts_never_read_1000k() -> None:
 
 def test_help_has_no_raw_markup(capsys: pytest.CaptureFixture[str]) -> None:
     """No command's --help shows reST markup (``x``)."""
-    for command in ("list", "show", "cost", "refresh", "providers", "audit", "changes", "check", "serve"):
+    for command in ("list", "show", "cost", "refresh", "providers", "audit", "changes", "check", "serve", "history"):
         assert run([command, "--help"]) == 0
         assert "``" not in capsys.readouterr().out, command
 

@@ -283,3 +283,25 @@ def test_a_plans_zero_loses_to_a_real_price() -> None:
     assert any(c.other_value == 0.0 for c in merged.conflicts)
     override = record("groq", "compound", source="override", input_cost_per_token=0.0)
     assert merge_records([real, override]).input_cost_per_token == 0.0  # the user's own 0 stands
+
+
+def test_completion_cost_prices_at_the_responses_own_time() -> None:
+    """A response's `created` picks the band in effect when the call was made."""
+    import litellm
+
+    from massgen_discovery.litellm_bridge import completion_cost
+
+    block = {
+        "prompt": "0.00000022",
+        "completion": "0.00000066",
+        "overrides": [{"utc_start": 100, "utc_end": 400, "prompt": "0.00000044", "completion": "0.00000132"}],
+    }
+    rec = record("openrouter", "deepseek/x", source="openrouter", **pricing_values(block))
+    from massgen_discovery.testing import StaticSource
+
+    catalog = Catalog(sources=[StaticSource("openrouter", [rec])])
+    usage = litellm.Usage(prompt_tokens=1_000_000, completion_tokens=0, total_tokens=1_000_000)
+    for hour, expected in ((3, 0.44), (12, 0.22)):
+        created = int(datetime(2026, 11, 15, hour, 0, tzinfo=timezone.utc).timestamp())
+        response = litellm.ModelResponse(model="openrouter/deepseek/x", usage=usage, created=created)
+        assert completion_cost(response, model="openrouter/deepseek/x", catalog=catalog) == pytest.approx(expected)
