@@ -23,11 +23,11 @@ from ._orchestration.first_tries import FirstTries, providers_of
 from ._orchestration.generations import Generations
 from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import off_loop, run_sync
-from ._persistence.envelope import read_payload
 from ._persistence.storage import Storage
 from ._persistence.store import Store
+from .errors import ConfigError
 from .records import ModelRecord
-from .sources import Source, hooks, source_names
+from .sources import Source, source_names
 
 if TYPE_CHECKING:
     import httpx
@@ -107,6 +107,10 @@ class Catalog:
         self._state = State(
             store, specs, offline=self.offline, timeout=self.timeout, transport=transport, refresh_modes=modes
         )
+        for model, values in (overrides or {}).items():  # checked now: a typo fails here, not on a lookup
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"overrides[{model!r}] must map field names to values")
+            rc.override_record(None, model, values)
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
         self._override_version = 0
@@ -350,26 +354,7 @@ class Catalog:
 
         For "newest first" orders; ``{}`` when the provider has no live listing or it sends no dates.
         """
-        from .sources._listing import entries, entry_id
-
-        _bundled, live = self._state.sources()
-        out: dict[str, float] = {}
-        for source in live.values():
-            if hooks(source).provider != provider:
-                continue
-            key = State.envelope_key(source)
-            payload = read_payload(self._state.store, key, self._state.store.get(key) or {})
-            if isinstance(payload, dict) and "models" in payload and "base_url" in payload:
-                payload = payload["models"]  # an endpoint's stored answer wraps its listing
-            try:
-                items = entries(payload)
-            except Exception:
-                continue
-            for entry in items:
-                model_id, created = entry_id(entry), entry.get("created")
-                if model_id and isinstance(created, (int, float)) and not isinstance(created, bool):
-                    out.setdefault(model_id, float(created))
-        return out
+        return self._state.listed_created(provider)
 
     def find_models(self, **criteria: Any) -> list[ModelRecord]:
         """Records matching a search; see :func:`build_query` for the criteria.
@@ -433,8 +418,18 @@ class Catalog:
         _bundled, live = self._state.sources()
         return self._refresher.statuses(self._ensure_for(list(live)))
 
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def override(self, model: str, **values: Any) -> None:
-        """Set field values for ``model`` that win over every source (``max_input_tokens=...``)."""
+        """Set field values for ``model`` that win over every source (``max_input_tokens=...``).
+
+        Raises:
+            ConfigError: an unknown field or a value it cannot hold.
+        """
         rc.override_record(None, model, values)  # validates the field names
         with self._state.mutex:
             self._overrides.setdefault(model, {}).update(values)

@@ -271,10 +271,17 @@ def override_record(base: ModelRecord | None, model: str, values: Mapping[str, A
 
     ``base`` supplies the identity when the model is known; an unknown model gets its provider from
     the part of the name before the first ``/``.
+
+    Raises:
+        ConfigError: a field that is not a record field, or a value the field cannot hold (named).
     """
-    unknown = sorted(set(values) - set(MERGEABLE_FIELDS))
+    from ..errors import ConfigError
+
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigError(f"cannot override {model!r}: not a model string")
+    unknown = sorted(map(str, set(values) - set(MERGEABLE_FIELDS)))
     if unknown:
-        raise ValueError(f"cannot override {', '.join(unknown)}: not a record field")
+        raise ConfigError(f"cannot override {', '.join(unknown)} of {model}: not a record field")
     if base is not None:
         provider, model_id = base.provider, base.model_id
     else:
@@ -282,14 +289,21 @@ def override_record(base: ModelRecord | None, model: str, values: Mapping[str, A
         if not model_id:
             provider, model_id = "custom", model
     known = {k: v for k, v in values.items() if v is not None}
-    return ModelRecord(
-        model=model,
-        provider=provider,
-        model_id=model_id,
-        sources=[OVERRIDE_SOURCE],
-        provenance=dict.fromkeys(known, OVERRIDE_SOURCE),
-        **known,
-    )
+    try:
+        return ModelRecord(
+            model=model,
+            provider=provider,
+            model_id=model_id,
+            sources=[OVERRIDE_SOURCE],
+            provenance=dict.fromkeys(known, OVERRIDE_SOURCE),
+            **known,
+        )
+    except ValueError as exc:  # pydantic's ValidationError: say which field and why, in one line
+        errors = getattr(exc, "errors", None)
+        first = errors()[0] if callable(errors) and errors() else None
+        where = ".".join(map(str, first["loc"])) if first else "a value"
+        why = first["msg"] if first else str(exc).splitlines()[0]
+        raise ConfigError(f"cannot override {where} of {model}: {why}") from None
 
 
 Anchors = tuple[Any, ...]

@@ -321,3 +321,26 @@ class State:
         except Exception as exc:
             _log.warning("held changes of %s not recorded: %s", source.name, exc)
             return 0
+
+    def listed_created(self, provider: str) -> dict[str, float]:
+        """Model id -> ``created`` (Unix time) as ``provider``'s live listing last stated it."""
+        from ..sources._listing import entries, entry_id
+
+        _bundled, live = self.sources()
+        out: dict[str, float] = {}
+        for source in live.values():
+            if hooks(source).provider != provider:
+                continue
+            key = self.envelope_key(source)
+            payload = read_payload(self.store, key, self.store.get(key) or {})
+            if isinstance(payload, dict) and "models" in payload and "base_url" in payload:
+                payload = payload["models"]  # an endpoint's stored answer wraps its listing
+            try:
+                items = entries(payload)
+            except Exception:
+                continue
+            for entry in items:
+                model_id, created = entry_id(entry), entry.get("created")
+                if model_id and isinstance(created, (int, float)) and not isinstance(created, bool):
+                    out.setdefault(model_id, float(created))
+        return out
