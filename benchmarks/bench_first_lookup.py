@@ -10,7 +10,9 @@ processes, each pair interleaved, medians over ``--runs``:
 (1) ``massgen-discovery show gpt-4o`` after the README's main command (offline, so every live
     source is never tried), online against ``--offline``;
 (2) ``get_model('claude-sonnet-4-5')`` on an empty cache (what MassGen's first cost lookup pays),
-    online against offline.
+    online against offline;
+(3) ``show openai/gpt-4oo-preview-latest`` (a typo: unknown, with suggestions) against
+    ``show gpt-4o``, both offline on the warm cache: a typo costs at most 2x a known name.
 
 The target: online at most 2x offline. A lookup whose answer the bundled data has never waits on
 the network; the sources never tried are fetched in the background.
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIVE = ("HUGGINGFACE", "OPENROUTER", "OLLAMA", "MODELSDEV")
 MAIN = [sys.executable, "-m", "massgen_discovery", "list", "--offline", "--tools", "--min-context", "128000"]
 SHOW = [sys.executable, "-m", "massgen_discovery", "show", "gpt-4o"]
+TYPO = [sys.executable, "-m", "massgen_discovery", "show", "openai/gpt-4oo-preview-latest"]
 GET = "from massgen_discovery import Catalog\nassert Catalog().get_model('claude-sonnet-4-5').max_input_tokens"
 
 
@@ -65,9 +68,9 @@ def refusing_url() -> str:
     return f"http://127.0.0.1:{port}"  # closed again: connections are refused
 
 
-def timed(args: list[str], env: dict[str, str]) -> float:
+def timed(args: list[str], env: dict[str, str], *, check: bool = True) -> float:
     started = time.perf_counter()
-    subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(args, env=env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -78,6 +81,7 @@ def main() -> None:
     compile_package()
     silent, server = silent_server()
     rows = []
+    typos: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, url in (("silent", silent), ("refusing", refusing_url())):
             base = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -87,13 +91,14 @@ def main() -> None:
             warm = Path(tmp) / f"warm-{label}"
             subprocess.run(MAIN, env={**base, "MASSGEN_DISCOVERY_CACHE_DIR": str(warm)}, check=True,
                            stdout=subprocess.DEVNULL)  # fmt: skip
-            show_on, show_off, get_on, get_off = [], [], [], []
+            show_on, show_off, get_on, get_off, typo = [], [], [], [], []
             for n in range(args.runs):
                 copy = Path(tmp) / f"copy-{label}-{n}"
                 shutil.copytree(warm, copy)  # each online show is the first online one
                 env = {**base, "MASSGEN_DISCOVERY_CACHE_DIR": str(copy)}
                 show_off.append(timed([*SHOW, "--offline"], env))
                 show_on.append(timed(SHOW, env))
+                typo.append(timed([*TYPO, "--offline"], env, check=False))
                 empty_on = {**base, "MASSGEN_DISCOVERY_CACHE_DIR": str(Path(tmp) / f"empty-on-{label}-{n}")}
                 empty_off = {**base, "MASSGEN_DISCOVERY_CACHE_DIR": str(Path(tmp) / f"empty-off-{label}-{n}"),
                              "MASSGEN_DISCOVERY_OFFLINE": "1"}  # fmt: skip
@@ -105,12 +110,18 @@ def main() -> None:
             ):
                 a, b = statistics.median(on), statistics.median(off)
                 rows.append((what, label, a, b))
+            typos.append((label, statistics.median(typo), statistics.median(show_off)))
     server.close()
     print(f"medians of {args.runs} fresh-process runs, interleaved, {os.cpu_count()} cores\n")
     print("| lookup | upstreams | online | offline | ratio | target |")
     print("|---|---|---:|---:|---:|---|")
     for what, label, on, off in rows:
         print(f"| {what} | {label} | {on * 1000:.0f} ms | {off * 1000:.0f} ms | {on / off:.2f}x | <= 2x |")
+    print("\n| offline, warm cache | upstreams | typo | known | ratio | target |")
+    print("|---|---|---:|---:|---:|---|")
+    for label, bad, good in typos:
+        print(f"| `show` of a typo vs `show gpt-4o` | {label} | {bad * 1000:.0f} ms | {good * 1000:.0f} ms "
+              f"| {bad / good:.2f}x | <= 2x |")  # fmt: skip
 
 
 if __name__ == "__main__":

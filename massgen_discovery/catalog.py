@@ -149,6 +149,10 @@ class Catalog:
     def _sources(self) -> tuple[bool, dict[str, Source]]:
         return self._state.sources()
 
+    def live_sources(self) -> list[str]:
+        """The names of the live sources this catalog reads (no I/O; :meth:`status` says how each is)."""
+        return sorted(self._state.sources()[1])
+
     @staticmethod
     def _envelope_key(source: Source) -> str:
         return State.envelope_key(source)

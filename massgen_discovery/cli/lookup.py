@@ -187,8 +187,8 @@ def _unknown_model(catalog: Catalog, model: str) -> int:
     from .._orchestration.first_tries import providers_of
     from ..providers import provider_info
 
-    serving = {provider_info(p).live_source or p for p in providers_of(model)}
-    for status in catalog.status():
+    serving = {provider_info(p).live_source or p for p in providers_of(model)} & set(catalog.live_sources())
+    for status in catalog.status() if serving else ():
         if not status.live or status.source not in serving or status.count:
             continue
         if status.error is not None:  # the source that serves this name did not answer: say so
