@@ -378,6 +378,8 @@ class Catalog:
     def _provider_id(self, provider: str) -> str:
         from ._domain.naming import provider_id
 
+        if provider in self._state.sources()[1]:  # an endpoint named so: its own records, fetched or not
+            return provider
         return provider_id(provider, self.model_names)
 
     def refresh(
