@@ -266,13 +266,14 @@ def _unknown(ctx: _Context, ref: ModelRef, name: str) -> Finding:
     from ..answers import shown_name, suggest
     from ..providers import provider_info
 
-    serving = {provider_info(p).live_source or p for p in providers_of(name)}
+    serving = {provider_info(p).live_source or p for p in providers_of(name)} & set(ctx.catalog.live_sources())
     why = ""
-    for status in ctx.catalog.status():
+    for status in ctx.catalog.status() if serving else ():
         if status.live and status.source in serving and not status.count:
             if status.source == "ollama":
                 return _finding(ref, "note", "not-checked", f"{shown_name(name)}: not checked (Ollama is not running)")
-            why = f" ({status.source} did not answer: {status.error})" if status.error else ""
+            error = (status.error or "").removeprefix(f"{status.source}: ")
+            why = f" ({status.source} did not answer: {error})" if error else ""
             if not status.error and status.fetched_at is None:
                 why = f" ({status.source} not consulted{' (--offline)' if ctx.offline else ''})"
     suggestions = tuple(suggest(ctx.catalog, name))
@@ -293,8 +294,7 @@ def _assess_on_server(ctx: _Context, ref: ModelRef, target: Target) -> list[Find
         return [_finding(ref, "note", "not-checked", message)]
     source = ctx.servers.get(target.server, "")
     if source not in ctx.reachable:
-        known = {s.source for s in ctx.catalog.status()}
-        if source not in known:  # a catalog given without this server as an endpoint
+        if source not in ctx.catalog.live_sources():  # a catalog given without this server as an endpoint
             ctx.reachable[source] = "not an endpoint of this catalog"
         else:
             reports = ctx.catalog.refresh([source])
