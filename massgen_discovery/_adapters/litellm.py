@@ -261,10 +261,10 @@ def completion_cost(
     its prompt passed) and the service tier (``service_tier``, else the response's own, else
     standard), at the rates in effect when the call was made (``at``, else the response's
     ``created`` time, else now: dated prices, time-of-day bands). ``model`` names the model when
-    the response does not say it in full (LiteLLM strips
-    the ``huggingface/`` prefix from ``response.model``). Where the catalog has no price for the
-    model at all, LiteLLM's own ``completion_cost`` is returned; None when a rate the call needs is
-    unknown, or neither can price it.
+    the response does not say it in full (LiteLLM strips the ``huggingface/`` prefix from
+    ``response.model``). Where the catalog has no price for the model at all, LiteLLM's own
+    ``completion_cost`` is returned; None when a rate the call needs is unknown, or neither can
+    price it.
     """
     from .._domain.pricing import InvalidTokens, UnknownPrice, price_call
     from .._domain.usage import call_tokens

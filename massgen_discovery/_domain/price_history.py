@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .price_rules import at_instant  # noqa: F401 - the naming of dated rates lives there
-
 if TYPE_CHECKING:
     from ..records import ModelRecord
     from .reports import Change
@@ -29,6 +27,7 @@ _BASE = (
     "cache_creation_input_token_cost",
 )
 _SEP = "_before_"
+"""How a dated rate is named (see :mod:`.price_rules`): ``<rate>_before_<YYYY-MM-DD>``."""
 
 
 def _rates(record: ModelRecord) -> dict[str, float]:
