@@ -281,7 +281,7 @@ def override_record(base: ModelRecord | None, model: str, values: Mapping[str, A
         raise ConfigError(f"cannot override {model!r}: not a model string")
     unknown = sorted(map(str, set(values) - set(MERGEABLE_FIELDS)))
     if unknown:
-        raise ConfigError(f"cannot override {', '.join(unknown)} of {model}: not a record field")
+        raise ConfigError(f"cannot override {', '.join(unknown)}: not a record field ({model})")
     if base is not None:
         provider, model_id = base.provider, base.model_id
     else:

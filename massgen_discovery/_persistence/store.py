@@ -215,8 +215,13 @@ class Store(Backend):
         return None
 
     def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
-        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``): see :mod:`.history_rows`."""
-        history_rows.append(self, key, entry, keep)
+        """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``): see :mod:`.history_rows`.
+
+        The list is read and rewritten under a cross-process lock: two processes appending at once
+        would each rewrite the list it read, and the row of one would outlive the cap.
+        """
+        with self.locked(f"append:{key}", 10.0, 5.0):  # not taken in 5 s: append all the same
+            history_rows.append(self, key, entry, keep)
 
     def history(self, key: str) -> list[dict[str, Any]]:
         """The entries under ``key``, oldest first."""
