@@ -51,6 +51,12 @@ def test_the_samples_are_what_the_cli_prints(tmp_path: Path) -> None:
         assert all(len(line) <= 80 for line in printed), command
         if same_map:
             assert printed == shown, (command, printed)
-        else:
-            assert printed[0] == shown[0] and printed[1].split() == shown[1].split()[: len(printed[1].split())]
-            assert re.sub(r"[\d,]+", "N", printed[-1]) == re.sub(r"[\d,]+", "N", shown[-1])
+        else:  # another release's map: the same table, other rows
+            assert _header(printed) == _header(shown), (command, printed)
+            if shown[-1].startswith("showing"):
+                assert re.sub(r"[\d,]+", "N", printed[-1]) == re.sub(r"[\d,]+", "N", shown[-1])
+
+
+def _header(lines: list[str]) -> list[str]:
+    """The words of a table's header line (the first line that starts with a column name)."""
+    return next(line.split() for line in lines if line.split()[0] in ("model", "part", "field"))
