@@ -66,17 +66,22 @@ def test_every_surface_prices_the_1h_writes_alike() -> None:
     from massgen_discovery.massgen_adapter import calculate_cost_with_usage_object
 
     catalog = Catalog(offline=True)
-    rec = catalog.get_model("claude-sonnet-4-5")
-    assert rec is not None and rec.input_cost_per_token and rec.output_cost_per_token
-    one_hour = (rec.prices or {}).get("cache_creation_input_token_cost_above_1hr")
-    assert one_hour is not None
+    rec = next(  # Sonnet 4.5 where the map states its 1-hour rate, else an Anthropic model that does
+        r
+        for r in [catalog.get_model("claude-sonnet-4-5"), *catalog.list_models("anthropic")]
+        if r is not None
+        and r.input_cost_per_token
+        and r.output_cost_per_token
+        and (r.prices or {}).get("cache_creation_input_token_cost_above_1hr")
+        and not any("_above_" in k and "tokens" in k for k in r.prices or {})
+    )
+    assert rec.input_cost_per_token and rec.output_cost_per_token
+    one_hour = (rec.prices or {})["cache_creation_input_token_cost_above_1hr"]
     expected = 2000 * rec.input_cost_per_token + 50000 * one_hour + 500 * rec.output_cost_per_token
     usage = _anthropic_usage()
-    response = litellm.ModelResponse(model="claude-sonnet-4-5", usage=usage)
-    assert completion_cost(response, model="claude-sonnet-4-5", catalog=catalog) == pytest.approx(expected)
-    assert calculate_cost_with_usage_object("claude-sonnet-4-5", usage, "Claude", catalog=catalog) == pytest.approx(
-        expected
-    )
+    response = litellm.ModelResponse(model=rec.model_id, usage=usage)
+    assert completion_cost(response, model=rec.model, catalog=catalog) == pytest.approx(expected)
+    assert calculate_cost_with_usage_object(rec.model_id, usage, "Claude", catalog=catalog) == pytest.approx(expected)
 
 
 # -- context tiers: per kind, and where they start -------------------------------------------------------
