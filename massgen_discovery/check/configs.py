@@ -167,27 +167,21 @@ def _refs(path: str, root: Node) -> Iterator[ModelRef]:
                 entries = value.value if isinstance(value, SequenceNode) else [value]
                 for entry in entries:
                     if isinstance(entry, MappingNode):
-                        yield from _ag2_entry(path, entry)
+                        yield from _massgen_backend(path, entry, "api_type", "openai")
             if name != "model_list":  # LiteLLM's list is read above, as LiteLLM reads it
                 stack.append(value)
 
 
-def _massgen_backend(path: str, backend: MappingNode) -> Iterator[ModelRef]:
+def _massgen_backend(
+    path: str, backend: MappingNode, type_key: str = "type", default: str | None = None
+) -> Iterator[ModelRef]:
+    """A MassGen ``backend`` (its ``type``), or an AG2 ``llm_config`` entry (its ``api_type``, else openai)."""
     model_node = _get(backend, "model")
     model = _scalar(model_node)
     if model is None or model_node is None:
         return
-    base_url = _text(backend, "base_url")
-    yield _ref(path, model_node, model, "massgen", backend_type=_text(backend, "type"), base_url=base_url)
-
-
-def _ag2_entry(path: str, entry: MappingNode) -> Iterator[ModelRef]:
-    model_node = _get(entry, "model")
-    model = _scalar(model_node)
-    if model is None or model_node is None:
-        return
-    base_url = _text(entry, "base_url")
-    yield _ref(path, model_node, model, "massgen", backend_type=_text(entry, "api_type") or "openai", base_url=base_url)
+    kind = _text(backend, type_key) or default
+    yield _ref(path, model_node, model, "massgen", backend_type=kind, base_url=_text(backend, "base_url"))
 
 
 def _litellm_refs(path: str, root: MappingNode) -> Iterator[ModelRef]:
