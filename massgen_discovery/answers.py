@@ -19,10 +19,11 @@ from ._domain.pricing import MAX_TOKENS
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .records import ModelRecord
+    from .records import ModelRecord, SourceStatus
 
 __all__ = [
     "CHAT_MODES",
+    "empty_serving_sources",
     "FLAG_CRITERIA",
     "MAX_SUGGESTED_NAME",
     "MAX_TOKEN_COUNT",
@@ -289,6 +290,17 @@ def suggest(catalog: Catalog, name: str) -> list[str]:
             scored.append((0 if exact else 1, -round(ratio, 3), rank, model))
     scored.sort()
     return [model for *_, model in scored[:5]]
+
+
+def empty_serving_sources(catalog: Catalog, model: str) -> list[SourceStatus]:
+    """The live sources that serve ``model``'s name (by its prefix) and have nothing: failed or never fetched."""
+    from ._orchestration.first_tries import providers_of
+    from .providers import provider_info
+
+    serving = {provider_info(p).live_source or p for p in providers_of(model)} & set(catalog.live_sources())
+    if not serving:  # status() builds a model per source: not asked for a name no live source serves
+        return []
+    return [s for s in catalog.status() if s.live and s.source in serving and not s.count]
 
 
 def providers_answer(catalog: Catalog) -> list[dict[str, Any]]:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from ..records import MERGEABLE_FIELDS, Conflict
 from .identifiers import OVERRIDE_SOURCE
+from .price_rules import time_band_name, time_variant
+from .pricing import SERVICE_TIERS
 
 __all__ = [
     "RANK_OVERRIDE",
@@ -132,10 +135,10 @@ def same_source_tiers(
     return out
 
 
-_VARIANT_SUFFIX = re.compile(r"(_before_\d{4}-\d{2}-\d{2}|_utc_\d{4}_\d{4})$")
-_SERVICE_SUFFIX = re.compile(r"_(flex|priority|batches|ultrafast)$")
+_SERVICE_SUFFIX = re.compile("(" + "|".join(re.escape(s) for s in SERVICE_TIERS.values() if s) + ")$")
 
 
+@cache
 def base_rate(name: str) -> str:
     """The rate a variant varies, without its time, service-tier and context-tier parts.
 
@@ -143,8 +146,8 @@ def base_rate(name: str) -> str:
     """
     from .pricing import context_base
 
-    name = _VARIANT_SUFFIX.sub("", name)
-    name = _SERVICE_SUFFIX.sub("", name)
+    variant = time_variant(name)
+    name = _SERVICE_SUFFIX.sub("", variant[0] if variant is not None else name)
     tiered = context_base(name)
     return _SERVICE_SUFFIX.sub("", tiered) if tiered is not None else name
 
@@ -172,17 +175,18 @@ def variants_follow_their_base(
         base = base_rate(name)
         if src is None or base == name or src == OVERRIDE_SOURCE:
             continue
-        if not (_VARIANT_SUFFIX.search(name) or _SERVICE_SUFFIX.search(name)):
+        variant = time_variant(name)
+        if variant is None and not _SERVICE_SUFFIX.search(name):
             continue  # a context tier alone: same_source_tiers keeps it with its base
         head = provenance.get(base)
         kept = values.get(base) if base in _FIELD_SET else prices.get(base)
         if head is None or head in (src, OVERRIDE_SOURCE) or not isinstance(kept, (int, float)):
             continue
         theirs = stated_by.get(src, {}).get(base)
-        if _BAND.search(name) and _VARIANT_SUFFIX.sub("", name) == base:
+        if variant is not None and variant[1] == "band" and variant[0] == base:
             schedules.setdefault((base, src), []).append(name)
             continue
-        tolerance = 0.10 if _DATED.search(name) else 0.01
+        tolerance = 0.10 if variant is not None and variant[1] == "dated" else 0.01
         if isinstance(theirs, (int, float)) and math.isclose(theirs, kept, rel_tol=tolerance, abs_tol=1e-15):
             continue
         _set_aside(name, head, prices, provenance, conflicts)
@@ -229,8 +233,13 @@ def _turned(
     standard = [n for n in names if math.isclose(prices[n], kept, rel_tol=0.10)]
     if not standard:
         return None
-    bands = [(int(m["start"]), int(m["end"])) for n in standard if (m := _BAND.search(n)) is not None]
-    added = {f"{base}_utc_{start:04d}_{end:04d}": float(default) for start, end in _complement(bands)}
+    bands = [
+        (int(start), int(end))
+        for n in standard
+        if (variant := time_variant(n)) is not None
+        for start, end in [variant[2].split("_")]
+    ]
+    added = {time_band_name(base, start, end): float(default) for start, end in _complement(bands)}
     return standard, added
 
 
@@ -240,10 +249,6 @@ def _set_aside(
     value = prices.pop(name)
     src = provenance.pop(name)
     conflicts.append(Conflict(field=name, kept_value=None, kept_source=head, other_value=value, other_source=src))
-
-
-_BAND = re.compile(r"_utc_(?P<start>\d{4})_(?P<end>\d{4})$")
-_DATED = re.compile(r"_before_\d{4}-\d{2}-\d{2}$")
 
 
 def _complement(bands: list[tuple[int, int]]) -> list[tuple[int, int]]:

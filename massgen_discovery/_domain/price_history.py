@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .price_rules import time_variant
+
 if TYPE_CHECKING:
     from ..records import ModelRecord
     from .reports import Change
@@ -26,8 +28,6 @@ _BASE = (
     "cache_read_input_token_cost",
     "cache_creation_input_token_cost",
 )
-_SEP = "_before_"
-"""How a dated rate is named (see :mod:`.price_rules`): ``<rate>_before_<YYYY-MM-DD>``."""
 
 
 def _rates(record: ModelRecord) -> dict[str, float]:
@@ -41,14 +41,14 @@ def price_points(record: ModelRecord, changes: Iterable[Change], field: str | No
     rates = _rates(record)
     dated: dict[str, list[tuple[str, float, str]]] = {}
     for name, value in rates.items():
-        base, sep, day = name.rpartition(_SEP)
-        if sep and len(day) == 10 and day[4] == "-":
-            dated.setdefault(base, []).append((day, value, record.provenance.get(name, "")))
+        variant = time_variant(name)
+        if variant is not None and variant[1] == "dated":
+            dated.setdefault(variant[0], []).append((variant[2], value, record.provenance.get(name, "")))
     moves: dict[str, list[Change]] = {}
     for change in changes:
         if change.kind == "changed" and change.field and "cost" in change.field:
             moves.setdefault(change.field, []).append(change)
-    names = sorted({n for n in rates if _SEP not in n and "_utc_" not in n} | set(moves) | set(dated))
+    names = sorted({n for n in rates if time_variant(n) is None} | set(moves) | set(dated))
     out: list[PricePoint] = []
     for name in names:
         if field is not None and name != field:

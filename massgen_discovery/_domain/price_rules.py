@@ -20,7 +20,15 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import NamedTuple
 
-__all__ = ["RuleRate", "at_instant", "dated_name", "derived_rate", "inclusive_threshold", "time_band_name"]
+__all__ = [
+    "RuleRate",
+    "at_instant",
+    "dated_name",
+    "derived_rate",
+    "inclusive_threshold",
+    "time_band_name",
+    "time_variant",
+]
 
 _DATED = re.compile(r"^(?P<base>.+)_before_(?P<day>\d{4}-\d{2}-\d{2})$")
 _BAND = re.compile(r"^(?P<base>.+)_utc_(?P<start>\d{4})_(?P<end>\d{4})$")
@@ -37,8 +45,8 @@ def time_band_name(rate: str, start: int, end: int) -> str:
 
 
 @cache
-def _variant(name: str) -> tuple[str, str, str] | None:
-    """(base rate, ``dated`` or ``band``, the rest) for a time variant's name, else None."""
+def time_variant(name: str) -> tuple[str, str, str] | None:
+    """(the rate it varies, ``dated`` or ``band``, the day or ``HHMM_HHMM``) for a time variant's name, else None."""
     if (match := _DATED.match(name)) is not None:
         return match["base"], "dated", match["day"]
     if (match := _BAND.match(name)) is not None:
@@ -69,7 +77,7 @@ def at_instant(prices: Mapping[str, float], name: str, at: datetime | None) -> t
     for key in prices:
         if not key.startswith(name) or key == name:
             continue
-        variant = _variant(key)
+        variant = time_variant(key)
         if variant is None or variant[0] != name:
             continue
         if variant[1] == "dated":

@@ -262,20 +262,16 @@ def _assess_one(ctx: _Context, ref: ModelRef, target: Target) -> list[Finding]:
 
 
 def _unknown(ctx: _Context, ref: ModelRef, name: str) -> Finding:
-    from .._orchestration.first_tries import providers_of
-    from ..answers import shown_name, suggest
-    from ..providers import provider_info
+    from ..answers import empty_serving_sources, shown_name, suggest
 
-    serving = {provider_info(p).live_source or p for p in providers_of(name)} & set(ctx.catalog.live_sources())
     why = ""
-    for status in ctx.catalog.status() if serving else ():
-        if status.live and status.source in serving and not status.count:
-            if status.source == "ollama":
-                return _finding(ref, "note", "not-checked", f"{shown_name(name)}: not checked (Ollama is not running)")
-            error = (status.error or "").removeprefix(f"{status.source}: ")
-            why = f" ({status.source} did not answer: {error})" if error else ""
-            if not status.error and status.fetched_at is None:
-                why = f" ({status.source} not consulted{' (--offline)' if ctx.offline else ''})"
+    for status in empty_serving_sources(ctx.catalog, name):
+        if status.source == "ollama":
+            return _finding(ref, "note", "not-checked", f"{shown_name(name)}: not checked (Ollama is not running)")
+        error = (status.error or "").removeprefix(f"{status.source}: ")
+        why = f" ({status.source} did not answer: {error})" if error else ""
+        if not status.error and status.fetched_at is None:
+            why = f" ({status.source} not consulted{' (--offline)' if ctx.offline else ''})"
     suggestions = tuple(suggest(ctx.catalog, name))
     hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
     return _finding(

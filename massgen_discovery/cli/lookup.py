@@ -181,16 +181,10 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
 
 def _unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
-    from ..answers import shown_name
+    from ..answers import empty_serving_sources, shown_name
 
     _echo_err(f"{PROG}: unknown model {shown_name(model)!r}")
-    from .._orchestration.first_tries import providers_of
-    from ..providers import provider_info
-
-    serving = {provider_info(p).live_source or p for p in providers_of(model)} & set(catalog.live_sources())
-    for status in catalog.status() if serving else ():
-        if not status.live or status.source not in serving or status.count:
-            continue
+    for status in empty_serving_sources(catalog, model):
         if status.error is not None:  # the source that serves this name did not answer: say so
             error = status.error
             _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")

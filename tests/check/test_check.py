@@ -110,14 +110,13 @@ def test_unlisted_and_price_unknown_are_warnings(tmp_path: Path) -> None:
     config.write_text(f"model_list:\n  - model_name: x\n    litellm_params:\n      model: {record.model}\n")
     report = check_configs([str(config)], catalog)
     assert [f.code for f in report.findings] == ["unlisted"] and not report.failed
-    unpriced = next(
-        (r for r in base.list_models() if r.mode == "chat" and r.input_cost_per_token is None and "/" in r.model),
-        None,
-    )
-    if unpriced is not None:  # every release of the map has had some; the assertion holds for any
-        config.write_text(f"model_list:\n  - model_name: x\n    litellm_params:\n      model: {unpriced.model}\n")
-        codes = [f.code for f in check_configs([str(config)], base).findings]
-        assert "price-unknown" in codes
+    from massgen_discovery.testing import StaticSource
+
+    unpriced = ModelRecord(model="mylab/m", provider="mylab", model_id="m", mode="chat", sources=["mylab"])
+    lab = Catalog(sources=[StaticSource("mylab", [unpriced])])
+    config.write_text("model_list:\n  - model_name: x\n    litellm_params:\n      model: mylab/m\n")
+    (finding,) = check_configs([str(config)], lab).findings
+    assert (finding.code, finding.level) == ("price-unknown", "warning") and "NaN" in finding.message
 
 
 def _models_server(httpserver: HTTPServer, ids: list[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -110,7 +110,6 @@ def test_dated_prices_through_the_cli(capsys: pytest.CaptureFixture[str]) -> Non
     today = record.input_cost_per_token
     assert today is not None
     assert json.loads(capsys.readouterr().out)["total"] == pytest.approx(today * 1000)
-    earlier = datetime.fromisoformat(day).replace(tzinfo=timezone.utc).replace(day=1)
-    if earlier.date().isoformat() < day:
-        assert run(["cost", record.model, "--input", "1000", "--at", earlier.isoformat(), "--offline", "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["total"] == pytest.approx(before * 1000)
+    earlier = datetime.fromisoformat(day).replace(tzinfo=timezone.utc) - timedelta(days=1)
+    assert run(["cost", record.model, "--input", "1000", "--at", earlier.isoformat(), "--offline", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == pytest.approx(before * 1000)
