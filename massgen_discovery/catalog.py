@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._domain import reconcile as rc
 from ._domain.log import get_logger
-from ._orchestration import refresh as rs
 from ._orchestration.background import Background
 from ._orchestration.first_tries import FirstTries, providers_of
 from ._orchestration.generations import Generations
@@ -30,10 +27,13 @@ from .records import ModelRecord
 from .sources import Source, source_names
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
 
     from ._domain.query import Query
     from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
+    from ._orchestration.refresh import Refresher
 
 __all__ = ["Catalog"]
 
@@ -107,14 +107,16 @@ class Catalog:
         self._state = State(
             store, specs, offline=self.offline, timeout=self.timeout, transport=transport, refresh_modes=modes
         )
+        if overrides:
+            from ._domain.reconcile import override_record
         for model, values in (overrides or {}).items():  # checked now: a typo fails here, not on a lookup
             if not isinstance(values, Mapping):
                 raise ConfigError(f"overrides[{model!r}] must map field names to values")
-            rc.override_record(None, model, values)
+            override_record(None, model, values)
         self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
         self._override_records: dict[str, ModelRecord] | None = None
         self._override_version = 0
-        self._refresher = rs.Refresher(self._state, self._build)
+        self._refresher_made: Refresher | None = None
         self._gen = Generations(self._state, self._fetch_missing)
         self._bg = Background(self._state, self._build, self._fetch_missing, prefetch=prefetch)
         self._first = FirstTries(self._state, self._bg, self._gen, self._fetch_missing)
@@ -169,6 +171,15 @@ class Catalog:
 
     def _build(self) -> View:
         return self._gen.build()
+
+    @property
+    def _refresher(self) -> Refresher:
+        # Made on first use: refreshing imports the merge, which a lookup from the store never needs.
+        if self._refresher_made is None:
+            from ._orchestration.refresh import Refresher
+
+            self._refresher_made = Refresher(self._state, self._build)
+        return self._refresher_made
 
     async def _fetch_missing(self, sources: list[Source]) -> object:
         return await self._refresher.refresh_sources(sources, explicit=False)
@@ -256,11 +267,13 @@ class Catalog:
     def _overridden(self, view: View) -> dict[str, ModelRecord]:
         """Override records keyed by the canonical model they apply to."""
         if self._override_records is None:
+            from ._domain.reconcile import override_record
+
             out: dict[str, ModelRecord] = {}
             for name, values in self._overrides.items():
                 base = self._gen.resolve(view, name)
                 model = base.model if base is not None else name
-                out[model] = rc.override_record(base, model, values)
+                out[model] = override_record(base, model, values)
             self._override_records = out
         return self._override_records
 
@@ -272,7 +285,9 @@ class Catalog:
         extra = overrides.get(key)
         if extra is None:
             return record
-        return extra if record is None else rc.merge_records([record, extra])
+        from ._domain.reconcile import merge_records
+
+        return extra if record is None else merge_records([record, extra])
 
     def _get(self, view: View, model: str) -> ModelRecord | None:
         if not isinstance(model, str) or not model.strip():
@@ -287,11 +302,13 @@ class Catalog:
         records = self._gen.all(view)
         if not self._overrides:
             return list(records.values())
+        from ._domain.reconcile import merge_records
+
         overrides = self._overridden(view)
         merged = dict(records)
         for model, extra in overrides.items():
             base = merged.get(model)
-            merged[model] = extra if base is None else rc.merge_records([base, extra])
+            merged[model] = extra if base is None else merge_records([base, extra])
         return [merged[k] for k in sorted(merged)]
 
     def _find(self, view: View, query: Query) -> list[ModelRecord]:
@@ -436,7 +453,9 @@ class Catalog:
         Raises:
             ConfigError: an unknown field or a value it cannot hold.
         """
-        rc.override_record(None, model, values)  # validates the field names
+        from ._domain.reconcile import override_record
+
+        override_record(None, model, values)  # validates the field names
         with self._state.mutex:
             self._overrides.setdefault(model, {}).update(values)
             self._override_records = None

@@ -172,6 +172,27 @@ def test_no_network_at_import_or_construction() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_a_warm_cold_lookup_imports_only_what_it_reads(cache_dir: Path) -> None:
+    """A fresh process answering from a warm cache loads neither the merge, the network nor logging.
+
+    Each of these cost a cold ``get_model`` milliseconds it never used (``importlib.metadata``
+    alone was 15 ms), with every source configured from the environment as usual.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BASE_URL")}  # each source's default
+    env.update(MASSGEN_DISCOVERY_CACHE_DIR=str(cache_dir), MASSGEN_DISCOVERY_OFFLINE="1")
+    warm = "from massgen_discovery import get_model; assert get_model('gpt-4o') is not None"
+    subprocess.run([sys.executable, "-c", warm], env=env, check=True)
+    unwanted = (
+        "litellm", "httpx", "pydantic", "diskcache", "asyncio", "logging", "threading", "concurrent.futures",
+        "importlib.metadata", "pathlib", "urllib.parse", "email", "gzip", "dataclasses", "inspect", "copy",
+        "massgen_discovery._domain.reconcile", "massgen_discovery._domain.pricing",
+        "massgen_discovery._orchestration.refresh", "massgen_discovery.sources._http",
+    )  # fmt: skip
+    code = f"{warm}\nimport sys\nprint(sorted(m for m in {unwanted!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 @pytest.mark.usefixtures("any_store")
 def test_first_use_fetches_once_then_serves_from_the_cache(cache_dir: Path) -> None:
     """A live source with nothing cached is fetched on first use; a new catalog on the same cache reads it."""

@@ -9,14 +9,14 @@ collector is paused for the duration of such work and resumed after it, and only
 
 from __future__ import annotations
 
+import _thread
 import gc
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["collector_paused"]
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _holders = 0
 _resume = False
 

@@ -13,7 +13,6 @@ process).
 
 from __future__ import annotations
 
-import copy
 import typing
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -164,7 +163,12 @@ class FrozenRecord(metaclass=_RecordType):
 
     def model_copy(self: _R, *, update: dict[str, Any] | None = None, deep: bool = False) -> _R:
         """A copy with ``update`` applied (not validated, as in pydantic)."""
-        data = copy.deepcopy(self.__dict__) if deep else dict(self.__dict__)
+        if deep:
+            import copy
+
+            data = copy.deepcopy(self.__dict__)
+        else:
+            data = dict(self.__dict__)
         if update:
             data.update({k: v for k, v in update.items() if k in type(self)._defaults})
         record = object.__new__(type(self))

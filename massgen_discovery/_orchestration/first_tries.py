@@ -9,7 +9,6 @@ next question does not wait again.
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +86,8 @@ class FirstTries:
             return view
         futures = self._bg.first_try_jobs([s.name for s in untried])
         if futures and len(futures) == len(untried):
+            import concurrent.futures
+
             concurrent.futures.wait(futures, timeout=self._s.timeout + BUILD_GRACE)
         else:  # none running (a catalog that does not prefetch, or one ended meanwhile): fetch here
             run_sync(self._fetch(untried))

@@ -17,7 +17,6 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
-from .._domain import reconcile as rc
 from .._domain.bulk import collector_paused
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
@@ -117,6 +116,8 @@ class Generations:
 
         Without ``force``, a generation another process built from the same inputs is adopted.
         """
+        from .._domain import reconcile as rc
+
         bundled, live = self._s.sources()
         config = self._s.config_id()
         # A lookup waits about a second for another process's build, then builds itself.

@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
-from .._domain import reconcile as rc
 from .._domain.digest import sha256_hex
 from .._domain.identifiers import REFRESH_MODES, refresh_mode_var
 from .._domain.log import get_logger
@@ -25,6 +24,7 @@ from ..sources import BUNDLED, Source, create_source, hooks, litellm_map, source
 if TYPE_CHECKING:
     import httpx
 
+    from .._domain import reconcile as rc
     from .._domain.changes import Moved
     from .._persistence.rows import Directory, Encoded
     from .._persistence.storage import Storage
@@ -214,6 +214,8 @@ class State:
         read from the store (one read); the listing is parsed again only when its values are not
         stored beside it (a listing stored before they were).
         """
+        from .._domain import reconcile as rc
+
         version = envelope.get("version") if isinstance(envelope.get("version"), str) else None
         with self.mutex:
             parsed = self._parsed.get(source.name)
@@ -233,6 +235,8 @@ class State:
 
     def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
         """The stored listing's records and the lookup aliases it defines, parsed once per envelope version."""
+        from .._domain import reconcile as rc
+
         version = envelope.get("version")
         with self.mutex:
             memo = self._parsed.get(source.name)
@@ -256,6 +260,8 @@ class State:
 
     def bundled_base(self, loaded: litellm_map.LiteLLMMap) -> tuple[dict[str, str], dict[str, ModelRecord]]:
         """(the modes LiteLLM's map states, its records merged), worked out once per loaded map."""
+        from .._domain import reconcile as rc
+
         with self.mutex:
             memo = self._bundled
         if memo is not None and memo[0] is loaded:

