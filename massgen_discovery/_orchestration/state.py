@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .._domain import reconcile as rc
     from .._domain.changes import Moved
+    from .._persistence.facets import Facet
     from .._persistence.rows import Directory, Encoded
     from .._persistence.storage import Storage
     from ..records import ModelRecord
@@ -59,7 +60,8 @@ class View:
     """One generation of the merged catalog as this process sees it."""
 
     __slots__ = (
-        "changes", "checked", "directory", "flagged", "index", "lookups", "meta", "points", "prefix", "records"
+        "answers", "changes", "checked", "directory", "facets", "facets_flagged", "flagged", "index", "lookups",
+        "meta", "points", "prefix", "records",
     )  # fmt: skip
 
     def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
@@ -76,6 +78,17 @@ class View:
         """Per capability flag, the records that have it (built by the first query that asks)."""
         self.changes: list[dict[str, Any]] | None = None
         """The changes this process's build of the generation recorded (None: not built here)."""
+        self.facets: tuple[list[Facet] | None] | None = None
+        """The facets row, once read: ``(facets,)``, or ``(None,)`` when the generation has none usable."""
+        self.facets_flagged: dict[str, list[Facet] | None] = {}
+        """Per capability flag, the facets of the records that have it."""
+        self.answers: dict[str, Sequence[ModelRecord]] = {}
+        """The latest searches' answers, by question (immutable sequences: shared by every caller)."""
+
+    def forget(self) -> None:
+        """Drop everything read of the generation (its rows changed under it: read them again)."""
+        self.records, self.index, self.directory, self.facets = None, None, None, None
+        self.points, self.flagged, self.lookups, self.answers, self.facets_flagged = {}, {}, {}, {}, {}
 
 
 class State:

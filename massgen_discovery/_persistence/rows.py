@@ -34,6 +34,7 @@ from typing import Any
 from .._domain.digest import blake2b_hex
 from .._domain.gate import index_ok
 from ..records import ModelRecord
+from . import facets
 from .docs import compact, from_doc, stored_conflicts
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Encoded",
     "decode_part",
     "encode_generation",
+    "facets_of",
     "find_in_part",
     "part_docs",
     "part_names",
@@ -112,7 +114,7 @@ class Encoded:
     so concurrent builds never see one half-made.
     """
 
-    __slots__ = ("index", "keys", "parts", "prefix", "split", "texts", "values")
+    __slots__ = ("fragments", "index", "keys", "parts", "prefix", "split", "texts", "values")
 
     def __init__(self) -> None:
         self.prefix = ""
@@ -129,6 +131,8 @@ class Encoded:
         """Per part key, its records."""
         self.index: dict[str, tuple[Any, list[tuple[dict[str, Any], str, str]]]] = {}
         """Per lookup index, the mapping encoded and its parts (entries, text, key)."""
+        self.fragments: dict[str, str] = {}
+        """Per part key, its records' rows of the facets row (see ``facets``)."""
 
     def by_ids(self) -> dict[tuple[int, ...], tuple[str, str]]:
         """Per run of record objects (their ids: ``values`` keeps them alive), its part's text and key."""
@@ -199,6 +203,7 @@ def encode_generation(
     if made is not None:
         made.prefix, made.split, made.values = prefix, (ordered, runs), values
     reuse: dict[tuple[int, ...], tuple[str, str]] | None = None  # by record ids, once the keys moved
+    fragments: list[str] = []
     start = 0
     for at, run in enumerate(runs):
         end = start + len(run)
@@ -225,9 +230,13 @@ def encode_generation(
         text, key = hit
         rows[key] = text
         parts.append([run[0], key[len(PART) :], len(run)])
+        # A part's facet rows follow from its text: the same part, the same rows.
+        found = previous.fragments.get(key) if previous is not None else None
+        fragments.append(found if found is not None else facets.fragment(records))
         if made is not None:
             made.texts.append(hit)
             made.parts[key] = records
+            made.fragments[key] = fragments[-1]
         start = end
     lookups: dict[str, list[list[str]]] = {}
     for name in ("aliases", "lower"):
@@ -237,7 +246,9 @@ def encode_generation(
         lookups[name] = [[next(iter(sub), ""), key[len(PART) :]] for sub, _text, key in pieces]
         if made is not None:
             made.index[name] = (index[name], pieces)
-    rows[f"{prefix}:dir"] = to_json({"parts": parts, **lookups}).decode()
+    text = facets.facets_text(fragments)
+    rows[part_key(text)] = text
+    rows[f"{prefix}:dir"] = to_json({"parts": parts, **lookups, "facets": part_key(text)[len(PART) :]}).decode()
     return rows
 
 
@@ -291,15 +302,19 @@ def _index_parts(name: str, entries: Mapping[str, Any], known: tuple[Any, _Piece
 class Directory:
     """A generation's ``dir`` row, read: which part holds a key, and the lookup parts."""
 
-    __slots__ = ("counts", "firsts", "lookup_firsts", "lookups", "names")
+    __slots__ = ("counts", "facets", "firsts", "lookup_firsts", "lookups", "names")
 
-    def __init__(self, parts: list[list[Any]], lookups: dict[str, list[tuple[str, str]]]) -> None:
+    def __init__(
+        self, parts: list[list[Any]], lookups: dict[str, list[tuple[str, str]]], facets: str | None = None
+    ) -> None:
         self.firsts = [p[0] for p in parts]
         self.names = [PART + p[1] for p in parts]
         self.counts = [p[2] for p in parts]
         self.lookups = {k: [PART + digest for _first, digest in named] for k, named in lookups.items()}
         """Per lookup index (``aliases``, ``lower``), the keys of its parts."""
         self.lookup_firsts = {k: [first for first, _digest in named] for k, named in lookups.items()}
+        self.facets = PART + facets if facets is not None else None
+        """The key of the facets row (None in a generation written before there was one)."""
 
     def lookup_part(self, index: str, name: str) -> str | None:
         """The key of the ``index`` part that would hold ``name`` (None when it sorts before every part)."""
@@ -313,7 +328,8 @@ class Directory:
 
     def every_part(self) -> list[str]:
         """Every part this generation names (records and lookups)."""
-        return [*self.names, *(key for keys in self.lookups.values() for key in keys)]
+        facets = [self.facets] if self.facets is not None else []
+        return [*self.names, *(key for keys in self.lookups.values() for key in keys), *facets]
 
 
 def _hex32(value: Any) -> bool:
@@ -359,7 +375,10 @@ def read_directory(raw: str | None) -> Directory | None:
     firsts = [p[0] for p in parts]
     if any(a >= b for a, b in pairwise(firsts)):
         return None
-    return Directory(parts, lookups)
+    facets = doc.get("facets")
+    if facets is not None and not _hex32(facets):
+        return None
+    return Directory(parts, lookups, facets)
 
 
 def part_names(raw: str | None) -> list[str]:
@@ -378,18 +397,24 @@ def _part_json(key: str, raw: str | None) -> Any:
         return None
 
 
-def _part_docs(key: str, raw: str | None, field: str | None = None, value: Any = None) -> list[Any] | None:
+def _part_docs(
+    key: str, raw: str | None, field: str | None = None, value: Any = None, among: set[str] | None = None
+) -> list[Any] | None:
     """A part's documents, if its text hashes to its key and is a part; None otherwise.
 
     A part is a table (``{"c": [field, ...], "r": [[value, ...], ...]}``, null for what a record
     does not know) or, as parts were once written, a list of documents. With ``field``, only the
-    documents whose ``field`` is ``value`` (of its type) are made. The documents are not checked:
-    the gate judges them.
+    documents whose ``field`` is ``value`` (of its type) are made; with ``among``, those whose
+    ``model`` is one of these. The documents are not checked: the gate judges them.
     """
+    if among is not None:
+        field = "model"
     part = _part_json(key, raw)
     if type(part) is list:
         if field is None:
             return part
+        if among is not None:
+            return [d for d in part if type(d) is dict and type(d.get(field)) is str and d[field] in among]
         return [d for d in part if type(d) is dict and type(d.get(field)) is type(value) and d[field] == value]
     if type(part) is not dict:
         return None
@@ -403,7 +428,10 @@ def _part_docs(key: str, raw: str | None, field: str | None = None, value: Any =
         if field not in columns:
             return []
         at = columns.index(field)
-        table = [row for row in table if type(row[at]) is type(value) and row[at] == value]
+        if among is not None:
+            table = [row for row in table if type(row[at]) is str and row[at] in among]
+        else:
+            table = [row for row in table if type(row[at]) is type(value) and row[at] == value]
     # null is "not known" (the few fields stated even when None are ones no servable row lacks).
     return [{k: v for k, v in zip(columns, row, strict=True) if v is not None} for row in table]
 
@@ -414,12 +442,15 @@ def part_docs(key: str, raw: str | None) -> list[dict[str, Any]] | None:
     return docs if docs is not None and all(type(d) is dict for d in docs) else None
 
 
-def decode_part(key: str, raw: str | None, flag: str | None = None) -> list[ModelRecord] | None:
+def decode_part(
+    key: str, raw: str | None, flag: str | None = None, among: set[str] | None = None
+) -> list[ModelRecord] | None:
     """Every record of a part (with ``flag``, only those whose capability is True); None if damaged.
 
-    With ``flag``, only the records a query can return are checked and built.
+    With ``flag``, only the records a query can return are checked and built; with ``among``, only
+    those of these models.
     """
-    docs = _part_docs(key, raw) if flag is None else _part_docs(key, raw, flag, True)
+    docs = _part_docs(key, raw, among=among) if flag is None else _part_docs(key, raw, flag, True)
     if docs is None:
         return None
     records = [from_doc(doc) for doc in docs]
@@ -435,6 +466,13 @@ def find_in_part(key: str, raw: str | None, model: str) -> tuple[bool, ModelReco
         return True, None
     record = from_doc(docs[0])
     return record is not None, record
+
+
+def facets_of(directory: Directory, raw: str | None) -> list[facets.Facet] | None:
+    """The generation's facets (``raw``: its facets row), checked; None without a sound one."""
+    if directory.facets is None or not raw or part_key(raw) != directory.facets:
+        return None
+    return facets.read_facets(raw, sum(directory.counts))
 
 
 def read_index(keys: list[str], raws: list[str | None], name: str) -> dict[str, str] | None:

@@ -133,7 +133,7 @@ def test_the_compiled_filters_agree_with_matches_on_the_whole_catalog(criteria: 
 
     records = Catalog(sources=["litellm"]).list_models() + ALL
     query = build_query(**criteria)  # type: ignore[arg-type]
-    expected = sorted((r for r in records if query.matches(r)), key=_sort_key(query.sort))  # type: ignore[call-overload]
+    expected = sorted((r for r in records if query.matches(r)), key=_sort_key(query.sort))
     if query.limit is not None:
         expected = expected[: query.limit]
     assert run_query(records, query) == expected

@@ -22,7 +22,8 @@ def test_a_build_writes_a_dir_naming_its_parts_and_points_to_it() -> None:
     (directory,) = store.keys(f"{view.prefix}:dir")
     named = json.loads(store.rows[directory])
     lookups = {f"part:{key}" for name in ("aliases", "lower") for _first, key in named[name]}
-    assert {f"part:{p[1]}" for p in named["parts"]} | lookups == set(parts_of(store))
+    facets = {f"part:{named['facets']}"}  # what a search reads
+    assert {f"part:{p[1]}" for p in named["parts"]} | lookups | facets == set(parts_of(store))
     pointer = store.get(state.meta_key())
     assert pointer is not None and pointer["prefix"] == view.prefix and pointer["count"] == 2
     assert state.view is view
