@@ -19,7 +19,6 @@ from ._orchestration.background import Background
 from ._orchestration.first_tries import FirstTries, providers_of
 from ._orchestration.generations import Generations
 from ._orchestration.overrides import Overrides
-from ._orchestration.search import Search
 from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import off_loop, run_sync
 from ._persistence.storage import Storage
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from ._domain.query import Query
     from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
     from ._orchestration.refresh import Refresher
+    from ._orchestration.search import Search
 
 __all__ = ["Catalog"]
 
@@ -111,7 +111,7 @@ class Catalog:
         self._refresher_made: Refresher | None = None
         self._gen = Generations(self._state, self._fetch_missing)
         self._overrides = Overrides(overrides, self._gen.resolve)
-        self._search = Search(self._state, self._gen)
+        self._searcher: Search | None = None
         self._bg = Background(self._state, self._build, self._fetch_missing, prefetch=prefetch)
         self._first = FirstTries(self._state, self._bg, self._gen, self._fetch_missing)
 
@@ -174,6 +174,14 @@ class Catalog:
 
             self._refresher_made = Refresher(self._state, self._build)
         return self._refresher_made
+
+    @property
+    def _search(self) -> Search:
+        if self._searcher is None:  # made on first use: a lookup never searches
+            from ._orchestration.search import Search
+
+            self._searcher = Search(self._state, self._gen)
+        return self._searcher
 
     async def _fetch_missing(self, sources: list[Source]) -> object:
         return await self._refresher.refresh_sources(sources, explicit=False)

@@ -29,13 +29,15 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from itertools import chain, compress, pairwise, repeat
 from operator import is_not
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._domain.digest import blake2b_hex
 from .._domain.gate import index_ok
 from ..records import ModelRecord
-from . import facets
 from .docs import compact, from_doc, stored_conflicts
+
+if TYPE_CHECKING:
+    from .facets import Facet
 
 __all__ = [
     "PART",
@@ -162,6 +164,8 @@ def encode_generation(
     records; ``made`` (a new one) receives this generation's.
     """
     from pydantic_core import to_json
+
+    from . import facets
 
     rows: dict[str, str] = {}
     parts: list[list[Any]] = []
@@ -468,11 +472,13 @@ def find_in_part(key: str, raw: str | None, model: str) -> tuple[bool, ModelReco
     return record is not None, record
 
 
-def facets_of(directory: Directory, raw: str | None) -> list[facets.Facet] | None:
+def facets_of(directory: Directory, raw: str | None) -> list[Facet] | None:
     """The generation's facets (``raw``: its facets row), checked; None without a sound one."""
     if directory.facets is None or not raw or part_key(raw) != directory.facets:
         return None
-    return facets.read_facets(raw, sum(directory.counts))
+    from .facets import read_facets  # a search's, not a lookup's
+
+    return read_facets(raw, sum(directory.counts))
 
 
 def read_index(keys: list[str], raws: list[str | None], name: str) -> dict[str, str] | None:
