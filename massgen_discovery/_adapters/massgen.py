@@ -9,6 +9,7 @@ from a UI: none raises for an unknown provider or a failing source, and unknown 
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,14 +19,13 @@ from .massgen_models import (
     BACKEND_PROVIDERS,
     DEFAULT_MODELS,
     DISPLAY_NAME_PROVIDERS,
-    _listing,
-    _log,
-    _sync,
     get_model_metadata_for_provider,
     get_model_metadata_for_provider_sync,
     get_models_for_provider,
     get_models_for_provider_sync,
+    provider_listing,
     resolve_provider,
+    run_listing,
 )
 from .massgen_pricing import (
     ModelPricing,
@@ -60,6 +60,8 @@ __all__ = [
     "wizard_choices",
 ]
 
+_log = logging.getLogger(__name__)
+
 
 def _describe(record: ModelRecord) -> str:
     from .._domain.display import format_price, format_tokens
@@ -93,7 +95,10 @@ def wizard_choices(provider: str, catalog: Catalog | None = None) -> list[tuple[
 
     Example line: ``128k ctx · $0.50/$1.50 per 1M · tools, vision``.
     """
-    return [(r.model_id, _describe(r)) for r in _sync(_listing(provider, True, catalog, None, None), "wizard choices")]
+    return [
+        (r.model_id, _describe(r))
+        for r in run_listing(provider_listing(provider, True, catalog, None, None), "wizard choices")
+    ]
 
 
 _patches: list[tuple[Any, str, Any]] = []

@@ -204,7 +204,7 @@ def _listable(record: ModelRecord, litellm_provider: str) -> bool:
     return not (litellm_provider == "openrouter" and record.supports_function_calling is not True)
 
 
-async def _listing(
+async def provider_listing(
     provider: str, use_cache: bool, catalog: Catalog | None, base_url: str | None, api_key: str | None
 ) -> list[ModelRecord]:
     """The records MassGen would list for ``provider``: default model first, then newest first."""
@@ -232,7 +232,7 @@ async def _refresh_provider(litellm_provider: str, catalog: Catalog) -> None:
         await catalog.arefresh([source])
 
 
-def _sync(coro: Coroutine[Any, Any, list[_T]], what: str) -> list[_T]:
+def run_listing(coro: Coroutine[Any, Any, list[_T]], what: str) -> list[_T]:
     """A sync twin's answer: the coroutine run to completion (inside a running loop too), ``[]`` on failure."""
     from .._orchestration.sync import run_sync
 
@@ -257,7 +257,7 @@ async def get_models_for_provider(
     name the server of MassGen's ``chatcompletion`` backend. ``[]`` on any failure, never raises.
     """
     try:
-        return [r.model_id for r in await _listing(provider, use_cache, catalog, base_url, api_key)]
+        return [r.model_id for r in await provider_listing(provider, use_cache, catalog, base_url, api_key)]
     except Exception as exc:  # a UI helper: never raise
         _log.debug("listing %s failed: %s", provider, exc)
         return []
@@ -273,7 +273,7 @@ def get_models_for_provider_sync(
 ) -> list[str]:
     """Sync :func:`get_models_for_provider`; works inside a running event loop too."""
     coro = get_models_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
-    return _sync(coro, f"listing {provider}")
+    return run_listing(coro, f"listing {provider}")
 
 
 def _per_million(value: float | None) -> float | None:
@@ -325,7 +325,7 @@ async def get_model_metadata_for_provider(
     flags, ``available`` and ``source``; unknown values are None. ``[]`` on any failure.
     """
     try:
-        return [_metadata(r) for r in await _listing(provider, use_cache, catalog, base_url, api_key)]
+        return [_metadata(r) for r in await provider_listing(provider, use_cache, catalog, base_url, api_key)]
     except Exception as exc:
         _log.debug("metadata for %s failed: %s", provider, exc)
         return []
@@ -341,10 +341,10 @@ def get_model_metadata_for_provider_sync(
 ) -> list[dict[str, Any]]:
     """Sync :func:`get_model_metadata_for_provider`; works inside a running event loop too."""
     coro = get_model_metadata_for_provider(provider, use_cache, base_url=base_url, api_key=api_key, catalog=catalog)
-    return _sync(coro, f"metadata for {provider}")
+    return run_listing(coro, f"metadata for {provider}")
 
 
-def _record(provider: str | None, model: str, catalog: Catalog | None) -> ModelRecord | None:
+def catalog_record(provider: str | None, model: str, catalog: Catalog | None) -> ModelRecord | None:
     try:
         cat = _catalog(catalog)
         litellm_provider = resolve_provider(provider) if provider else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ if TYPE_CHECKING:
     from .._domain.pricing import CallTokens
     from ..catalog import Catalog
     from ..records import ModelRecord
-from .massgen_models import _log, _record
+from .massgen_models import catalog_record
 
 __all__ = [
     "ModelPricing",
@@ -22,6 +23,8 @@ __all__ = [
     "model_pricing_dict",
     "usage_tokens",
 ]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,7 +76,7 @@ def get_model_pricing(provider: str | None, model: str, catalog: Catalog | None 
     reads a non-finite cost as unknown), never 0. ``source`` names the source of the input price
     (``litellm``, ``groq``, ``huggingface:together``...).
     """
-    record = _record(provider, model, catalog)
+    record = catalog_record(provider, model, catalog)
     if record is None:
         return None
     return _massgen_pricing_class()(
@@ -90,7 +93,7 @@ def model_pricing_dict(provider: str, model: str, catalog: Catalog | None = None
 
     A field nobody knows is None inside the dict; nothing is made up.
     """
-    record = _record(provider, model, catalog)
+    record = catalog_record(provider, model, catalog)
     if record is None:
         return None
     inp, out = record.input_cost_per_token, record.output_cost_per_token
@@ -106,7 +109,7 @@ def model_pricing_dict(provider: str, model: str, catalog: Catalog | None = None
 
 def get_context_window(provider: str, model: str, catalog: Catalog | None = None) -> int | None:
     """The model's context window in tokens, or None when unknown (never a default)."""
-    record = _record(provider, model, catalog)
+    record = catalog_record(provider, model, catalog)
     return None if record is None else record.max_input_tokens
 
 
@@ -188,7 +191,7 @@ def calculate_cost_with_usage_object(
         return math.nan
     if not tokens:
         return 0.0
-    cost = _usage_cost(_record(provider, model, catalog), tokens)
+    cost = _usage_cost(catalog_record(provider, model, catalog), tokens)
     return _unknown_cost(provider, model) if cost is None else cost
 
 
@@ -205,5 +208,5 @@ def calculate_cost(
         return math.nan
     if not tokens:
         return 0.0
-    cost = _usage_cost(_record(provider, model, catalog), tokens)
+    cost = _usage_cost(catalog_record(provider, model, catalog), tokens)
     return _unknown_cost(provider, model) if cost is None else cost

@@ -8,36 +8,35 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._domain.gate import size_cap
+from .._domain.log import get_logger
 from ..errors import CacheError
 from .disk import (
-    _DB,
-    _DELETED,
-    _MODE_RAW,
-    _MODE_TEXT,
-    _ROW_QUERY,
-    _T,
-    _UNSURE,
+    DB_FILE,
+    DELETED,
+    MODE_RAW,
+    MODE_TEXT,
     READ_WAIT,
+    ROW_QUERY,
+    UNSURE,
     WRITE_WAIT,
-    _can_write,
-    _identity,
-    _log,
-    _one_line,
-    _Open,
-    _probe_writable,
-    _safe_disk,
-    _store_errors,
-    _too_big,
-    _transient,
-    _warn_once,
+    OpenStores,
+    can_write,
     default_cache_path,
+    file_identity,
+    one_line,
     own_files,
     own_value_file,
+    probe_writable,
     remove_own_files,
+    safe_disk,
     sqlite_uri,
+    store_errors,
+    too_big,
+    transient,
+    warn_once,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +45,9 @@ if TYPE_CHECKING:
     import diskcache
 
 __all__ = ["Backend"]
+
+_log = get_logger(__name__)
+_T = TypeVar("_T")
 
 
 class Backend:
@@ -59,7 +61,7 @@ class Backend:
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self._dir = os.fspath(directory) if directory is not None else default_cache_path()
-        self._db = os.path.join(self._dir, _DB)
+        self._db = os.path.join(self._dir, DB_FILE)
         self._path: Path | None = None
         self._cache: diskcache.Cache | None = None
         self._reader: sqlite3.Connection | None = None
@@ -96,7 +98,7 @@ class Backend:
                 if self._cache is None:
                     # diskcache's constructor retries a locked database for 60 s, whatever its
                     # timeout says: ask SQLite first, within our own limit.
-                    _probe_writable(self.directory / _DB)
+                    probe_writable(self.directory / DB_FILE)
                     # timeout: seconds SQLite waits for another writer before diskcache raises Timeout.
                     self._cache = diskcache.Cache(
                         str(self.directory),
@@ -107,9 +109,9 @@ class Backend:
                         # A generation's parts (tens of KB) stay in the database rather than in
                         # hundreds of value files; listings' envelopes (MBs) still go to files.
                         disk_min_file_size=1 << 20,
-                        disk=_safe_disk(),
+                        disk=safe_disk(),
                     )
-                    _Open.add(self)
+                    OpenStores.add(self)
         return self._cache
 
     def _connect_reader(self) -> sqlite3.Connection | None:
@@ -122,7 +124,7 @@ class Backend:
         # that cannot be written would be mapped read-only and could fault: go immutable at once.
         shm = f"{db}-shm"
         modes = ["mode=ro", "mode=ro&immutable=1"]
-        if os.path.exists(shm) and not _can_write(shm):
+        if os.path.exists(shm) and not can_write(shm):
             modes = modes[1:]
         for flags in modes:
             try:
@@ -139,13 +141,13 @@ class Backend:
                 last = exc
                 if "no such table" in str(exc):
                     return None
-                if _transient(exc):
+                if transient(exc):
                     raise
         assert last is not None
         raise last
 
     def _quiet_read(self, key: str) -> Any:
-        """``key``'s value read without writing anything, or ``_UNSURE`` to read the normal way.
+        """``key``'s value read without writing anything, or ``UNSURE`` to read the normal way.
 
         SQLite's write-ahead-log read path creates ``-wal``/``-shm`` and writes to the shared
         index, even on a read-only connection. While no writer has the database open (no
@@ -160,28 +162,28 @@ class Backend:
         except FileNotFoundError:
             wal = None
         except OSError:
-            return _UNSURE
+            return UNSURE
         if wal is not None and wal.st_size:
-            return _UNSURE
+            return UNSURE
         if os.path.exists(f"{db}-journal"):  # a rollback-journal writer changes the file in place
-            return _UNSURE
+            return UNSURE
         try:
-            before = _identity(db)
+            before = file_identity(db)
             with self._mutex:
                 if self._quiet is None or self._quiet[0] != before:
                     self._close_quiet()
                     con = sqlite3.connect(sqlite_uri(db, "mode=ro&immutable=1"), uri=True, check_same_thread=False)
                     self._quiet = (before, con)
-                row = self._quiet[1].execute(_ROW_QUERY, (size_cap(key), key)).fetchone()
+                row = self._quiet[1].execute(ROW_QUERY, (size_cap(key), key)).fetchone()
                 value = self._row_value(key, row)
             # A writer adds to the log, never to the file, until it checkpoints: a file that did not
             # change while it was read gave a consistent answer.
-            if _identity(db) != before:
-                return _UNSURE
+            if file_identity(db) != before:
+                return UNSURE
         except (OSError, sqlite3.Error):
             with self._mutex:
                 self._close_quiet()
-            return _UNSURE
+            return UNSURE
         return value
 
     def _close_quiet(self) -> None:
@@ -197,19 +199,19 @@ class Backend:
         if expire_time is not None and expire_time <= time.time():
             return None
         cap = size_cap(key)
-        if mode == _MODE_RAW and isinstance(value, str):
+        if mode == MODE_RAW and isinstance(value, str):
             return value
-        if mode == _MODE_RAW and isinstance(length, int) and length > cap:
-            _too_big(key, length, cap, self.directory)
+        if mode == MODE_RAW and isinstance(length, int) and length > cap:
+            too_big(key, length, cap, self.directory)
             return None
-        if mode == _MODE_TEXT and isinstance(filename, str):
+        if mode == MODE_TEXT and isinstance(filename, str):
             path = own_value_file(self.directory, filename)
             if path is None:
-                _warn_once(f"cache at {self.directory}: row {key[:80]!r} names a file outside the cache; ignored")
+                warn_once(f"cache at {self.directory}: row {key[:80]!r} names a file outside the cache; ignored")
                 return None
             size = path.stat().st_size
             if size > cap:
-                _too_big(key, size, cap, self.directory)
+                too_big(key, size, cap, self.directory)
                 return None
             return path.read_text(encoding="utf-8")
         return None
@@ -218,11 +220,11 @@ class Backend:
         """The stored value of ``key`` (str), or None; a busy database answers None for now."""
         if self._memory is not None and key in self._memory:
             value = self._memory[key]
-            return None if value is _DELETED else value
+            return None if value is DELETED else value
         if self._reader is None and self._cache is None:
             # A process that has not opened the database for writing reads it quietly when it can.
             quiet = self._quiet_read(key)
-            if quiet is not _UNSURE:
+            if quiet is not UNSURE:
                 return quiet
         for _attempt in range(2):
             try:
@@ -231,12 +233,12 @@ class Backend:
                         self._reader = self._connect_reader()
                     if self._reader is None:
                         return None
-                    row = self._reader.execute(_ROW_QUERY, (size_cap(key), key)).fetchone()
+                    row = self._reader.execute(ROW_QUERY, (size_cap(key), key)).fetchone()
                 return self._row_value(key, row)
             except FileNotFoundError:
                 return None  # a value file removed by a concurrent prune: a miss
-            except _store_errors() as exc:
-                if _transient(exc):
+            except store_errors() as exc:
+                if transient(exc):
                     self._note_busy(exc)
                     return None
                 if not self._recover(exc):
@@ -250,7 +252,7 @@ class Backend:
             _log.warning(
                 "cache at %s is busy (another process holds it: %s); answering without it for now",
                 self.directory,
-                _one_line(exc),
+                one_line(exc),
             )
 
     def _recover(self, exc: BaseException) -> bool:
@@ -260,15 +262,15 @@ class Backend:
         self.close()
         if damaged and not self._rebuilt:
             self._rebuilt = True
-            _log.warning("cache at %s is damaged (%s); rebuilding it", self.directory, _one_line(exc))
+            _log.warning("cache at %s is damaged (%s); rebuilding it", self.directory, one_line(exc))
             try:
                 remove_own_files(self.directory)
                 self._writer()
                 return True
-            except _store_errors() as again:
+            except store_errors() as again:
                 exc = again
         if self._memory is None:
-            _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, _one_line(exc))
+            _log.warning("cache at %s cannot be used (%s); running uncached", self.directory, one_line(exc))
             self._memory = {}
         return False
 
@@ -286,8 +288,8 @@ class Backend:
                     return failed
                 try:
                     return work(self._writer())
-                except _store_errors() as exc:
-                    if _transient(exc):
+                except store_errors() as exc:
+                    if transient(exc):
                         self._note_busy(exc)
                         return failed
                     self._recover(exc)
@@ -311,7 +313,7 @@ class Backend:
                 # elsewhere; the handle stays open for this process's next write.
                 try:
                     busy = self._cache._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                except _store_errors():
+                except store_errors():
                     busy = 1
                 if not busy:
                     return
@@ -325,24 +327,24 @@ class Backend:
         when neither works (a read-only directory).
         """
         if self._memory is not None:
-            count = sum(1 for v in self._memory.values() if v is not _DELETED)
+            count = sum(1 for v in self._memory.values() if v is not DELETED)
             self._memory.clear()
         else:
             count = 0
-        if not (self.directory / _DB).exists():
+        if not (self.directory / DB_FILE).exists():
             return count
         try:
             return count + int(self._writer().clear())
-        except _store_errors() as exc:
+        except store_errors() as exc:
             first = exc
         self.close()
         try:
             before = len(own_files(self.directory))
             removed = remove_own_files(self.directory)
         except OSError as exc:
-            raise CacheError(f"cannot clear {self.directory}: {_one_line(first)}; {_one_line(exc)}") from exc
+            raise CacheError(f"cannot clear {self.directory}: {one_line(first)}; {one_line(exc)}") from exc
         if removed < before or own_files(self.directory):
-            raise CacheError(f"cannot clear {self.directory}: {_one_line(first)}")
+            raise CacheError(f"cannot clear {self.directory}: {one_line(first)}")
         return count + removed
 
     def close_thread(self) -> None:
@@ -353,7 +355,7 @@ class Backend:
         """
         with self._mutex:
             if self._cache is not None:
-                with suppress(*_store_errors()):
+                with suppress(*store_errors()):
                     self._cache.close()  # diskcache closes the calling thread's connection only
 
     def close(self) -> None:
@@ -363,10 +365,10 @@ class Backend:
             # The reader first: the last handle to close checkpoints the write-ahead log, and a
             # read-only handle cannot.
             if self._reader is not None:
-                with suppress(*_store_errors()):
+                with suppress(*store_errors()):
                     self._reader.close()
                 self._reader = None
             if self._cache is not None:
-                with suppress(*_store_errors()):
+                with suppress(*store_errors()):
                     self._cache.close()
                 self._cache = None

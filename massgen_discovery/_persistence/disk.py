@@ -61,11 +61,11 @@ _T = TypeVar("_T")
 
 """A key this package cannot have written (pickled); skipped wherever keys are listed."""
 
-_MODE_RAW, _MODE_TEXT = 1, 3  # diskcache's storage modes for a str value: inline, or in a file
+MODE_RAW, MODE_TEXT = 1, 3  # diskcache's storage modes for a str value: inline, or in a file
 
 
 @functools.cache
-def _store_errors() -> tuple[type[BaseException], ...]:
+def store_errors() -> tuple[type[BaseException], ...]:
     """What storage can raise; diskcache is imported only once something goes wrong or is written."""
     import diskcache
 
@@ -73,7 +73,7 @@ def _store_errors() -> tuple[type[BaseException], ...]:
 
 
 @functools.cache
-def _safe_disk() -> type:
+def safe_disk() -> type:
     """The diskcache ``Disk``, made to treat what the database says as input.
 
     Every removal and read of a value file goes through :func:`own_value_file` (a planted row
@@ -90,9 +90,9 @@ def _safe_disk() -> type:
             return super().get(key, raw) if raw else _FOREIGN
 
         def fetch(self, mode: int, filename: Any, value: Any, read: bool) -> Any:
-            if mode == _MODE_RAW:
+            if mode == MODE_RAW:
                 return super().fetch(mode, filename, value, read)
-            if mode == _MODE_TEXT and not read:
+            if mode == MODE_TEXT and not read:
                 path = own_value_file(Path(self._directory), filename)
                 return path.read_text(encoding="utf-8") if path is not None else None
             return None  # pickled values and foreign file names are not read
@@ -101,7 +101,7 @@ def _safe_disk() -> type:
             directory = Path(self._directory)
             path = own_value_file(directory, file_path)
             if path is None:
-                _warn_once(f"cache at {directory}: a row names {str(file_path)[:80]!r}, not a file of its own; kept")
+                warn_once(f"cache at {directory}: a row names {str(file_path)[:80]!r}, not a file of its own; kept")
                 return
             with suppress(OSError):
                 path.unlink()
@@ -115,10 +115,10 @@ def _safe_disk() -> type:
 _FOREIGN = object()
 
 
-_DB = "cache.db"
+DB_FILE = "cache.db"
 
 
-_DB_FILES = (_DB, f"{_DB}-wal", f"{_DB}-shm", f"{_DB}-journal")
+_DB_FILES = (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal")
 
 
 _HEX2 = r"^[0-9a-f]{2}$"
@@ -135,17 +135,17 @@ def host() -> str:
     return socket.gethostname()
 
 
-_DELETED = object()
+DELETED = object()
 
 
 _WARNED: set[str] = set()
 
 
-_UNSURE = object()
+UNSURE = object()
 
 
 # A value over its cap is not even handed to Python (its length is, so the warning can say so).
-_ROW_QUERY = (
+ROW_QUERY = (
     "SELECT mode, CASE WHEN length(value) > ? THEN NULL ELSE value END, filename, expire_time, length(value) "
     "FROM Cache WHERE key = ? AND raw = 1"
 )
@@ -230,14 +230,14 @@ def own_value_file(directory: Path, filename: object) -> Path | None:
     return path
 
 
-def _warn_once(message: str) -> None:
+def warn_once(message: str) -> None:
     if message not in _WARNED:
         _WARNED.add(message)
         _log.warning("%s", message)
 
 
-def _too_big(key: str, size: int, cap: int, directory: Path) -> None:
-    _warn_once(f"cache at {directory}: {key[:80]!r} holds {size:,} bytes, over its {cap:,}-byte cap; ignored")
+def too_big(key: str, size: int, cap: int, directory: Path) -> None:
+    warn_once(f"cache at {directory}: {key[:80]!r} holds {size:,} bytes, over its {cap:,}-byte cap; ignored")
 
 
 def remove_own_files(directory: Path) -> int:
@@ -279,7 +279,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class _Open:
+class OpenStores:
     """Stores that opened the database, closed at normal exit.
 
     Their locks are released and their handles closed, so SQLite folds its write-ahead log back
@@ -324,13 +324,13 @@ def encode_with(field: str, json_text: str, **more: str) -> str:
     return f'{{{inner}, "schema_version": {SCHEMA_VERSION}}}'
 
 
-def _identity(path: str | Path) -> tuple[int, int, int, int]:
+def file_identity(path: str | Path) -> tuple[int, int, int, int]:
     """What changes when a file is replaced or written: inode, size, modification and change time."""
     st = os.stat(path)
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _probe_writable(db: Path) -> None:
+def probe_writable(db: Path) -> None:
     """Check that a writer could start on ``db`` now.
 
     Raises ``sqlite3.OperationalError`` ("database is locked") when another process holds the
@@ -346,7 +346,7 @@ def _probe_writable(db: Path) -> None:
         con.close()
 
 
-def _can_write(path: str | Path) -> bool:
+def can_write(path: str | Path) -> bool:
     """Whether ``path`` may be written (read-only or immutable files say no, for root too).
 
     ``access()`` rather than opening the file: closing any descriptor of a file drops every POSIX
@@ -355,7 +355,7 @@ def _can_write(path: str | Path) -> bool:
     return os.access(path, os.W_OK)
 
 
-def _keys_under(cache: diskcache.Cache, prefix: str) -> list[str]:
+def keys_under(cache: diskcache.Cache, prefix: str) -> list[str]:
     """Every key that starts with ``prefix``, through the database's key index (not a scan of all keys)."""
     rows = cache._sql("SELECT key FROM Cache WHERE raw = 1 AND key >= ? AND key < ?", (prefix, prefix + "\U0010ffff"))
     return [k for (k,) in rows if isinstance(k, str) and k.startswith(prefix)]
@@ -364,7 +364,7 @@ def _keys_under(cache: diskcache.Cache, prefix: str) -> list[str]:
 _DIR = re.compile(r"^catalog:[^:]+:[^:]+:dir$")
 
 
-def _parts_stored(cache: diskcache.Cache, keys: list[str]) -> set[str]:
+def parts_stored(cache: diskcache.Cache, keys: list[str]) -> set[str]:
     """Which of the part ``keys`` the database holds already (one query per 500 keys)."""
     found: set[str] = set()
     for at in range(0, len(keys), 500):
@@ -382,20 +382,20 @@ def _live_parts(dirs: Iterator[Any]) -> set[str]:
     return live
 
 
-def _sweep_parts(cache: diskcache.Cache) -> int:
+def sweep_parts(cache: diskcache.Cache) -> int:
     """Remove every part no stored generation names; how many went (inside the caller's transaction).
 
     A generation whose ``dir`` cannot be read keeps nothing alive: it cannot be served anyway.
     """
-    dirs = (cache.get(k) for k in _keys_under(cache, "catalog:") if _DIR.match(k))
+    dirs = (cache.get(k) for k in keys_under(cache, "catalog:") if _DIR.match(k))
     live = _live_parts(dirs)
-    doomed = [k for k in _keys_under(cache, PART) if k not in live]
+    doomed = [k for k in keys_under(cache, PART) if k not in live]
     for key in doomed:
         cache.delete(key)
     return len(doomed)
 
 
-def _sweep_retired(cache: diskcache.Cache, candidates: set[str]) -> int:
+def sweep_retired(cache: diskcache.Cache, candidates: set[str]) -> int:
     """Remove those of ``candidates`` (the parts retired generations named) no stored ``dir`` names.
 
     Inside the caller's transaction, after the retired generations went. Each remaining ``dir`` is
@@ -405,7 +405,7 @@ def _sweep_retired(cache: diskcache.Cache, candidates: set[str]) -> int:
     way round.
     """
     hashes = {key[len(PART) :] for key in candidates}
-    for key in _keys_under(cache, "catalog:"):
+    for key in keys_under(cache, "catalog:"):
         if not hashes:
             break
         if _DIR.match(key):
@@ -417,15 +417,15 @@ def _sweep_retired(cache: diskcache.Cache, candidates: set[str]) -> int:
     return len(hashes)
 
 
-def _sweep_memory_parts(memory: dict[str, Any]) -> int:
+def sweep_memory_parts(memory: dict[str, Any]) -> int:
     live = _live_parts(v for k, v in memory.items() if _DIR.match(k))
-    doomed = [k for k, v in memory.items() if k.startswith(PART) and k not in live and v is not _DELETED]
+    doomed = [k for k, v in memory.items() if k.startswith(PART) and k not in live and v is not DELETED]
     for key in doomed:
-        memory[key] = _DELETED
+        memory[key] = DELETED
     return len(doomed)
 
 
-def _json_list(raw: Any) -> list[str]:
+def json_list(raw: Any) -> list[str]:
     try:
         value = json.loads(raw) if isinstance(raw, str) else []
     except ValueError:
@@ -433,7 +433,7 @@ def _json_list(raw: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _transient(exc: BaseException) -> bool:
+def transient(exc: BaseException) -> bool:
     """Whether a storage error is a busy database (retry later) rather than damage or a full disk."""
     if type(exc).__name__ == "Timeout" and type(exc).__module__.startswith("diskcache"):
         return True
@@ -441,6 +441,6 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

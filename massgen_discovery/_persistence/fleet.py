@@ -34,30 +34,30 @@ from typing import TYPE_CHECKING, Any
 from .._domain import gate as _gate
 from .._domain.gate import LARGE_VALUE, SMALL_VALUE, size_cap
 from ..sources._urls import redact_url
-from .disk import _Open, encode_doc, new_lock_value, owner_gone
+from .disk import OpenStores, encode_doc, new_lock_value, owner_gone
 from .store import Store
 
 if TYPE_CHECKING:
     import redis
 from .redis_client import (
-    _CAPPED_GET,
-    _CAPPED_HGETALL,
-    _CAPPED_LRANGE,
-    _NAMESPACE,
-    _SWAP,
-    _UNLOCK,
+    CAPPED_GET,
+    CAPPED_HGETALL,
+    CAPPED_LRANGE,
     GENERATION_CAP,
     GENERATION_EXPIRY,
+    MISSING,
+    NAMESPACE,
     REDIS_BULK_WAIT,
     REDIS_PAUSE,
     REDIS_WAIT,
+    SWAP,
+    UNLOCK,
     UNUSED_EXPIRY,
     Redis,
-    _doc,
-    _loads,
-    _Missing,
-    _newer,
-    _text,
+    as_text,
+    checked_doc,
+    loads,
+    newer,
 )
 
 __all__ = ["REDIS_BULK_WAIT", "REDIS_PAUSE", "REDIS_WAIT", "SharedStore", "redact_url"]
@@ -79,7 +79,7 @@ class SharedStore:
         """The Redis side (bounded, never raising)."""
         self._shared_locks: dict[str, tuple[str, str]] = {}  # token -> (lock name, value)
         self._mutex = _thread.RLock()
-        _Open.add(self)  # shared locks are released at exit too
+        OpenStores.add(self)  # shared locks are released at exit too
 
     # -- the local copy ------------------------------------------------------------------------
 
@@ -142,12 +142,12 @@ class SharedStore:
         return self.redis.last_error
 
     def _key(self, key: str) -> str:
-        return _NAMESPACE + key
+        return NAMESPACE + key
 
     def _get(self, key: str, default: Any, *, bulk: bool = True) -> Any:
         """The value of ``key`` on Redis, None when it is over its cap (one warning), or ``default``."""
         cap = size_cap(key)
-        raw = self.redis.call(lambda r: r.eval(_CAPPED_GET, 1, self._key(key), cap), default, bulk=bulk)
+        raw = self.redis.call(lambda r: r.eval(CAPPED_GET, 1, self._key(key), cap), default, bulk=bulk)
         if isinstance(raw, int):
             self._too_big(key, raw, cap)
             return None
@@ -164,7 +164,7 @@ class SharedStore:
         doc = self.local.get(key)
         if doc is not None:
             return doc
-        shared = _doc(key, self._get(key, None))
+        shared = checked_doc(key, self._get(key, None))
         if shared is not None:
             self.local.put(key, shared)
         return shared
@@ -175,16 +175,16 @@ class SharedStore:
         A document Redis lost (restarted empty, evicted) is written back from the local copy.
         """
         local = self.local.get(key)
-        raw = self._get(key, _Missing)
-        if raw is _Missing:  # Redis is down: this machine's copy is all there is
+        raw = self._get(key, MISSING)
+        if raw is MISSING:  # Redis is down: this machine's copy is all there is
             return local
-        shared = _doc(key, raw)
+        shared = checked_doc(key, raw)
         if shared is None:
             if local is not None:
                 text = encode_doc(local)
                 self.redis.call(lambda r: r.set(self._key(key), text, ex=UNUSED_EXPIRY), None, bulk=True)
             return local
-        if _newer(shared, local):
+        if newer(shared, local):
             self.local.put(key, shared)
             return shared
         return local
@@ -238,7 +238,7 @@ class SharedStore:
             pipe.ltrim(listing, -keep, -1)
             old = pipe.execute()[-2]
             if old:
-                r.unlink(*(self._key(f"gen:{_text(p)}") for p in old))
+                r.unlink(*(self._key(f"gen:{as_text(p)}") for p in old))
 
         self.redis.call(publish, None, bulk=True)
         return ok
@@ -252,7 +252,7 @@ class SharedStore:
 
     def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
         """The generation pointer on Redis (None when Redis is down or has none)."""
-        return _doc(pointer_key, self._get(pointer_key, None, bulk=False))
+        return checked_doc(pointer_key, self._get(pointer_key, None, bulk=False))
 
     def adopt_shared(
         self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
@@ -266,13 +266,13 @@ class SharedStore:
             return local
         key = self._key(f"gen:{prefix}")
         raw: Any = self.redis.call(
-            lambda r: r.eval(_CAPPED_HGETALL, 1, key, GENERATION_CAP, LARGE_VALUE), None, bulk=True
+            lambda r: r.eval(CAPPED_HGETALL, 1, key, GENERATION_CAP, LARGE_VALUE), None, bulk=True
         )
         if isinstance(raw, int):
             self._too_big(f"gen:{prefix}", raw, GENERATION_CAP)
             return None
         # redis-py answers a Lua table as a flat list: field, value, field, value ...
-        flat = [_text(x) for x in raw] if isinstance(raw, list) else []
+        flat = [as_text(x) for x in raw] if isinstance(raw, list) else []
         rows = dict(zip(flat[::2], flat[1::2], strict=False))
         if not rows:
             return None  # retired meanwhile, or Redis lost it: the caller builds its own
@@ -290,7 +290,7 @@ class SharedStore:
         def work(r: redis.Redis) -> int:
             count = 0
             batch: list[Any] = []
-            for key in r.scan_iter(match=_NAMESPACE + "*", count=1000):
+            for key in r.scan_iter(match=NAMESPACE + "*", count=1000):
                 batch.append(key)
                 if len(batch) >= 1000:
                     count += int(r.unlink(*batch))
@@ -321,9 +321,9 @@ class SharedStore:
     def history(self, key: str) -> list[dict[str, Any]]:
         """The fleet's entries, oldest first; this machine's copy when Redis is down or has none."""
         listing = self._key(key + ":list")
-        raw = self.redis.call(lambda r: r.eval(_CAPPED_LRANGE, 1, listing, SMALL_VALUE), None, bulk=True)
+        raw = self.redis.call(lambda r: r.eval(CAPPED_LRANGE, 1, listing, SMALL_VALUE), None, bulk=True)
         if raw:
-            entries = [e for e in (_loads(x) for x in raw) if isinstance(e, dict)]
+            entries = [e for e in (loads(x) for x in raw) if isinstance(e, dict)]
             if entries:
                 return entries
         local = self.local.history(key)
@@ -341,14 +341,14 @@ class SharedStore:
         key = self._key(f"lock:{name}")
         token, value = new_lock_value()
         ms = max(1, int(seconds * 1000))
-        taken = self.redis.call(lambda r: r.set(key, value, nx=True, px=ms), _Missing)
-        if taken is _Missing:  # Redis down: single flight on this machine at least
+        taken = self.redis.call(lambda r: r.set(key, value, nx=True, px=ms), MISSING)
+        if taken is MISSING:  # Redis down: single flight on this machine at least
             return self.local.try_lock(name, seconds)
         if not taken:
             raw = self.redis.call(lambda r: r.get(key), None)
-            holder = _loads(raw)
+            holder = loads(raw)
             if isinstance(holder, dict) and owner_gone(holder):
-                taken = self.redis.call(lambda r: r.eval(_SWAP, 1, key, _text(raw), value, ms), None)
+                taken = self.redis.call(lambda r: r.eval(SWAP, 1, key, as_text(raw), value, ms), None)
                 if taken:
                     _log.info("took over %s from pid %s, which is gone", name, holder.get("pid"))
         if not taken:
@@ -365,14 +365,14 @@ class SharedStore:
             self.local.unlock(name, token)
             return
         key, value = self._key(f"lock:{held[0]}"), held[1]
-        self.redis.call(lambda r: r.eval(_UNLOCK, 1, key, value), None)
+        self.redis.call(lambda r: r.eval(UNLOCK, 1, key, value), None)
 
     def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
         """Who holds lock ``name``, on Redis for a shared one (local when Redis is down)."""
         if shared:
-            raw = self.redis.call(lambda r: r.get(self._key(f"lock:{name}")), _Missing)
-            if raw is not _Missing:
-                holder = _loads(raw)
+            raw = self.redis.call(lambda r: r.get(self._key(f"lock:{name}")), MISSING)
+            if raw is not MISSING:
+                holder = loads(raw)
                 return holder if isinstance(holder, dict) else None
         return self.local.lock_holder(name)
 

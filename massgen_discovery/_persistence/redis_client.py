@@ -22,7 +22,26 @@ from .disk import SCHEMA_VERSION
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["GENERATION_CAP", "REDIS_BULK_WAIT", "REDIS_PAUSE", "REDIS_WAIT", "UNUSED_EXPIRY", "Redis"]
+__all__ = [
+    "CAPPED_GET",
+    "CAPPED_HGETALL",
+    "CAPPED_LRANGE",
+    "GENERATION_CAP",
+    "MISSING",
+    "NAMESPACE",
+    "REDIS_BULK_WAIT",
+    "REDIS_PAUSE",
+    "REDIS_WAIT",
+    "SWAP",
+    "UNLOCK",
+    "UNUSED_EXPIRY",
+    "MissingType",
+    "Redis",
+    "as_text",
+    "checked_doc",
+    "loads",
+    "newer",
+]
 
 REDIS_WAIT = 0.5
 """Seconds a small Redis command (or connecting) may take before Redis counts as down."""
@@ -39,27 +58,27 @@ GENERATION_EXPIRY = UNUSED_EXPIRY
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-_NAMESPACE = f"massgen_discovery:{SCHEMA_VERSION}:"
-_UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+NAMESPACE = f"massgen_discovery:{SCHEMA_VERSION}:"
+UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 # Reads that never move a value over its cap: the size is asked on the server first, and a value
 # over the cap comes back as its size (an integer) instead of its bytes.
-_CAPPED_GET = (
+CAPPED_GET = (
     "local n = redis.call('strlen', KEYS[1]) if n > tonumber(ARGV[1]) then return n end "
     "return redis.call('get', KEYS[1])"
 )
-_CAPPED_HGETALL = (
+CAPPED_HGETALL = (
     "local total, fields = 0, redis.call('hkeys', KEYS[1]) "
     "for _, f in ipairs(fields) do local n = redis.call('hstrlen', KEYS[1], f) "
     "if n > tonumber(ARGV[2]) then return n end total = total + n end "
     "if total > tonumber(ARGV[1]) then return total end return redis.call('hgetall', KEYS[1])"
 )
-_CAPPED_LRANGE = (
+CAPPED_LRANGE = (
     "local out = {} for _, v in ipairs(redis.call('lrange', KEYS[1], 0, -1)) do "
     "if string.len(v) <= tonumber(ARGV[1]) then out[#out + 1] = v end end return out"
 )
 GENERATION_CAP = 3 * LARGE_VALUE
 """Bytes a whole generation hash on Redis may hold (its ``all`` row, its index and a row per model)."""
-_SWAP = (
+SWAP = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return false"
 )
@@ -161,7 +180,8 @@ def _one_line(exc: BaseException, url: str) -> str:
     return text[:200]
 
 
-def _loads(raw: Any) -> Any:
+def loads(raw: Any) -> Any:
+    """A stored value's JSON (bytes or text), or None when it is not JSON."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if not isinstance(raw, str):
@@ -172,15 +192,15 @@ def _loads(raw: Any) -> Any:
         return None
 
 
-def _doc(key: str, raw: Any) -> dict[str, Any] | None:
+def checked_doc(key: str, raw: Any) -> dict[str, Any] | None:
     """A stored document of this schema version that passes the gate, else None (as locally)."""
-    doc = _loads(raw)
+    doc = loads(raw)
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
         return None
     return _gate.check_doc(key, doc)
 
 
-def _newer(shared: dict[str, Any], local: dict[str, Any] | None) -> bool:
+def newer(shared: dict[str, Any], local: dict[str, Any] | None) -> bool:
     """Whether the fleet's document replaces this machine's copy (its last write is later)."""
     if local is None:
         return True
@@ -190,12 +210,13 @@ def _newer(shared: dict[str, Any], local: dict[str, Any] | None) -> bool:
     return theirs > mine or (theirs == mine and shared != local)
 
 
-class _MissingType:
+class MissingType:
     pass
 
 
-_Missing: Any = _MissingType()
+MISSING: Any = MissingType()
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A Redis reply as text."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -32,30 +32,32 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from .._domain.gate import check_doc
+from .._domain.log import get_logger
 
 if TYPE_CHECKING:
     import diskcache
 from . import history_rows
 from .backend import Backend
 from .disk import (
-    _DB,
-    _DELETED,
+    DB_FILE,
+    DELETED,
     SCHEMA_VERSION,
-    _json_list,
-    _keys_under,
-    _log,
-    _parts_stored,
-    _sweep_memory_parts,
-    _sweep_parts,
-    _sweep_retired,
     encode_doc,
+    json_list,
+    keys_under,
     new_lock_value,
     own_files,
     owner_gone,
+    parts_stored,
+    sweep_memory_parts,
+    sweep_parts,
+    sweep_retired,
 )
 from .rows import PART, part_names
 
 __all__ = ["Store"]
+
+_log = get_logger(__name__)
 
 AGE_CHECK_SECONDS = 3600.0
 """How often a process looks for configurations unused too long, while the cache is under its cap."""
@@ -123,7 +125,7 @@ class Store(Backend):
 
         def in_memory(memory: dict[str, Any]) -> bool:
             memory.update(texts)
-            memory.update(dict.fromkeys(deleted, _DELETED))
+            memory.update(dict.fromkeys(deleted, DELETED))
             return True
 
         return self._write(work, in_memory, False)
@@ -163,11 +165,11 @@ class Store(Backend):
                     # The first build under this registry: rows an older layout left under the same
                     # namespace (registry key minus its last part) are swept once, here.
                     namespace = registry.rsplit(":", 1)[0] + ":"
-                    for key in _keys_under(cache, namespace):
+                    for key in keys_under(cache, namespace):
                         if key != pointer_key:
                             cache.delete(key)
-                listed = _json_list(known)
-                stored = _parts_stored(cache, [k for k in rows if k.startswith(PART)])
+                listed = json_list(known)
+                stored = parts_stored(cache, [k for k in rows if k.startswith(PART)])
                 for key, text in rows.items():
                     if not key.startswith(PART):
                         cache.set(key, text, tag=prefix)
@@ -181,13 +183,13 @@ class Store(Backend):
                     cache.evict(old)
                 cache.set(registry, json.dumps(listed[-keep:]))
                 if known is None:
-                    _sweep_parts(cache)
+                    sweep_parts(cache)
                 elif retired:
-                    _sweep_retired(cache, retired - rows.keys())
+                    sweep_retired(cache, retired - rows.keys())
             return True
 
         def in_memory(memory: dict[str, Any]) -> bool:
-            listed = _json_list(memory.get(registry))
+            listed = json_list(memory.get(registry))
             listed = [p for p in listed if p != prefix] + [prefix]
             for old in listed[:-keep]:
                 for key in [k for k in memory if k.startswith(old + ":")]:
@@ -195,7 +197,7 @@ class Store(Backend):
             memory.update(rows)
             memory[pointer_key] = pointer_text
             memory[registry] = json.dumps(listed[-keep:])
-            _sweep_memory_parts(memory)
+            sweep_memory_parts(memory)
             return True
 
         return self._write(work, in_memory, False)
@@ -231,7 +233,7 @@ class Store(Backend):
         """Remove a row if present."""
 
         def in_memory(memory: dict[str, Any]) -> bool:
-            memory[key] = _DELETED
+            memory[key] = DELETED
             return True
 
         self._write(lambda cache: bool(cache.delete(key)), in_memory, False)
@@ -241,15 +243,15 @@ class Store(Backend):
 
         def work(cache: diskcache.Cache) -> int:
             with cache.transact():
-                doomed = _keys_under(cache, prefix)
+                doomed = keys_under(cache, prefix)
                 for k in doomed:
                     cache.delete(k)
             return len(doomed)
 
         def in_memory(memory: dict[str, Any]) -> int:
-            doomed = [k for k in memory if k.startswith(prefix) and memory[k] is not _DELETED]
+            doomed = [k for k in memory if k.startswith(prefix) and memory[k] is not DELETED]
             for k in doomed:
-                memory[k] = _DELETED
+                memory[k] = DELETED
             return len(doomed)
 
         return self._write(work, in_memory, 0)
@@ -370,7 +372,7 @@ class Store(Backend):
             meta = self.get(key) or {}
             stamps = [meta.get(k) for k in ("used_at", "synced_at", "built_at")]
             used = max((float(s) for s in stamps if isinstance(s, (int, float))), default=0.0)
-            generations = _json_list(self._read(f"catalog:{config}:generations"))
+            generations = json_list(self._read(f"catalog:{config}:generations"))
             out.append({"config": config, "used": used, "generations": generations, "sources": _described(meta)})
         return out
 
@@ -384,7 +386,7 @@ class Store(Backend):
                     return sorted(
                         k
                         for k, v in self._memory.items()
-                        if k.startswith(prefix) and k.endswith(suffix) and v is not _DELETED
+                        if k.startswith(prefix) and k.endswith(suffix) and v is not DELETED
                     )
                 if self._reader is None:
                     self._reader = self._connect_reader()
@@ -407,7 +409,7 @@ class Store(Backend):
             files = cache._sql("SELECT value FROM Settings WHERE key = 'size'").fetchone()
             return int((pages - free) * size + (files[0] if files else 0))
 
-        return self._write(work, lambda memory: 0, 0) if (self.directory / _DB).exists() else 0
+        return self._write(work, lambda memory: 0, 0) if (self.directory / DB_FILE).exists() else 0
 
     def drop_configuration(self, config: str) -> int:
         """Remove one configuration's generations, pointer, registry and summary; how many rows went."""
@@ -416,7 +418,7 @@ class Store(Backend):
         def work(cache: diskcache.Cache) -> int:
             removed = 0
             with cache.transact():
-                for prefix in _json_list(cache.get(registry)):
+                for prefix in json_list(cache.get(registry)):
                     removed += int(cache.evict(prefix))
                 for key in (
                     registry,
@@ -425,14 +427,14 @@ class Store(Backend):
                     f"history:{config}:summary:head",
                 ):
                     removed += int(bool(cache.delete(key)))
-                removed += _sweep_parts(cache)
+                removed += sweep_parts(cache)
             return removed
 
         def in_memory(memory: dict[str, Any]) -> int:
             doomed = [k for k in memory if k.startswith(f"catalog:{config}:") or k.startswith(f"history:{config}:")]
             for k in doomed:
-                memory[k] = _DELETED
-            return len(doomed) + _sweep_memory_parts(memory)
+                memory[k] = DELETED
+            return len(doomed) + sweep_memory_parts(memory)
 
         return self._write(work, in_memory, 0)
 

@@ -5,7 +5,7 @@
 
 from .._domain.display import format_price, format_tokens
 from .app import main, run
-from .base import _State
+from .base import Invocation
 from .format import inert, records_json
 
-__all__ = ["_State", "format_price", "format_tokens", "inert", "main", "records_json", "run"]
+__all__ = ["Invocation", "format_price", "format_tokens", "inert", "main", "records_json", "run"]

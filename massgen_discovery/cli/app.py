@@ -9,14 +9,14 @@ import click
 
 from ..errors import ConfigError
 from . import cache, check, cost, history, lookup, prices, serve, sources  # noqa: F401 - registers the commands
-from .base import PROG, _State, cli
-from .format import _echo_err
+from .base import PROG, Invocation, cli
+from .format import echo_err
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    state = _State()
+    state = Invocation()
     try:
         result = cli.main(args=args, prog_name=PROG, standalone_mode=False, obj=state)
     except click.exceptions.Exit as exc:
@@ -28,10 +28,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 2
         where = f"{exc.ctx.command_path}: " if exc.ctx is not None else f"{PROG}: "
         message = "; ".join(line.strip() for line in exc.format_message().splitlines() if line.strip())
-        _echo_err(f"{where}{message}")
+        echo_err(f"{where}{message}")
         return 2
     except ConfigError as exc:
-        _echo_err(f"{PROG}: {exc}")
+        echo_err(f"{PROG}: {exc}")
         return 2
     except click.Abort:
         click.echo("aborted", err=True)

@@ -27,7 +27,8 @@ def _parse_tokens(text: str) -> int:
         raise click.BadParameter(str(exc)) from None
 
 
-def _tokens_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+def tokens_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """A click callback: ``128000``, ``128k`` or ``1M`` as a token count (None when not given)."""
     return None if value is None else _parse_tokens(value)
 
 
@@ -41,7 +42,7 @@ def _endpoints(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     return out
 
 
-def _common(func: _F) -> _F:
+def common_options(func: _F) -> _F:
     """``--json``, ``--offline`` and ``--endpoint`` on every command (also accepted before it)."""
     func = click.option(
         "--endpoint",
@@ -56,7 +57,9 @@ def _common(func: _F) -> _F:
     return func
 
 
-class _State:
+class Invocation:
+    """One run of the command line: the group's options, and the catalog the command opened."""
+
     def __init__(
         self, as_json: bool = False, offline: bool | None = None, endpoints: dict[str, str] | None = None
     ) -> None:
@@ -69,6 +72,7 @@ class _State:
         """Whether the command's catalog fetches sources never tried in the background (serve does)."""
 
     def catalog(self, offline: bool | None) -> Catalog:
+        """The command's catalog (ConfigError when a refresh-mode variable holds neither mode)."""
         import os
 
         from .._orchestration.state import refresh_mode_problems
@@ -88,10 +92,11 @@ class _State:
         return self.opened
 
 
-def _state(
+def invocation(
     ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str] | None = None
-) -> tuple[_State, bool, bool | None]:
-    state: _State = ctx.find_object(_State) or _State(False, None)
+) -> tuple[Invocation, bool, bool | None]:
+    """The invocation, and whether the command prints JSON and runs offline (its own options or the group's)."""
+    state: Invocation = ctx.find_object(Invocation) or Invocation(False, None)
     state.command_endpoints = endpoints or {}
     return state, bool(as_json or state.as_json), True if (offline or state.offline) else None
 
@@ -111,9 +116,10 @@ def _state(
 @click.pass_context
 def cli(ctx: click.Context, as_json: bool, offline: bool | None, endpoints: dict[str, str]) -> None:
     """Which LLMs exist, where they are served, what they can do and what they cost."""
-    state = ctx.ensure_object(_State)
+    state = ctx.ensure_object(Invocation)
     state.as_json, state.offline, state.endpoints = as_json, offline, endpoints
 
 
-def _count_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+def count_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    """A click callback: a token count as :func:`tokens_option` reads it, 0 when not given."""
     return 0 if value is None else _parse_tokens(value)

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from ..errors import CacheError
-from .base import PROG, _common, _state, cli
-from .format import _echo_err, _print_json, inert
+from .base import PROG, cli, common_options, invocation
+from .format import echo_err, inert, print_json
 
 
 @cli.group("cache")
@@ -18,35 +18,35 @@ def cache_group() -> None:
 
 
 @cache_group.command("path")
-@_common
+@common_options
 @click.pass_context
 def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Print the cache directory."""
     from .._persistence.disk import default_cache_dir
 
-    _, as_json, _ = _state(ctx, as_json, offline, endpoints)
+    _, as_json, _ = invocation(ctx, as_json, offline, endpoints)
     path = str(default_cache_dir())
     if as_json:
-        _print_json({"path": path})
+        print_json({"path": path})
     else:
         click.echo(path)
     return 0
 
 
 @cache_group.command("info")
-@_common
+@common_options
 @click.pass_context
 def cache_info_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Size, generations, configurations and the least recently used one, against the cap."""
     from .._orchestration.generations import UNUSED_SECONDS, cache_cap_bytes
     from .._persistence.store import Store
 
-    _, as_json, _ = _state(ctx, as_json, offline, endpoints)
+    _, as_json, _ = invocation(ctx, as_json, offline, endpoints)
     store = Store()
     info = {**store.info(), "cap_bytes": cache_cap_bytes(), "unused_after_days": UNUSED_SECONDS / 86400}
     store.close()
     if as_json:
-        _print_json(info)
+        print_json(info)
         return 0
     oldest = info["oldest"]
     used = datetime.fromtimestamp(oldest["used"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if oldest else "-"
@@ -68,7 +68,7 @@ def cache_info_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
 
 @cache_group.command("clear")
 @click.option("--shared", is_flag=True, help="Also delete the fleet's copy on Redis (MASSGEN_DISCOVERY_REDIS_URL).")
-@_common
+@common_options
 @click.pass_context
 def cache_clear_cmd(
     ctx: click.Context, shared: bool, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
@@ -82,7 +82,7 @@ def cache_clear_cmd(
 
     from .._persistence.store import Store
 
-    _, as_json, _ = _state(ctx, as_json, offline, endpoints)
+    _, as_json, _ = invocation(ctx, as_json, offline, endpoints)
     url = os.environ.get("MASSGEN_DISCOVERY_REDIS_URL", "").strip()
     if shared and not url:
         raise click.UsageError("--shared needs MASSGEN_DISCOVERY_REDIS_URL")
@@ -90,7 +90,7 @@ def cache_clear_cmd(
     try:
         removed = store.clear()
     except CacheError as exc:
-        _echo_err(f"{PROG}: {exc}")
+        echo_err(f"{PROG}: {exc}")
         return 1
     shown = None
     removed_shared: int | None = None
@@ -103,13 +103,13 @@ def cache_clear_cmd(
             removed_shared = fleet.clear_shared()
             fleet.close()
             if removed_shared is None:
-                _echo_err(f"{PROG}: cleared {store.directory}, but {shown} did not answer: the fleet's copy is kept")
+                echo_err(f"{PROG}: cleared {store.directory}, but {shown} did not answer: the fleet's copy is kept")
                 return 1
     if as_json:
         out: dict[str, Any] = {"path": str(store.directory), "removed": removed}
         if shown is not None:
             out.update(shared_store=shown, removed_shared=removed_shared)
-        _print_json(out)
+        print_json(out)
     else:
         click.echo(f"cleared {removed} entries from {store.directory}")
         if removed_shared is not None:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import PROG, _common, _state, cli
-from .format import _echo_err, inert
+from .base import PROG, cli, common_options, invocation
+from .format import echo_err, inert
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     help="text (default), json (same as --json), or github (GitHub Actions annotations).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Leave out notes (names that could not be checked).")
-@_common
+@common_options
 @click.pass_context
 def check_cmd(
     ctx: click.Context,
@@ -44,7 +44,7 @@ def check_cmd(
     """
     from ..check import check_configs
 
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
 
     def open_catalog(servers: dict[str, str]) -> Catalog:
         state.command_endpoints = {**servers, **state.command_endpoints}
@@ -57,7 +57,7 @@ def check_cmd(
     shown = [f for f in report.findings if not (quiet and f.level == "note")]
     fmt = "json" if as_json and output_format is None else output_format or "text"
     if fmt == "json":
-        _print_json(report, shown)
+        _report_json(report, shown)
     elif fmt == "github":
         for finding in shown:
             click.echo(github_annotation(finding))
@@ -66,7 +66,7 @@ def check_cmd(
     return 1 if report.failed else 0
 
 
-def _print_json(report: CheckReport, shown: list[Finding]) -> None:
+def _report_json(report: CheckReport, shown: list[Finding]) -> None:
     counts = _counts(shown)
     data: dict[str, object] = {"files": report.files, "models": report.models, "failed": report.failed, **counts}
     data["findings"] = [f.to_json() for f in shown]
@@ -90,7 +90,7 @@ def _print_text(report: CheckReport, shown: list[Finding]) -> None:
     checked += "s" if report.files != 1 else ""
     line = f"{PROG} check: {checked}: {summary}"
     if report.failed:
-        _echo_err(line)
+        echo_err(line)
     else:
         click.echo(line, err=True)
 

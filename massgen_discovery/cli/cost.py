@@ -8,9 +8,9 @@ import click
 
 from .._domain.display import format_price
 from .._domain.pricing import CACHE_TTLS, SERVICE_TIERS
-from .base import PROG, _common, _count_option, _state, cli
-from .format import _echo_err, _echo_lines, _print_json, inert
-from .lookup import _unknown_model
+from .base import PROG, cli, common_options, count_option, invocation
+from .format import echo_err, echo_lines, inert, print_json
+from .lookup import unknown_model
 
 
 def _instant_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -31,22 +31,22 @@ def _instant_option(ctx: click.Context, param: click.Parameter, value: str | Non
     "input_tokens",
     metavar="N",
     required=True,
-    callback=_count_option,
+    callback=count_option,
     help="Prompt tokens billed at the input rate (1200, 1.2k).",
 )
-@click.option("--output", "output_tokens", metavar="N", callback=_count_option, help="Output tokens.")
+@click.option("--output", "output_tokens", metavar="N", callback=count_option, help="Output tokens.")
 @click.option(
     "--cached",
     "cached_tokens",
     metavar="N",
-    callback=_count_option,
+    callback=count_option,
     help="Prompt tokens read from the cache, on top of --input, at the cache-read rate.",
 )
 @click.option(
     "--cache-write",
     "cache_write_tokens",
     metavar="N",
-    callback=_count_option,
+    callback=count_option,
     help="Prompt tokens written to the cache, on top of --input, at the cache-write rate.",
 )
 @click.option(
@@ -60,11 +60,11 @@ def _instant_option(ctx: click.Context, param: click.Parameter, value: str | Non
     "--reasoning",
     "reasoning_tokens",
     metavar="N",
-    callback=_count_option,
+    callback=count_option,
     help="Reasoning tokens, on top of --output, at the reasoning rate (the output rate when none is stated).",
 )
-@click.option("--audio-input", "audio_input", metavar="N", callback=_count_option, help="Prompt audio tokens.")
-@click.option("--audio-output", "audio_output", metavar="N", callback=_count_option, help="Output audio tokens.")
+@click.option("--audio-input", "audio_input", metavar="N", callback=count_option, help="Prompt audio tokens.")
+@click.option("--audio-output", "audio_output", metavar="N", callback=count_option, help="Output audio tokens.")
 @click.option(
     "--service-tier",
     type=click.Choice(list(SERVICE_TIERS)),
@@ -84,7 +84,7 @@ def _instant_option(ctx: click.Context, param: click.Parameter, value: str | Non
     metavar="R",
     help="Where the call is served (eu, us, fedramp, a Vertex location): the uplift a source states.",
 )
-@_common
+@common_options
 @click.pass_context
 def cost_cmd(
     ctx: click.Context,
@@ -112,11 +112,11 @@ def cost_cmd(
     """  # fmt: skip
     from ..answers import CostQuestion, CostUnknown, cost_answer
 
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
-        return _unknown_model(catalog, model)
+        return unknown_model(catalog, model)
     question = CostQuestion(
         input=input_tokens,
         output=output_tokens,
@@ -133,10 +133,10 @@ def cost_cmd(
     try:
         out = cost_answer(record, question)
     except CostUnknown as exc:
-        _echo_err(f"{PROG}: {exc}; no cost given")
+        echo_err(f"{PROG}: {exc}; no cost given")
         return 1
     if as_json:
-        _print_json(out)
+        print_json(out)
         return 0
     from .table import Column
 
@@ -157,7 +157,7 @@ def cost_cmd(
         Column("rate", shrink=True, drop_rank=1),
         Column("USD", right=True),
     ]
-    _echo_lines(columns, rows)
+    echo_lines(columns, rows)
     for note in out["notes"]:
         click.echo(f"note: {note}")
     if service_tier != "standard":

@@ -31,15 +31,18 @@ _FLAG_LABELS = {
 }
 
 
-def _echo_err(message: str) -> None:
+def echo_err(message: str) -> None:
+    """One message on stderr, control characters made inert."""
     click.echo(inert(message), err=True)
 
 
-def _flags(record: ModelRecord) -> str:
+def flag_labels(record: ModelRecord) -> str:
+    """The short labels of the capabilities a record has (``tools vision`` ...)."""
     return " ".join(label for name, label in _FLAG_LABELS.items() if getattr(record, name) is True)
 
 
-def _console(stderr: bool = False) -> Console:
+def rich_console(stderr: bool = False) -> Console:
+    """A rich console on stdout or stderr."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
@@ -59,7 +62,8 @@ def _finite(data: Any) -> Any:
     return data
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (non-finite numbers as null)."""
     click.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False, default=str))
 
 
@@ -74,18 +78,21 @@ def records_json(records: Sequence[ModelRecord]) -> str:
     return to_json([record.plain() for record in records], indent=2, inf_nan_mode="null").decode()
 
 
-def _print_records_json(records: Sequence[ModelRecord]) -> None:
+def print_records_json(records: Sequence[ModelRecord]) -> None:
+    """Records as the JSON list ``--json`` prints."""
     click.echo(records_json(records))
 
 
-def _echo_lines(columns: Sequence[Any], rows: Sequence[Sequence[str]]) -> None:
+def echo_lines(columns: Sequence[Any], rows: Sequence[Sequence[str]]) -> None:
+    """A table fitted to the terminal's width."""
     from .table import render, terminal_width
 
     for line in render(columns, rows, terminal_width(sys.stdout.isatty())):
         click.echo(line)
 
 
-def _change_value(name: str | None, value: Any) -> str:
+def change_value(name: str | None, value: Any) -> str:
+    """A changed field's value as a change list shows it (``unknown`` for None)."""
     if value is None:
         return "unknown"
     if name and "_cost" in name and "token" in name:
@@ -95,7 +102,8 @@ def _change_value(name: str | None, value: Any) -> str:
     return inert(str(value))
 
 
-def _ago(iso: str | None) -> str:
+def ago(iso: str | None) -> str:
+    """How long ago an ISO time was (``never`` for none)."""
     if not iso:
         return "never"
     seconds = (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .base import _common, _state, cli
-from .format import _change_value, _echo_lines, _print_json, inert
+from .base import cli, common_options, invocation
+from .format import change_value, echo_lines, inert, print_json
 
 
 @cli.command("audit")
@@ -13,7 +13,7 @@ from .format import _change_value, _echo_lines, _print_json, inert
 @click.option(
     "--field", "field_name", metavar="F", help="Only this field (max_input_tokens, input_cost_per_token ...)."
 )
-@_common
+@common_options
 @click.pass_context
 def audit_cmd(
     ctx: click.Context,
@@ -27,11 +27,11 @@ def audit_cmd(
 
     Exits 0 when the sources agree and 1 when they do not, so it can gate a CI job.
     """
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     found = catalog.audit(provider=provider, field=field_name)
     if as_json:
-        _print_json([d.model_dump(mode="json") for d in found])
+        print_json([d.model_dump(mode="json") for d in found])
         return 1 if found else 0
     if not found:
         click.echo("no disagreements" + (" for that selection" if provider or field_name else ""))
@@ -44,7 +44,7 @@ def audit_cmd(
             inert(d.field),
             inert(
                 ", ".join(
-                    f"{source} {_change_value(d.field, value)}{' (kept)' if source == d.kept_source else ''}"
+                    f"{source} {change_value(d.field, value)}{' (kept)' if source == d.kept_source else ''}"
                     for source, value in sorted(d.values.items())
                 )
             ),
@@ -53,7 +53,7 @@ def audit_cmd(
     ]
     # The kept value is marked in its cell: at 80 columns the model and the field stay whole.
     columns = [Column("model", key=True), Column("field", key=True), Column("values", wrap=True)]
-    _echo_lines(columns, rows)
+    echo_lines(columns, rows)
     click.echo(f"{len(found)} disagreement{'s' if len(found) != 1 else ''}")
     return 1
 
@@ -62,7 +62,7 @@ def audit_cmd(
 @click.option("--since", metavar="DATE", help="Only changes at or after DATE (YYYY-MM-DD or an ISO datetime, UTC).")
 @click.option("--last", type=click.IntRange(min=1), metavar="N", help="Only the newest N generations.")
 @click.option("--provider", "-p", help="Only this provider's models.")
-@_common
+@common_options
 @click.pass_context
 def changes_cmd(
     ctx: click.Context,
@@ -79,7 +79,7 @@ def changes_cmd(
     """
     if since is not None and last is not None:
         raise click.UsageError("give --since or --last, not both")
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     changes = catalog.changes(since=since, last=last, provider=provider)
     if as_json:
@@ -100,7 +100,7 @@ def changes_cmd(
             f"{c.kind} (held)" if c.held else c.kind,
             inert(c.model),
             inert(c.field or ""),
-            "" if c.kind != "changed" else f"{_change_value(c.field, c.old)} -> {_change_value(c.field, c.new)}",
+            "" if c.kind != "changed" else f"{change_value(c.field, c.old)} -> {change_value(c.field, c.new)}",
             inert(c.source or ""),
         ]
         for c in changes
@@ -113,7 +113,7 @@ def changes_cmd(
         Column("old -> new", wrap=True),
         Column("source", key=True),
     ]
-    _echo_lines(columns, rows)
+    echo_lines(columns, rows)
     held = {c.reason for c in changes if c.held and c.reason}
     for reason in sorted(held):
         click.echo(f"held: {inert(reason)}")

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from ..catalog import Catalog
     from ..records import ModelRecord
 from .._domain.display import format_price, format_tokens, show_value
-from .base import PROG, _common, _state, _tokens_option, cli
-from .format import _echo_err, _echo_lines, _flags, _print_records_json, inert
+from .base import PROG, cli, common_options, invocation, tokens_option
+from .format import echo_err, echo_lines, flag_labels, inert, print_records_json
 
 
 @cli.command("list")
@@ -30,7 +30,7 @@ from .format import _echo_err, _echo_lines, _flags, _print_records_json, inert
     show_default=True,
     help="chat (chat, responses and completion models), all, or one LiteLLM mode: embedding, image_generation ...",
 )
-@click.option("--min-context", metavar="N", callback=_tokens_option, help="Smallest context window (128000 or 128k).")
+@click.option("--min-context", metavar="N", callback=tokens_option, help="Smallest context window (128000 or 128k).")
 @click.option("--max-input-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest input price.")
 @click.option("--max-output-cost", type=click.FloatRange(min=0), metavar="USD_PER_1M", help="Highest output price.")
 @click.option("--available", is_flag=True, help="Only models a live source listed at its last refresh.")
@@ -45,7 +45,7 @@ from .format import _echo_err, _echo_lines, _flags, _print_records_json, inert
     metavar="TERM",
     help="Substring of the model string (repeatable, all must match).",
 )
-@_common
+@common_options
 @click.pass_context
 def list_cmd(
     ctx: click.Context,
@@ -71,7 +71,7 @@ def list_cmd(
     endpoints: dict[str, str],
 ) -> int:
     """List models matching every filter given (chat models unless --mode says otherwise)."""
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     from ..answers import ListQuestion
 
     question = ListQuestion(
@@ -102,7 +102,7 @@ def list_cmd(
     matched = catalog.find_models(**question.criteria())
     records = matched if limit is None else matched[:limit]
     if as_json:
-        _print_records_json(records)
+        print_records_json(records)
     elif records:
         _print_table(records, len(matched))
     _explain_failures(catalog, list(providers), list(endpoints) + list(state.endpoints))
@@ -124,9 +124,9 @@ def _explain_failures(catalog: Catalog, providers: list[str], endpoints: list[st
             continue
         if status.error is not None:
             error = status.error
-            _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
+            echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
         elif status.fetched_at is None:
-            _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
+            echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
 
 
 def _not_fetched(source: str, mode: str, offline: bool) -> str:
@@ -160,7 +160,7 @@ def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
             format_tokens(r.max_output_tokens),
             format_price(r.input_cost_per_token),
             format_price(r.output_cost_per_token),
-            _flags(r),
+            flag_labels(r),
         ]
         for r in records
     ]
@@ -168,7 +168,7 @@ def _print_table(records: Sequence[ModelRecord], matched: int) -> None:
         columns.pop(2)
         for row in rows:
             row.pop(2)
-    _echo_lines(columns, rows)
+    echo_lines(columns, rows)
     if len(records) < matched:
         click.echo(f"showing {len(records):,} of {matched:,} models")
 
@@ -179,36 +179,36 @@ def _suggest(catalog: Catalog, name: str) -> list[str]:
     return suggest(catalog, name)
 
 
-def _unknown_model(catalog: Catalog, model: str) -> int:
+def unknown_model(catalog: Catalog, model: str) -> int:
     """Say the model is unknown and offer close matches, on stderr; the exit code."""
     from ..answers import empty_serving_sources, shown_name
 
-    _echo_err(f"{PROG}: unknown model {shown_name(model)!r}")
+    echo_err(f"{PROG}: unknown model {shown_name(model)!r}")
     for status in empty_serving_sources(catalog, model):
         if status.error is not None:  # the source that serves this name did not answer: say so
             error = status.error
-            _echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
+            echo_err(error if error.startswith(f"{status.source}:") else f"{status.source}: {error}")
         else:
-            _echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
+            echo_err(_not_fetched(status.source, status.refresh, catalog.offline))
     suggestions = _suggest(catalog, model)
     if suggestions:
-        _echo_err("did you mean: " + ", ".join(suggestions))
+        echo_err("did you mean: " + ", ".join(suggestions))
     return 1
 
 
 @cli.command("show")
 @click.argument("model")
-@_common
+@common_options
 @click.pass_context
 def show_cmd(
     ctx: click.Context, model: str, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
 ) -> int:
     """Every field of one model, with its source, and any conflicts."""
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
-        return _unknown_model(catalog, model)
+        return unknown_model(catalog, model)
     if as_json:
         click.echo(record.model_dump_json(indent=2))
         return 0
@@ -227,7 +227,7 @@ def show_cmd(
         rows.append([name, inert(show_value(name, getattr(record, name))), inert(record.provenance.get(name, ""))])
     rows.append(["sources", inert(", ".join(record.sources)), ""])
     rows.append(["fetched_at", record.fetched_at.isoformat() if record.fetched_at else "bundled data only", ""])
-    _echo_lines([Column("field", key=True), Column("value", wrap=True), Column("source", key=True)], rows)
+    echo_lines([Column("field", key=True), Column("value", wrap=True), Column("source", key=True)], rows)
     if record.conflicts:
         click.echo("")
         click.echo("conflicts")
@@ -242,5 +242,5 @@ def show_cmd(
             Column("other", wrap=True),
             Column("from ", key=True),
         ]
-        _echo_lines(columns, rows)
+        echo_lines(columns, rows)
     return 0

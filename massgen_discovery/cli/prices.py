@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from .._domain.display import format_price
-from .base import _common, _state, cli
-from .format import _print_json, inert
-from .lookup import _unknown_model
+from .base import cli, common_options, invocation
+from .format import inert, print_json
+from .lookup import unknown_model
 
 
 @cli.command("history")
 @click.argument("model")
 @click.option("--field", "field_name", metavar="F", help="One rate (input_cost_per_token, ...).")
-@_common
+@common_options
 @click.pass_context
 def history_cmd(
     ctx: click.Context,
@@ -24,14 +24,14 @@ def history_cmd(
     endpoints: dict[str, str],
 ) -> int:
     """A model's price points, oldest first: each rate's value, from when to when, and its source."""
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     record = catalog.get_model(model)
     if record is None:
-        return _unknown_model(catalog, model)
+        return unknown_model(catalog, model)
     points = catalog.price_history(record.model, field=field_name)
     if as_json:
-        _print_json(points)
+        print_json(points)
         return 0 if points else 1
     if not points:
         click.echo(f"no price points for {inert(record.model)}" + (f" ({inert(field_name)})" if field_name else ""))
@@ -56,7 +56,7 @@ def history_cmd(
         Column("to"),
         Column("source", key=True),
     ]
-    from .format import _echo_lines
+    from .format import echo_lines
 
-    _echo_lines(columns, rows)
+    echo_lines(columns, rows)
     return 0

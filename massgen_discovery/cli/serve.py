@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .base import PROG, _common, _state, cli
-from .format import _echo_err, inert
+from .base import PROG, cli, common_options, invocation
+from .format import echo_err, inert
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless told).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to bind.")
-@_common
+@common_options
 @click.pass_context
 def serve_cmd(
     ctx: click.Context, host: str, port: int, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]
@@ -25,11 +25,11 @@ def serve_cmd(
         import starlette  # noqa: F401
         import uvicorn
     except ImportError:
-        _echo_err(f"{PROG}: serve needs the serve extra: pip install 'massgen_discovery[serve]'")
+        echo_err(f"{PROG}: serve needs the serve extra: pip install 'massgen_discovery[serve]'")
         return 2
     from ..serve import create_app
 
-    state, _as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, _as_json, offline = invocation(ctx, as_json, offline, endpoints)
     state.prefetch = True  # a long-lived process: sources never tried are fetched in the background
     catalog = state.catalog(offline)
     shown = f"[{host}]" if ":" in host else host

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from .base import _common, _state, cli
-from .format import _ago, _console, _echo_lines, _print_json, inert
+from .base import cli, common_options, invocation
+from .format import ago, echo_lines, inert, print_json, rich_console
 
 
 def _not_running(report: Any) -> bool:
@@ -18,7 +18,7 @@ def _not_running(report: Any) -> bool:
 @cli.command("refresh")
 @click.argument("sources", nargs=-1)
 @click.option("--force", is_flag=True, help="Accept a listing the guard rails find suspect (the change is real).")
-@_common
+@common_options
 @click.pass_context
 def refresh_cmd(
     ctx: click.Context,
@@ -34,11 +34,11 @@ def refresh_cmd(
     source you named, or any configured source, failed. Sources set to refresh only when asked
     (MASSGEN_DISCOVERY_<NAME>_REFRESH=manual) are fetched only when named.
     """
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     from rich.text import Text
 
-    console = _console(stderr=True)
+    console = rich_console(stderr=True)
     names = list(sources) or None
     if console.is_terminal and not as_json:
         with console.status(Text("refreshing " + inert(", ".join(sources) or "all sources") + " ...")):
@@ -48,7 +48,7 @@ def refresh_cmd(
     # Exit 1 when a source tried failed (its old data, if any, still served): the README's table.
     failed = [r for r in reports if r.outcome in ("failed", "stale") and not _not_running(r)]
     if as_json:
-        _print_json([r.model_dump(mode="json") for r in reports])
+        print_json([r.model_dump(mode="json") for r in reports])
     else:
         from .table import Column
 
@@ -71,23 +71,23 @@ def refresh_cmd(
             Column("seconds", right=True, drop_rank=1),
             Column("error", shrink=True),
         ]
-        _echo_lines(columns, rows)
+        echo_lines(columns, rows)
     return 1 if failed else 0
 
 
 @cli.command("providers")
-@_common
+@common_options
 @click.pass_context
 def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Per provider: how it is listed, the env var it needs, last refresh, model count, last error."""
     from ..answers import providers_answer
 
-    state, as_json, offline = _state(ctx, as_json, offline, endpoints)
+    state, as_json, offline = invocation(ctx, as_json, offline, endpoints)
     catalog = state.catalog(offline)
     rows = providers_answer(catalog)
     shared_problem = rows[0]["shared_store_error"] if rows else None
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     from .table import Column
 
@@ -103,7 +103,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
                 inert(row["provider"]),
                 listing,
                 var,
-                _ago(row["last_refresh"]),
+                ago(row["last_refresh"]),
                 str(row["models"]),
                 inert(str(row["error"] or "").removeprefix(f"{row['provider']}: ")),
             ]
@@ -117,7 +117,7 @@ def providers_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None
         Column("models", right=True),
         Column("last error", shrink=True),
     ]
-    _echo_lines(columns, table_rows)
+    echo_lines(columns, table_rows)
     if catalog.shared_store:
         problem = shared_problem
         state_note = f" (unusable now: {inert(problem)}; answering from the local copy)" if problem else ""

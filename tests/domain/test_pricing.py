@@ -294,7 +294,9 @@ def test_cli_cost_with_every_dimension(capsys: pytest.CaptureFixture[str], monke
     from massgen_discovery import cli as cli_module
 
     source = StaticSource("lab", [TIERED])
-    monkeypatch.setattr(cli_module._State, "catalog", lambda self, offline: Catalog(sources=[source], offline=offline))
+    monkeypatch.setattr(
+        cli_module.Invocation, "catalog", lambda self, offline: Catalog(sources=[source], offline=offline)
+    )
     args = ["cost", "lab/m", "--input", "150k", "--cached", "30k", "--cache-write", "30k", "--cache-ttl", "1h",
             "--output", "1k", "--reasoning", "2k", "--audio-input", "0", "--service-tier", "standard", "--json"]  # fmt: skip
     assert run(args) == 1  # 210k passes 200k, and no 1-hour write rate above it is stated
