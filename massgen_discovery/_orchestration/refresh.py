@@ -221,21 +221,23 @@ class Refresher:
                 return self._report(source, envelope, started, "ok"), None
             error: SourceError | None = None
             fetched_at = now()
-            from ..sources._http import NotModified, Validators, conditional
+            from ..sources._http import ConditionalGet, NotModified
 
             # Conditional GETs only when the stored listing the upstream may confirm is still here,
             # not on --force, and not past a day since the last full listing (an upstream that
             # answers 304 to a changed listing is found out within a day).
             confirmable = has_payload(envelope) and not force and _full_listing_age(envelope) < FULL_LISTING_EVERY
             confirmable = confirmable and self._stored(key, envelope)
-            validators = Validators(envelope.get("validators") if confirmable else None)
+            validators = ConditionalGet(envelope.get("validators") if confirmable else None)
             # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back
             # (not on --force: everything is asked again, an endpoint's kind too).
             reuse = hooks(source).reuses_previous and not force
             previous = read_payload(self._s.store, key, envelope) if reuse else None
             try:
-                with conditional(validators):
-                    payload = await asyncio.wait_for(source.fetch(client, previous=previous), timeout=self._s.timeout)
+                # The sources that can ask conditionally take the stored listing's validators.
+                asked = {"validators": validators} if hooks(source).conditional_get else {}
+                fetching = source.fetch(client, previous=previous, **asked)
+                payload = await asyncio.wait_for(fetching, timeout=self._s.timeout)
                 # From here to the end nothing waits: the listing's objects are never walked by the
                 # collector while they live (they die with this call, by reference counting).
                 paused.enter_context(collector_paused())

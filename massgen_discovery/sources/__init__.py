@@ -93,6 +93,9 @@ class SourceHooks(Protocol):
     reuses_previous: bool
     """Whether :meth:`Source.fetch` uses its ``previous`` payload; False spares reading a big
     listing back before each fetch. Default: True."""
+    conditional_get: bool
+    """Whether :meth:`Source.fetch` takes ``validators=`` (the stored listing's ETag and
+    Last-Modified, for ``sources._http.get_json``) and asks conditionally. Default: False."""
 
     def aliases(self, records: list[ModelRecord]) -> dict[str, str]:
         """Extra lookup strings -> record keys, from the records. Default: none."""
@@ -112,6 +115,7 @@ class Hooks(NamedTuple):
     cache_credential: str | None
     provider: str
     reuses_previous: bool
+    conditional_get: bool
 
 
 def hooks(source: Source) -> Hooks:
@@ -126,6 +130,7 @@ def hooks(source: Source) -> Hooks:
         cache_credential=getattr(source, "cache_credential", source.credential),
         provider=provider if isinstance(provider, str) else source.name,
         reuses_previous=getattr(source, "reuses_previous", True) is not False,
+        conditional_get=getattr(source, "conditional_get", False) is True,
     )
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-import contextvars
 import json
 import re
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
@@ -29,9 +26,8 @@ from ._urls import is_credential_name, query_secret, redact_url, split_url_crede
 __all__ = [
     "MAX_BODY_BYTES",
     "NotModified",
-    "Validators",
+    "ConditionalGet",
     "auth_headers",
-    "conditional",
     "get_json",
     "redact",
 ]
@@ -52,7 +48,7 @@ MAX_VALIDATOR = 1024
 """Longest ``ETag`` / ``Last-Modified`` (or URL) kept for a conditional GET; longer ones are dropped."""
 
 
-class Validators:
+class ConditionalGet:
     """What one fetch sends back and learns for conditional GETs (``ETag``, ``Last-Modified``).
 
     ``sent`` is what the upstream gave for ``url`` last time; ``seen`` what it gave this time, kept
@@ -92,20 +88,7 @@ class Validators:
         return self._answer[1]
 
 
-_VALIDATORS: contextvars.ContextVar[Validators | None] = contextvars.ContextVar("validators", default=None)
-
-
-@contextmanager
-def conditional(validators: Validators) -> Iterator[Validators]:
-    """Make the GETs of a fetch started inside the block (and of the tasks it starts) conditional."""
-    token = _VALIDATORS.set(validators)
-    try:
-        yield validators
-    finally:
-        _VALIDATORS.reset(token)
-
-
-def _conditional_headers(jar: Validators | None, key: str) -> dict[str, str]:
+def _conditional_headers(jar: ConditionalGet | None, key: str) -> dict[str, str]:
     if jar is None:
         return {}
     jar.requests += 1
@@ -238,6 +221,7 @@ async def get_json(
     json_body: Any = None,
     max_bytes: int | None = None,
     bearer: bool = True,
+    validators: ConditionalGet | None = None,
 ) -> Any:
     """Request ``url`` and parse its JSON body, translating every failure to a ``SourceError``.
 
@@ -246,7 +230,8 @@ async def get_json(
     query) are used for the request and never appear in a message. The body is decoded here,
     stage by stage, with the decoded size capped while streaming (a compression bomb stops at the
     cap, whatever the nesting). Redirects are followed within the same origin; a redirect to
-    another origin is followed without any credential header.
+    another origin is followed without any credential header. A GET with ``validators`` (those
+    of the listing stored last time) is conditional, and they learn what the answer says.
     """
     cap = MAX_BODY_BYTES if max_bytes is None else max_bytes
     clean, userinfo, url_query = split_url_credentials(url)
@@ -268,7 +253,7 @@ async def get_json(
     request_headers = {**plain, **auth_header, **(headers or {})}
     target = httpx.URL(clean, params={**url_query, **(params or {})})
     body_json = json_body
-    jar = _VALIDATORS.get() if method == "GET" else None
+    jar = validators if method == "GET" else None
     key = redact_url(str(target))  # no credential is ever stored with a validator
     asked = _conditional_headers(jar, key)
     request_headers.update(asked)

@@ -25,6 +25,8 @@ from ._values import as_dict, as_list, positive_int, price
 if TYPE_CHECKING:
     import httpx
 
+    from ._http import ConditionalGet
+
 __all__ = [
     "HostedListing",
     "as_dict",
@@ -334,8 +336,18 @@ class HostedListing(SourceBase):
         """Auth headers; Bearer by default (the key is scrubbed from every message)."""
         return {"Authorization": f"Bearer {self._credential}"} if self._credential else {}
 
-    async def get(self, client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None) -> Any:
-        """GET + JSON with this source's auth and error translation."""
+    conditional_get = True
+    """:meth:`fetch` takes the ``validators`` of its stored listing (see ``SourceHooks``)."""
+
+    async def get(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        params: dict[str, str] | None = None,
+        *,
+        validators: ConditionalGet | None = None,
+    ) -> Any:
+        """GET + JSON with this source's auth and error translation (conditional with ``validators``)."""
         from ._http import get_json
 
         return await get_json(
@@ -347,11 +359,14 @@ class HostedListing(SourceBase):
             headers=self.headers(),
             params=params,
             bearer=False,
+            validators=validators,
         )
 
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+    async def fetch(
+        self, client: httpx.AsyncClient, previous: Any = None, *, validators: ConditionalGet | None = None
+    ) -> Any:
         """GET ``{base}{path}``."""
-        return await self.get(client, self._url(self.path))
+        return await self.get(client, self._url(self.path), validators=validators)
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Values for one entry; override to read provider-specific fields."""

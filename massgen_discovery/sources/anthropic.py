@@ -15,6 +15,8 @@ from ._listing import HostedListing, as_dict, as_list, positive_int
 if TYPE_CHECKING:
     import httpx
 
+    from ._http import ConditionalGet
+
 __all__ = ["AnthropicSource"]
 
 _PAGE_LIMIT = "1000"
@@ -35,12 +37,14 @@ class AnthropicSource(HostedListing):
             headers["x-api-key"] = self.credential
         return headers
 
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+    async def fetch(
+        self, client: httpx.AsyncClient, previous: Any = None, *, validators: ConditionalGet | None = None
+    ) -> Any:
         """Every page, concatenated into one ``{"data": [...]}``."""
         data: list[Any] = []
         params = {"limit": _PAGE_LIMIT}
         for _ in range(_MAX_PAGES):
-            page = await self.get(client, self._url(self.path), params=params)
+            page = await self.get(client, self._url(self.path), params=params, validators=validators)
             data.extend(as_list(as_dict(page).get("data")))
             last = as_dict(page).get("last_id")
             if not as_dict(page).get("has_more") or not isinstance(last, str) or not last:

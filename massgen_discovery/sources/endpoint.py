@@ -28,6 +28,8 @@ from ._listing import as_dict, as_list, entries, entry_id, generic_values, posit
 if TYPE_CHECKING:
     import httpx
 
+    from ._http import ConditionalGet
+
 __all__ = ["EndpointSource"]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -77,7 +79,12 @@ class EndpointSource(SourceBase):
         base = self._base_url
         return self._url(path, base[: -len("/v1")] if base.endswith("/v1") else base)
 
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+    conditional_get = True
+    """:meth:`fetch` takes the ``validators`` of its stored listing (see ``SourceHooks``)."""
+
+    async def fetch(
+        self, client: httpx.AsyncClient, previous: Any = None, *, validators: ConditionalGet | None = None
+    ) -> Any:
         """``{base}/models`` and, concurrently, the optional richer listings."""
         import asyncio
 
@@ -97,14 +104,21 @@ class EndpointSource(SourceBase):
             if name not in wanted:
                 return _SKIPPED
             try:
-                return await get_json(client, url, source=self.name, credential=self._credential)
+                return await get_json(client, url, source=self.name, credential=self._credential, validators=validators)
             except SourceHTTPError as exc:
                 return _ABSENT if exc.status_code in (404, 405, 501) else None  # not this kind / unsure
             except SourceError:
                 return None  # no answer: unsure, asked again next time
 
         listing, lmstudio, model_info, group_info = await asyncio.gather(
-            get_json(client, self._url("/models"), source=self.name, credential=self._credential, env_var=env_var),
+            get_json(
+                client,
+                self._url("/models"),
+                source=self.name,
+                credential=self._credential,
+                env_var=env_var,
+                validators=validators,
+            ),
             optional("lmstudio", self._root_url("/api/v0/models")),
             optional("model_info", self._url("/model/info")),
             optional("model_group_info", self._root_url("/model_group/info")),

@@ -14,6 +14,8 @@ from ._listing import HostedListing, as_dict, as_list, mode_from_id, positive_in
 if TYPE_CHECKING:
     import httpx
 
+    from ._http import ConditionalGet
+
 __all__ = ["GeminiSource"]
 
 _MAX_PAGES = 20
@@ -29,12 +31,14 @@ class GeminiSource(HostedListing):
         """``x-goog-api-key``."""
         return {"x-goog-api-key": self.credential} if self.credential else {}
 
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+    async def fetch(
+        self, client: httpx.AsyncClient, previous: Any = None, *, validators: ConditionalGet | None = None
+    ) -> Any:
         """Every page, concatenated into one ``{"models": [...]}``."""
         models: list[Any] = []
         params = {"pageSize": "1000"}
         for _ in range(_MAX_PAGES):
-            page = as_dict(await self.get(client, self._url(self.path), params=params))
+            page = as_dict(await self.get(client, self._url(self.path), params=params, validators=validators))
             models.extend(as_list(page.get("models")))
             token = page.get("nextPageToken")
             if not isinstance(token, str) or not token:

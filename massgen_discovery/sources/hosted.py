@@ -15,6 +15,8 @@ from ._listing import HostedListing, as_dict, generic_values, price
 if TYPE_CHECKING:
     import httpx
 
+    from ._http import ConditionalGet
+
 __all__ = [
     "CerebrasSource",
     "DashScopeSource",
@@ -80,9 +82,11 @@ class NebiusSource(HostedListing):
     name = "nebius"
     default_base_url = "https://api.studio.nebius.com/v1"
 
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+    async def fetch(
+        self, client: httpx.AsyncClient, previous: Any = None, *, validators: ConditionalGet | None = None
+    ) -> Any:
         """The verbose listing."""
-        return await self.get(client, self._url(self.path), params={"verbose": "true"})
+        return await self.get(client, self._url(self.path), params={"verbose": "true"}, validators=validators)
 
     def entry_values(self, entry: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """Generic fields plus ``pricing.prompt`` / ``pricing.completion``."""

@@ -29,6 +29,8 @@ from ._listing import as_dict, as_list, positive_int
 if TYPE_CHECKING:
     import httpx
 
+    from ._http import ConditionalGet
+
 __all__ = ["PROVIDER_MAP", "ModelsDevSource", "bundled_snapshot"]
 
 DEFAULT_BASE_URL = "https://models.dev"
@@ -222,11 +224,18 @@ class ModelsDevSource(SourceBase):
         base = os.environ.get("MASSGEN_DISCOVERY_MODELSDEV_BASE_URL") or DEFAULT_BASE_URL
         super().__init__(base.rstrip("/"))
 
-    async def fetch(self, client: httpx.AsyncClient, previous: Any = None) -> Any:
+    conditional_get = True
+    """:meth:`fetch` takes the ``validators`` of its stored listing (see ``SourceHooks``)."""
+
+    async def fetch(
+        self, client: httpx.AsyncClient, previous: Any = None, *, validators: ConditionalGet | None = None
+    ) -> Any:
         """``GET {base}/api.json``."""
         from ._http import get_json
 
-        payload = await get_json(client, self._url("/api.json"), source=self.name, credential=None)
+        payload = await get_json(
+            client, self._url("/api.json"), source=self.name, credential=None, validators=validators
+        )
         records_from(payload, None)  # a payload that is no catalog is this source's failure
         return payload
 
