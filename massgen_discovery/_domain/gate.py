@@ -24,6 +24,8 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from .._runtime import gate_note
+
 if TYPE_CHECKING:
     from ..records import ModelRecord
 
@@ -36,7 +38,6 @@ __all__ = [
     "check_history_entry",
     "check_record",
     "index_ok",
-    "notes",
     "numeric_fields",
     "plausible",
     "shown",
@@ -58,8 +59,6 @@ EARLIEST, LATEST = 0.0, 7_258_118_400.0
 """Unix times a stored timestamp may have (1970 to 2200)."""
 MAX_TEXT = 4096
 """Characters a stored string field may have (an id, a URL, a status)."""
-MAX_NOTES = 50
-"""Reasons this process keeps (the newest)."""
 
 _TOKEN_FIELDS = frozenset({"max_input_tokens", "max_output_tokens", "runtime_context_tokens"})
 _STR = frozenset({str})
@@ -76,27 +75,11 @@ _SCALAR_TYPES: dict[str, frozenset[type]] = {
 _MEASURED_FIELDS = frozenset({"first_token_latency_ms", "throughput_tokens_per_s"})
 _LARGE_KEYS = re.compile(r"^(envelope:|payload:|part:|history(:|$)|catalog:[^:]+:[^:]+:dir$)")
 _CHANGE_KEYS = ("model", "provider", "kind", "field", "old", "new", "source")
-_notes: list[tuple[str | None, str]] = []
 
 
 def size_cap(key: str) -> int:
     """The most bytes the stored value of ``key`` may have."""
     return LARGE_VALUE if _LARGE_KEYS.match(key) else SMALL_VALUE
-
-
-def notes() -> list[tuple[str | None, str]]:
-    """What the gate kept out of stored data in this process, newest last (at most :data:`MAX_NOTES`).
-
-    Each is (the source the value was said to come from, or None; the reason).
-    """
-    return list(_notes)
-
-
-def note(text: str, source: str | None = None) -> None:
-    """Keep a reason (once)."""
-    if (source, text) not in _notes:
-        _notes.append((source, text))
-        del _notes[:-MAX_NOTES]
 
 
 def _finite_number(value: Any) -> bool:
@@ -334,7 +317,7 @@ def check_record(doc: Any) -> dict[str, Any] | None:
         provenance = doc.get("provenance") or {}
         for name in bad + bad_prices:
             value = doc[name] if name in bad else prices[name]
-            note(
+            gate_note(
                 f"{doc['model']}: stored {name} {shown(value)} is not a real value; kept as unknown",
                 provenance.get(name) or provenance.get("*"),
             )
@@ -418,7 +401,7 @@ def check_doc(key: str, doc: dict[str, Any]) -> dict[str, Any] | None:
     if key.startswith("envelope:"):
         if "validators" in doc and not _ENVELOPE["validators"](doc["validators"]):
             # Validators are an optimisation: unusable ones are dropped, never the listing they go with.
-            note(f"stored envelope {key[:80]!r} has unusable validators; the next fetch is unconditional")
+            gate_note(f"stored envelope {key[:80]!r} has unusable validators; the next fetch is unconditional")
             doc = {k: v for k, v in doc.items() if k != "validators"}
         ok = _fits(doc, _ENVELOPE)
     elif key.startswith("catalog:") and key.endswith(":meta"):
@@ -426,7 +409,7 @@ def check_doc(key: str, doc: dict[str, Any]) -> dict[str, Any] | None:
     else:
         return doc
     if not ok:
-        note(f"stored {key.split(':', 1)[0]} document {key[:80]!r} has fields of the wrong type; ignored")
+        gate_note(f"stored {key.split(':', 1)[0]} document {key[:80]!r} has fields of the wrong type; ignored")
         return None
     return doc
 

@@ -17,12 +17,12 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
-from .._domain.bulk import collector_paused
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
 from .._domain.naming import lookup_candidates
 from .._persistence import rows
 from .._persistence.envelope import source_meta
+from .._runtime import collector_paused
 from ..records import ModelRecord
 from ..sources import hooks, litellm_map, source_aliases
 from .state import State, View

@@ -19,11 +19,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .._domain import reconcile as rc
-from .._domain.bulk import collector_paused
 from .._domain.clock import as_datetime, now
 from .._domain.digest import blake2b_hex
 from .._domain.identifiers import BUNDLED
 from .._persistence.envelope import has_payload, read_payload, write_payload
+from .._runtime import collector_paused
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..sources import hooks, litellm_map, source_aliases
 from .sync import off_loop
@@ -479,7 +479,7 @@ class Refresher:
 
 def _with_gate_notes(statuses: list[SourceStatus]) -> list[SourceStatus]:
     """Statuses with what the gate kept out of stored data, each on the source it claimed to come from."""
-    from .._domain.gate import notes
+    from .._runtime import gate_notes as notes
 
     kept = notes()
     if not kept or not statuses:

@@ -31,8 +31,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._domain import gate as _gate
 from .._domain.gate import LARGE_VALUE, SMALL_VALUE, size_cap
+from .._runtime import gate_note
 from ..sources._urls import redact_url
 from .disk import OpenStores, encode_doc, new_lock_value, owner_gone
 from .store import Store
@@ -427,6 +427,6 @@ def _checked_generation(prefix: str, rows: dict[str, str]) -> dict[str, str] | N
 
 def _refused(prefix: str, why: str) -> dict[str, str] | None:
     """Say why a shared generation is refused; None."""
-    _gate.note(f"shared generation {prefix} refused: {why}")
+    gate_note(f"shared generation {prefix} refused: {why}")
     _log.warning("shared generation %s refused (%s); building from the listings instead", prefix, why)
     return None

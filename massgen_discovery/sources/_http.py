@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from .._domain.bulk import collector_paused
+from .._runtime import collector_paused
 from ..errors import (
     SourceAuthError,
     SourceError,

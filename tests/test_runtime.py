@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from massgen_discovery._domain.bulk import collector_paused
+from massgen_discovery._runtime import collector_paused
 
 
 def test_the_collector_is_resumed_only_when_the_last_block_ends_and_only_if_it_was_on() -> None:
