@@ -122,42 +122,9 @@ class Catalog:
         """The cache directory."""
         return str(self._state.store.directory)
 
-    # The state's parts under the names tools and tests that inspect a catalog use; the
-    # orchestration modules receive the State itself.
-
-    @property
-    def _store(self) -> Storage:
-        return self._state.store
-
-    @property
-    def _specs(self) -> list[str | Source]:
-        return self._state.specs
-
-    @property
-    def _view(self) -> View | None:
-        return self._state.view
-
-    @_view.setter
-    def _view(self, view: View | None) -> None:
-        with self._state.mutex:
-            self._state.view = view
-
-    def _sources(self) -> tuple[bool, dict[str, Source]]:
-        return self._state.sources()
-
     def live_sources(self) -> list[str]:
         """The names of the live sources this catalog reads (no I/O; :meth:`status` says how each is)."""
         return sorted(self._state.sources()[1])
-
-    @staticmethod
-    def _envelope_key(source: Source) -> str:
-        return State.envelope_key(source)
-
-    def _config_id(self) -> str:
-        return self._state.config_id()
-
-    def _meta_key(self) -> str:
-        return self._state.meta_key()
 
     def manual(self, name: str) -> bool:
         """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var)."""

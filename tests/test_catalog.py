@@ -24,7 +24,7 @@ from massgen_discovery.errors import SourceHTTPError
 from massgen_discovery.sources.litellm_map import bundled_map_path
 from massgen_discovery.testing import FailingSource, StaticSource
 
-from .support import FakeClock, lab, load_fixture
+from .support import FakeClock, internals, lab, load_fixture
 from .support.helpers import ListingSource
 
 
@@ -251,7 +251,7 @@ async def test_async_revalidation_runs_as_a_task(clock: FakeClock) -> None:
     clock.advance(1.2)
     await catalog.aget_model("mylab/m1")
     for _ in range(200):
-        if source.fetches == 2 and not catalog._bg.tasks:
+        if source.fetches == 2 and not internals.background(catalog).tasks:
             break
         await asyncio.sleep(0.02)
     assert source.fetches == 2

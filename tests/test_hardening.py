@@ -375,8 +375,8 @@ LOCKER = textwrap.dedent(
     from massgen_discovery import Catalog
     from massgen_discovery._persistence.store import Store
     catalog = Catalog(sources=[ListingSource("lab", {url!r})])
-    source = catalog._sources()[1]["lab"]
-    token = Store({cache!r}).try_lock("fetch:" + catalog._envelope_key(source), 600)
+    source = internals.sources(catalog)[1]["lab"]
+    token = Store({cache!r}).try_lock("fetch:" + internals.envelope_key(source), 600)
     print("locked" if token else "busy", flush=True)
     if {mode!r} == "sleep":
         time.sleep(120)

@@ -15,6 +15,8 @@ from massgen_discovery.pricing import CallTokens, InvalidTokens, call_tokens, pr
 from massgen_discovery.testing import StaticSource
 from tests.support import lab
 
+from .support import internals
+
 # -- 9. the price API takes only token counts ------------------------------------------------------
 
 GARBAGE = [-5, float("nan"), float("inf"), 1.5, 10**400, "abc", "-3", "1e3", True, None, [1], 10**12 + 1]
@@ -98,7 +100,7 @@ def _hf_listing() -> dict[str, Any]:
 
 
 def _envelope_key(catalog: Catalog) -> str:
-    keys = [k for k in catalog._store._writer().iterkeys() if isinstance(k, str)]  # type: ignore[attr-defined]
+    keys = [k for k in internals.store(catalog)._writer().iterkeys() if isinstance(k, str)]
     return next(k for k in keys if k.startswith("envelope:huggingface"))
 
 
@@ -132,7 +134,7 @@ def test_a_validator_over_4096_characters_is_dropped_and_the_listing_kept(monkey
         catalog = Catalog(sources=["litellm", "huggingface"])
         (report,) = catalog.refresh(["huggingface"])
         assert report.outcome == "ok" and report.count > 0
-        envelope = catalog._store.get(_envelope_key(catalog))
+        envelope = internals.store(catalog).get(_envelope_key(catalog))
         assert envelope is not None and not envelope.get("validators")
         route = "huggingface/" + listing["data"][0]["id"]
         assert Catalog(sources=["litellm", "huggingface"]).get_model(route) is not None
@@ -140,8 +142,8 @@ def test_a_validator_over_4096_characters_is_dropped_and_the_listing_kept(monkey
         Catalog(sources=["litellm", "huggingface"]).get_model(route)
         assert len(hf.seen) == hits  # fresh: no refetch on every lookup
         # A forged stored validator of any length costs the validators, never the envelope.
-        catalog._store.put(_envelope_key(catalog), {**envelope, "validators": {"etag": "v" * 10_000}})
-        assert catalog._store.get(_envelope_key(catalog)) is not None
+        internals.store(catalog).put(_envelope_key(catalog), {**envelope, "validators": {"etag": "v" * 10_000}})
+        assert internals.store(catalog).get(_envelope_key(catalog)) is not None
         assert Catalog(sources=["litellm", "huggingface"]).get_model(route) is not None
         catalog.close()
 
@@ -170,9 +172,9 @@ def test_force_sends_no_validators_and_a_304_needs_the_stored_listing(monkeypatc
         assert catalog.refresh(["huggingface"])[0].outcome == "ok"
         assert hf.seen[-1][1].get("If-None-Match") == '"same"'  # otherwise a conditional GET
         # The stored listing goes (evicted, or lost on Redis): the next GET is unconditional.
-        envelope = catalog._store.get(_envelope_key(catalog))
+        envelope = internals.store(catalog).get(_envelope_key(catalog))
         assert envelope is not None
-        catalog._store.delete(envelope["payload_key"])
+        internals.store(catalog).delete(envelope["payload_key"])
         assert catalog.refresh(["huggingface"])[0].outcome == "ok"
         assert hf.seen[-1][1].get("If-None-Match") is None
         route = "huggingface/" + listing["data"][0]["id"]
@@ -281,7 +283,7 @@ def test_a_forged_directory_of_700000_entries_is_damage_not_a_flood(cache_dir: A
 
     catalog = Catalog(offline=True)
     whole = len(catalog.list_models())
-    keys = [k for k in catalog._store._writer().iterkeys() if isinstance(k, str) and k.endswith(":dir")]  # type: ignore[attr-defined]
+    keys = [k for k in internals.store(catalog)._writer().iterkeys() if isinstance(k, str) and k.endswith(":dir")]
     (key,) = keys
     parts = [[f"m{i:07d}", "0" * 32, 1] for i in range(700_000)]
     forged = json.dumps({"parts": parts, "aliases": [["", "0" * 32]], "lower": [["", "0" * 32]]})
@@ -292,7 +294,7 @@ def test_a_forged_directory_of_700000_entries_is_damage_not_a_flood(cache_dir: A
         )
         is None
     )
-    catalog._store.put_raw(key, forged)  # type: ignore[attr-defined]
+    internals.store(catalog).put_raw(key, forged)
     assert len(Catalog(offline=True).list_models()) == whole  # read as damaged: rebuilt, nothing lost
 
 
@@ -307,9 +309,11 @@ def test_a_forged_used_at_never_crashes_cache_info(used_at: Any, capsys: pytest.
 
     catalog = Catalog(offline=True)
     assert catalog.get_model("gpt-4o") is not None
-    pointer = catalog._store.get(catalog._meta_key())
+    pointer = internals.store(catalog).get(internals.meta_key(catalog))
     assert pointer is not None
-    catalog._store.put_raw(catalog._meta_key(), json.dumps({**pointer, "used_at": used_at}, allow_nan=True))  # type: ignore[attr-defined]
+    internals.store(catalog).put_raw(
+        internals.meta_key(catalog), json.dumps({**pointer, "used_at": used_at}, allow_nan=True)
+    )
     capsys.readouterr()
     assert run(["cache", "info", "--json"]) == 0
     json.loads(capsys.readouterr().out)

@@ -25,7 +25,7 @@ from massgen_discovery import Catalog
 from massgen_discovery.sources import _http
 from massgen_discovery.sources.endpoint import EndpointSource
 
-from ..support import load_fixture
+from ..support import internals, load_fixture
 
 TIMEOUT = 1.0
 
@@ -301,7 +301,7 @@ def test_fault_keeps_last_good_data(name: str, fault: str, upstream: Upstream, m
     assert status.stale and status.error == report.error and status.retry_at is not None
     # A later automatic lookup does not hammer the failing upstream (negative cache).
     hits = upstream.hits.get(spec.listing, 0)
-    Catalog(sources=catalog._specs, timeout=TIMEOUT).get_model(before[0])
+    Catalog(sources=internals.specs(catalog), timeout=TIMEOUT).get_model(before[0])
     assert upstream.hits.get(spec.listing, 0) == hits
 
 

@@ -26,7 +26,7 @@ from werkzeug import Request, Response
 from massgen_discovery import Catalog
 from massgen_discovery.errors import ConfigError
 
-from ..support import load_fixture
+from ..support import internals, load_fixture
 from ..support.servers import FakeOllama, running
 
 HF_LISTING = load_fixture("huggingface/router_v1_models.json")
@@ -188,18 +188,18 @@ def test_an_unchanged_listing_is_a_304_and_nothing_is_rebuilt(
             (first,) = [r for r in catalog.refresh(["huggingface"])]
             assert first.outcome == "ok" and first.count > 0
             envelope_key = next(k for k in _keys(catalog) if k.startswith("envelope:huggingface"))
-            before = catalog._store.get(envelope_key)
-            pointer = catalog._store.get(catalog._meta_key())
+            before = internals.store(catalog).get(envelope_key)
+            pointer = internals.store(catalog).get(internals.meta_key(catalog))
             assert before is not None and pointer is not None
             assert conditional_header not in hf.seen[0][1]
             clock.advance(7 * 3600)
             (second,) = catalog.refresh(["huggingface"])
             assert second.outcome == "ok" and second.count == first.count and second.changes == 0
             assert hf.seen[-1][1].get(conditional_header) == value
-            after = catalog._store.get(envelope_key)
+            after = internals.store(catalog).get(envelope_key)
             assert after is not None and after["version"] == before["version"]  # nothing parsed
             assert after["expires_at"] > before["expires_at"]  # fresh again
-            repointed = catalog._store.get(catalog._meta_key())
+            repointed = internals.store(catalog).get(internals.meta_key(catalog))
             assert repointed is not None and repointed["prefix"] == pointer["prefix"]  # nothing rebuilt
             assert repointed["sources"]["huggingface"]["expires_at"] == after["expires_at"]
             assert catalog.get_model("huggingface/" + HF_LISTING["data"][0]["id"]) is not None
@@ -211,7 +211,7 @@ def test_an_unchanged_listing_is_a_304_and_nothing_is_rebuilt(
 
 
 def _keys(catalog: Catalog) -> list[str]:
-    return [k for k in catalog._store._writer().iterkeys() if isinstance(k, str)]  # type: ignore[attr-defined]
+    return [k for k in internals.store(catalog)._writer().iterkeys() if isinstance(k, str)]
 
 
 @pytest.mark.slow

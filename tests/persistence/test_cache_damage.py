@@ -12,6 +12,8 @@ import pytest
 from massgen_discovery import Catalog, ModelRecord
 from massgen_discovery.testing import StaticSource
 
+from ..support import internals
+
 
 def lab_source() -> StaticSource:
     return StaticSource(
@@ -42,16 +44,16 @@ def test_damaged_database_between_processes(cache_dir: Path, caplog: pytest.LogC
     record = catalog.get_model("mylab/m1")
     assert record is not None and record.max_input_tokens == 1000
     assert len(warnings_in(caplog)) <= 1
-    assert catalog._store.persistent
+    assert internals.store(catalog).persistent
 
 
 def test_damage_under_a_running_catalog(cache_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The database destroyed while a catalog has it open: lookups keep answering."""
     catalog = Catalog(sources=["litellm", lab_source()])
     assert catalog.get_model("mylab/m1") is not None
-    catalog._store.close()
+    internals.store(catalog).close()
     (cache_dir / "cache.db").write_bytes(b"\0" * 8192)
-    catalog._view = None  # as if the pointer re-check interval had passed
+    internals.forget_view(catalog)  # as if the pointer re-check interval had passed
     caplog.set_level(logging.WARNING)
     assert catalog.get_model("gpt-4o") is not None
     assert catalog.get_model("mylab/m1") is not None

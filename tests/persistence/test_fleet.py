@@ -30,7 +30,7 @@ from massgen_discovery._persistence.fleet import REDIS_WAIT, redact_url
 from massgen_discovery.cli import run
 from massgen_discovery.testing import FailingSource, StaticSource
 
-from ..support import lab, load_fixture
+from ..support import internals, lab, load_fixture
 from ..support.redis_server import RedisServer
 
 ROOT = Path(__file__).parents[2]
@@ -175,7 +175,7 @@ def test_a_fetch_lock_whose_holder_died_on_this_host_is_taken_over(tmp_path: Pat
     import redis
 
     holder = {"token": "x", "pid": int(gone.stdout), "host": socket.gethostname(), "at": time.time()}
-    key = f"massgen_discovery:{SCHEMA_VERSION}:lock:fetch:{catalog._envelope_key(source)}"
+    key = f"massgen_discovery:{SCHEMA_VERSION}:lock:fetch:{internals.envelope_key(source)}"
     redis.Redis.from_url(shared).set(key, json.dumps(holder), px=60_000)
     started = time.monotonic()
     (report,) = catalog.refresh()
@@ -190,7 +190,7 @@ def test_a_live_holder_elsewhere_is_named_when_a_refresh_gives_up(tmp_path: Path
     source = StaticSource("mylab", [lab("m1")])
     catalog = machine(tmp_path, "a", shared, source, timeout=0.5)
     holder = {"token": "x", "pid": 4242, "host": "replica-7", "at": time.time()}
-    key = f"massgen_discovery:{SCHEMA_VERSION}:lock:fetch:{catalog._envelope_key(source)}"
+    key = f"massgen_discovery:{SCHEMA_VERSION}:lock:fetch:{internals.envelope_key(source)}"
     redis.Redis.from_url(shared).set(key, json.dumps(holder), px=60_000)
     (report,) = catalog.refresh()
     assert report.outcome == "skipped" and "pid 4242 on replica-7" in (report.error or "")

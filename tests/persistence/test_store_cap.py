@@ -17,6 +17,7 @@ from massgen_discovery._persistence.store import Store
 from massgen_discovery.cli import run
 from massgen_discovery.testing import StaticSource
 
+from ..support import internals
 from ..support import lab as record
 from ..support.redis_server import RedisServer
 
@@ -58,7 +59,7 @@ def test_the_cap_collects_the_least_recently_used_configurations(
         assert len(configs) <= 3
         store.close()
     kept = {c["config"] for c in Store(cache).configurations()}
-    newest = {configured(cache, n)._config_id() for n in (5, 6, 7)}
+    newest = {internals.config_id(configured(cache, n)) for n in (5, 6, 7)}
     assert kept == newest  # the least recently used went first
     # An old configuration still answers: it builds again (and something else makes room).
     again = configured(cache, 0)
@@ -76,7 +77,7 @@ def test_configurations_unused_for_a_week_go_even_under_the_cap(tmp_path: Path, 
     assert recent.get_model("lab/m1") is not None
     recent.close()
     configs = Store(cache).configurations()
-    assert [c["config"] for c in configs] == [recent._config_id()]
+    assert [c["config"] for c in configs] == [internals.config_id(recent)]
 
 
 def test_a_catalog_whose_generation_was_collected_still_answers(
@@ -92,7 +93,7 @@ def test_a_catalog_whose_generation_was_collected_still_answers(
     clock.advance(60)
     b = configured(cache, 1)
     assert b.get_model("lab/m1") is not None
-    assert a._config_id() not in {c["config"] for c in Store(cache).configurations()}
+    assert internals.config_id(a) not in {c["config"] for c in Store(cache).configurations()}
     clock.advance(2)  # past the pointer recheck
     record = a.get_model("claude-sonnet-4-5")
     assert record is not None and record.max_input_tokens
@@ -115,7 +116,7 @@ def test_cache_info_reports_size_generations_configurations_and_the_oldest(
     assert info["configurations"] == 2 and info["generations"] == 2
     assert 0 < info["bytes_used"] <= info["bytes_on_disk"] + 4096
     assert info["cap_bytes"] == 256 << 20
-    assert info["oldest"]["config"] == configured(cache_dir, 0)._config_id()
+    assert info["oldest"]["config"] == internals.config_id(configured(cache_dir, 0))
     assert run(["cache", "info"]) == 0
     out = capsys.readouterr().out
     assert "configurations  2" in out and "256 MB" in out
@@ -141,18 +142,18 @@ def test_an_identical_listing_is_not_parsed_merged_or_rebuilt(tmp_path: Path) ->
     source = StaticSource("lab", [lab("m", max_input_tokens=1000)])
     catalog = Catalog(cache_dir=tmp_path / "c", sources=["litellm", source])
     catalog.refresh(["lab"])
-    key = catalog._envelope_key(source)
-    before = catalog._store.get(key)
-    pointer = catalog._store.get(catalog._meta_key())
+    key = internals.envelope_key(source)
+    before = internals.store(catalog).get(key)
+    pointer = internals.store(catalog).get(internals.meta_key(catalog))
     (second,) = catalog.refresh(["lab"])
-    after = catalog._store.get(key)
+    after = internals.store(catalog).get(key)
     assert second.outcome == "ok" and second.changes == 0
     assert after is not None and before is not None and after["version"] == before["version"]
     assert after["fetched_at"] >= before["fetched_at"]
-    assert (catalog._store.get(catalog._meta_key()) or {})["prefix"] == (pointer or {})["prefix"]
+    assert (internals.store(catalog).get(internals.meta_key(catalog)) or {})["prefix"] == (pointer or {})["prefix"]
     assert catalog.changes() == []
     (forced,) = catalog.refresh(["lab"], force=True)  # force re-reads it
-    assert (catalog._store.get(key) or {})["version"] != before["version"] and forced.outcome == "ok"
+    assert (internals.store(catalog).get(key) or {})["version"] != before["version"] and forced.outcome == "ok"
     catalog.close()
 
 

@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 from massgen_discovery import Catalog, SourceAuthError, SourceFormatError
 from massgen_discovery.sources.huggingface import DEFAULT_BASE_URL, HuggingFaceSource, aliases, to_records
 
-from ..support import load_fixture
+from ..support import internals, load_fixture
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 
@@ -329,13 +329,13 @@ def test_the_listing_is_stored_as_the_router_sent_it_and_the_same_bytes_are_not_
     (first,) = catalog.refresh()
     assert first.outcome == "ok" and first.count > 0
     source = HuggingFaceSource()
-    envelope = catalog._store.get(catalog._envelope_key(source)) or {}
-    stored = catalog._store.get(envelope["payload_key"]) or {}
+    envelope = internals.store(catalog).get(internals.envelope_key(source)) or {}
+    stored = internals.store(catalog).get(envelope["payload_key"]) or {}
     assert stored["payload"] == json.loads(body)
-    raw = catalog._store.get_raw(envelope["payload_key"]) or ""
+    raw = internals.store(catalog).get_raw(envelope["payload_key"]) or ""
     assert body in raw  # byte for byte, spacing included
     (second,) = catalog.refresh()
-    again = catalog._store.get(catalog._envelope_key(source)) or {}
+    again = internals.store(catalog).get(internals.envelope_key(source)) or {}
     assert second.outcome == "ok" and second.changes == 0 and again["version"] == envelope["version"]
     catalog.close()
 
@@ -351,7 +351,8 @@ def test_a_fastest_alias_in_another_letter_case_follows_its_target_and_keeps_the
     name = "HuggingFace/MoonshotAI/Kimi-K3:Fastest"
     first = Catalog(sources=["litellm", "huggingface"]).get_model(name)
     assert first is not None and first.model == "huggingface/fireworks-ai/moonshotai/Kimi-K3"
-    lower_before = catalog._state.encoded.index["lower"][1] if catalog._state.encoded else None
+    encoded = internals.state(catalog).encoded
+    lower_before = encoded.index["lower"][1] if encoded else None
     moved = copy.deepcopy(body)
     kimi = next(m for m in moved["data"] if m["id"] == "moonshotai/Kimi-K3")
     for route in kimi["providers"]:
@@ -360,8 +361,9 @@ def test_a_fastest_alias_in_another_letter_case_follows_its_target_and_keeps_the
     httpserver.clear()
     serve(httpserver, monkeypatch, moved)
     catalog.refresh(["huggingface"])
-    assert lower_before is not None and catalog._state.encoded is not None
-    assert catalog._state.encoded.index["lower"][1] == lower_before  # the same parts: nothing written again
+    encoded = internals.state(catalog).encoded
+    assert lower_before is not None and encoded is not None
+    assert encoded.index["lower"][1] == lower_before  # the same parts: nothing written again
     cold = Catalog(sources=["litellm", "huggingface"])  # reads the stored generation
     for found in (cold.get_model(name), catalog.get_model(name)):
         assert found is not None and found.model == "huggingface/together/moonshotai/Kimi-K3"
