@@ -10,18 +10,18 @@ Lookups never come here: pydantic and httpx are imported by the refresh itself.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._domain import reconcile as rc
 from .._domain.clock import as_datetime, now
 from .._domain.digest import blake2b_hex
 from .._domain.identifiers import BUNDLED
+from .._persistence import envelope as stored
 from .._persistence.envelope import has_payload, read_payload, write_payload
 from .._runtime import collector_paused
 from ..errors import ConfigError, SourceError, SourceFormatError
@@ -34,13 +34,13 @@ if TYPE_CHECKING:
     import httpx
 
     from .._domain.reports import RefreshReport, SourceStatus
+    from ..records import ModelRecord
     from ..sources import Source
     from .state import State, View
 
 __all__ = [
     "BACKOFF_FIRST",
     "BACKOFF_MAX",
-    "Envelope",
     "Refresher",
     "backoff_seconds",
     "count_changes",
@@ -54,32 +54,6 @@ BACKOFF_MAX = 900.0
 """Longest backoff between automatic refreshes of a failing source (unless Retry-After says more)."""
 MAX_NOTES = 20
 """Notes (values kept out as not real) an envelope keeps; the rest are counted."""
-
-
-class Envelope(TypedDict, total=False):
-    """One live source's stored state (every key optional: an envelope grows as a source is used)."""
-
-    source: str
-    base_url: str
-    fetched_at: float
-    expires_at: float
-    ttl: float
-    count: int
-    """Records the payload yields."""
-    version: str
-    """Changes whenever a new payload is accepted: builders compare it to notice a refresh."""
-    failures: int
-    """Consecutive failed refreshes (0 after a success)."""
-    error: str | None
-    degraded: bool
-    """The last refresh was suspect and kept out."""
-    retry_at: float | None
-    """Automatic refreshes wait until then (negative cache)."""
-    last_attempt: float
-    notes: list[str]
-    payload_key: str
-    """Where the listing is stored (see ``_persistence.envelope``); its guard-rail baseline is beside it."""
-    schema_version: int
 
 
 def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
@@ -152,6 +126,18 @@ def _full_listing_age(envelope: Mapping[str, Any]) -> float:
     return now() - sent
 
 
+class _Listing(NamedTuple):
+    """A listing fetched and parsed, before the guard rails judge it."""
+
+    payload: Any
+    text: str
+    digest: str
+    records: list[ModelRecord]
+    notes: list[str]
+    validators: dict[str, str]
+    fetched_at: float
+
+
 class Refresher:
     """Refreshes a catalog's live sources.
 
@@ -181,176 +167,207 @@ class Refresher:
     async def _refresh_one(
         self, source: Source, client: httpx.AsyncClient, explicit: bool, force: bool = False
     ) -> tuple[RefreshReport, SourceError | None]:
-        import asyncio
-
-        from .._domain.reports import RefreshReport
-
+        """One source: its fetch lock, then (unless another process answered) fetch, judge and store."""
         key = self._s.envelope_key(source)
         lock = f"fetch:{key}"
         started = time.perf_counter()
-        token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
+        token, answered = await self._lock_or_wait(source, key, lock, explicit, started)
         if token is None:
-            # Another live process (on any machine sharing the store) is fetching this source (a
-            # dead holder's lock is taken over at once): wait for its result instead of fetching too.
-            before = (self._s.store.get_shared(key) or {}).get("version")
-            deadline = time.monotonic() + self._s.timeout
-            while token is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-                token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
-            envelope = self._s.store.get_shared(key) or {}
-            fetched_by_other = envelope.get("version") != before and has_payload(envelope)
-            if token is None or (fetched_by_other and not explicit):
-                if token is not None:
-                    self._s.store.unlock(lock, token)
-                if fetched_by_other:
-                    return self._report(source, envelope, started, "ok"), None
-                holder = self._s.store.lock_holder(lock, shared=True) or {}
-                who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
-                why = f"not fetched: another process ({who}) has been fetching it for over {self._s.timeout:g} s"
-                return RefreshReport(
-                    source=source.name,
-                    outcome="skipped",
-                    count=int(envelope.get("count") or 0) if has_payload(envelope) else 0,
-                    seconds=round(time.perf_counter() - started, 4),
-                    error=why,
-                ), None
+            assert answered is not None
+            return answered
         paused = ExitStack()
         try:
             envelope = self._s.store.get_shared(key) or {}
             if not explicit and has_payload(envelope) and not expired(envelope):
                 return self._report(source, envelope, started, "ok"), None
-            error: SourceError | None = None
-            fetched_at = now()
-            from ..sources._http import ConditionalGet, NotModified
-
-            # Conditional GETs only when the stored listing the upstream may confirm is still here,
-            # not on --force, and not past a day since the last full listing (an upstream that
-            # answers 304 to a changed listing is found out within a day).
-            confirmable = has_payload(envelope) and not force and _full_listing_age(envelope) < FULL_LISTING_EVERY
-            confirmable = confirmable and self._stored(key, envelope)
-            validators = ConditionalGet(envelope.get("validators") if confirmable else None)
-            # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back
-            # (not on --force: everything is asked again, an endpoint's kind too).
-            reuse = hooks(source).reuses_previous and not force
-            previous = read_payload(self._s.store, key, envelope) if reuse else None
-            try:
-                # The sources that can ask conditionally take the stored listing's validators.
-                asked = {"validators": validators} if hooks(source).conditional_get else {}
-                fetching = source.fetch(client, previous=previous, **asked)
-                payload = await asyncio.wait_for(fetching, timeout=self._s.timeout)
-                # From here to the end nothing waits: the listing's objects are never walked by the
-                # collector while they live (they die with this call, by reference counting).
-                paused.enter_context(collector_paused())
-                # The payload must survive the round trip through the store; its digest says whether
-                # the upstream sent the very listing stored (then it is not parsed or merged again).
-                text, digest = payload_json(payload, validators.body_of(payload))
-                if digest == envelope.get("digest") and not force and self._stored(key, envelope):
-                    raise NotModified(source.name)
-                records, notes = rc.sanitize(
-                    source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
-                )
-            except NotModified:
-                # 304, or the same bytes: the stored listing is the upstream's. Fresh again; nothing
-                # parsed, merged or rebuilt. The listing is read once more (on a fleet that puts it
-                # back on Redis if Redis lost it): a 304 is never trusted without its listing.
-                gone = read_payload(self._s.store, key, envelope) is None
-                if gone:
-                    error = SourceFormatError(
-                        f"{source.name}: answered 304 but its last listing is gone; asked in full next time",
-                        source=source.name,
-                    )
-                else:
-                    same = {
-                        **envelope,
-                        "fetched_at": fetched_at,
-                        "expires_at": fetched_at + source.ttl,
-                        "ttl": source.ttl,
-                        "failures": 0,
-                        "error": None,
-                        "degraded": False,
-                        "retry_at": None,
-                        "last_attempt": fetched_at,
-                        "validators": validators.learned() or envelope.get("validators"),
-                    }
-                    self._s.store.put(key, same)
-                    return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
-            except SourceError as exc:
-                error = exc
-            except asyncio.TimeoutError:
-                from ..errors import SourceTimeout
-
-                error = SourceTimeout(f"{source.name}: no answer within {self._s.timeout:g} s", source=source.name)
-            except Exception as exc:  # a parser or payload surprise is a format error of that source
-                from ..sources._http import redact
-
-                detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
-                error = SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
-            failures = int(envelope.get("failures", 0))
-            held: int | None = None
-            if error is None:
-                # The last listing as its guarded values: stored beside it, not parsed again.
-                old, baseline = self._s.guard(source, envelope) if has_payload(envelope) else ({}, None)
-                values = rc.guarded_values(records)
-                reason = None if force else rc.suspect_refresh(old, values, baseline)
-                if reason is None:
-                    anchors = rc.next_baseline(baseline, values, reset=force)
-                    new = write_payload(
-                        self._s.store,
-                        key,
-                        {
-                            "source": source.name,
-                            "base_url": source.base_url,
-                            "fetched_at": fetched_at,
-                            "expires_at": fetched_at + source.ttl,
-                            "ttl": source.ttl,
-                            "count": len(records),
-                            "version": f"{fetched_at}:{os.getpid()}",
-                            "failures": 0,
-                            "error": None,
-                            "degraded": False,
-                            "retry_at": None,
-                            "last_attempt": fetched_at,
-                            "notes": notes[:MAX_NOTES]
-                            + ([f"... and {len(notes) - MAX_NOTES} more"] if len(notes) > MAX_NOTES else []),
-                            "validators": validators.learned(),
-                            "digest": digest,
-                        },
-                        envelope,
-                        text,
-                        digest,
-                        anchors,
-                        values,
-                    )
-                    # The build that follows reads this listing: it is parsed already.
-                    named = source_aliases(source, records, payload)
-                    self._s.remember(source.name, new["version"], records, named, (anchors, values))
-                    return self._report(source, new, started, "ok"), None
-                error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
-                envelope = {**envelope, "degraded": True}
-                held = self._s.record_held(source, self._s.listing(source, envelope)[0], records, reason)
-            else:
-                envelope = {**envelope, "degraded": False}
-            failures += 1
-            retry_after = error.retry_after
-            envelope.update(
-                source=source.name,
-                base_url=source.base_url,
-                error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
-                failures=failures,
-                retry_at=now() + backoff_seconds(failures, retry_after),
-                last_attempt=now(),
-            )
-            self._s.store.put(key, envelope)
-            from ..errors import NotRunning
-
-            outcome = "not_running" if isinstance(error, NotRunning) else "stale" if has_payload(envelope) else "failed"
-            report = self._report(source, envelope, started, outcome)
-            if held is not None:
-                report = report.model_copy(update={"changes": held})
-            return report, error
+            return await self._fetch_and_store(source, client, key, envelope, force, started, paused)
         finally:
             paused.close()
             self._s.store.unlock(lock, token)
+
+    async def _lock_or_wait(
+        self, source: Source, key: str, lock: str, explicit: bool, started: float
+    ) -> tuple[str | None, tuple[RefreshReport, SourceError | None] | None]:
+        """(the fetch lock's token, None), or (None, the answer) when another process fetched or holds it."""
+        import asyncio
+
+        from .._domain.reports import RefreshReport
+
+        token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
+        if token is not None:
+            return token, None
+        # Another live process (on any machine sharing the store) is fetching this source (a dead
+        # holder's lock is taken over at once): wait for its result instead of fetching too.
+        before = (self._s.store.get_shared(key) or {}).get("version")
+        deadline = time.monotonic() + self._s.timeout
+        while token is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
+        envelope = self._s.store.get_shared(key) or {}
+        fetched_by_other = envelope.get("version") != before and has_payload(envelope)
+        if token is not None and not (fetched_by_other and not explicit):
+            return token, None
+        if token is not None:
+            self._s.store.unlock(lock, token)
+        if fetched_by_other:
+            return None, (self._report(source, envelope, started, "ok"), None)
+        holder = self._s.store.lock_holder(lock, shared=True) or {}
+        who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
+        why = f"not fetched: another process ({who}) has been fetching it for over {self._s.timeout:g} s"
+        count = int(envelope.get("count") or 0) if has_payload(envelope) else 0
+        seconds = round(time.perf_counter() - started, 4)
+        return None, (
+            RefreshReport(source=source.name, outcome="skipped", count=count, seconds=seconds, error=why),
+            None,
+        )
+
+    async def _fetch_and_store(
+        self,
+        source: Source,
+        client: httpx.AsyncClient,
+        key: str,
+        envelope: dict[str, Any],
+        force: bool,
+        started: float,
+        paused: ExitStack,
+    ) -> tuple[RefreshReport, SourceError | None]:
+        """Fetch within the timeout; a listing the upstream confirmed, a new one judged, or the failure."""
+        import asyncio
+
+        from ..sources._http import ConditionalGet, NotModified
+
+        fetched_at = now()
+        # Conditional GETs only when the stored listing the upstream may confirm is still here,
+        # not on --force, and not past a day since the last full listing (an upstream that
+        # answers 304 to a changed listing is found out within a day).
+        confirmable = has_payload(envelope) and not force and _full_listing_age(envelope) < FULL_LISTING_EVERY
+        validators = ConditionalGet(envelope.get("validators") if confirmable and self._stored(key, envelope) else None)
+        # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back
+        # (not on --force: everything is asked again, an endpoint's kind too).
+        reuse = hooks(source).reuses_previous and not force
+        previous = read_payload(self._s.store, key, envelope) if reuse else None
+        try:
+            # The sources that can ask conditionally take the stored listing's validators.
+            asked = {"validators": validators} if hooks(source).conditional_get else {}
+            payload = await asyncio.wait_for(source.fetch(client, previous=previous, **asked), self._s.timeout)
+            # From here to the end nothing waits: the listing's objects are never walked by the
+            # collector while they live (they die with this call, by reference counting).
+            paused.enter_context(collector_paused())
+            # The payload must survive the round trip through the store; its digest says whether
+            # the upstream sent the very listing stored (then it is not parsed or merged again).
+            text, digest = payload_json(payload, validators.body_of(payload))
+            if digest == envelope.get("digest") and not force and self._stored(key, envelope):
+                raise NotModified(source.name)
+            records, notes = rc.sanitize(
+                source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
+            )
+        except NotModified:
+            return self._confirmed(source, key, envelope, validators.learned(), fetched_at, started)
+        except Exception as exc:
+            return self._failed(source, key, envelope, self._as_source_error(source, exc), None, started)
+        listing = _Listing(payload, text, digest, records, notes, validators.learned(), fetched_at)
+        return self._judged(source, key, envelope, listing, force, started)
+
+    def _as_source_error(self, source: Source, exc: Exception) -> SourceError:
+        """What a fetch's failure says: its own error, a timeout, or a listing this source cannot read."""
+        import asyncio
+
+        if isinstance(exc, SourceError):
+            return exc
+        if isinstance(exc, asyncio.TimeoutError):
+            from ..errors import SourceTimeout
+
+            return SourceTimeout(f"{source.name}: no answer within {self._s.timeout:g} s", source=source.name)
+        from ..sources._http import redact  # a parser or payload surprise is a format error of that source
+
+        detail = redact(f"{type(exc).__name__}: {exc}", source.credential)
+        return SourceFormatError(f"{source.name}: unusable listing ({detail})"[:300], source=source.name)
+
+    def _confirmed(
+        self,
+        source: Source,
+        key: str,
+        envelope: dict[str, Any],
+        validators: dict[str, str],
+        fetched_at: float,
+        started: float,
+    ) -> tuple[RefreshReport, SourceError | None]:
+        """A 304, or the same bytes: the stored listing is fresh again, nothing parsed, merged or rebuilt.
+
+        The listing is read once more (on a fleet that puts it back on Redis if Redis lost it): a
+        304 is never trusted without its listing.
+        """
+        if read_payload(self._s.store, key, envelope) is None:
+            error = SourceFormatError(
+                f"{source.name}: answered 304 but its last listing is gone; asked in full next time", source=source.name
+            )
+            return self._failed(source, key, envelope, error, None, started)
+        same = stored.confirmed(envelope, ttl=source.ttl, at=fetched_at, validators=validators)
+        self._s.store.put(key, dict(same))
+        return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
+
+    def _judged(
+        self, source: Source, key: str, envelope: dict[str, Any], listing: _Listing, force: bool, started: float
+    ) -> tuple[RefreshReport, SourceError | None]:
+        """A new listing through the guard rails: stored as the source's, or held out as suspect."""
+        # The last listing as its guarded values: stored beside it, not parsed again.
+        old, baseline = self._s.guard(source, envelope) if has_payload(envelope) else ({}, None)
+        values = rc.guarded_values(listing.records)
+        reason = None if force else rc.suspect_refresh(old, values, baseline)
+        if reason is not None:
+            error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
+            envelope = {**envelope, "degraded": True}
+            held = self._s.record_held(source, self._s.listing(source, envelope)[0], listing.records, reason)
+            return self._failed(source, key, envelope, error, held, started)
+        anchors = rc.next_baseline(baseline, values, reset=force)
+        notes = listing.notes[:MAX_NOTES]
+        if len(listing.notes) > MAX_NOTES:
+            notes.append(f"... and {len(listing.notes) - MAX_NOTES} more")
+        fresh = stored.fresh(
+            source.name,
+            source.base_url,
+            ttl=source.ttl,
+            at=listing.fetched_at,
+            count=len(listing.records),
+            notes=notes,
+            validators=listing.validators,
+            digest=listing.digest,
+        )
+        new = write_payload(self._s.store, key, dict(fresh), envelope, listing.text, listing.digest, anchors, values)
+        # The build that follows reads this listing: it is parsed already.
+        named = source_aliases(source, listing.records, listing.payload)
+        self._s.remember(source.name, new["version"], listing.records, named, (anchors, values))
+        return self._report(source, new, started, "ok"), None
+
+    def _failed(
+        self,
+        source: Source,
+        key: str,
+        envelope: dict[str, Any],
+        error: SourceError,
+        held: int | None,
+        started: float,
+    ) -> tuple[RefreshReport, SourceError | None]:
+        """The failure written onto the stored envelope (its listing kept), with the backoff it earns."""
+        from ..errors import NotRunning
+
+        failures = int(envelope.get("failures", 0)) + 1
+        failed = stored.failed(
+            envelope,
+            source.name,
+            source.base_url,
+            error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
+            failures=failures,
+            retry_at=now() + backoff_seconds(failures, error.retry_after),
+            at=now(),
+            degraded=held is not None,
+        )
+        self._s.store.put(key, dict(failed))
+        outcome = "not_running" if isinstance(error, NotRunning) else "stale" if has_payload(failed) else "failed"
+        report = self._report(source, failed, started, outcome)
+        if held is not None:
+            report = report.model_copy(update={"changes": held})
+        return report, error
 
     def _stored(self, key: str, envelope: Mapping[str, Any]) -> bool:
         """Whether the listing the envelope names is still in the store (checked before trusting a 304)."""

@@ -11,15 +11,59 @@ too: a process that read the previous envelope still finds its payload.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypedDict, TypeGuard
 
 from .disk import encode_doc, encode_with
 
 if TYPE_CHECKING:
     from .storage import Storage
 
-__all__ = ["has_payload", "never_tried", "payload_key", "read_guard", "read_payload", "source_meta", "write_payload"]
+__all__ = [
+    "Envelope",
+    "confirmed",
+    "failed",
+    "fresh",
+    "has_payload",
+    "never_tried",
+    "payload_key",
+    "read_guard",
+    "read_payload",
+    "source_meta",
+    "write_payload",
+]
+
+
+class Envelope(TypedDict, total=False):
+    """One live source's stored state (every key optional: an envelope grows as a source is used)."""
+
+    source: str
+    base_url: str
+    fetched_at: float
+    expires_at: float
+    ttl: float
+    count: int
+    """Records the payload yields."""
+    version: str
+    """Changes whenever a new payload is accepted: builders compare it to notice a refresh."""
+    failures: int
+    """Consecutive failed refreshes (0 after a success)."""
+    error: str | None
+    degraded: bool
+    """The last refresh was suspect and kept out."""
+    retry_at: float | None
+    """Automatic refreshes wait until then (negative cache)."""
+    last_attempt: float
+    notes: list[str]
+    payload_key: str
+    """Where the listing is stored (see the module docstring); its guard-rail baseline is beside it."""
+    validators: dict[str, str]
+    """What the upstream said of the listing (``url``, ``etag``, ``last_modified``), for conditional GETs."""
+    digest: str
+    """The stored listing's digest: the same bytes again are a listing not modified."""
+    schema_version: int
+
 
 PAYLOAD = "payload:"
 
@@ -137,3 +181,79 @@ def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
         "error": envelope.get("error"),
         "count": count,
     }
+
+
+def fresh(
+    source: str,
+    base_url: str,
+    *,
+    ttl: float,
+    at: float,
+    count: int,
+    notes: list[str],
+    validators: dict[str, str],
+    digest: str,
+) -> Envelope:
+    """The envelope of a listing accepted at ``at`` (:func:`write_payload` adds where it is stored)."""
+    return Envelope(
+        source=source,
+        base_url=base_url,
+        fetched_at=at,
+        expires_at=at + ttl,
+        ttl=ttl,
+        count=count,
+        version=f"{at}:{os.getpid()}",
+        failures=0,
+        error=None,
+        degraded=False,
+        retry_at=None,
+        last_attempt=at,
+        notes=notes,
+        validators=validators,
+        digest=digest,
+    )
+
+
+def confirmed(envelope: Mapping[str, Any], *, ttl: float, at: float, validators: dict[str, str]) -> Envelope:
+    """The envelope of a listing the upstream confirmed at ``at`` (a 304, or the same bytes): fresh again."""
+    same: dict[str, Any] = {
+        **envelope,
+        "fetched_at": at,
+        "expires_at": at + ttl,
+        "ttl": ttl,
+        "failures": 0,
+        "error": None,
+        "degraded": False,
+        "retry_at": None,
+        "last_attempt": at,
+        "validators": validators or envelope.get("validators"),
+    }
+    return same  # type: ignore[return-value]  # the stored keys it carries are the envelope's
+
+
+def failed(
+    envelope: Mapping[str, Any],
+    source: str,
+    base_url: str,
+    *,
+    error: str,
+    failures: int,
+    retry_at: float,
+    at: float,
+    degraded: bool,
+) -> Envelope:
+    """The envelope after a failed refresh: its listing kept, the error, and when to try again.
+
+    ``degraded``: the refresh brought a listing the guard rails held out as suspect.
+    """
+    out: dict[str, Any] = {
+        **envelope,
+        "degraded": degraded,
+        "source": source,
+        "base_url": base_url,
+        "error": error,
+        "failures": failures,
+        "retry_at": retry_at,
+        "last_attempt": at,
+    }
+    return out  # type: ignore[return-value]  # the stored keys it carries are the envelope's
