@@ -1,12 +1,12 @@
 """A generation's facets: what a search filters and sorts on, for every record, in one small row.
 
-A question over the whole catalog ("tools, at least 128k context") reads this row (about 60 bytes
+A question over the whole catalog ("tools, at least 128k context") reads this row (about 100 bytes
 a record) instead of every part (about 300 bytes a record, each checked by the gate and built),
 runs on :class:`Facet` tuples that carry just those fields under the records' own names, and
 builds only the records the caller then touches.
 
-The row is a table like a part (``{"c": [field, ...], "r": [[value, ...], ...]}``), one row per
-record in model order, named by the hash of its text. It is written from the merged records with
+The row holds one list per field (``{"c": [field, ...], "v": [[value, ...], ...]}``), each value
+a record's in model order, named by the hash of its text. It is written from the merged records with
 the parts, each part's rows encoded once and reused while the part is the same, and refused whole
 on read when it is not exactly what a build writes (its hash, its columns, each value's type and
 range): the search then reads the parts, whose rows pass the gate one by one.
@@ -15,7 +15,7 @@ range): the search then reads the parts, whose rows pass the gate one by one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from itertools import chain, repeat
 from operator import attrgetter, is_not, lt
@@ -78,16 +78,18 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a value a build writes")
 
 
-def fragment(records: Iterable[ModelRecord]) -> str:
-    """The facet rows of a run of records, as JSON text without the enclosing brackets."""
+def fragment(records: Sequence[ModelRecord]) -> tuple[str, ...]:
+    """The facets of a run of records: per field, its values as JSON text without the brackets."""
     from pydantic_core import to_json
 
-    return to_json(list(map(_row_of, records)), inf_nan_mode="null").decode()[1:-1]
+    columns = zip(*map(_row_of, records), strict=True) if records else ((),) * len(FIELDS)
+    return tuple(to_json(list(column), inf_nan_mode="null").decode()[1:-1] for column in columns)
 
 
-def facets_text(fragments: Iterable[str]) -> str:
-    """The facets row from the fragments of every part, in model order."""
-    return '{"c": ' + json.dumps(FIELDS) + ', "r": [' + ",".join(f for f in fragments if f) + "]}"
+def facets_text(fragments: Sequence[tuple[str, ...]]) -> str:
+    """The facets row from the fragments of every part, in model order: one list of values per field."""
+    columns = (",".join(f[at] for f in fragments if f[at]) for at in range(len(FIELDS)))
+    return '{"c": ' + json.dumps(FIELDS) + ', "v": [' + ",".join(f"[{c}]" for c in columns) + "]}"
 
 
 def read_facets(raw: str | None, count: int) -> list[Facet] | None:
@@ -101,16 +103,14 @@ def read_facets(raw: str | None, count: int) -> list[Facet] | None:
         doc = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return None
-    if type(doc) is not dict or doc.get("c") != list(FIELDS) or type(doc.get("r")) is not list:
+    if type(doc) is not dict or doc.get("c") != list(FIELDS) or type(doc.get("v")) is not list:
         return None
-    rows: list[Any] = doc["r"]
-    width = len(FIELDS)
-    if len(rows) != count or not all(type(row) is list and len(row) == width for row in rows):
+    columns: list[Any] = doc["v"]
+    if len(columns) != len(FIELDS) or not all(type(c) is list and len(c) == count for c in columns):
         return None
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in FIELDS]
     if not all(_column_ok(name, column) for name, column in zip(FIELDS, columns, strict=True)):
         return None
-    return list(map(_facet, repeat(Facet), rows))
+    return list(map(_facet, repeat(Facet), zip(*columns, strict=True)))
 
 
 _facet = tuple.__new__

@@ -133,7 +133,7 @@ class Encoded:
         """Per part key, its records."""
         self.index: dict[str, tuple[Any, list[tuple[dict[str, Any], str, str]]]] = {}
         """Per lookup index, the mapping encoded and its parts (entries, text, key)."""
-        self.fragments: dict[str, str] = {}
+        self.fragments: dict[str, tuple[str, ...]] = {}
         """Per part key, its records' rows of the facets row (see ``facets``)."""
 
     def by_ids(self) -> dict[tuple[int, ...], tuple[str, str]]:
@@ -207,7 +207,7 @@ def encode_generation(
     if made is not None:
         made.prefix, made.split, made.values = prefix, (ordered, runs), values
     reuse: dict[tuple[int, ...], tuple[str, str]] | None = None  # by record ids, once the keys moved
-    fragments: list[str] = []
+    fragments: list[tuple[str, ...]] = []
     start = 0
     for at, run in enumerate(runs):
         end = start + len(run)

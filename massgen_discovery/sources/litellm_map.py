@@ -161,7 +161,7 @@ def _imported_model_cost() -> Mapping[str, Any] | None:
     return cost if isinstance(cost, Mapping) and cost else None
 
 
-READING = 10
+READING = 11
 """How the catalog reads its inputs: raised when the records one map or one stored listing yields
 change (a generation built by an older reading is then rebuilt, as for a new map)."""
 

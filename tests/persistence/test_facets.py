@@ -70,16 +70,16 @@ def _forged(raw: str, change: Any) -> str:
 @pytest.mark.parametrize(
     "change",
     [
-        lambda d: d["r"][3].__setitem__(5, 10**12),  # a context no model has
-        lambda d: d["r"][3].__setitem__(7, -1e-6),  # a negative price
-        lambda d: d["r"][3].__setitem__(12, "yes"),  # a flag that is not a boolean
-        lambda d: d["r"][3].__setitem__(4, 1),  # an int where a boolean belongs
-        lambda d: d["r"][3].__setitem__(9, ["text", 3]),  # a modality that is not a name
-        lambda d: d["r"].reverse(),  # out of order
-        lambda d: d["r"].pop(),  # a record short
+        lambda d: d["v"][5].__setitem__(3, 10**12),  # a context no model has
+        lambda d: d["v"][7].__setitem__(3, -1e-6),  # a negative price
+        lambda d: d["v"][12].__setitem__(3, "yes"),  # a flag that is not a boolean
+        lambda d: d["v"][4].__setitem__(3, 1),  # an int where a boolean belongs
+        lambda d: d["v"][9].__setitem__(3, ["text", 3]),  # a modality that is not a name
+        lambda d: d["v"][0].reverse(),  # out of order
+        lambda d: d["v"][6].pop(),  # a record short in one field
         lambda d: d["c"].reverse(),  # other columns
-        lambda d: d["r"][3].append(None),  # a row too wide
-        lambda d: d["r"][3].__setitem__(0, "x" * 5000),  # a name longer than any
+        lambda d: d["v"].append([None] * 600),  # a field too many
+        lambda d: d["v"][0].__setitem__(3, "x" * 5000),  # a name longer than any
     ],
 )
 def test_a_facets_row_that_is_not_what_a_build_writes_is_refused_whole(change: Any) -> None:
