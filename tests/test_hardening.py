@@ -371,6 +371,7 @@ LOCKER = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {root!r})
+    from tests.support import internals
     from tests.support.helpers import ListingSource
     from massgen_discovery import Catalog
     from massgen_discovery._persistence.store import Store

@@ -116,16 +116,6 @@ FULL_LISTING_EVERY = 86_400.0
 """Seconds after a full listing (a 200) that conditional GETs stop: the next fetch asks for all of it."""
 
 
-def _full_listing_age(envelope: Mapping[str, Any]) -> float:
-    """Seconds since the envelope's listing was last sent in full (its ``version`` starts with that time)."""
-    version = envelope.get("version")
-    try:
-        sent = float(str(version).split(":", 1)[0])
-    except ValueError:
-        return float("inf")
-    return now() - sent
-
-
 class _Listing(NamedTuple):
     """A listing fetched and parsed, before the guard rails judge it."""
 
@@ -240,7 +230,9 @@ class Refresher:
         # Conditional GETs only when the stored listing the upstream may confirm is still here,
         # not on --force, and not past a day since the last full listing (an upstream that
         # answers 304 to a changed listing is found out within a day).
-        confirmable = has_payload(envelope) and not force and _full_listing_age(envelope) < FULL_LISTING_EVERY
+        confirmable = (
+            has_payload(envelope) and not force and stored.full_listing_age(envelope, now()) < FULL_LISTING_EVERY
+        )
         validators = ConditionalGet(envelope.get("validators") if confirmable and self._stored(key, envelope) else None)
         # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back
         # (not on --force: everything is asked again, an endpoint's kind too).

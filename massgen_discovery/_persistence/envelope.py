@@ -25,6 +25,7 @@ __all__ = [
     "confirmed",
     "failed",
     "fresh",
+    "full_listing_age",
     "has_payload",
     "never_tried",
     "payload_key",
@@ -162,6 +163,15 @@ def _guard_text(baseline: Mapping[str, Any] | None, values: Mapping[str, Any] | 
         return encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode())
     moved = {model: v for model, v in values.items() if baseline.get(model) != v}
     return encode_with("baseline", to_json(baseline).decode(), moved=to_json(moved).decode())
+
+
+def full_listing_age(envelope: Mapping[str, Any], at: float) -> float:
+    """Seconds at ``at`` since the envelope's listing was last sent in full (its ``version`` starts with that time)."""
+    try:
+        sent = float(str(envelope.get("version")).split(":", 1)[0])
+    except ValueError:
+        return float("inf")
+    return at - sent
 
 
 def never_tried(info: object) -> bool:
