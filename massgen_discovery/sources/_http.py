@@ -6,8 +6,9 @@ import base64
 import json
 import re
 import zlib
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import httpx
@@ -244,36 +245,72 @@ async def get_json(
             text = redact(text, secret)
         return text
 
-    auth_header = auth_headers(credential) if bearer else {}
-    if userinfo and not auth_header:
-        user, _, password = userinfo.partition(":")
-        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
-        auth_header = {"Authorization": f"Basic {token}"}
-    plain = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
-    request_headers = {**plain, **auth_header, **(headers or {})}
+    request_headers = _request_headers(credential if bearer else None, userinfo, headers)
     target = httpx.URL(clean, params={**url_query, **(params or {})})
-    body_json = json_body
     jar = validators if method == "GET" else None
     key = redact_url(str(target))  # no credential is ever stored with a validator
     asked = _conditional_headers(jar, key)
     request_headers.update(asked)
+    response, body = await _exchange(
+        client, _Request(method, target, request_headers, json_body), cap, source=source, where=where, scrub=scrub
+    )
+    status = response.status_code
+    if status == 304 and asked:
+        raise NotModified(where)
+    if jar is not None and 200 <= status < 300:
+        etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if etag or modified:
+            jar.seen = {"url": key, "etag": etag or "", "last_modified": modified or ""}
+    snippet = scrub(_snippet(body))
+    _raise_for_status(response, snippet, source=source, where=where, env_var=env_var)
+    parsed = _json_of(body, snippet, status, source=source, where=where)
+    if jar is not None:
+        jar.keep_body(parsed, body)
+    return parsed
+
+
+_PLAIN = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
+
+
+def _request_headers(bearer: str | None, userinfo: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+    """What a request sends: JSON, compression, then its credential (Bearer, else the URL's as Basic)."""
+    auth_header = auth_headers(bearer)
+    if userinfo and not auth_header:
+        user, _, password = userinfo.partition(":")
+        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+        auth_header = {"Authorization": f"Basic {token}"}
+    return {**_PLAIN, **auth_header, **(headers or {})}
+
+
+class _Request(NamedTuple):
+    method: str
+    target: httpx.URL
+    headers: dict[str, str]
+    json_body: Any
+
+
+async def _exchange(
+    client: httpx.AsyncClient, request: _Request, cap: int, *, source: str, where: str, scrub: Callable[[str], str]
+) -> tuple[httpx.Response, bytes]:
+    """The response and its decoded body, redirects followed; every transport failure as a ``SourceError``.
+
+    A redirect to another origin is followed without the credential headers.
+    """
+    method, target, headers, body_json = request
     try:
         for _hop in range(_MAX_REDIRECTS + 1):
-            async with client.stream(method, target, headers=request_headers, json=body_json) as response:
+            async with client.stream(method, target, headers=headers, json=body_json) as response:
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECTS and location:
                     following = target.join(location)
                     if not _same_origin(target, following):
-                        # Never hand a credential to another origin.
-                        request_headers = dict(plain)
+                        headers = dict(_PLAIN)  # never hand a credential to another origin
                     if response.status_code == 303:
                         method, body_json = "GET", None
                     target = following
                     continue
-                body = await _read_body(response, cap, source=source, where=where)
-                break
-        else:
-            raise SourceError(f"{source}: more than {_MAX_REDIRECTS} redirects from {where}", source=source)
+                return response, await _read_body(response, cap, source=source, where=where)
+        raise SourceError(f"{source}: more than {_MAX_REDIRECTS} redirects from {where}", source=source)
     except httpx.TimeoutException as exc:
         raise SourceTimeout(f"{source}: timed out reaching {where}", source=source) from exc
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -283,14 +320,10 @@ async def get_json(
         reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise SourceError(f"{source}: request to {where} failed ({reason})", source=source) from exc
 
+
+def _raise_for_status(response: httpx.Response, snippet: str, *, source: str, where: str, env_var: str | None) -> None:
+    """A refused key (401, 403) or any other HTTP error as its ``SourceError``, naming the key's variable."""
     status = response.status_code
-    if status == 304 and asked:
-        raise NotModified(where)
-    if jar is not None and 200 <= status < 300:
-        etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
-        if etag or modified:
-            jar.seen = {"url": key, "etag": etag or "", "last_modified": modified or ""}
-    snippet = scrub(_snippet(body))
     if status in (401, 403):
         hint = f"; check {env_var}" if env_var else ""
         raise SourceAuthError(
@@ -308,12 +341,13 @@ async def get_json(
             body=snippet,
             retry_after=_retry_after(response),
         )
+
+
+def _json_of(body: bytes, snippet: str, status: int, *, source: str, where: str) -> Any:
+    """The body's JSON; HTML, broken or too deeply nested JSON as a ``SourceFormatError``."""
     try:
         with collector_paused():  # a big listing is a hundred thousand containers, none in a cycle
-            parsed = _parse(body)
-        if jar is not None:
-            jar.keep_body(parsed, body)
-        return parsed
+            return _parse(body)
     except RecursionError as exc:
         raise SourceFormatError(
             f"{source}: invalid JSON from {where} (nested too deeply)", source=source, status_code=status
