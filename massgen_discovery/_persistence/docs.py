@@ -8,13 +8,14 @@ when a row is read, after the gate (:mod:`massgen_discovery._domain.gate`) has j
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from typing import Any
 
 from .._domain.gate import check_record, parse_stamp
 from ..records import Conflict, ModelRecord
 
-__all__ = ["compact", "from_doc", "stored_conflicts"]
+__all__ = ["RecordDocs", "compact", "from_doc", "stored_conflicts"]
 
 _NOT_FIELDS = frozenset(
     {"model", "provider", "model_id", "served_by", "sources", "provenance", "conflicts", "fetched_at", "prices"}
@@ -143,3 +144,39 @@ def from_doc(doc: Any) -> ModelRecord | None:
     if stamp is not None:
         fields["fetched_at"] = parse_stamp(stamp)
     return ModelRecord.model_construct(**fields)
+
+
+class RecordDocs:
+    """Records as the documents a part stores: each one's known fields, in the short forms."""
+
+    def __init__(self) -> None:
+        from pydantic_core import to_json
+
+        self._to_json = to_json
+        self._stamps: dict[Any, str] = {}  # a listing's records share one fetch time: written as text once
+        self._keep_none, self._defaults = ModelRecord.stating()
+
+    def __call__(self, record: ModelRecord) -> dict[str, Any]:
+        """The record's plain(exclude_defaults=True), in the short forms, its time as text.
+
+        Written inline (a big listing is tens of thousands of records): as the document reads back
+        from its JSON.
+        """
+        fields = record.__dict__
+        doc = dict(compress(fields.items(), map(is_not, fields.values(), repeat(None))))  # the known, at C speed
+        for k in self._keep_none:  # a few fields stated even when None
+            if k not in doc and k in fields:
+                doc[k] = None
+        for k, default in self._defaults.items():  # a few fields whose default is not None
+            if k in doc and doc[k] == default:
+                del doc[k]
+        if "conflicts" in doc:
+            doc["conflicts"] = stored_conflicts(doc, record.conflicts, record.provenance)
+        doc = compact(doc)
+        stamp = doc.get("fetched_at")
+        if stamp is not None and type(stamp) is not str:
+            text = self._stamps.get(stamp)
+            if text is None:
+                text = self._stamps[stamp] = self._to_json(stamp).decode()[1:-1]
+            doc["fetched_at"] = text
+        return doc

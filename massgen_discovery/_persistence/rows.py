@@ -27,14 +27,13 @@ import json
 import zlib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from itertools import chain, compress, pairwise, repeat
-from operator import is_not
+from itertools import chain, pairwise
 from typing import TYPE_CHECKING, Any
 
 from .._domain.digest import blake2b_hex
 from .._domain.gate import index_ok
 from ..records import ModelRecord
-from .docs import compact, from_doc, stored_conflicts
+from .docs import RecordDocs, from_doc
 
 if TYPE_CHECKING:
     from .facets import Facet
@@ -147,6 +146,13 @@ class Encoded:
         return out
 
 
+def _part(to_json: Any, docs: list[dict[str, Any]]) -> tuple[str, str]:
+    """(text, key) of a part: each field named once, a row of values per record (null: not known)."""
+    columns = list(dict.fromkeys(chain.from_iterable(docs)))
+    text = to_json({"c": columns, "r": [list(map(doc.get, columns)) for doc in docs]}, inf_nan_mode="null").decode()
+    return text, part_key(text)
+
+
 def encode_generation(
     prefix: str,
     merged: Mapping[str, ModelRecord],
@@ -167,47 +173,13 @@ def encode_generation(
 
     from . import facets
 
+    made = made if made is not None else Encoded()
     rows: dict[str, str] = {}
     parts: list[list[Any]] = []
-    stamps: dict[Any, str] = {}  # a listing's records share one fetch time: written as text once
-    keep_none, defaults = ModelRecord.stating()
-    nones = repeat(None)
-
-    def doc_of(record: ModelRecord) -> dict[str, Any]:
-        # The record's plain(exclude_defaults=True), inline (tens of thousands of records), in
-        # the part's short forms, the time as text: as the document reads back from its JSON.
-        fields = record.__dict__
-        doc = dict(compress(fields.items(), map(is_not, fields.values(), nones)))  # the known, at C speed
-        for k in keep_none:  # a few fields stated even when None
-            if k not in doc and k in fields:
-                doc[k] = None
-        for k, default in defaults.items():  # a few fields whose default is not None
-            if k in doc and doc[k] == default:
-                del doc[k]
-        if "conflicts" in doc:
-            doc["conflicts"] = stored_conflicts(doc, record.conflicts, record.provenance)
-        doc = compact(doc)
-        stamp = doc.get("fetched_at")
-        if stamp is not None and type(stamp) is not str:
-            text = stamps.get(stamp)
-            if text is None:
-                text = stamps[stamp] = to_json(stamp).decode()[1:-1]
-            doc["fetched_at"] = text
-        return doc
-
-    seen: dict[str, tuple[str, bool]] = made.keys if made is not None else {}
-    ordered = sorted(merged)
-    values = list(map(merged.__getitem__, ordered))
-    same = previous is not None and previous.split[0] == ordered
-    if previous is not None and same:
-        runs = previous.split[1]
-        seen.update(previous.keys)
-    else:
-        runs = list(_runs(ordered, previous.keys if previous is not None else {}, seen))
-    if made is not None:
-        made.prefix, made.split, made.values = prefix, (ordered, runs), values
+    runs, same = _cut(prefix, merged, previous, made)
+    values = made.values
+    doc_of = RecordDocs()
     reuse: dict[tuple[int, ...], tuple[str, str]] | None = None  # by record ids, once the keys moved
-    fragments: list[tuple[str, ...]] = []
     start = 0
     for at, run in enumerate(runs):
         end = start + len(run)
@@ -219,41 +191,56 @@ def encode_generation(
             if previous.values[start:end] == records:
                 hit = previous.texts[at]
         elif previous is not None:
-            if reuse is None:
-                reuse = previous.by_ids()
+            reuse = previous.by_ids() if reuse is None else reuse
             hit = reuse.get(tuple(map(id, records)))
         if hit is None:
             docs = [doc_of(record) for record in records]
-            # A table: each field named once, a row of values per record (null: not known).
-            columns = list(dict.fromkeys(chain.from_iterable(docs)))
-            table = [list(map(doc.get, columns)) for doc in docs]
-            text = to_json({"c": columns, "r": table}, inf_nan_mode="null").decode()
-            hit = (text, part_key(text))
+            hit = _part(to_json, docs)
             if docs_out is not None:
                 docs_out[hit[1]] = docs
         text, key = hit
         rows[key] = text
         parts.append([run[0], key[len(PART) :], len(run)])
-        # A part's facet rows follow from its text: the same part, the same rows.
+        # A part's facets follow from its text: the same part, the same facets.
         found = previous.fragments.get(key) if previous is not None else None
-        fragments.append(found if found is not None else facets.fragment(records))
-        if made is not None:
-            made.texts.append(hit)
-            made.parts[key] = records
-            made.fragments[key] = fragments[-1]
+        made.texts.append(hit)
+        made.parts[key] = records
+        made.fragments[key] = found if found is not None else facets.fragment(records)
         start = end
+    lookups = _encode_lookups(index, previous, made, rows)
+    text = facets.facets_text([made.fragments[PART + p[1]] for p in parts])
+    rows[part_key(text)] = text
+    rows[f"{prefix}:dir"] = to_json({"parts": parts, **lookups, "facets": part_key(text)[len(PART) :]}).decode()
+    return rows
+
+
+def _cut(
+    prefix: str, merged: Mapping[str, ModelRecord], previous: Encoded | None, made: Encoded
+) -> tuple[list[list[str]], bool]:
+    """(the runs the sorted keys are cut into, whether the keys are the last build's); kept in ``made``."""
+    seen = made.keys
+    ordered = sorted(merged)
+    same = previous is not None and previous.split[0] == ordered
+    if previous is not None and same:
+        runs = previous.split[1]
+        seen.update(previous.keys)
+    else:
+        runs = list(_runs(ordered, previous.keys if previous is not None else {}, seen))
+    made.prefix, made.split, made.values = prefix, (ordered, runs), list(map(merged.__getitem__, ordered))
+    return runs, same
+
+
+def _encode_lookups(
+    index: Mapping[str, Any], previous: Encoded | None, made: Encoded, rows: dict[str, str]
+) -> dict[str, list[list[str]]]:
+    """Each lookup index's parts into ``rows``; per index, each part with its first name (a lookup reads one)."""
     lookups: dict[str, list[list[str]]] = {}
     for name in ("aliases", "lower"):
         pieces = _index_parts(name, index[name], previous.index.get(name) if previous is not None else None)
         rows.update((key, text) for _sub, text, key in pieces)
-        # Each part with its first name, so a lookup reads the one part a name can be in.
         lookups[name] = [[next(iter(sub), ""), key[len(PART) :]] for sub, _text, key in pieces]
-        if made is not None:
-            made.index[name] = (index[name], pieces)
-    text = facets.facets_text(fragments)
-    rows[part_key(text)] = text
-    rows[f"{prefix}:dir"] = to_json({"parts": parts, **lookups, "facets": part_key(text)[len(PART) :]}).decode()
-    return rows
+        made.index[name] = (index[name], pieces)
+    return lookups
 
 
 _Pieces = list[tuple[dict[str, Any], str, str]]
