@@ -21,6 +21,7 @@ from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
 from .._domain.naming import lookup_candidates
 from .._persistence import rows
+from .._persistence.disk import cache_cap_bytes
 from .._persistence.envelope import source_meta
 from .._runtime import collector_paused
 from ..records import ModelRecord
@@ -46,22 +47,17 @@ UNUSED_SECONDS = 7 * 86400.0
 """A configuration nobody built, adopted or refreshed for this long is collected."""
 USED_STEP = 86400.0
 """How stale a configuration's ``used_at`` may get before an adoption refreshes it."""
-DEFAULT_CACHE_MAX_MB = 256
 
 
-def cache_cap_bytes() -> int:
-    """``MASSGEN_DISCOVERY_CACHE_MAX_MB`` (default 256) in bytes; an unusable value warns and uses the default."""
-    raw = os.environ.get("MASSGEN_DISCOVERY_CACHE_MAX_MB", "").strip()
-    if not raw:
-        return DEFAULT_CACHE_MAX_MB << 20
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        megabytes = -1.0
-    if not (megabytes > 0 and megabytes < 10**7):
-        _log.warning("MASSGEN_DISCOVERY_CACHE_MAX_MB=%r is not a size in MB; using %d", raw[:20], DEFAULT_CACHE_MAX_MB)
-        return DEFAULT_CACHE_MAX_MB << 20
-    return int(megabytes * (1 << 20))
+class _Merge:
+    """What a build merged: the records, the lookup aliases, each source's summary, the map's stamp."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ModelRecord] = {}
+        self.aliases: dict[str, str] = {}
+        self.metas: dict[str, dict[str, Any]] = {}
+        self.stamp = "off"
+        self.base: dict[str, ModelRecord] = {}  # LiteLLM's map as records (merged once per process)
 
 
 class Generations:
@@ -116,92 +112,105 @@ class Generations:
 
         Without ``force``, a generation another process built from the same inputs is adopted.
         """
-        from .._domain import reconcile as rc
-
         bundled, live = self._s.sources()
         config = self._s.config_id()
         # A lookup waits about a second for another process's build, then builds itself.
         with self._s.store.locked(f"build:{config}", seconds=60, wait=min(self._s.timeout, LOCK_WAIT)):
             meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
-            if not force and self.meta_matches(meta, bundled, live, check_versions=True):
-                # Built from these listings already (by another process, or before a refresh that
-                # found the listing unchanged or failed): adopt it, with each source's freshness
-                # and errors as they are now, without merging again.
-                assert meta is not None
-                return self.adopt(self._touched(meta, live))
-            shared = self._s.store.shared_pointer(self._s.meta_key())
-            if not force and self.meta_matches(shared, bundled, live, check_versions=True):
-                # Another machine built it from the same listings: copy it instead of merging again.
-                adopted = self._s.store.adopt_shared(self._s.meta_key(), self._s.registry_key(), meta, shared)
-                if adopted is not None:
-                    return self.adopt(adopted)
-            stamp = "off"
-            groups: list[list[ModelRecord]] = []
-            aliases: dict[str, str] = {}
-            stated: dict[str, str] = {}
-            base: dict[str, ModelRecord] = {}
-            if bundled:
-                loaded = litellm_map.load_litellm_map()
-                stamp = loaded.stamp
-                aliases.update(loaded.aliases)
-                stated, base = self._s.bundled_base(loaded)
-            metas: dict[str, dict[str, Any]] = {}
-            for name, source in sorted(live.items()):
-                envelope = self._s.store.get(self._s.envelope_key(source)) or {}
-                records, named = self._s.listing(source, envelope)
-                bundled_copy = getattr(source, "bundled_records", None)
-                if not records and callable(bundled_copy):
-                    # Never fetched, offline or down: what the source's bundled snapshot provides.
-                    records = rc.sanitize(bundled_copy())[0]
-                    named = source_aliases(source, records)
-                groups.append(records)
-                for alias, target in named.items():
-                    aliases.setdefault(alias, target)
-                metas[name] = source_meta(envelope, len(records))
-            # LiteLLM's map was merged once (the state keeps it): only the live listings are merged now.
-            live_keys = {r.model for group in groups for r in group}
-            merged = rc.adopt_stated_modes(rc.reconcile_onto(base, *groups), stated, only=live_keys)
-            for name, source in sorted(live.items()):
-                provider = hooks(source).authoritative_for
-                if provider is not None and metas[name]["count"]:
-                    # Among LiteLLM's models only that provider's (found once); every live one.
-                    mine = self._s.bundled_of(provider) if bundled else []
-                    merged = rc.mark_unlisted(merged, provider, name, keys=[*mine, *live_keys])
-            generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
-            prefix = f"catalog:{config}:{generation}"
-            lower = self._lower(merged, aliases)
-            written: dict[str, list[dict[str, Any]]] = {}
-            previous, made = self._s.encoded, rows.Encoded()
-            index = {"aliases": aliases, "lower": lower}
-            items = rows.encode_generation(prefix, merged, index, written, previous=previous, made=made)
-            new_meta = {
-                "prefix": prefix,
-                "litellm_stamp": stamp,
-                "built_at": _clock.now(),
-                "count": len(merged),
-                "bundled_count": len(base),
-                "sources": metas,
-            }
-            new_meta["synced_at"] = new_meta["built_at"]
-            # What changed since the generation this one replaces (nothing to compare when both
-            # were merged from the same listings, as a repair's rebuild is).
-            from .._domain.changes import Moved, inputs_of  # with the report models: not on a lookup's path
+            if not force and (adopted := self._adopted(meta, bundled, live)) is not None:
+                return adopted
+            return self._write(config, meta, self._merge(bundled, live))
 
-            same = meta is not None and inputs_of(meta) == inputs_of(new_meta)
-            before, after = (None, Moved()) if same else self._moved(meta, prefix, items, written, previous, made)
-            changes = self._s.generation_changes(before, after, new_meta, meta)
-            # Rows, pointer and the removal of every generation but this one and the one readers
-            # may still hold: one transaction, so no interleaving of builders leaves orphans.
-            self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)
-            self._s.encoded = made
-            self.collect(config)
-            view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
-            view.changes = self._s.record_history(changes, new_meta)
-            view.records = merged
-            view.index = {"aliases": aliases, "lower": lower}
-            with self._s.mutex:
-                self._s.view = view
-            return view
+    def _adopted(self, meta: dict[str, Any] | None, bundled: bool, live: Mapping[str, Source]) -> View | None:
+        """The generation built from these very inputs already, here or on another machine; else None."""
+        if self.meta_matches(meta, bundled, live, check_versions=True):
+            # Built from these listings already (by another process, or before a refresh that
+            # found the listing unchanged or failed): adopt it, with each source's freshness
+            # and errors as they are now, without merging again.
+            assert meta is not None
+            return self.adopt(self._touched(meta, live))
+        shared = self._s.store.shared_pointer(self._s.meta_key())
+        if self.meta_matches(shared, bundled, live, check_versions=True):
+            # Another machine built it from the same listings: copy it instead of merging again.
+            adopted = self._s.store.adopt_shared(self._s.meta_key(), self._s.registry_key(), meta, shared)
+            if adopted is not None:
+                return self.adopt(adopted)
+        return None
+
+    def _merge(self, bundled: bool, live: Mapping[str, Source]) -> _Merge:
+        """LiteLLM's map (merged once per process) with every live listing stored now, merged."""
+        from .._domain import reconcile as rc
+
+        merge = _Merge()
+        stated: dict[str, str] = {}
+        if bundled:
+            loaded = litellm_map.load_litellm_map()
+            merge.stamp = loaded.stamp
+            merge.aliases.update(loaded.aliases)
+            stated, merge.base = self._s.bundled_base(loaded)
+        groups: list[list[ModelRecord]] = []
+        for name, source in sorted(live.items()):
+            envelope = self._s.store.get(self._s.envelope_key(source)) or {}
+            records, named = self._s.listing(source, envelope)
+            bundled_copy = getattr(source, "bundled_records", None)
+            if not records and callable(bundled_copy):
+                # Never fetched, offline or down: what the source's bundled snapshot provides.
+                records = rc.sanitize(bundled_copy())[0]
+                named = source_aliases(source, records)
+            groups.append(records)
+            for alias, target in named.items():
+                merge.aliases.setdefault(alias, target)
+            merge.metas[name] = source_meta(envelope, len(records))
+        # LiteLLM's map was merged once (the state keeps it): only the live listings are merged now.
+        live_keys = {r.model for group in groups for r in group}
+        merged = rc.adopt_stated_modes(rc.reconcile_onto(merge.base, *groups), stated, only=live_keys)
+        for name, source in sorted(live.items()):
+            provider = hooks(source).authoritative_for
+            if provider is not None and merge.metas[name]["count"]:
+                # Among LiteLLM's models only that provider's (found once); every live one.
+                mine = self._s.bundled_of(provider) if bundled else []
+                merged = rc.mark_unlisted(merged, provider, name, keys=[*mine, *live_keys])
+        merge.records = merged
+        return merge
+
+    def _write(self, config: str, meta: dict[str, Any] | None, merge: _Merge) -> View:
+        """The merge as a new generation: its rows, its pointer, its changes; the view that reads it."""
+        generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
+        prefix = f"catalog:{config}:{generation}"
+        merged = merge.records
+        index = {"aliases": merge.aliases, "lower": self._lower(merged, merge.aliases)}
+        written: dict[str, list[dict[str, Any]]] = {}
+        previous, made = self._s.encoded, rows.Encoded()
+        items = rows.encode_generation(prefix, merged, index, written, previous=previous, made=made)
+        built_at = _clock.now()
+        new_meta = {
+            "prefix": prefix,
+            "litellm_stamp": merge.stamp,
+            "built_at": built_at,
+            "count": len(merged),
+            "bundled_count": len(merge.base),
+            "sources": merge.metas,
+            "synced_at": built_at,
+        }
+        # What changed since the generation this one replaces (nothing to compare when both
+        # were merged from the same listings, as a repair's rebuild is).
+        from .._domain.changes import Moved, inputs_of  # with the report models: not on a lookup's path
+
+        same = meta is not None and inputs_of(meta) == inputs_of(new_meta)
+        before, after = (None, Moved()) if same else self._moved(meta, prefix, items, written, previous, made)
+        changes = self._s.generation_changes(before, after, new_meta, meta)
+        # Rows, pointer and the removal of every generation but this one and the one readers
+        # may still hold: one transaction, so no interleaving of builders leaves orphans.
+        self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)
+        self._s.encoded = made
+        self.collect(config)
+        view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
+        view.changes = self._s.record_history(changes, new_meta)
+        view.records = merged
+        view.index = index
+        with self._s.mutex:
+            self._s.view = view
+        return view
 
     def _lower(self, merged: Mapping[str, ModelRecord], aliases: Mapping[str, str]) -> dict[str, str]:
         """Every key and alias in lower case, to its name: model keys first, then aliases.

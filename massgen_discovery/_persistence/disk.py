@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     import diskcache
 
 __all__ = [
+    "DEFAULT_CACHE_MAX_MB",
     "SCHEMA_VERSION",
+    "cache_cap_bytes",
     "credential_fingerprint",
     "default_cache_dir",
     "default_cache_path",
@@ -187,6 +189,25 @@ def sqlite_uri(path: str, flags: str) -> str:
     # SQLite decodes %HH in a URI's path; only these three would be read as URI syntax.
     escaped = absolute.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     return f"file://{escaped}?{flags}"
+
+
+DEFAULT_CACHE_MAX_MB = 256
+"""The cache's cap when ``MASSGEN_DISCOVERY_CACHE_MAX_MB`` does not set one."""
+
+
+def cache_cap_bytes() -> int:
+    """``MASSGEN_DISCOVERY_CACHE_MAX_MB`` (default 256) in bytes; an unusable value warns and uses the default."""
+    raw = os.environ.get("MASSGEN_DISCOVERY_CACHE_MAX_MB", "").strip()
+    if not raw:
+        return DEFAULT_CACHE_MAX_MB << 20
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not (megabytes > 0 and megabytes < 10**7):
+        _log.warning("MASSGEN_DISCOVERY_CACHE_MAX_MB=%r is not a size in MB; using %d", raw[:20], DEFAULT_CACHE_MAX_MB)
+        return DEFAULT_CACHE_MAX_MB << 20
+    return int(megabytes * (1 << 20))
 
 
 def credential_fingerprint(credential: str | None) -> str:

@@ -38,7 +38,8 @@ def cache_path_cmd(ctx: click.Context, as_json: bool | None, offline: bool | Non
 @click.pass_context
 def cache_info_cmd(ctx: click.Context, as_json: bool | None, offline: bool | None, endpoints: dict[str, str]) -> int:
     """Size, generations, configurations and the least recently used one, against the cap."""
-    from .._orchestration.generations import UNUSED_SECONDS, cache_cap_bytes
+    from .._orchestration.generations import UNUSED_SECONDS
+    from .._persistence.disk import cache_cap_bytes
     from .._persistence.store import Store
 
     _, as_json, _ = invocation(ctx, as_json, offline, endpoints)

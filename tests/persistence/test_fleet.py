@@ -288,7 +288,17 @@ def test_a_full_redis_keeps_lookups_answering(tmp_path: Path, caplog: pytest.Log
     server = RedisServer(tmp_path / "redis", maxmemory="1mb").start()
     try:
         with caplog.at_level(logging.WARNING):
-            a = machine(tmp_path, "a", server.url, "litellm", StaticSource("mylab", [lab("m1", max_input_tokens=9)]))
+            a = machine(
+                tmp_path,
+                "a",
+                server.url,
+                "litellm",
+                StaticSource("mylab", [lab("m1", max_input_tokens=9)]),
+                prefetch=False,
+            )
+            # The listing first (its envelope is small), then the generation that fills Redis: with a
+            # background first fetch, the order of the two writes would be a race.
+            a.refresh()
             assert a.get_model("gpt-4o") is not None
             assert a.get_model("mylab/m1").max_input_tokens == 9  # type: ignore[union-attr]
             a.refresh()
