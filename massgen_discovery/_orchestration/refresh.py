@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._domain import reconcile as rc
 from .._domain.clock import as_datetime, now
-from .._domain.digest import blake2b_hex
 from .._domain.identifiers import BUNDLED
 from .._persistence import envelope as stored
-from .._persistence.envelope import has_payload, read_payload, write_payload
+from .._persistence.envelope import has_payload, payload_json, read_payload, write_payload
 from .._runtime import collector_paused
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..sources import hooks, litellm_map, source_aliases
@@ -69,26 +68,6 @@ def expired(envelope: Mapping[str, Any]) -> bool:
     """Whether an envelope's data is past its TTL (or was never fetched)."""
     expires = envelope.get("expires_at")
     return expires is None or now() >= expires
-
-
-def payload_json(payload: Any, body: bytes | None = None) -> tuple[str, str]:
-    """A listing as stored (JSON) and its digest: the same document (keys in the same order) gives the same.
-
-    ``body``: the bytes ``payload`` was parsed from (a listing fetched in one GET), stored as they
-    came instead of written out again when they are UTF-8.
-    """
-    text: str | None = None
-    if body is not None:
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = None
-    if text is None:
-        from pydantic_core import to_json
-
-        # pydantic's core writes a 7 MB listing in a tenth of the time json.dumps takes.
-        text = to_json(payload, inf_nan_mode="constants").decode()
-    return text, blake2b_hex(text)
 
 
 def count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
@@ -387,18 +366,7 @@ class Refresher:
         """What :meth:`massgen_discovery.Catalog.arefresh` does: the named sources, then a build."""
         from .._domain.reports import RefreshReport
 
-        bundled, live = self._s.sources()
-        wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
-        unknown = [n for n in wanted if n != BUNDLED and n not in live]
-        keyless = [n for n in unknown if n in self._s.disabled]
-        if keyless:
-            needs = ", ".join(f"{n} needs {' or '.join(self._s.disabled[n]) or 'a key'}" for n in keyless)
-            raise ConfigError(f"no live listing without a key: {needs}")
-        if unknown or (BUNDLED in wanted and not bundled):
-            known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
-            bad = ", ".join(unknown or [BUNDLED])
-            raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
-        targets = [live[n] for n in wanted if n != BUNDLED]
+        wanted, targets = self._wanted(names)
         reports: list[RefreshReport] = []
         if names is None:
             # Refreshing everything leaves manual sources alone: only naming one fetches it.
@@ -443,6 +411,21 @@ class Refresher:
         if raise_on_error and errors:
             raise errors[0]
         return reports
+
+    def _wanted(self, names: Iterable[str] | None) -> tuple[list[str], list[Source]]:
+        """(the source names a refresh asks for, the live ones among them); ConfigError for a name not configured."""
+        bundled, live = self._s.sources()
+        wanted = list(names) if names is not None else [BUNDLED, *live] if bundled else list(live)
+        unknown = [n for n in wanted if n != BUNDLED and n not in live]
+        keyless = [n for n in unknown if n in self._s.disabled]
+        if keyless:
+            needs = ", ".join(f"{n} needs {' or '.join(self._s.disabled[n]) or 'a key'}" for n in keyless)
+            raise ConfigError(f"no live listing without a key: {needs}")
+        if unknown or (BUNDLED in wanted and not bundled):
+            known = ", ".join(([BUNDLED] if bundled else []) + sorted(live))
+            bad = ", ".join(unknown or [BUNDLED])
+            raise ConfigError(f"unknown source {bad} for this catalog (configured: {known})")
+        return wanted, [live[n] for n in wanted if n != BUNDLED]
 
     def statuses(self, view: View) -> list[SourceStatus]:
         """The state of every configured source (bundled map first), from their envelopes."""
