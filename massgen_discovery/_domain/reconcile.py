@@ -403,20 +403,23 @@ def suspect_refresh(
                     if _moved(anchor, b):
                         drift = f"{model} {_GUARDED_FIELDS[i]} moved from {anchor:g} to {b:g}"
                         break
-    if whole and any(dropped):
-        for i in _WHOLE_ORDER:
-            if not dropped[i]:
-                continue
-            known = sum(
-                1
-                for model, values in before.items()
-                if model in after and isinstance(values[i], (int, float)) and values[i] > 0
-            )
-            if known >= GUARD_MIN_MODELS and dropped[i] * 2 > known:
-                name = _GUARDED_FIELDS[i]
-                became = "0 or unknown" if i in _PRICE_AT else "unknown"
-                return f"{dropped[i]} of {known} known {name} values turned to {became}"
-    return drift
+    return (_mostly_dropped(before, after, dropped) if whole and any(dropped) else None) or drift
+
+
+def _mostly_dropped(before: Mapping[str, Anchors], after: Mapping[str, Anchors], dropped: list[int]) -> str | None:
+    """Why a field's known values turned unknown (or 0, for prices) for most shared models; None if not."""
+    for i in _WHOLE_ORDER:
+        if not dropped[i]:
+            continue
+        known = sum(
+            1
+            for model, values in before.items()
+            if model in after and isinstance(values[i], (int, float)) and values[i] > 0
+        )
+        if known >= GUARD_MIN_MODELS and dropped[i] * 2 > known:
+            became = "0 or unknown" if i in _PRICE_AT else "unknown"
+            return f"{dropped[i]} of {known} known {_GUARDED_FIELDS[i]} values turned to {became}"
+    return None
 
 
 def next_baseline(

@@ -76,19 +76,7 @@ def list_cmd(
 
     question = ListQuestion(
         providers=providers,
-        flags=tuple(
-            (name, True)
-            for name, wanted in (
-                ("tools", tools),
-                ("vision", vision),
-                ("structured_output", structured_output),
-                ("reasoning", reasoning),
-                ("prompt_caching", prompt_caching),
-                ("pdf", pdf),
-                ("audio_input", audio_input),
-            )
-            if wanted
-        ),
+        flags=_asked(tools, vision, structured_output, reasoning, prompt_caching, pdf, audio_input),
         mode=mode,
         min_context=min_context,
         max_input_cost=max_input_cost,
@@ -110,6 +98,14 @@ def list_cmd(
         click.echo("no models match", err=True)
         return 1
     return 0
+
+
+_FLAGS = ("tools", "vision", "structured_output", "reasoning", "prompt_caching", "pdf", "audio_input")
+
+
+def _asked(*given: bool) -> tuple[tuple[str, bool], ...]:
+    """The capability flags given on the command line (in :data:`_FLAGS`' order), each wanted True."""
+    return tuple((name, True) for name, wanted in zip(_FLAGS, given, strict=True) if wanted)
 
 
 def _explain_failures(catalog: Catalog, providers: list[str], endpoints: list[str]) -> None:

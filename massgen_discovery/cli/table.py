@@ -102,27 +102,29 @@ def render(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int)
             widths[widest] -= 1
             over -= 1
 
-    def lines(cells: Sequence[str]) -> list[str]:
-        pieces: dict[int, list[str]] = {}
-        for i in keep:
-            text, size = cells[i], widths[i]
-            if len(text) <= size:
-                pieces[i] = [text]
-            elif columns[i].wrap or columns[i].key:
-                pieces[i] = _chunks(text, size)
-            else:
-                pieces[i] = [text[: max(0, size - 1)] + "…"]
-        height = max(len(p) for p in pieces.values()) if pieces else 1
-        out = []
-        for n in range(height):
-            parts = []
-            for i in keep:
-                text = pieces[i][n] if n < len(pieces[i]) else ""
-                parts.append(text.rjust(widths[i]) if columns[i].right else text.ljust(widths[i]))
-            out.append(_GAP.join(parts).rstrip())
-        return out
-
-    out = lines([c.header for c in columns])
+    out = _lines(columns, keep, widths, [c.header for c in columns])
     for row in rows:
-        out.extend(lines(row))
+        out.extend(_lines(columns, keep, widths, row))
+    return out
+
+
+def _lines(columns: Sequence[Column], keep: list[int], widths: list[int], cells: Sequence[str]) -> list[str]:
+    """One row's lines: each kept cell fitted to its width (wrapped, or cut with an ellipsis)."""
+    pieces: dict[int, list[str]] = {}
+    for i in keep:
+        text, size = cells[i], widths[i]
+        if len(text) <= size:
+            pieces[i] = [text]
+        elif columns[i].wrap or columns[i].key:
+            pieces[i] = _chunks(text, size)
+        else:
+            pieces[i] = [text[: max(0, size - 1)] + "…"]
+    height = max(len(p) for p in pieces.values()) if pieces else 1
+    out = []
+    for n in range(height):
+        parts = []
+        for i in keep:
+            text = pieces[i][n] if n < len(pieces[i]) else ""
+            parts.append(text.rjust(widths[i]) if columns[i].right else text.ljust(widths[i]))
+        out.append(_GAP.join(parts).rstrip())
     return out
