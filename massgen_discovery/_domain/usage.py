@@ -24,6 +24,28 @@ def _count(obj: Any, *names: str) -> int:
     return 0 if value is None else token_count(value, names[0])
 
 
+def _gemini(usage: Any) -> CallTokens:
+    """Gemini's usage: cached tokens inside the prompt, thoughts apart from the candidates."""
+    prompt = _count(usage, "prompt_token_count", "promptTokenCount")
+    cached = min(_count(usage, "cached_content_token_count", "cachedContentTokenCount"), prompt)
+    thoughts = _count(usage, "thoughts_token_count", "thoughtsTokenCount")
+    output = _count(usage, "candidates_token_count", "candidatesTokenCount")
+    return CallTokens(input=prompt - cached, cached=cached, output=output, reasoning=thoughts)
+
+
+def _cache_writes(usage: Any, details: Any) -> tuple[int, int]:
+    """(cache-write tokens, of which 1-hour ones).
+
+    LiteLLM's Usage keeps the count and its 5-minute / 1-hour split in ``prompt_tokens_details``
+    (``cache_creation_tokens``, ``cache_creation_token_details``); Anthropic's own usage at the top.
+    """
+    write = _count(usage, "cache_creation_input_tokens") or _count(details, "cache_creation_tokens")
+    split = _get(usage, "cache_creation", "cache_creation_token_details")
+    if split is None:
+        split = _get(details, "cache_creation_token_details")
+    return write, min(_count(split, "ephemeral_1h_input_tokens"), write) if split is not None else 0
+
+
 def call_tokens(usage: Any) -> CallTokens:
     """A usage object or dict, in any of the ecosystem's shapes, split the way it is billed.
 
@@ -42,21 +64,11 @@ def call_tokens(usage: Any) -> CallTokens:
     """
     if usage is None:
         return CallTokens()
-    if _get(usage, "prompt_token_count", "promptTokenCount") is not None:  # Gemini
-        prompt = _count(usage, "prompt_token_count", "promptTokenCount")
-        cached = min(_count(usage, "cached_content_token_count", "cachedContentTokenCount"), prompt)
-        thoughts = _count(usage, "thoughts_token_count", "thoughtsTokenCount")
-        output = _count(usage, "candidates_token_count", "candidatesTokenCount")
-        return CallTokens(input=prompt - cached, cached=cached, output=output, reasoning=thoughts)
+    if _get(usage, "prompt_token_count", "promptTokenCount") is not None:
+        return _gemini(usage)
     read = _count(usage, "cache_read_input_tokens")
     details = _get(usage, "prompt_tokens_details", "input_tokens_details")
-    # LiteLLM's Usage keeps the write count and its 5-minute / 1-hour split in prompt_tokens_details
-    # (cache_creation_tokens, cache_creation_token_details); Anthropic's own usage at the top level.
-    write = _count(usage, "cache_creation_input_tokens") or _count(details, "cache_creation_tokens")
-    split = _get(usage, "cache_creation", "cache_creation_token_details")
-    if split is None:
-        split = _get(details, "cache_creation_token_details")
-    write_1h = min(_count(split, "ephemeral_1h_input_tokens"), write) if split is not None else 0
+    write, write_1h = _cache_writes(usage, details)
     out_details = _get(usage, "completion_tokens_details", "output_tokens_details")
     reasoning = _count(out_details, "reasoning_tokens") or _count(usage, "reasoning_tokens")
     audio_out = _count(out_details, "audio_tokens")

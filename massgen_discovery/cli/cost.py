@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -138,9 +139,17 @@ def cost_cmd(
     if as_json:
         print_json(out)
         return 0
+    _print_bill(record.model, out)
+    if service_tier != "standard":
+        click.echo(f"service tier: {service_tier}")
+    return 0
+
+
+def _print_bill(model: str, out: dict[str, Any]) -> None:
+    """A priced call as a table: each part with its tokens, rate and cost, then the total and the notes."""
     from .table import Column
 
-    click.echo(inert(record.model))
+    click.echo(inert(model))
     parts = out["parts"]
     rows = [
         [p["part"].replace("_", " "), f"{p['tokens']:,}",
@@ -160,6 +169,3 @@ def cost_cmd(
     echo_lines(columns, rows)
     for note in out["notes"]:
         click.echo(f"note: {note}")
-    if service_tier != "standard":
-        click.echo(f"service tier: {service_tier}")
-    return 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -170,29 +171,14 @@ def to_records(payload: Any, fetched_at: datetime) -> list[ModelRecord]:
     return list(out.values())
 
 
-def _record(
+def _put_capabilities(
+    put: Callable[..., None],
     name: str,
-    entry: dict[str, Any],
+    caps: set[str] | None,
+    details: dict[str, Any],
     show: dict[str, Any] | None,
-    running: dict[str, Any],
-    base_url: str | None,
-    cloud_server: bool,
-) -> ModelRecord:
-    details = _dict(entry.get("details"))
-    if show:
-        details = {**details, **{k: v for k, v in _dict(show.get("details")).items() if v not in (None, "")}}
-    capabilities = entry.get("capabilities") if isinstance(entry.get("capabilities"), list) else None
-    if capabilities is None and show is not None and isinstance(show.get("capabilities"), list):
-        capabilities = show["capabilities"]
-    values: dict[str, Any] = {}
-    provenance: dict[str, str] = {}
-
-    def put(field: str, value: Any, source: str = NAME) -> None:
-        if value is not None:
-            values[field] = value
-            provenance[field] = source
-
-    caps = {c for c in capabilities if isinstance(c, str)} if capabilities is not None else None
+) -> None:
+    """Mode and capabilities: from the server's ``capabilities``, else (older servers) the evidence, as heuristics."""
     if caps is not None:
         embedding_only = "embedding" in caps and "completion" not in caps
         put("mode", "embedding" if embedding_only else "chat")
@@ -216,6 +202,32 @@ def _record(
                 bool(re.search(_TOOLS_IN_TEMPLATE, template)),
                 HEURISTIC_PREFIX + "ollama-template",
             )
+
+
+def _record(
+    name: str,
+    entry: dict[str, Any],
+    show: dict[str, Any] | None,
+    running: dict[str, Any],
+    base_url: str | None,
+    cloud_server: bool,
+) -> ModelRecord:
+    details = _dict(entry.get("details"))
+    if show:
+        details = {**details, **{k: v for k, v in _dict(show.get("details")).items() if v not in (None, "")}}
+    capabilities = entry.get("capabilities") if isinstance(entry.get("capabilities"), list) else None
+    if capabilities is None and show is not None and isinstance(show.get("capabilities"), list):
+        capabilities = show["capabilities"]
+    values: dict[str, Any] = {}
+    provenance: dict[str, str] = {}
+
+    def put(field: str, value: Any, source: str = NAME) -> None:
+        if value is not None:
+            values[field] = value
+            provenance[field] = source
+
+    caps = {c for c in capabilities if isinstance(c, str)} if capabilities is not None else None
+    _put_capabilities(put, name, caps, details, show)
     put(
         "max_input_tokens",
         _positive_int(details.get("context_length")) or (_positive_int(show.get("context_length")) if show else None),
