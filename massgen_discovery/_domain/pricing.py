@@ -366,6 +366,67 @@ def _part_rate(
     return name, None, None
 
 
+def _checked_call(tokens: CallTokens, service_tier: str, cache_ttl: str | None, uplift: float | None) -> CallTokens:
+    """The call's tokens, each cache write at ``cache_ttl``'s duration if given; ValueError for a bad choice."""
+    if service_tier not in SERVICE_TIERS:
+        raise ValueError(f"service tier {service_tier!r}: use one of {', '.join(SERVICE_TIERS)}")
+    if cache_ttl is not None and cache_ttl not in CACHE_TTLS:
+        raise ValueError(f"cache ttl {cache_ttl!r}: use one of {', '.join(CACHE_TTLS)}")
+    if uplift is not None and not (math.isfinite(uplift) and uplift > 0):
+        raise ValueError(f"uplift {uplift!r} is not a positive number")
+    if cache_ttl is None:
+        return tokens
+    writes = tokens.cache_write_5m + tokens.cache_write_1h + tokens.cache_write_12h
+    split = {"5m": (writes, 0, 0), "1h": (0, writes, 0), "12h": (0, 0, writes)}[cache_ttl]
+    return CallTokens(
+        **{**tokens.__dict__, "cache_write_5m": split[0], "cache_write_1h": split[1], "cache_write_12h": split[2]}
+    )
+
+
+def _parts(
+    record: ModelRecord,
+    tokens: CallTokens,
+    stated: Mapping[str, float],
+    aboves: Mapping[str, str],
+    how: tuple[str, datetime | None, float],
+) -> tuple[list[PricePart], list[str]]:
+    """Each counted part at its rate, with the notes of the rules used.
+
+    ``aboves``: each kind's context-tier suffix; ``how``: the service tier's suffix, the instant,
+    the uplift. Raises :class:`UnknownPrice` naming every rate nobody states.
+    """
+    suffix, at, factor = how
+    parts: list[PricePart] = []
+    missing: list[str] = []
+    missing_parts: list[str] = []
+    notes: list[str] = []
+    for part in _RATES:
+        count = getattr(tokens, part)
+        if not count:
+            continue
+        name, rate, note = _part_rate(record, stated, part, aboves[_GROUP_OF.get(part, "text")], suffix, at)
+        if rate is None:
+            missing.append(name)
+            missing_parts.append(part)
+            continue
+        if note and note not in notes:
+            notes.append(note)
+        parts.append(
+            PricePart(
+                part, count, float(rate) * factor, name, record.provenance.get(name), count * float(rate) * factor
+            )
+        )
+    if missing:
+        raise UnknownPrice(record.model, missing, missing_parts)
+    return parts, notes
+
+
+def _cache_ttl_of(tokens: CallTokens) -> str:
+    """The cache-write duration a call's writes were counted at (the longest when only it is written)."""
+    written = tokens.cache_write_5m, tokens.cache_write_1h, tokens.cache_write_12h
+    return "12h" if written[2] and not any(written[:2]) else "1h" if written[1] and not written[0] else "5m"
+
+
 def price_call(
     record: ModelRecord,
     tokens: CallTokens,
@@ -388,18 +449,7 @@ def price_call(
     """
     from .price_rules import inclusive_threshold
 
-    if service_tier not in SERVICE_TIERS:
-        raise ValueError(f"service tier {service_tier!r}: use one of {', '.join(SERVICE_TIERS)}")
-    if cache_ttl is not None and cache_ttl not in CACHE_TTLS:
-        raise ValueError(f"cache ttl {cache_ttl!r}: use one of {', '.join(CACHE_TTLS)}")
-    if uplift is not None and not (math.isfinite(uplift) and uplift > 0):
-        raise ValueError(f"uplift {uplift!r} is not a positive number")
-    if cache_ttl is not None:
-        writes = tokens.cache_write_5m + tokens.cache_write_1h + tokens.cache_write_12h
-        split = {"5m": (writes, 0, 0), "1h": (0, writes, 0), "12h": (0, 0, writes)}[cache_ttl]
-        tokens = CallTokens(
-            **{**tokens.__dict__, "cache_write_5m": split[0], "cache_write_1h": split[1], "cache_write_12h": split[2]}
-        )
+    tokens = _checked_call(tokens, service_tier, cache_ttl, uplift)
     suffix = SERVICE_TIERS[service_tier]
     stated = _rates(record)
     groups = _group_tiers(stated)
@@ -409,29 +459,9 @@ def price_call(
         group: max((n for n in tiers if prompt > n or (inclusive and prompt == n)), default=None)
         for group, tiers in groups.items()
     }
-    parts: list[PricePart] = []
-    missing: list[str] = []
-    missing_parts: list[str] = []
-    notes: list[str] = []
     factor = uplift or 1.0
-    for part in _RATES:
-        count = getattr(tokens, part)
-        if not count:
-            continue
-        group = _GROUP_OF.get(part, "text")
-        threshold = passed_by_group[group]
-        above = f"_above_{groups[group][threshold]}_tokens" if threshold is not None else ""
-        name, rate, note = _part_rate(record, stated, part, above, suffix, at)
-        if rate is None:
-            missing.append(name)
-            missing_parts.append(part)
-            continue
-        if note and note not in notes:
-            notes.append(note)
-        cost = count * float(rate) * factor
-        parts.append(PricePart(part, count, float(rate) * factor, name, record.provenance.get(name), cost))
-    if missing:
-        raise UnknownPrice(record.model, missing, missing_parts)
+    aboves = {g: f"_above_{groups[g][n]}_tokens" if n is not None else "" for g, n in passed_by_group.items()}
+    parts, notes = _parts(record, tokens, stated, aboves, (suffix, at, factor))
     fee_name = "input_cost_per_request"
     fee = stated.get(fee_name)
     if fee and tokens:
@@ -444,16 +474,12 @@ def price_call(
         notes.append(f"the prompt ({prompt:,} tokens) {at_or_past} {label}: every part at that tier")
     if factor != 1.0:
         notes.append(f"every part x{factor:g} (regional uplift)")
-    written = tokens.cache_write_5m, tokens.cache_write_1h, tokens.cache_write_12h
-    ttl = cache_ttl or (
-        "12h" if written[2] and not any(written[:2]) else "1h" if written[1] and not written[0] else "5m"
-    )
     return Bill(
         model=record.model,
         parts=tuple(parts),
         total=total,
         service_tier=service_tier,
-        cache_ttl=ttl,
+        cache_ttl=cache_ttl or _cache_ttl_of(tokens),
         context_tier=threshold,
         notes=tuple(notes),
         at=None if at is None else at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
