@@ -8,7 +8,6 @@ cached and re-read without the network. Nothing in this module is vendor-specifi
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
@@ -150,10 +149,6 @@ def source_aliases(source: Source, records: list[ModelRecord], payload: Any = No
     return out
 
 
-_PLAIN_URL = re.compile(r"([a-z][a-z0-9+.-]*://[^/?#@\s\\]*)(/[^?#@\s\\]*)?\Z")
-"""A URL ``urlsplit`` would give back as it is: lower-case scheme, no credentials, query or fragment."""
-
-
 class SourceBase:
     """What every source is keyed by: its API root and the credential it sends (never stored).
 
@@ -163,26 +158,19 @@ class SourceBase:
     """
 
     def __init__(self, base_url: str, credential: str | None = None) -> None:
-        self._credential = credential or None
-        plain = _PLAIN_URL.match(base_url.strip())
-        if plain is not None:
-            # No userinfo, query or fragment (every built-in default): nothing to take off, and
-            # configuring the sources of a cold lookup imports no urllib (about 4 ms).
-            self._base_url = plain[1] + (plain[2] or "").rstrip("/")
-            self._url_userinfo: str | None = None
-            self._url_query: dict[str, str] = {}
-            self._url_secret: str | None = None
-            return
-        from urllib.parse import urlencode
-
         from ._urls import split_url_credentials
 
         clean, userinfo, query = split_url_credentials(base_url.strip())
         self._base_url = clean
         self._url_userinfo = userinfo
         self._url_query = query
+        self._credential = credential or None
         # A query a base URL carries is configuration that may hold a key: fingerprinted, never kept.
-        self._url_secret = "|".join(p for p in (userinfo, urlencode(sorted(query.items()))) if p) or None
+        self._url_secret: str | None = None
+        if userinfo or query:
+            from urllib.parse import urlencode
+
+            self._url_secret = "|".join(p for p in (userinfo, urlencode(sorted(query.items()))) if p) or None
 
     @property
     def base_url(self) -> str:

@@ -1,13 +1,12 @@
 """Credentials inside URLs (userinfo, query parameters): taken off, fingerprinted, put back.
 
 Kept apart from ``_http`` so that configuring a source (done on every cold lookup) does not import
-httpx.
+httpx; a plain URL (every default) is not even parsed, so it does not import urllib either.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 __all__ = [
     "CREDENTIAL_QUERY",
@@ -22,6 +21,10 @@ CREDENTIAL_QUERY = r"(key|token|secret|password|passwd|auth|signature|sig|creden
 """A query parameter whose name matches this (case-insensitively) carries a credential."""
 
 
+_PLAIN_URL = re.compile(r"([a-z][a-z0-9+.-]*://[^/?#@\s\\]*)(/[^?#@\s\\]*)?\Z")
+"""A URL ``urlsplit`` would give back as it is: lower-case scheme, no credentials, query or fragment."""
+
+
 def is_credential_name(name: str) -> bool:
     """Whether a query parameter named ``name`` carries a credential."""
     return re.search(CREDENTIAL_QUERY, name, re.IGNORECASE) is not None
@@ -34,6 +37,11 @@ def split_url_credentials(url: str) -> tuple[str, str | None, dict[str, str]]:
     ``api_key=...``); the clean URL is what is stored, keyed and shown. Requests send the query
     parameters again and the userinfo as Basic auth, so nothing is lost.
     """
+    plain = _PLAIN_URL.match(url)
+    if plain is not None:  # nothing to take off: what urlsplit and urlunsplit would give back
+        return plain[1] + (plain[2] or "").rstrip("/"), None, {}
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
     parts = urlsplit(url)
     userinfo = None
     netloc = parts.netloc
@@ -58,6 +66,8 @@ def redact_url(url: str) -> str:
     (``api_key``, ``token``, ``auth``, ``secret`` ... likewise). A URL that cannot be parsed is
     not shown at all.
     """
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
         pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -75,6 +85,8 @@ def redact_url(url: str) -> str:
 
 def url_secrets(url: str) -> list[str]:
     """Every secret a URL carries (its password or bare username, credential-like query values)."""
+    from urllib.parse import parse_qsl, urlsplit
+
     try:
         parts = urlsplit(url)
         pairs = parse_qsl(parts.query, keep_blank_values=True)

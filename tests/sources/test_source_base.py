@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
 from massgen_discovery.sources import SourceBase
@@ -31,6 +33,8 @@ def test_a_plain_url_is_keyed_as_the_parsed_one(url: str) -> None:
     """The parse-free path for plain URLs gives what ``urlsplit`` gives, credentials included."""
     source = SourceBase(url, "key")
     clean, userinfo, query = split_url_credentials(url.strip())
+    parts = urlsplit(url.strip())  # what urllib makes of it, userinfo, query and fragment left out
+    assert clean == urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path.rstrip("/"), "", ""))
     assert source.base_url == clean
     secret = source.cache_credential or ""
     assert ("key" in secret) and ((userinfo or "") in secret)
