@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._domain.log import get_logger
@@ -108,10 +109,8 @@ class Catalog:
         self._state = State(
             store, specs, offline=self.offline, timeout=self.timeout, transport=transport, refresh_modes=modes
         )
-        self._refresher_made: Refresher | None = None
         self._gen = Generations(self._state, self._fetch_missing)
         self._overrides = Overrides(overrides, self._gen.resolve)
-        self._searcher: Search | None = None
         self._bg = Background(self._state, self._build, self._fetch_missing, prefetch=prefetch)
         self._first = FirstTries(self._state, self._bg, self._gen, self._fetch_missing)
 
@@ -133,22 +132,18 @@ class Catalog:
     def _build(self) -> View:
         return self._gen.build()
 
-    @property
+    @cached_property
     def _refresher(self) -> Refresher:
         # Made on first use: refreshing imports the merge, which a lookup from the store never needs.
-        if self._refresher_made is None:
-            from ._orchestration.refresh import Refresher
+        from ._orchestration.refresh import Refresher
 
-            self._refresher_made = Refresher(self._state, self._build)
-        return self._refresher_made
+        return Refresher(self._state, self._build)
 
-    @property
+    @cached_property
     def _search(self) -> Search:
-        if self._searcher is None:  # made on first use: a lookup never searches
-            from ._orchestration.search import Search
+        from ._orchestration.search import Search  # made on first use: a lookup never searches
 
-            self._searcher = Search(self._state, self._gen)
-        return self._searcher
+        return Search(self._state, self._gen)
 
     async def _fetch_missing(self, sources: list[Source]) -> object:
         return await self._refresher.refresh_sources(sources, explicit=False)

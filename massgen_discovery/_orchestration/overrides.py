@@ -38,20 +38,22 @@ class Overrides:
         for model, fields in (values or {}).items():  # checked now: a typo fails here, not on a lookup
             if not isinstance(fields, Mapping):
                 raise ConfigError(f"overrides[{model!r}] must map field names to values")
-            self.set(model, fields)
-        self.version = 0
+            self._add(model, fields)
 
     def __bool__(self) -> bool:
         return bool(self._values)
 
     def set(self, model: str, fields: Mapping[str, Any]) -> None:
         """Add values for ``model``; ConfigError for an unknown field or a value it cannot hold."""
+        self._add(model, fields)
+        self.version += 1
+
+    def _add(self, model: str, fields: Mapping[str, Any]) -> None:
         from .._domain.reconcile import override_record
 
-        override_record(None, model, fields)
+        override_record(None, model, fields)  # checks every field and value
         self._values.setdefault(model, {}).update(fields)
         self._records = None
-        self.version += 1
 
     def records(self, view: View) -> dict[str, ModelRecord]:
         """Override records keyed by the canonical model they apply to."""
