@@ -99,3 +99,23 @@ def test_a_facets_row_must_hash_to_its_name_and_parse() -> None:
     assert rows.facets_of(directory, None) is None
     assert facets.read_facets(raw[: len(raw) // 2], 600) is None
     assert facets.read_facets(raw.replace("null", "NaN", 1), 600) is None
+
+
+def test_every_field_a_search_reads_is_a_facet() -> None:
+    """A capability or criterion added to records without its facet would fail a search, not pass it."""
+    from massgen_discovery._domain.query import build_query, run_query
+    from massgen_discovery.records import CAPABILITY_FIELDS
+
+    assert set(CAPABILITY_FIELDS) <= set(facets.FIELDS)
+    merged = _merged(50)
+    read = facets.read_facets(_facets_row(rows.encode_generation(PREFIX, merged, INDEX))[1], 50)
+    assert read is not None
+    every: dict[str, Any] = dict.fromkeys(CAPABILITY_FIELDS, True)
+    question = build_query(
+        providers=["lab1"], mode="chat", min_context=1, min_output=1, max_input_cost=9, max_output_cost=9,
+        input_modalities=["text"], output_modalities=["text"], available=True, pinned=False, query="m",
+        include_unknown=True, sort="newest", **every,
+    )  # fmt: skip
+    expected = [r.model for r in run_query(merged.values(), question)]
+    assert expected and [f.model for f in run_query(read, question)] == expected
+    assert [f.per_million("input") for f in read] == [r.per_million("input") for r in merged.values()]
