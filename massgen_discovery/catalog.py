@@ -22,7 +22,6 @@ from ._orchestration.generations import Generations
 from ._orchestration.overrides import Overrides
 from ._orchestration.state import State, View, refresh_mode
 from ._orchestration.sync import off_loop, run_sync
-from ._persistence.storage import Storage
 from ._persistence.store import Store
 from .records import ModelRecord
 from .sources import Source, source_names
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
     from ._orchestration.refresh import Refresher
     from ._orchestration.search import Search
+    from ._persistence.fleet import SharedStore
 
 __all__ = ["Catalog"]
 
@@ -91,12 +91,12 @@ class Catalog:
         self.offline = _env_flag("MASSGEN_DISCOVERY_OFFLINE") if offline is None else offline
         """True when the catalog never touches the network."""
         url = os.environ.get("MASSGEN_DISCOVERY_REDIS_URL", "") if redis_url is None else redis_url
+        fleet: SharedStore | None = None
         if url.strip() and not self.offline:
             from ._persistence.fleet import SharedStore
 
-            store: Storage = SharedStore(cache_dir, url.strip())
-        else:
-            store = Store(cache_dir)
+            fleet = SharedStore(cache_dir, url.strip())
+        self._store: Store | SharedStore = fleet or Store(cache_dir)
         self.timeout = float(timeout)
         """Seconds any one source may take."""
         specs: list[str | Source] = list(source_names()) if sources is None else list(sources)
@@ -107,7 +107,13 @@ class Catalog:
             specs.append(EndpointSource(name, url, api_key=key))
         modes = {k: refresh_mode(v, k) for k, v in (refresh_modes or {}).items()}
         self._state = State(
-            store, specs, offline=self.offline, timeout=self.timeout, transport=transport, refresh_modes=modes
+            self._store,
+            specs,
+            offline=self.offline,
+            timeout=self.timeout,
+            transport=transport,
+            refresh_modes=modes,
+            fleet=fleet,
         )
         self._gen = Generations(self._state, self._fetch_missing)
         self._overrides = Overrides(overrides, self._gen.resolve)
@@ -119,7 +125,7 @@ class Catalog:
     @property
     def cache_dir(self) -> str:
         """The cache directory."""
-        return str(self._state.store.directory)
+        return str(self._store.directory)
 
     def live_sources(self) -> list[str]:
         """The names of the live sources this catalog reads (no I/O; :meth:`status` says how each is)."""
@@ -151,14 +157,15 @@ class Catalog:
     @property
     def shared_store(self) -> str | None:
         """The Redis URL the catalog is shared on (password redacted), or None."""
-        return self._state.store.shared_url
+        return self._state.shared_url
 
     def check_shared_store(self) -> str | None:
         """Ask the shared store whether it answers (within a second); why not, or None.
 
         None too when the catalog is not shared. Lookups never ask: they read the local copy.
         """
-        return self._state.store.check_shared()
+        fleet = self._state.fleet
+        return fleet.check_shared() if fleet is not None else None
 
     # -- history -------------------------------------------------------------------------------
 
@@ -400,7 +407,7 @@ class Catalog:
         if wait:
             self._bg.wait(self.timeout)
         self._bg.stop()
-        self._state.store.close()
+        self._store.close()
 
     # -- public async API ----------------------------------------------------------------------
 

@@ -86,18 +86,21 @@ class Background:
 
     def sync_due(self, view: View) -> bool:
         """Whether a shared store's fleet should be checked for newer data (in the background)."""
-        if self._s.store.shared_url is None or self._s.offline:
+        if self._s.fleet is None or self._s.offline:
             return False
         synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
         return _clock.now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self.inflight
 
     def sync_fleet(self) -> None:
         """Copy what other machines fetched (envelopes newer than ours) and their generation."""
+        fleet = self._s.fleet
+        if fleet is None:
+            return
         _bundled, live = self._s.sources()
         for source in live.values():
-            self._s.store.get_shared(self._s.envelope_key(source))
+            self._s.store.get(self._s.envelope_key(source), shared=True)
         view = self._build()
-        self._s.store.put_local(self._s.meta_key(), {**view.meta, "synced_at": _clock.now()})
+        fleet.put_local(self._s.meta_key(), {**view.meta, "synced_at": _clock.now()})
 
     def follow_fleet(self, view: View, max_age: float) -> bool:
         """Adopt a generation another machine published since ``view``; True when one was adopted.
@@ -107,14 +110,15 @@ class Background:
         listings are copied and its generation adopted, as the background sync does every
         :data:`FLEET_SYNC_SECONDS`. For long-lived readers that must not lag (a server).
         """
-        if self._s.store.shared_url is None or self._s.offline:
+        fleet = self._s.fleet
+        if fleet is None or self._s.offline:
             return False
         now = _clock.mono()
         if now - self._followed < max_age or not self._following.acquire(False):
             return False
         try:
             self._followed = now
-            shared = self._s.store.shared_pointer(self._s.meta_key())
+            shared = fleet.shared_pointer(self._s.meta_key())
             if shared is None or shared.get("prefix") in (None, view.prefix):
                 return False
             self.sync_fleet()

@@ -1,12 +1,12 @@
 """Generations of the merged catalog: building one, adopting another's, reading its rows.
 
 A generation is the merged catalog written under one prefix: a ``dir`` row naming the parts that
-hold its records and lookup index (see ``_persistence.rows``; parts are shared by every generation with the
-same records), and a pointer (``meta``) that names the prefix and the inputs it was merged from
-(the LiteLLM map's stamp, each live envelope's version). A process reads the pointer once a second
-(:data:`RECHECK_SECONDS`); a builder merges when the inputs moved, or
-adopts what another process (or, on a shared store, another machine) built from the same inputs.
-Rows are read lazily: a single lookup reads the ``dir`` and one part, a query every part.
+hold its records and lookup index (see ``_persistence.rows``; parts are shared by every generation
+with the same records), and a pointer (``meta``) naming the prefix and the inputs it was merged
+from (the map's stamp, each live envelope's version). A process reads the pointer once a second
+(:data:`RECHECK_SECONDS`); a builder merges when the inputs moved, or adopts what another process
+(or, on a shared store, another machine) built from the same inputs. Rows are read lazily: a
+single lookup reads the ``dir`` and one part, a query every part.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Generations:
             if view is not None and _clock.mono() - view.checked < RECHECK_SECONDS:
                 return view, []
         bundled, live = self._s.sources()
-        meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
+        meta = self._s.pointer()
         if self.meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             with self._s.mutex:
@@ -93,11 +93,8 @@ class Generations:
 
     def missing(self, live: Mapping[str, Source]) -> list[Source]:
         """Live sources a lookup should fetch before answering: nothing stored, and not manual."""
-        return [
-            s
-            for s in live.values()
-            if not self._s.manual(s.name) and self._s.store.get(self._s.envelope_key(s)) is None
-        ]
+        store, key = self._s.store, self._s.envelope_key
+        return [s for s in live.values() if not self._s.manual(s.name) and store.get(key(s)) is None]
 
     def build(self, force: bool = False) -> View:
         """:meth:`_build`, then the write handle is let go (lookups elsewhere read quietly again)."""
@@ -115,8 +112,8 @@ class Generations:
         bundled, live = self._s.sources()
         config = self._s.config_id()
         # A lookup waits about a second for another process's build, then builds itself.
-        with self._s.store.locked(f"build:{config}", seconds=60, wait=min(self._s.timeout, LOCK_WAIT)):
-            meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
+        with self._s.store.lock(f"build:{config}").held(seconds=60, wait=min(self._s.timeout, LOCK_WAIT)):
+            meta = self._s.pointer()
             if not force and (adopted := self._adopted(meta, bundled, live)) is not None:
                 return adopted
             return self._write(config, meta, self._merge(bundled, live))
@@ -129,10 +126,12 @@ class Generations:
             # and errors as they are now, without merging again.
             assert meta is not None
             return self.adopt(self._touched(meta, live))
-        shared = self._s.store.shared_pointer(self._s.meta_key())
+        if (fleet := self._s.fleet) is None:
+            return None
+        shared = fleet.shared_pointer(self._s.meta_key())
         if self.meta_matches(shared, bundled, live, check_versions=True):
             # Another machine built it from the same listings: copy it instead of merging again.
-            adopted = self._s.store.adopt_shared(self._s.meta_key(), self._s.registry_key(), meta, shared)
+            adopted = fleet.adopt_shared(self._s.meta_key(), self._s.registry_key(), meta, shared)
             if adopted is not None:
                 return self.adopt(adopted)
         return None
@@ -287,9 +286,8 @@ class Generations:
         recently used while the cache is over :func:`cache_cap_bytes`.
         """
         try:
-            dropped = self._s.store.collect(
-                config, cap_bytes=cache_cap_bytes(), unused_seconds=UNUSED_SECONDS, now=_clock.now()
-            )
+            cap, now = cache_cap_bytes(), _clock.now()
+            dropped = self._s.store.collect(config, cap_bytes=cap, unused_seconds=UNUSED_SECONDS, now=now)
         except Exception as exc:  # housekeeping must never break a build
             _log.warning("cache collection skipped: %s", exc)
             return
@@ -351,7 +349,7 @@ class Generations:
         first use, so the rebuilt generation does not silently lose its models.
         """
         bundled, live = self._s.sources()
-        meta = self._s.store.get_pointer(self._s.meta_key(), self._s.registry_key())
+        meta = self._s.pointer()
         newer = meta is not None and meta.get("prefix") != view.prefix
         if newer and self.meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .._domain.reports import RefreshReport, SourceStatus
+    from .._persistence.locks import Lock
     from ..records import ModelRecord
     from ..sources import Source
     from .state import State, View
@@ -138,7 +139,7 @@ class Refresher:
     ) -> tuple[RefreshReport, SourceError | None]:
         """One source: its fetch lock, then (unless another process answered) fetch, judge and store."""
         key = self._s.envelope_key(source)
-        lock = f"fetch:{key}"
+        lock = self._s.store.lock(f"fetch:{key}", shared=True)
         started = time.perf_counter()
         token, answered = await self._lock_or_wait(source, key, lock, explicit, started)
         if token is None:
@@ -146,41 +147,41 @@ class Refresher:
             return answered
         paused = ExitStack()
         try:
-            envelope = self._s.store.get_shared(key) or {}
+            envelope = self._s.store.get(key, shared=True) or {}
             if not explicit and has_payload(envelope) and not expired(envelope):
                 return self._report(source, envelope, started, "ok"), None
             return await self._fetch_and_store(source, client, key, envelope, force, started, paused)
         finally:
             paused.close()
-            self._s.store.unlock(lock, token)
+            lock.release(token)
 
     async def _lock_or_wait(
-        self, source: Source, key: str, lock: str, explicit: bool, started: float
+        self, source: Source, key: str, lock: Lock, explicit: bool, started: float
     ) -> tuple[str | None, tuple[RefreshReport, SourceError | None] | None]:
         """(the fetch lock's token, None), or (None, the answer) when another process fetched or holds it."""
         import asyncio
 
         from .._domain.reports import RefreshReport
 
-        token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
+        token = lock.take(self._s.timeout + 10)
         if token is not None:
             return token, None
         # Another live process (on any machine sharing the store) is fetching this source (a dead
         # holder's lock is taken over at once): wait for its result instead of fetching too.
-        before = (self._s.store.get_shared(key) or {}).get("version")
+        before = (self._s.store.get(key, shared=True) or {}).get("version")
         deadline = time.monotonic() + self._s.timeout
         while token is None and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            token = self._s.store.try_lock(lock, self._s.timeout + 10, shared=True)
-        envelope = self._s.store.get_shared(key) or {}
+            token = lock.take(self._s.timeout + 10)
+        envelope = self._s.store.get(key, shared=True) or {}
         fetched_by_other = envelope.get("version") != before and has_payload(envelope)
         if token is not None and not (fetched_by_other and not explicit):
             return token, None
         if token is not None:
-            self._s.store.unlock(lock, token)
+            lock.release(token)
         if fetched_by_other:
             return None, (self._report(source, envelope, started, "ok"), None)
-        holder = self._s.store.lock_holder(lock, shared=True) or {}
+        holder = lock.holder() or {}
         who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
         why = f"not fetched: another process ({who}) has been fetching it for over {self._s.timeout:g} s"
         count = int(envelope.get("count") or 0) if has_payload(envelope) else 0
@@ -462,7 +463,7 @@ class Refresher:
                     error=envelope.get("error"),
                     retry_at=as_datetime(envelope.get("retry_at")),
                     notes=[str(n) for n in envelope.get("notes") or []],
-                    shared_store=self._s.store.shared_url,
+                    shared_store=self._s.shared_url,
                     refresh="manual" if self._s.manual(name) else "auto",
                 )
             )

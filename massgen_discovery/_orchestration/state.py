@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .._domain.changes import Moved
     from .._persistence.facets import Facet
     from .._persistence.rows import Directory, Encoded
-    from .._persistence.storage import Storage
+    from .._persistence.storage import Fleet, Storage
     from ..records import ModelRecord
     from .history import History
 
@@ -96,6 +96,7 @@ class State:
 
     Args:
         store: the local store, or the fleet store in front of it.
+        fleet: the same fleet store as what only the fleet does, or None on one machine.
         specs: source names or objects, resolved on first use (:meth:`sources`).
         offline: never touch the network.
         timeout: seconds any one source may take.
@@ -112,8 +113,10 @@ class State:
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
         refresh_modes: Mapping[str, str] | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         self.store = store
+        self.fleet = fleet
         self.offline = offline
         self.timeout = timeout
         self.transport = transport
@@ -177,6 +180,17 @@ class State:
     def registry_key(self) -> str:
         """The configuration's list of generations."""
         return f"catalog:{self.config_id()}:generations"
+
+    def pointer(self) -> dict[str, Any] | None:
+        """The current generation's pointer; on a fleet, the fleet's generation copied here on a local miss."""
+        if self.fleet is not None:
+            return self.fleet.get_pointer(self.meta_key(), self.registry_key())
+        return self.store.get(self.meta_key())
+
+    @property
+    def shared_url(self) -> str | None:
+        """Where the store is shared (a redacted Redis URL), or None on one machine."""
+        return self.fleet.shared_url if self.fleet is not None else None
 
     def manual(self, name: str) -> bool:
         """Whether source ``name`` refreshes only when asked (``refresh_modes`` or its env var).

@@ -114,7 +114,7 @@ def read_payload(store: Storage, envelope_key: str, envelope: Mapping[str, Any])
         return None
     # As the fleet sees it: a payload Redis lost is written back from this machine's copy, with
     # the envelope that names it.
-    doc = store.get_shared(key)
+    doc = store.get(key, shared=True)
     return doc.get("payload") if doc is not None else None
 
 
@@ -127,7 +127,7 @@ def read_guard(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -
     values = None
     if baseline is None:
         key = envelope.get("payload_key")
-        doc = store.get_shared(f"{key}:baseline") if isinstance(key, str) and _own(envelope_key, key) else None
+        doc = store.get(f"{key}:baseline", shared=True) if isinstance(key, str) and _own(envelope_key, key) else None
         baseline = doc.get("baseline") if doc is not None else None
         values = doc.get("values") if doc is not None else None
         moved = doc.get("moved") if doc is not None else None

@@ -27,7 +27,6 @@ import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,8 @@ from .store import Store
 
 if TYPE_CHECKING:
     import redis
+
+    from .locks import Lock
 from .redis_client import (
     CAPPED_GET,
     CAPPED_HGETALL,
@@ -113,9 +114,11 @@ class SharedStore:
         """Write a document on this machine only."""
         return self.local.put(key, doc)
 
-    def locked(self, name: str, seconds: float, wait: float) -> AbstractContextManager[bool]:
-        """A local lock held for a block (see :meth:`Store.locked`)."""
-        return self.local.locked(name, seconds, wait)
+    def lock(self, name: str, *, shared: bool = False) -> Lock:
+        """Lock ``name``: on Redis when ``shared`` (local while Redis is down), else this machine's."""
+        from .locks import Lock
+
+        return Lock(self, name, shared=shared) if shared else self.local.lock(name)
 
     def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
         """Keep the local copy within its cap (see :meth:`Store.collect`)."""
@@ -132,7 +135,7 @@ class SharedStore:
     # -- Redis ---------------------------------------------------------------------------------
 
     @property
-    def shared_url(self) -> str | None:
+    def shared_url(self) -> str:
         """The Redis URL, password redacted."""
         return self.redis.shown
 
@@ -159,15 +162,20 @@ class SharedStore:
 
     # -- documents -----------------------------------------------------------------------------
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The local copy; a local miss is read from Redis and copied locally."""
+    def get(self, key: str, *, shared: bool = False) -> dict[str, Any] | None:
+        """The local copy; a local miss is read from Redis and copied locally.
+
+        ``shared`` reads the fleet's document first (:meth:`get_shared`).
+        """
+        if shared:
+            return self.get_shared(key)
         doc = self.local.get(key)
         if doc is not None:
             return doc
-        shared = checked_doc(key, self._get(key, None))
-        if shared is not None:
-            self.local.put(key, shared)
-        return shared
+        fleets = checked_doc(key, self._get(key, None))
+        if fleets is not None:
+            self.local.put(key, fleets)
+        return fleets
 
     def get_shared(self, key: str) -> dict[str, Any] | None:
         """The fleet's document (copied locally when newer); the local one when Redis is down or lost it.

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from .._domain.gate import check_doc
@@ -36,6 +35,8 @@ from .._domain.log import get_logger
 
 if TYPE_CHECKING:
     import diskcache
+
+    from .locks import Lock
 from . import history_rows
 from .backend import Backend
 from .disk import (
@@ -69,8 +70,11 @@ class Store(Backend):
     _aged_at: float | None = None
     """When :meth:`collect` last looked at every configuration's age (this process's clock)."""
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """Read a document; a missing, damaged or other-schema-version row is None."""
+    def get(self, key: str, *, shared: bool = False) -> dict[str, Any] | None:
+        """Read a document; a missing, damaged or other-schema-version row is None.
+
+        ``shared`` asks for the document as the whole fleet sees it: on one machine, this one.
+        """
         raw = self._read(key)
         if not isinstance(raw, str):
             return None
@@ -90,19 +94,6 @@ class Store(Backend):
     def get_many_raw(self, keys: list[str]) -> list[str | None]:
         """:meth:`get_raw` of each key, in order."""
         return [self.get_raw(key) for key in keys]
-
-    def get_shared(self, key: str) -> dict[str, Any] | None:
-        """The document as the whole fleet sees it; on one machine, :meth:`get`."""
-        return self.get(key)
-
-    @property
-    def shared_url(self) -> str | None:
-        """Where the store is shared (a redacted Redis URL), or None for a machine-local store."""
-        return None
-
-    def check_shared(self) -> str | None:
-        """Ask the shared store whether it answers (bounded); why not, or None (always, when local)."""
-        return None
 
     def put(self, key: str, doc: dict[str, Any]) -> bool:
         """Write a document, stamped with the schema version; False if it could not be kept."""
@@ -129,10 +120,6 @@ class Store(Backend):
             return True
 
         return self._write(work, in_memory, False)
-
-    def put_local(self, key: str, doc: dict[str, Any]) -> bool:
-        """Write a document on this machine only (a shared store does not publish it)."""
-        return self.put(key, doc)
 
     def put_raw(self, key: str, text: str) -> bool:
         """Write a JSON text as is; False if it could not be kept."""
@@ -202,27 +189,13 @@ class Store(Backend):
 
         return self._write(work, in_memory, False)
 
-    def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
-        """The current generation's pointer (a shared store copies the fleet's on a local miss)."""
-        return self.get(pointer_key)
-
-    def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
-        """The fleet's current generation pointer; None for a machine-local store."""
-        return None
-
-    def adopt_shared(
-        self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
-        """Copy the fleet's current generation here; a machine-local store has none (None)."""
-        return None
-
     def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
         """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``): see :mod:`.history_rows`.
 
         The list is read and rewritten under a cross-process lock: two processes appending at once
         would each rewrite the list it read, and the row of one would outlive the cap.
         """
-        with self.locked(f"append:{key}", 10.0, 5.0):  # not taken in 5 s: append all the same
+        with self.lock(f"append:{key}").held(10.0, 5.0):  # not taken in 5 s: append all the same
             history_rows.append(self, key, entry, keep)
 
     def history(self, key: str) -> list[dict[str, Any]]:
@@ -344,19 +317,14 @@ class Store(Backend):
         for name, token in held.items():
             self.unlock(name, token)
 
-    @contextmanager
-    def locked(self, name: str, seconds: float, wait: float) -> Iterator[bool]:
-        """Hold a lock for a block, waiting up to ``wait`` seconds; yields whether it was taken."""
-        deadline = time.monotonic() + wait
-        token = self.try_lock(name, seconds)
-        while token is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-            token = self.try_lock(name, seconds)
-        try:
-            yield token is not None
-        finally:
-            if token is not None:
-                self.unlock(name, token)
+    def lock(self, name: str, *, shared: bool = False) -> Lock:
+        """Cross-process lock ``name`` (see :class:`~massgen_discovery._persistence.locks.Lock`).
+
+        ``shared`` asks for the fleet-wide lock of that name: on a machine-local store, this one.
+        """
+        from .locks import Lock  # not on a lookup's path
+
+        return Lock(self, name, shared=shared)
 
     def configurations(self) -> list[dict[str, Any]]:
         """Every configuration with a generation here: ``config``, ``used``, ``generations``, ``sources``.

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from massgen_discovery._persistence.disk import SCHEMA_VERSION, encode_doc
+from massgen_discovery._persistence.locks import Lock
 
 __all__ = ["FakeStore"]
 
@@ -28,27 +27,9 @@ class FakeStore:
         self.broken = False
         """When True, every read misses and every write is dropped (a store that cannot be used)."""
 
-    # -- the protocol ----------------------------------------------------------------------------
+    # -- the protocol (Storage: twelve members) ---------------------------------------------------
 
-    @property
-    def directory(self) -> Path:
-        return Path(os.devnull)
-
-    @property
-    def persistent(self) -> bool:
-        return not self.broken
-
-    @property
-    def shared_url(self) -> str | None:
-        return None
-
-    def check_shared(self) -> str | None:
-        return None
-
-    def release_writer(self) -> None:
-        self.calls.append(("release_writer", ""))
-
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, *, shared: bool = False) -> dict[str, Any] | None:
         raw = self.get_raw(key)
         doc = json.loads(raw) if raw else None
         return doc if isinstance(doc, dict) and doc.get("schema_version") == SCHEMA_VERSION else None
@@ -60,30 +41,14 @@ class FakeStore:
     def get_many_raw(self, keys: list[str]) -> list[str | None]:
         return [self.get_raw(k) for k in keys]
 
-    def get_shared(self, key: str) -> dict[str, Any] | None:
-        return self.get(key)
-
     def put(self, key: str, doc: dict[str, Any]) -> bool:
-        return self.put_encoded(key, encode_doc(doc))
-
-    def put_encoded(self, key: str, text: str) -> bool:
-        return self.put_raw(key, text)
+        return self.put_raw(key, encode_doc(doc))
 
     def put_many(self, texts: Mapping[str, str], deleted: Sequence[str] = ()) -> bool:
         ok = all([self.put_raw(key, text) for key, text in texts.items()])
         for key in deleted:
             self.delete(key)
         return ok
-
-    def put_local(self, key: str, doc: dict[str, Any]) -> bool:
-        return self.put(key, doc)
-
-    def put_raw(self, key: str, text: str) -> bool:
-        self.calls.append(("put", key))
-        if self.broken:
-            return False
-        self.rows[key] = text
-        return True
 
     def write_generation(
         self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
@@ -100,28 +65,27 @@ class FakeStore:
         self.rows[registry] = json.dumps(listed[-keep:])
         return True
 
-    def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
-        return self.get(pointer_key)
-
-    def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
-        return None
-
-    def adopt_shared(
-        self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
-        return None
-
-    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
-        entries = [*self.history(key), entry][-keep:]
-        self.put(key, {"entries": entries})
+    def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
+        return []
 
     def history(self, key: str) -> list[dict[str, Any]]:
         doc = self.get(key)
         return list(doc["entries"]) if doc is not None else []
 
-    def delete(self, key: str) -> None:
-        self.calls.append(("delete", key))
-        self.rows.pop(key, None)
+    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+        entries = [*self.history(key), entry][-keep:]
+        self.put(key, {"entries": entries})
+
+    def lock(self, name: str, *, shared: bool = False) -> Lock:
+        return Lock(self, name, shared=shared)
+
+    def release_writer(self) -> None:
+        self.calls.append(("release_writer", ""))
+
+    def close_thread(self) -> None:
+        self.calls.append(("close_thread", ""))
+
+    # -- the lock table a Lock works on ------------------------------------------------------------
 
     def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
         return {"token": self.locks[name], "pid": os.getpid(), "host": "here"} if name in self.locks else None
@@ -136,39 +100,20 @@ class FakeStore:
         if self.locks.get(name) == token:
             del self.locks[name]
 
-    def release_all(self) -> None:
-        self.locks.clear()
-
-    def locked(self, name: str, seconds: float, wait: float) -> AbstractContextManager[bool]:
-        @contextmanager
-        def hold() -> Iterator[bool]:
-            token = self.try_lock(name, seconds)
-            try:
-                yield token is not None
-            finally:
-                if token is not None:
-                    self.unlock(name, token)
-
-        return hold()
-
-    def collect(self, keep: str, *, cap_bytes: int, unused_seconds: float, now: float) -> list[str]:
-        return []
-
-    def info(self) -> dict[str, Any]:
-        return {"rows": len(self.rows)}
-
-    def clear(self) -> int:
-        count = len(self.rows)
-        self.rows.clear()
-        return count
-
-    def close(self) -> None:
-        self.calls.append(("close", ""))
-
-    def close_thread(self) -> None:
-        self.calls.append(("close_thread", ""))
-
     # -- for tests ---------------------------------------------------------------------------------
+
+    def put_raw(self, key: str, text: str) -> bool:
+        """Keep ``text`` under ``key`` as stored (False while broken)."""
+        self.calls.append(("put", key))
+        if self.broken:
+            return False
+        self.rows[key] = text
+        return True
+
+    def delete(self, key: str) -> None:
+        """Remove a row if present."""
+        self.calls.append(("delete", key))
+        self.rows.pop(key, None)
 
     def keys(self, prefix: str) -> list[str]:
         """Stored keys under ``prefix``, sorted."""
