@@ -6,18 +6,20 @@ keeps the entries in a store.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import compress
 from operator import attrgetter, itemgetter, ne
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ConfigError
 from ..records import LITELLM_FIELDS, Change, ModelRecord
 from .digest import sha256_hex
 from .gate import check_record
 from .identifiers import BUNDLED
+
+if TYPE_CHECKING:
+    from .change_rows import ChangeRow, HistoryEntry
 
 __all__ = [
     "HISTORY_KEEP",
@@ -28,7 +30,6 @@ __all__ = [
     "diff_moved",
     "diff_records",
     "entry_changes",
-    "inputs_of",
     "new_entry",
     "parse_since",
     "summarize",
@@ -43,8 +44,10 @@ SUMMARY_FIELDS: tuple[str, ...] = (*LITELLM_FIELDS, "available", "status")
 """The fields a change is reported on: LiteLLM's own (limits, prices, mode, flags, deprecation)
 and whether a live source lists the model, with its upstream status."""
 
-Summary = dict[str, dict[str, Any]]
-"""model -> {"@": (provider, main source), field: [value, source]} for every known field."""
+SummaryRow = dict[str, list[Any]]
+"""One model's compared fields: ``{"@": [provider, main source], field: [value, source]}``."""
+Summary = dict[str, SummaryRow]
+"""model -> its :data:`SummaryRow` (every known field)."""
 
 
 def _main_source(record: ModelRecord) -> str | None:
@@ -56,7 +59,7 @@ def summarize(records: Iterable[ModelRecord]) -> Summary:
     """The compared fields of every record, with the source of each value."""
     out: Summary = {}
     for record in records:
-        row: dict[str, Any] = {"@": [record.provider, _main_source(record)]}
+        row: SummaryRow = {"@": [record.provider, _main_source(record)]}
         for name in SUMMARY_FIELDS:
             value = getattr(record, name)
             if value is not None:
@@ -65,13 +68,13 @@ def summarize(records: Iterable[ModelRecord]) -> Summary:
     return out
 
 
-def _doc_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+def _doc_summary(doc: Mapping[str, Any]) -> SummaryRow:
     """:func:`summarize`'s row for one stored document (provenance as ``_persistence.rows`` keeps it)."""
     provenance = doc.get("provenance") or {}
     main = provenance.get("*")
     unsourced = set(str(provenance.get("-", "")).split(","))
     sources = doc.get("sources") or []
-    row: dict[str, Any] = {
+    row: SummaryRow = {
         "@": [doc.get("provider"), next((s for s in sources if s != BUNDLED), sources[0] if sources else None)]
     }
     for name in SUMMARY_FIELDS:
@@ -96,7 +99,7 @@ _summary_values = itemgetter(*SUMMARY_FIELDS)
 _model_of = attrgetter("model")
 
 
-def diff_records(old: Iterable[ModelRecord], new: Iterable[ModelRecord]) -> list[dict[str, Any]]:
+def diff_records(old: Iterable[ModelRecord], new: Iterable[ModelRecord]) -> list[ChangeRow]:
     """:func:`diff` of two sets of records: only those whose compared fields differ are summarised."""
     old, new = list(old), list(new)
     if len(old) == len(new) and list(map(_model_of, old)) == list(map(_model_of, new)):
@@ -119,7 +122,7 @@ def diff_records(old: Iterable[ModelRecord], new: Iterable[ModelRecord]) -> list
     return diff(summarize(o), summarize(n))
 
 
-def diff_moved(old: Moved, new: Moved) -> list[dict[str, Any]]:
+def diff_moved(old: Moved, new: Moved) -> list[ChangeRow]:
     """:func:`diff` of what may differ between two generations (see :class:`Moved`)."""
     if old.records is not None and new.records is not None:
         return diff_records(old.records, new.records)
@@ -132,7 +135,7 @@ def _nothing(_doc: Mapping[str, Any]) -> tuple[()]:
 
 def diff_docs(
     old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], *, gate_old: bool = True
-) -> list[dict[str, Any]]:
+) -> list[ChangeRow]:
     """:func:`diff` of two generations' stored documents (the parts that changed).
 
     Only documents whose compared fields differ are summarised; with ``gate_old`` (documents read
@@ -146,8 +149,8 @@ def diff_docs(
     # Documents of one source share a shape (the same keys, in order): per shape, one getter of the
     # compared fields it has, which reads them all in one call (tens of thousands of documents).
     getters: dict[tuple[str, ...], Callable[[Mapping[str, Any]], Any]] = {}
-    o: dict[str, Any] = {}
-    n: dict[str, Any] = {}
+    o: Summary = {}
+    n: Summary = {}
     for model in before.keys() | after.keys():
         if type(model) is not str:
             continue
@@ -173,9 +176,9 @@ def diff_docs(
     return diff(o, n)
 
 
-def diff(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def diff(old: Summary, new: Summary) -> list[ChangeRow]:
     """Added models, removed models and changed fields from ``old`` to ``new``, sorted by model."""
-    changes: list[dict[str, Any]] = []
+    changes: list[ChangeRow] = []
     for model in sorted(set(old) | set(new)):
         before, after = old.get(model), new.get(model)
         if before is None and after is not None:
@@ -208,14 +211,14 @@ def diff(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, An
 
 
 def new_entry(
-    changes: Sequence[dict[str, Any]],
+    changes: Sequence[ChangeRow],
     *,
     at: float,
     inputs: str,
     generation: str | None = None,
     held: str | None = None,
     reason: str | None = None,
-) -> dict[str, Any]:
+) -> HistoryEntry:
     """One history entry: an accepted generation (``generation``) or a held listing (``held``: the source)."""
     return {
         "id": sha256_hex(f"{held or ''}|{inputs}")[:16],
@@ -228,7 +231,7 @@ def new_entry(
     }
 
 
-def entry_changes(entry: Mapping[str, Any]) -> list[Change]:
+def entry_changes(entry: HistoryEntry) -> list[Change]:
     """The :class:`~massgen_discovery.records.Change` rows of one stored entry (bad rows skipped)."""
     at = entry.get("at")
     when = datetime.fromtimestamp(float(at), tz=timezone.utc) if isinstance(at, (int, float)) else None
@@ -252,17 +255,6 @@ def entry_changes(entry: Mapping[str, Any]) -> list[Change]:
         except ValueError:
             continue
     return out
-
-
-def inputs_of(meta: Mapping[str, Any]) -> str:
-    """What a generation was merged from: the map's stamp and each source's listing version."""
-    sources = meta.get("sources")
-    versions = (
-        sorted((n, i.get("version")) for n, i in sources.items() if isinstance(i, dict))
-        if isinstance(sources, dict)
-        else []
-    )
-    return json.dumps([meta.get("litellm_stamp"), versions], default=str)
 
 
 def parse_since(since: datetime | str | None) -> float | None:

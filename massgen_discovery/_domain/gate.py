@@ -22,12 +22,13 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from .._runtime import gate_note
 
 if TYPE_CHECKING:
     from ..records import ModelRecord
+    from .change_rows import ChangeRow, HistoryEntry
 
 __all__ = [
     "LARGE_VALUE",
@@ -423,15 +424,17 @@ def index_ok(index: Any, part: str) -> TypeGuard[dict[str, dict[str, str]]]:
     )
 
 
-def check_history_entry(entry: Any, fields: frozenset[str]) -> dict[str, Any] | None:
+def check_history_entry(entry: Any, fields: frozenset[str]) -> HistoryEntry | None:
     """A history entry with a plausible time, its change rows limited to known ``fields``; else None."""
     if type(entry) is not dict or not _time(entry.get("at")):
         return None
     rows = entry.get("changes")
     if not isinstance(rows, list):
         return None
-    kept = [
-        {k: row[k] for k in _CHANGE_KEYS if k in row}
+    # Each row keeps only the keys a change has, its field one the records have, its values scalars:
+    # what makes it a ChangeRow (the model's name and kind are checked as the Change is built).
+    kept: list[ChangeRow] = [
+        cast("ChangeRow", {k: row[k] for k in _CHANGE_KEYS if k in row})
         for row in rows
         if type(row) is dict
         and (row.get("field") is None or row.get("field") in fields)

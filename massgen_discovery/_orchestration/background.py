@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._domain import clock as _clock
 from .._domain.log import get_logger
-from .._persistence.envelope import never_tried
+from .._persistence.pointer import never_tried
 
 if TYPE_CHECKING:
     # asyncio and concurrent.futures cost a cold lookup ~20 ms: imported when work starts.
@@ -72,15 +72,15 @@ class Background:
         _, live = self._s.sources()
         now = _clock.now()
         due = []
-        for name, info in view.meta.get("sources", {}).items():
+        for name, info in view.pointer.sources.items():
             source = live.get(name)
             if source is None or name in self.inflight or self._s.manual(name):
                 continue  # a manual source is fetched only when asked
-            if info.get("retry_at") and now < info["retry_at"]:
+            if info.retry_at and now < info.retry_at:
                 continue
             if not self._prefetch and never_tried(info):
                 continue
-            if info.get("expires_at") is None or now >= info["expires_at"]:
+            if info.expires_at is None or now >= info.expires_at:
                 due.append(source)
         return due
 
@@ -88,8 +88,8 @@ class Background:
         """Whether a shared store's fleet should be checked for newer data (in the background)."""
         if self._s.fleet is None or self._s.offline:
             return False
-        synced = view.meta.get("synced_at") or view.meta.get("built_at") or 0.0
-        return _clock.now() - float(synced) >= FLEET_SYNC_SECONDS and "@fleet" not in self.inflight
+        synced = view.pointer.synced_at or view.pointer.built_at or 0.0
+        return _clock.now() - synced >= FLEET_SYNC_SECONDS and "@fleet" not in self.inflight
 
     def sync_fleet(self) -> None:
         """Copy what other machines fetched (envelopes newer than ours) and their generation."""
@@ -100,7 +100,7 @@ class Background:
         for source in live.values():
             self._s.store.get(self._s.envelope_key(source), shared=True)
         view = self._build()
-        fleet.put_local(self._s.meta_key(), {**view.meta, "synced_at": _clock.now()})
+        fleet.put_local(self._s.meta_key(), view.pointer._replace(synced_at=_clock.now()).encode())
 
     def follow_fleet(self, view: View, max_age: float) -> bool:
         """Adopt a generation another machine published since ``view``; True when one was adopted.
@@ -119,7 +119,7 @@ class Background:
         try:
             self._followed = now
             shared = fleet.shared_pointer(self._s.meta_key())
-            if shared is None or shared.get("prefix") in (None, view.prefix):
+            if shared is None or shared.prefix == view.prefix:
                 return False
             self.sync_fleet()
             return True
@@ -144,8 +144,7 @@ class Background:
                 self.inflight.add("@fleet")
         if not due and not sync:
             return
-        sources = view.meta.get("sources", {})
-        first = [s for s in due if never_tried(sources.get(s.name))]
+        first = [s for s in due if never_tried(view.pointer.sources.get(s.name))]
         expired = [s for s in due if s not in first]
         for source in first:
             # One job each, on the worker thread even for the async API (a caller's short-lived loop

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._domain.identifiers import SECOND_OPINION
-from .._persistence.envelope import never_tried
+from .._persistence.pointer import never_tried
 from ..sources import hooks
 from .background import Background
 from .sync import off_loop, run_sync
@@ -60,7 +60,7 @@ class FirstTries:
         if self._s.offline or not wanted:
             return []
         _bundled, live = self._s.sources()
-        notes = view.meta.get("sources", {})
+        notes = view.pointer.sources
         return [
             source
             for name, source in live.items()
@@ -73,7 +73,7 @@ class FirstTries:
     def wanted(self, view: View, providers: Iterable[str]) -> list[str]:
         """The providers a question waits on: those named; every live one when the view holds nothing."""
         named = [p for p in providers if p]
-        if named or view.meta.get("count"):
+        if named or view.pointer.count:
             return named
         _bundled, live = self._s.sources()  # an empty catalog: only the untried sources can answer
         return list(live)

@@ -22,7 +22,8 @@ from .._domain.log import get_logger
 from .._domain.naming import lookup_candidates
 from .._persistence import rows
 from .._persistence.disk import cache_cap_bytes
-from .._persistence.envelope import source_meta
+from .._persistence.envelope import Envelope
+from .._persistence.pointer import Pointer, SourceMeta
 from .._runtime import collector_paused
 from ..records import ModelRecord
 from ..sources import hooks, litellm_map, source_aliases
@@ -55,7 +56,7 @@ class _Merge:
     def __init__(self) -> None:
         self.records: dict[str, ModelRecord] = {}
         self.aliases: dict[str, str] = {}
-        self.metas: dict[str, dict[str, Any]] = {}
+        self.metas: dict[str, SourceMeta] = {}
         self.stamp = "off"
         self.base: dict[str, ModelRecord] = {}  # LiteLLM's map as records (merged once per process)
 
@@ -83,11 +84,11 @@ class Generations:
         if self.meta_matches(meta, bundled, live, check_versions=False):
             assert meta is not None
             with self._s.mutex:
-                if self._s.view is not None and self._s.view.prefix == meta["prefix"]:
-                    self._s.view.meta = meta
+                if self._s.view is not None and self._s.view.prefix == meta.prefix:
+                    self._s.view.pointer = meta
                     self._s.view.checked = _clock.mono()
                 else:
-                    self._s.view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
+                    self._s.view = View(prefix=meta.prefix, pointer=meta, checked=_clock.mono())
                 return self._s.view, []
         return None, self.missing(live)
 
@@ -118,7 +119,7 @@ class Generations:
                 return adopted
             return self._write(config, meta, self._merge(bundled, live))
 
-    def _adopted(self, meta: dict[str, Any] | None, bundled: bool, live: Mapping[str, Source]) -> View | None:
+    def _adopted(self, meta: Pointer | None, bundled: bool, live: Mapping[str, Source]) -> View | None:
         """The generation built from these very inputs already, here or on another machine; else None."""
         if self.meta_matches(meta, bundled, live, check_versions=True):
             # Built from these listings already (by another process, or before a refresh that
@@ -149,7 +150,7 @@ class Generations:
             stated, merge.base = self._s.bundled_base(loaded)
         groups: list[list[ModelRecord]] = []
         for name, source in sorted(live.items()):
-            envelope = self._s.store.get(self._s.envelope_key(source)) or {}
+            envelope = Envelope.read(self._s.store, self._s.envelope_key(source))
             records, named = self._s.listing(source, envelope)
             bundled_copy = getattr(source, "bundled_records", None)
             if not records and callable(bundled_copy):
@@ -159,20 +160,20 @@ class Generations:
             groups.append(records)
             for alias, target in named.items():
                 merge.aliases.setdefault(alias, target)
-            merge.metas[name] = source_meta(envelope, len(records))
+            merge.metas[name] = envelope.meta(len(records))
         # LiteLLM's map was merged once (the state keeps it): only the live listings are merged now.
         live_keys = {r.model for group in groups for r in group}
         merged = rc.adopt_stated_modes(rc.reconcile_onto(merge.base, *groups), stated, only=live_keys)
         for name, source in sorted(live.items()):
             provider = hooks(source).authoritative_for
-            if provider is not None and merge.metas[name]["count"]:
+            if provider is not None and merge.metas[name].count:
                 # Among LiteLLM's models only that provider's (found once); every live one.
                 mine = self._s.bundled_of(provider) if bundled else []
                 merged = rc.mark_unlisted(merged, provider, name, keys=[*mine, *live_keys])
         merge.records = merged
         return merge
 
-    def _write(self, config: str, meta: dict[str, Any] | None, merge: _Merge) -> View:
+    def _write(self, config: str, meta: Pointer | None, merge: _Merge) -> View:
         """The merge as a new generation: its rows, its pointer, its changes; the view that reads it."""
         generation = sha256_hex(f"{time.time_ns()}:{os.getpid()}:{id(self)}")[:12]
         prefix = f"catalog:{config}:{generation}"
@@ -182,20 +183,20 @@ class Generations:
         previous, made = self._s.encoded, rows.Encoded()
         items = rows.encode_generation(prefix, merged, index, written, previous=previous, made=made)
         built_at = _clock.now()
-        new_meta = {
-            "prefix": prefix,
-            "litellm_stamp": merge.stamp,
-            "built_at": built_at,
-            "count": len(merged),
-            "bundled_count": len(merge.base),
-            "sources": merge.metas,
-            "synced_at": built_at,
-        }
+        new_meta = Pointer(
+            prefix=prefix,
+            litellm_stamp=merge.stamp,
+            built_at=built_at,
+            count=len(merged),
+            bundled_count=len(merge.base),
+            sources=merge.metas,
+            synced_at=built_at,
+        )
         # What changed since the generation this one replaces (nothing to compare when both
         # were merged from the same listings, as a repair's rebuild is).
-        from .._domain.changes import Moved, inputs_of  # with the report models: not on a lookup's path
+        from .._domain.changes import Moved  # with the report models: not on a lookup's path
 
-        same = meta is not None and inputs_of(meta) == inputs_of(new_meta)
+        same = meta is not None and meta.inputs() == new_meta.inputs()
         before, after = (None, Moved()) if same else self._moved(meta, prefix, items, written, previous, made)
         changes = self._s.generation_changes(before, after, new_meta, meta)
         # Rows, pointer and the removal of every generation but this one and the one readers
@@ -203,7 +204,7 @@ class Generations:
         self._s.store.write_generation(self._s.registry_key(), prefix, items, self._s.meta_key(), new_meta)
         self._s.encoded = made
         self.collect(config)
-        view = View(prefix=prefix, meta=new_meta, checked=_clock.mono())
+        view = View(prefix=prefix, pointer=new_meta, checked=_clock.mono())
         view.changes = self._s.record_history(changes, new_meta)
         view.records = merged
         view.index = index
@@ -232,7 +233,7 @@ class Generations:
 
     def _moved(
         self,
-        previous: Mapping[str, Any] | None,
+        previous: Pointer | None,
         prefix: str,
         items: Mapping[str, str],
         written: Mapping[str, list[dict[str, Any]]],
@@ -251,10 +252,10 @@ class Generations:
 
         if previous is None:
             return None, Moved()
-        if encoded is not None and encoded.prefix == previous["prefix"]:
+        if encoded is not None and encoded.prefix == previous.prefix:
             old_names, new_names = list(encoded.parts), list(made.parts)  # the parts, as encoded here
         else:
-            old_dir = rows.read_directory(self._s.store.get_raw(f"{previous['prefix']}:dir"))
+            old_dir = rows.read_directory(self._s.store.get_raw(f"{previous.prefix}:dir"))
             new_dir = rows.read_directory(items[f"{prefix}:dir"])
             if old_dir is None or new_dir is None:
                 return None, Moved()
@@ -294,52 +295,51 @@ class Generations:
         if dropped:
             _log.info("cache: dropped %d unused or least recently used configuration(s)", len(dropped))
 
-    def _touched(self, meta: dict[str, Any], live: Mapping[str, Source]) -> dict[str, Any]:
+    def _touched(self, meta: Pointer, live: Mapping[str, Source]) -> Pointer:
         """``meta`` with each source's fetch time, expiry and error read from its envelope now.
 
         Written back only when something moved, so a build that changes nothing writes nothing.
         """
-        sources = dict(meta.get("sources", {}))
-        used = meta.get("used_at") if isinstance(meta.get("used_at"), (int, float)) else meta.get("built_at")
-        moved = not isinstance(used, (int, float)) or _clock.now() - float(used) > USED_STEP
+        sources = dict(meta.sources)
+        used = meta.last_used
+        moved = used is None or _clock.now() - used > USED_STEP
         if moved:
-            meta = {**meta, "used_at": _clock.now()}  # marks the configuration used (at most daily)
+            meta = meta._replace(used_at=_clock.now())  # marks the configuration used (at most daily)
         for name, source in live.items():
-            envelope = self._s.store.get(self._s.envelope_key(source)) or {}
-            info = sources.get(name) or {}
-            fresh = {**info, **source_meta(envelope, int(info.get("count") or 0))}
+            info = sources.get(name) or SourceMeta()
+            fresh = Envelope.read(self._s.store, self._s.envelope_key(source)).meta(info.count)
             if fresh != info:
                 sources[name], moved = fresh, True
         if not moved:
             return meta
-        touched = {**meta, "sources": sources}
-        self._s.store.put(self._s.meta_key(), touched)
+        touched = meta._replace(sources=sources)
+        self._s.store.put(self._s.meta_key(), touched.encode())
         return touched
 
-    def adopt(self, meta: dict[str, Any]) -> View:
-        view = View(prefix=meta["prefix"], meta=meta, checked=_clock.mono())
+    def adopt(self, meta: Pointer) -> View:
+        """Make the generation ``meta`` points at the one this process reads."""
+        view = View(prefix=meta.prefix, pointer=meta, checked=_clock.mono())
         with self._s.mutex:
             self._s.view = view
         return view
 
     def meta_matches(
-        self, meta: Mapping[str, Any] | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
+        self, meta: Pointer | None, bundled: bool, live: Mapping[str, Source], *, check_versions: bool
     ) -> bool:
         """Whether a persisted generation was built from the inputs this catalog would use now.
 
         Readers compare the LiteLLM map stamp and the set of sources (one read); a builder also
         compares each live envelope's version, to notice another process's refresh.
         """
-        if meta is None or set(meta.get("sources", {})) != set(live):
+        if meta is None or set(meta.sources) != set(live):
             return False
-        if meta.get("litellm_stamp") != (litellm_map.map_stamp() if bundled else "off"):
+        if meta.litellm_stamp != (litellm_map.map_stamp() if bundled else "off"):
             return False
         if not check_versions:
             return True
+        store, key = self._s.store, self._s.envelope_key
         return all(
-            (self._s.store.get(self._s.envelope_key(source)) or {}).get("version")
-            == meta["sources"][name].get("version")
-            for name, source in live.items()
+            Envelope.read(store, key(source)).version == meta.sources[name].version for name, source in live.items()
         )
 
     def repair(self, view: View) -> None:
@@ -350,11 +350,13 @@ class Generations:
         """
         bundled, live = self._s.sources()
         meta = self._s.pointer()
-        newer = meta is not None and meta.get("prefix") != view.prefix
-        if newer and self.meta_matches(meta, bundled, live, check_versions=False):
-            assert meta is not None
+        if (
+            meta is not None
+            and meta.prefix != view.prefix
+            and self.meta_matches(meta, bundled, live, check_versions=False)
+        ):
             # Another process built a newer generation and retired ours: read that one.
-            view.prefix, view.meta, view.checked = meta["prefix"], meta, _clock.mono()
+            view.prefix, view.pointer, view.checked = meta.prefix, meta, _clock.mono()
             view.forget()
             if self._s.store.get_raw(f"{view.prefix}:dir") is not None:
                 return
@@ -404,7 +406,7 @@ class Generations:
         the view answers whatever other processes do to the new generation's rows next.
         """
         fresh = self.build(force=True)
-        view.prefix, view.meta, view.checked = fresh.prefix, fresh.meta, fresh.checked
+        view.prefix, view.pointer, view.checked = fresh.prefix, fresh.pointer, fresh.checked
         view.forget()
         view.records, view.index, view.directory = fresh.records, fresh.index, fresh.directory
 

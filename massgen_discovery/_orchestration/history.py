@@ -9,9 +9,9 @@ of a 3,000-model catalog cost a few hundred kilobytes, not twenty copies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._domain.changes import (
     HISTORY_KEEP,
@@ -19,7 +19,6 @@ from .._domain.changes import (
     diff,
     diff_moved,
     entry_changes,
-    inputs_of,
     new_entry,
     parse_since,
     summarize,
@@ -29,6 +28,8 @@ from ..errors import ConfigError
 from ..records import Change, ModelRecord
 
 if TYPE_CHECKING:
+    from .._domain.change_rows import ChangeRow
+    from .._persistence.pointer import Pointer
     from .._persistence.storage import Storage
 
 __all__ = ["History"]
@@ -52,9 +53,7 @@ class History:
         self._store = store
 
     @staticmethod
-    def generation_changes(
-        old: Moved | None, new: Moved, meta: Mapping[str, Any], previous: Mapping[str, Any] | None
-    ) -> list[dict[str, Any]]:
+    def generation_changes(old: Moved | None, new: Moved, meta: Pointer, previous: Pointer | None) -> list[ChangeRow]:
         """What a new generation changed against the one it replaces (see :meth:`record_generation`).
 
         ``old`` and ``new`` are what may differ (the records or stored documents of the parts that
@@ -63,25 +62,26 @@ class History:
         baseline. A generation merged from the same listings as the one it replaces changes nothing,
         and a source's first listing is its own baseline.
         """
-        if old is None or previous is None or inputs_of(previous) == inputs_of(meta):
+        if old is None or previous is None or previous.inputs() == meta.inputs():
             return []
         changes = diff_moved(old, new)
         # A source's first listing is its baseline (the generation before was built without it,
         # offline or before its first fetch): what it brings is not news.
-        from .._persistence.envelope import never_tried
+        from .._persistence.pointer import never_tried
 
-        before, now = previous.get("sources", {}), meta.get("sources", {})
+        before, now = previous.sources, meta.sources
         firsts = {name for name, info in now.items() if never_tried(before.get(name)) and not never_tried(info)}
         return [c for c in changes if c.get("source") not in firsts] if firsts else changes
 
-    def record_generation(self, changes: list[dict[str, Any]], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def record_generation(self, changes: list[ChangeRow], meta: Pointer) -> list[ChangeRow]:
         """Keep a new generation's changes (from :meth:`generation_changes`), if any; the changes."""
         if changes:
-            entry = new_entry(changes, at=meta["built_at"], inputs=inputs_of(meta), generation=meta["prefix"])
+            at, inputs = meta.built_at or 0.0, meta.inputs()
+            entry = new_entry(changes, at=at, inputs=inputs, generation=meta.prefix)
             self._store.append_history(self.ENTRIES_KEY, entry, HISTORY_KEEP)
             moved = [c for c in changes if c.get("kind") == "changed" and "cost" in str(c.get("field"))]
             if moved:
-                priced = new_entry(moved, at=meta["built_at"], inputs=inputs_of(meta), generation=meta["prefix"])
+                priced = new_entry(moved, at=at, inputs=inputs, generation=meta.prefix)
                 self._store.append_history(self.PRICES_KEY, priced, self.PRICES_KEEP)
         return changes
 

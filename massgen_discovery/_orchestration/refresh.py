@@ -11,7 +11,7 @@ Lookups never come here: pydantic and httpx are imported by the refresh itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from functools import cache
@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._domain import reconcile as rc
 from .._domain.clock import as_datetime, now
 from .._domain.identifiers import BUNDLED
-from .._persistence import envelope as stored
-from .._persistence.envelope import has_payload, payload_json, read_payload, write_payload
+from .._persistence.envelope import Envelope, payload_json, read_payload, write_payload
 from .._runtime import collector_paused
 from ..errors import ConfigError, SourceError, SourceFormatError
 from ..sources import hooks, litellm_map, source_aliases
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from .._domain.change_rows import ChangeRow
     from .._domain.reports import RefreshReport, SourceStatus
     from .._persistence.locks import Lock
     from ..records import ModelRecord
@@ -44,7 +44,6 @@ __all__ = [
     "Refresher",
     "backoff_seconds",
     "count_changes",
-    "expired",
     "with_changes",
 ]
 
@@ -65,18 +64,12 @@ def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def expired(envelope: Mapping[str, Any]) -> bool:
-    """Whether an envelope's data is past its TTL (or was never fetched)."""
-    expires = envelope.get("expires_at")
-    return expires is None or now() >= expires
-
-
-def count_changes(changes: Sequence[Mapping[str, Any]] | None, source: str) -> int:
+def count_changes(changes: Sequence[ChangeRow] | None, source: str) -> int:
     """How many of a generation's changes came from ``source``."""
     return sum(1 for c in changes or () if c.get("source") == source)
 
 
-def with_changes(report: RefreshReport, changes: Sequence[Mapping[str, Any]] | None) -> RefreshReport:
+def with_changes(report: RefreshReport, changes: Sequence[ChangeRow] | None) -> RefreshReport:
     """The report with how many of the new generation's changes came from its source."""
     if report.changes is not None or report.outcome != "ok":
         return report
@@ -147,8 +140,8 @@ class Refresher:
             return answered
         paused = ExitStack()
         try:
-            envelope = self._s.store.get(key, shared=True) or {}
-            if not explicit and has_payload(envelope) and not expired(envelope):
+            envelope = Envelope.read(self._s.store, key, shared=True)
+            if not explicit and envelope.has_payload and not envelope.expired(now()):
                 return self._report(source, envelope, started, "ok"), None
             return await self._fetch_and_store(source, client, key, envelope, force, started, paused)
         finally:
@@ -168,23 +161,23 @@ class Refresher:
             return token, None
         # Another live process (on any machine sharing the store) is fetching this source (a dead
         # holder's lock is taken over at once): wait for its result instead of fetching too.
-        before = (self._s.store.get(key, shared=True) or {}).get("version")
+        before = Envelope.read(self._s.store, key, shared=True).version
         deadline = time.monotonic() + self._s.timeout
         while token is None and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             token = lock.take(self._s.timeout + 10)
-        envelope = self._s.store.get(key, shared=True) or {}
-        fetched_by_other = envelope.get("version") != before and has_payload(envelope)
+        envelope = Envelope.read(self._s.store, key, shared=True)
+        fetched_by_other = envelope.version != before and envelope.has_payload
         if token is not None and not (fetched_by_other and not explicit):
             return token, None
         if token is not None:
             lock.release(token)
         if fetched_by_other:
             return None, (self._report(source, envelope, started, "ok"), None)
-        holder = lock.holder() or {}
-        who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
+        holder = lock.holder()
+        who = holder.describe() if holder is not None else "pid ? on ?"
         why = f"not fetched: another process ({who}) has been fetching it for over {self._s.timeout:g} s"
-        count = int(envelope.get("count") or 0) if has_payload(envelope) else 0
+        count = envelope.count if envelope.has_payload else 0
         seconds = round(time.perf_counter() - started, 4)
         return None, (
             RefreshReport(source=source.name, outcome="skipped", count=count, seconds=seconds, error=why),
@@ -196,7 +189,7 @@ class Refresher:
         source: Source,
         client: httpx.AsyncClient,
         key: str,
-        envelope: dict[str, Any],
+        envelope: Envelope,
         force: bool,
         started: float,
         paused: ExitStack,
@@ -210,10 +203,8 @@ class Refresher:
         # Conditional GETs only when the stored listing the upstream may confirm is still here,
         # not on --force, and not past a day since the last full listing (an upstream that
         # answers 304 to a changed listing is found out within a day).
-        confirmable = (
-            has_payload(envelope) and not force and stored.full_listing_age(envelope, now()) < FULL_LISTING_EVERY
-        )
-        validators = ConditionalGet(envelope.get("validators") if confirmable and self._stored(key, envelope) else None)
+        confirmable = envelope.has_payload and not force and envelope.full_listing_age(now()) < FULL_LISTING_EVERY
+        validators = ConditionalGet(envelope.validators if confirmable and self._stored(key, envelope) else None)
         # Only sources that reuse parts of their last listing (Ollama, endpoints) get it back
         # (not on --force: everything is asked again, an endpoint's kind too).
         reuse = hooks(source).reuses_previous and not force
@@ -228,7 +219,7 @@ class Refresher:
             # The payload must survive the round trip through the store; its digest says whether
             # the upstream sent the very listing stored (then it is not parsed or merged again).
             text, digest = payload_json(payload, validators.body_of(payload))
-            if digest == envelope.get("digest") and not force and self._stored(key, envelope):
+            if digest == envelope.digest and not force and self._stored(key, envelope):
                 raise NotModified(source.name)
             records, notes = rc.sanitize(
                 source.to_records(payload, as_datetime(fetched_at) or datetime.now(timezone.utc))
@@ -259,7 +250,7 @@ class Refresher:
         self,
         source: Source,
         key: str,
-        envelope: dict[str, Any],
+        envelope: Envelope,
         validators: dict[str, str],
         fetched_at: float,
         started: float,
@@ -274,28 +265,28 @@ class Refresher:
                 f"{source.name}: answered 304 but its last listing is gone; asked in full next time", source=source.name
             )
             return self._failed(source, key, envelope, error, None, started)
-        same = stored.confirmed(envelope, ttl=source.ttl, at=fetched_at, validators=validators)
-        self._s.store.put(key, dict(same))
+        same = envelope.confirmed(ttl=source.ttl, at=fetched_at, validators=validators)
+        self._s.store.put(key, same.encode())
         return self._report(source, same, started, "ok").model_copy(update={"changes": 0}), None
 
     def _judged(
-        self, source: Source, key: str, envelope: dict[str, Any], listing: _Listing, force: bool, started: float
+        self, source: Source, key: str, envelope: Envelope, listing: _Listing, force: bool, started: float
     ) -> tuple[RefreshReport, SourceError | None]:
         """A new listing through the guard rails: stored as the source's, or held out as suspect."""
         # The last listing as its guarded values: stored beside it, not parsed again.
-        old, baseline = self._s.guard(source, envelope) if has_payload(envelope) else ({}, None)
+        old, baseline = self._s.guard(source, envelope) if envelope.has_payload else ({}, None)
         values = rc.guarded_values(listing.records)
         reason = None if force else rc.suspect_refresh(old, values, baseline)
         if reason is not None:
             error = SourceFormatError(f"{source.name}: suspect listing kept out ({reason})", source=source.name)
-            envelope = {**envelope, "degraded": True}
+            envelope = envelope.held()
             held = self._s.record_held(source, self._s.listing(source, envelope)[0], listing.records, reason)
             return self._failed(source, key, envelope, error, held, started)
         anchors = rc.next_baseline(baseline, values, reset=force)
         notes = listing.notes[:MAX_NOTES]
         if len(listing.notes) > MAX_NOTES:
             notes.append(f"... and {len(listing.notes) - MAX_NOTES} more")
-        fresh = stored.fresh(
+        fresh = Envelope.fresh(
             source.name,
             source.base_url,
             ttl=source.ttl,
@@ -305,17 +296,17 @@ class Refresher:
             validators=listing.validators,
             digest=listing.digest,
         )
-        new = write_payload(self._s.store, key, dict(fresh), envelope, listing.text, listing.digest, anchors, values)
+        new = write_payload(self._s.store, key, fresh, envelope, listing.text, listing.digest, anchors, values)
         # The build that follows reads this listing: it is parsed already.
         named = source_aliases(source, listing.records, listing.payload)
-        self._s.remember(source.name, new["version"], listing.records, named, (anchors, values))
+        self._s.remember(source.name, new.version or "", listing.records, named, (anchors, values))
         return self._report(source, new, started, "ok"), None
 
     def _failed(
         self,
         source: Source,
         key: str,
-        envelope: dict[str, Any],
+        envelope: Envelope,
         error: SourceError,
         held: int | None,
         started: float,
@@ -323,42 +314,38 @@ class Refresher:
         """The failure written onto the stored envelope (its listing kept), with the backoff it earns."""
         from ..errors import NotRunning
 
-        failures = int(envelope.get("failures", 0)) + 1
-        failed = stored.failed(
-            envelope,
+        failed = envelope.failed(
             source.name,
             source.base_url,
             error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
-            failures=failures,
-            retry_at=now() + backoff_seconds(failures, error.retry_after),
+            retry_at=now() + backoff_seconds(envelope.failures + 1, error.retry_after),
             at=now(),
             degraded=held is not None,
         )
-        self._s.store.put(key, dict(failed))
-        outcome = "not_running" if isinstance(error, NotRunning) else "stale" if has_payload(failed) else "failed"
+        self._s.store.put(key, failed.encode())
+        outcome = "not_running" if isinstance(error, NotRunning) else "stale" if failed.has_payload else "failed"
         report = self._report(source, failed, started, outcome)
         if held is not None:
             report = report.model_copy(update={"changes": held})
         return report, error
 
-    def _stored(self, key: str, envelope: Mapping[str, Any]) -> bool:
+    def _stored(self, key: str, envelope: Envelope) -> bool:
         """Whether the listing the envelope names is still in the store (checked before trusting a 304)."""
-        if envelope.get("payload") is not None:
+        if envelope.payload is not None:
             return True
-        named = envelope.get("payload_key")
-        store = self._s.store
-        return isinstance(named, str) and (store.get_raw(named) is not None or store.get(named) is not None)
+        named, store = envelope.payload_key, self._s.store
+        return named is not None and (store.get_raw(named) is not None or store.get(named) is not None)
 
-    def _report(self, source: Source, envelope: Mapping[str, Any], started: float, outcome: str) -> RefreshReport:
+    def _report(self, source: Source, envelope: Envelope, started: float, outcome: str) -> RefreshReport:
         from .._domain.reports import RefreshReport
 
-        count = int(envelope.get("count") or 0) if has_payload(envelope) else 0
+        count = envelope.count if envelope.has_payload else 0
         return RefreshReport(
             source=source.name,
             outcome=outcome,  # type: ignore[arg-type]
             count=count,
             seconds=round(time.perf_counter() - started, 4),
-            error=envelope.get("error") if outcome != "ok" else None,
+            error=envelope.error if outcome != "ok" else None,
         )
 
     async def refresh(
@@ -397,7 +384,7 @@ class Refresher:
         view = await off_loop(self._build)
         reports = [with_changes(r, view.changes) for r in reports]
         if BUNDLED in wanted:
-            count = int(view.meta.get("bundled_count", 0))
+            count = view.pointer.bundled_count
             reports.insert(
                 0,
                 RefreshReport(
@@ -441,28 +428,28 @@ class Refresher:
                     source=BUNDLED,
                     live=False,
                     base_url=str(path) if path else None,
-                    count=int(view.meta.get("bundled_count", 0)),
-                    error=None if view.meta.get("bundled_count") else "litellm is not installed",
+                    count=view.pointer.bundled_count,
+                    error=None if view.pointer.bundled_count else "litellm is not installed",
                 )
             )
         at = now()
         for name, source in sorted(live.items()):
-            envelope = self._s.store.get(self._s.envelope_key(source)) or {}
-            has_data = has_payload(envelope)
-            expires = envelope.get("expires_at")
+            envelope = Envelope.read(self._s.store, self._s.envelope_key(source))
+            has_data = envelope.has_payload
             out.append(
                 SourceStatus(
                     source=name,
                     live=True,
                     base_url=source.base_url,
-                    fetched_at=as_datetime(envelope.get("fetched_at")),
-                    expires_at=as_datetime(expires),
-                    count=int(envelope.get("count") or 0) if has_data else 0,
-                    stale=has_data and (bool(envelope.get("error")) or (expires is not None and at >= expires)),
-                    degraded=bool(envelope.get("degraded")),
-                    error=envelope.get("error"),
-                    retry_at=as_datetime(envelope.get("retry_at")),
-                    notes=[str(n) for n in envelope.get("notes") or []],
+                    fetched_at=as_datetime(envelope.fetched_at),
+                    expires_at=as_datetime(envelope.expires_at),
+                    count=envelope.count if has_data else 0,
+                    stale=has_data
+                    and (bool(envelope.error) or (envelope.expires_at is not None and envelope.expired(at))),
+                    degraded=envelope.degraded,
+                    error=envelope.error,
+                    retry_at=as_datetime(envelope.retry_at),
+                    notes=list(envelope.notes),
                     shared_store=self._s.shared_url,
                     refresh="manual" if self._s.manual(name) else "auto",
                 )

@@ -10,14 +10,15 @@ import _thread
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._domain import clock as _clock
 from .._domain.digest import sha256_hex
 from .._domain.identifiers import REFRESH_MODES, refresh_mode_var
 from .._domain.log import get_logger
 from .._persistence.disk import credential_fingerprint
-from .._persistence.envelope import read_guard, read_payload
+from .._persistence.envelope import Envelope, read_guard, read_payload
+from .._persistence.pointer import Pointer
 from ..errors import ConfigError
 from ..sources import BUNDLED, Source, create_source, hooks, litellm_map, source_aliases
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .._domain import reconcile as rc
+    from .._domain.change_rows import ChangeRow
     from .._domain.changes import Moved
     from .._persistence.facets import Facet
     from .._persistence.rows import Directory, Encoded
@@ -61,12 +63,13 @@ class View:
 
     __slots__ = (
         "answers", "changes", "checked", "directory", "facets", "facets_flagged", "flagged", "index", "lookups",
-        "meta", "points", "prefix", "records",
+        "pointer", "points", "prefix", "records",
     )  # fmt: skip
 
-    def __init__(self, prefix: str, meta: dict[str, Any], checked: float) -> None:
+    def __init__(self, prefix: str, pointer: Pointer, checked: float) -> None:
         self.prefix = prefix
-        self.meta = meta
+        self.pointer = pointer
+        """The generation's pointer as this process last read it (its inputs, each source's state)."""
         self.checked = checked
         self.records: dict[str, ModelRecord] | None = None
         self.directory: Directory | None = None
@@ -76,7 +79,7 @@ class View:
         """Lookup index parts read so far, by part key (a cold lookup reads the one it needs)."""
         self.flagged: dict[str, list[ModelRecord]] = {}
         """Per capability flag, the records that have it (built by the first query that asks)."""
-        self.changes: list[dict[str, Any]] | None = None
+        self.changes: list[ChangeRow] | None = None
         """The changes this process's build of the generation recorded (None: not built here)."""
         self.facets: tuple[list[Facet] | None] | None = None
         """The facets row, once read: ``(facets,)``, or ``(None,)`` when the generation has none usable."""
@@ -181,11 +184,11 @@ class State:
         """The configuration's list of generations."""
         return f"catalog:{self.config_id()}:generations"
 
-    def pointer(self) -> dict[str, Any] | None:
+    def pointer(self) -> Pointer | None:
         """The current generation's pointer; on a fleet, the fleet's generation copied here on a local miss."""
         if self.fleet is not None:
             return self.fleet.get_pointer(self.meta_key(), self.registry_key())
-        return self.store.get(self.meta_key())
+        return Pointer.decode(self.store.get(self.meta_key()))
 
     @property
     def shared_url(self) -> str | None:
@@ -231,9 +234,7 @@ class State:
             if guard is not None:
                 self._guards[name] = (version, *guard)
 
-    def guard(
-        self, source: Source, envelope: Mapping[str, Any]
-    ) -> tuple[dict[str, rc.Anchors], dict[str, rc.Anchors] | None]:
+    def guard(self, source: Source, envelope: Envelope) -> tuple[dict[str, rc.Anchors], dict[str, rc.Anchors] | None]:
         """What the guard rails judge a new listing against: (its predecessor's values, the baseline).
 
         The values are the envelope's listing's (``rc.guarded_values``); the drift baseline is the
@@ -243,7 +244,7 @@ class State:
         """
         from .._domain import reconcile as rc
 
-        version = envelope.get("version") if isinstance(envelope.get("version"), str) else None
+        version = envelope.version
         with self.mutex:
             parsed = self._parsed.get(source.name)
             kept = self._guards.get(source.name)
@@ -260,28 +261,26 @@ class State:
             )
         return values, baseline
 
-    def listing(self, source: Source, envelope: Mapping[str, Any]) -> tuple[list[ModelRecord], dict[str, str]]:
+    def listing(self, source: Source, envelope: Envelope) -> tuple[list[ModelRecord], dict[str, str]]:
         """The stored listing's records and the lookup aliases it defines, parsed once per envelope version."""
         from .._domain import reconcile as rc
 
-        version = envelope.get("version")
+        version = envelope.version
         with self.mutex:
             memo = self._parsed.get(source.name)
-        if memo is not None and isinstance(version, str) and memo[0] == version:
+        if memo is not None and version is not None and memo[0] == version:
             return memo[1], memo[2]
         payload = read_payload(self.store, self.envelope_key(source), envelope)
         if payload is None:
             return [], {}
         try:
-            records = source.to_records(
-                payload, _clock.as_datetime(envelope.get("fetched_at")) or datetime.now(timezone.utc)
-            )
+            records = source.to_records(payload, _clock.as_datetime(envelope.fetched_at) or datetime.now(timezone.utc))
             records = rc.sanitize(records)[0]
             named = source_aliases(source, records, payload)
         except Exception as exc:  # a parser bug must not take lookups down
             _log.warning("%s: cached payload could not be read: %s", source.name, exc)
             return [], {}
-        if isinstance(version, str):
+        if version is not None:
             self.remember(source.name, version, records, named)
         return records, named
 
@@ -328,8 +327,8 @@ class State:
             return self._history
 
     def generation_changes(
-        self, old: Moved | None, new: Moved, meta: Mapping[str, Any], previous: Mapping[str, Any] | None
-    ) -> list[dict[str, Any]]:
+        self, old: Moved | None, new: Moved, meta: Pointer, previous: Pointer | None
+    ) -> list[ChangeRow]:
         """What a new generation changed (none when it cannot be worked out; see ``History``)."""
         from .history import History
 
@@ -339,7 +338,7 @@ class State:
             _log.warning("change history not worked out: %s", exc)
             return []
 
-    def record_history(self, changes: list[dict[str, Any]], meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def record_history(self, changes: list[ChangeRow], meta: Pointer) -> list[ChangeRow]:
         """Keep a new generation's changes; them (none when history cannot be kept)."""
         try:
             return self.history().record_generation(changes, meta)
@@ -365,7 +364,7 @@ class State:
             if hooks(source).provider != provider:
                 continue
             key = self.envelope_key(source)
-            payload = read_payload(self.store, key, self.store.get(key) or {})
+            payload = read_payload(self.store, key, Envelope.read(self.store, key))
             if isinstance(payload, dict) and "models" in payload and "base_url" in payload:
                 payload = payload["models"]  # an endpoint's stored answer wraps its listing
             try:

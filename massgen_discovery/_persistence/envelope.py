@@ -12,60 +12,169 @@ too: a process that read the previous envelope still finds its payload.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, TypeGuard
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 from .._domain.digest import blake2b_hex
 from .disk import encode_doc, encode_with
+from .pointer import SourceMeta
 
 if TYPE_CHECKING:
     from .storage import Storage
 
-__all__ = [
-    "Envelope",
-    "confirmed",
-    "failed",
-    "fresh",
-    "full_listing_age",
-    "has_payload",
-    "never_tried",
-    "payload_json",
-    "payload_key",
-    "read_guard",
-    "read_payload",
-    "source_meta",
-    "write_payload",
-]
+__all__ = ["Envelope", "payload_json", "payload_key", "read_guard", "read_payload", "write_payload"]
 
 
-class Envelope(TypedDict, total=False):
-    """One live source's stored state (every key optional: an envelope grows as a source is used)."""
+class Envelope(NamedTuple):
+    """One live source's stored state, decoded once at the store's boundary (:meth:`read`).
 
-    source: str
-    base_url: str
-    fetched_at: float
-    expires_at: float
-    ttl: float
-    count: int
+    Every field has its type, or is unknown (None): an envelope grows as a source is used, and a
+    source never tried reads as ``Envelope()``. The store's gate checked each stored field's
+    shape before it got here. The changes of state are methods that return the next envelope:
+    :meth:`fresh` (a new listing accepted), :meth:`confirmed` (not modified: a 304, or the same
+    bytes), :meth:`failed` (the listing kept, with the error and when to try again) and
+    :meth:`held` (a suspect listing kept out).
+    """
+
+    source: str | None = None
+    base_url: str | None = None
+    fetched_at: float | None = None
+    expires_at: float | None = None
+    ttl: float | None = None
+    count: int = 0  # type: ignore[assignment]  # the stored field's name (tuple.count is not used)
     """Records the payload yields."""
-    version: str
+    version: str | None = None
     """Changes whenever a new payload is accepted: builders compare it to notice a refresh."""
-    failures: int
+    failures: int = 0
     """Consecutive failed refreshes (0 after a success)."""
-    error: str | None
-    degraded: bool
+    error: str | None = None
+    degraded: bool = False
     """The last refresh was suspect and kept out."""
-    retry_at: float | None
+    retry_at: float | None = None
     """Automatic refreshes wait until then (negative cache)."""
-    last_attempt: float
-    notes: list[str]
-    payload_key: str
+    last_attempt: float | None = None
+    notes: tuple[str, ...] = ()
+    payload_key: str | None = None
     """Where the listing is stored (see the module docstring); its guard-rail baseline is beside it."""
-    validators: dict[str, str]
+    previous_payload_key: str | None = None
+    """The listing before it (kept: a process that read the previous envelope still finds it)."""
+    validators: Mapping[str, str] | None = None
     """What the upstream said of the listing (``url``, ``etag``, ``last_modified``), for conditional GETs."""
-    digest: str
+    digest: str | None = None
     """The stored listing's digest: the same bytes again are a listing not modified."""
-    schema_version: int
+    payload: Any = None
+    """The listing itself, in an envelope written before listings were kept apart (a provider's JSON)."""
+    baseline: Mapping[str, Any] | None = None
+    """The drift baseline, in an envelope written before it was kept beside the listing."""
+
+    @classmethod
+    def decode(cls, doc: Mapping[str, Any] | None) -> Envelope:
+        """The envelope a stored document holds (checked by the store's gate); ``Envelope()`` for none."""
+        if not doc:
+            return cls()
+        fields = {k: doc[k] for k in cls._fields if doc.get(k) is not None}
+        if "notes" in fields:
+            fields["notes"] = tuple(fields["notes"])
+        return cls(**fields)
+
+    @classmethod
+    def read(cls, store: Storage, key: str, *, shared: bool = False) -> Envelope:
+        """The envelope stored under ``key`` (``shared``: as the whole fleet sees it)."""
+        return cls.decode(store.get(key, shared=shared))
+
+    def encode(self) -> dict[str, Any]:
+        """The stored document: every known field (unknown ones left out, bar those stored as null)."""
+        doc = {k: v for k, v in zip(self._fields, self, strict=True) if v is not None or k in _STORED_NULL}
+        doc["notes"] = list(self.notes)
+        if self.validators is not None:
+            doc["validators"] = dict(self.validators)
+        return doc
+
+    @property
+    def has_payload(self) -> bool:
+        """Whether the envelope names a stored listing (or holds one, as envelopes once did)."""
+        return self.payload_key is not None or self.payload is not None
+
+    def expired(self, at: float) -> bool:
+        """Whether the listing is past its TTL at ``at`` (or was never fetched)."""
+        return self.expires_at is None or at >= self.expires_at
+
+    def full_listing_age(self, at: float) -> float:
+        """Seconds at ``at`` since the listing was last sent in full (its ``version`` starts with that time)."""
+        try:
+            sent = float(str(self.version).split(":", 1)[0])
+        except ValueError:
+            return float("inf")
+        return at - sent
+
+    def meta(self, count: int) -> SourceMeta:
+        """What a generation's pointer keeps of this envelope, its listing having yielded ``count`` records."""
+        return SourceMeta(self.version, self.fetched_at, self.expires_at, self.retry_at, self.error, count)
+
+    @classmethod
+    def fresh(
+        cls,
+        source: str,
+        base_url: str,
+        *,
+        ttl: float,
+        at: float,
+        count: int,
+        notes: Sequence[str],
+        validators: Mapping[str, str],
+        digest: str,
+    ) -> Envelope:
+        """The envelope of a listing accepted at ``at`` (:func:`write_payload` adds where it is stored)."""
+        return cls(
+            source=source,
+            base_url=base_url,
+            fetched_at=at,
+            expires_at=at + ttl,
+            ttl=ttl,
+            count=count,
+            version=f"{at}:{os.getpid()}",
+            last_attempt=at,
+            notes=tuple(notes),
+            validators=validators,
+            digest=digest,
+        )
+
+    def confirmed(self, *, ttl: float, at: float, validators: Mapping[str, str]) -> Envelope:
+        """The envelope once the upstream confirmed its listing at ``at`` (a 304, or the same bytes): fresh again."""
+        return self._replace(
+            fetched_at=at,
+            expires_at=at + ttl,
+            ttl=ttl,
+            failures=0,
+            error=None,
+            degraded=False,
+            retry_at=None,
+            last_attempt=at,
+            validators=validators or self.validators,
+        )
+
+    def failed(self, source: str, base_url: str, *, error: str, retry_at: float, at: float, degraded: bool) -> Envelope:
+        """The envelope after a failed refresh: its listing kept, the error, one more failure, when to try again.
+
+        ``degraded``: the refresh brought a listing the guard rails held out as suspect.
+        """
+        return self._replace(
+            source=source,
+            base_url=base_url,
+            degraded=degraded,
+            error=error,
+            failures=self.failures + 1,
+            retry_at=retry_at,
+            last_attempt=at,
+        )
+
+    def held(self) -> Envelope:
+        """The envelope once a suspect listing was kept out (it keeps serving its own)."""
+        return self._replace(degraded=True)
+
+
+_STORED_NULL = frozenset({"error", "retry_at", "previous_payload_key"})
+"""Fields stored as null when unknown (the others are left out)."""
 
 
 PAYLOAD = "payload:"
@@ -78,11 +187,6 @@ def payload_key(envelope_key: str, digest: str) -> str:
 
 def _own(envelope_key: str, key: Any) -> TypeGuard[str]:
     return isinstance(key, str) and key.startswith(f"{PAYLOAD}{envelope_key}:")
-
-
-def has_payload(envelope: Mapping[str, Any]) -> bool:
-    """Whether the envelope names a stored listing (or holds one, as envelopes once did)."""
-    return envelope.get("payload_key") is not None or envelope.get("payload") is not None
 
 
 def payload_json(payload: Any, body: bytes | None = None) -> tuple[str, str]:
@@ -105,12 +209,12 @@ def payload_json(payload: Any, body: bytes | None = None) -> tuple[str, str]:
     return text, blake2b_hex(text)
 
 
-def read_payload(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -> Any:
+def read_payload(store: Storage, envelope_key: str, envelope: Envelope) -> Any:
     """The listing the envelope names; None when there is none, or it is gone or not ours."""
-    if envelope.get("payload") is not None:
-        return envelope["payload"]  # an envelope written before payloads were kept apart
-    key = envelope.get("payload_key")
-    if not isinstance(key, str) or not _own(envelope_key, key):
+    if envelope.payload is not None:
+        return envelope.payload  # an envelope written before payloads were kept apart
+    key = envelope.payload_key
+    if key is None or not _own(envelope_key, key):
         return None
     # As the fleet sees it: a payload Redis lost is written back from this machine's copy, with
     # the envelope that names it.
@@ -118,16 +222,16 @@ def read_payload(store: Storage, envelope_key: str, envelope: Mapping[str, Any])
     return doc.get("payload") if doc is not None else None
 
 
-def read_guard(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -> tuple[Any, Any]:
+def read_guard(store: Storage, envelope_key: str, envelope: Envelope) -> tuple[Any, Any]:
     """What the guard rails compare a new listing with: (the drift baseline, the listing's own values).
 
     Either is None when it is not stored (the values came in later than the baseline).
     """
-    baseline = envelope.get("baseline")
+    baseline: Any = envelope.baseline
     values = None
     if baseline is None:
-        key = envelope.get("payload_key")
-        doc = store.get(f"{key}:baseline", shared=True) if isinstance(key, str) and _own(envelope_key, key) else None
+        key = envelope.payload_key
+        doc = store.get(f"{key}:baseline", shared=True) if _own(envelope_key, key) else None
         baseline = doc.get("baseline") if doc is not None else None
         values = doc.get("values") if doc is not None else None
         moved = doc.get("moved") if doc is not None else None
@@ -139,17 +243,17 @@ def read_guard(store: Storage, envelope_key: str, envelope: Mapping[str, Any]) -
 def write_payload(
     store: Storage,
     envelope_key: str,
-    envelope: Mapping[str, Any],
-    previous: Mapping[str, Any],
+    envelope: Envelope,
+    previous: Envelope,
     listing_json: str,
     digest: str,
     baseline: Mapping[str, Any] | None,
     values: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Envelope:
     """Store a listing, the guard rails' view of it and the envelope naming them: one transaction.
 
-    ``listing_json`` is the listing's JSON; ``envelope`` the new envelope's fields, returned as
-    written (with the payload's key and the one before it).
+    ``listing_json`` is the listing's JSON; ``envelope`` the new envelope, returned as written
+    (with the payload's key and the one before it).
 
     The guard rails keep the drift baseline and the listing's own guarded values (so the next
     refresh, in whatever process, does not parse this listing again to judge the one after it).
@@ -158,20 +262,18 @@ def write_payload(
     ``previous`` is the envelope this one replaces.
     """
     key = payload_key(envelope_key, digest)
-    current = previous.get("payload_key")
-    older = previous.get("previous_payload_key")
-    doomed = []
-    if isinstance(older, str) and _own(envelope_key, older) and older not in (key, current):
+    current, older = previous.payload_key, previous.previous_payload_key
+    doomed: list[str] = []
+    if older is not None and _own(envelope_key, older) and older not in (key, current):
         doomed = [older, f"{older}:baseline"]
-    written = {
-        **envelope,
-        "payload_key": key,
-        "previous_payload_key": current if _own(envelope_key, current) and current != key else None,
-    }
+    written = envelope._replace(
+        payload_key=key,
+        previous_payload_key=current if _own(envelope_key, current) and current != key else None,
+    )
     texts = {
         key: encode_with("payload", listing_json),
         f"{key}:baseline": _guard_text(baseline, values),
-        envelope_key: encode_doc(written),  # last: it names the rows before it
+        envelope_key: encode_doc(written.encode()),  # last: it names the rows before it
     }
     store.put_many(texts, doomed)
     return written
@@ -185,107 +287,3 @@ def _guard_text(baseline: Mapping[str, Any] | None, values: Mapping[str, Any] | 
         return encode_with("baseline", to_json(baseline).decode(), values=to_json(values).decode())
     moved = {model: v for model, v in values.items() if baseline.get(model) != v}
     return encode_with("baseline", to_json(baseline).decode(), moved=to_json(moved).decode())
-
-
-def full_listing_age(envelope: Mapping[str, Any], at: float) -> float:
-    """Seconds at ``at`` since the envelope's listing was last sent in full (its ``version`` starts with that time)."""
-    try:
-        sent = float(str(envelope.get("version")).split(":", 1)[0])
-    except ValueError:
-        return float("inf")
-    return at - sent
-
-
-def never_tried(info: object) -> bool:
-    """Whether a generation's note on a live source says it was never fetched (built offline or before it)."""
-    if not isinstance(info, dict):
-        return True
-    return not any(info.get(k) is not None for k in ("fetched_at", "retry_at", "error"))
-
-
-def source_meta(envelope: Mapping[str, Any], count: int) -> dict[str, Any]:
-    """What a generation's meta keeps about one source's envelope."""
-    return {
-        "version": envelope.get("version"),
-        "fetched_at": envelope.get("fetched_at"),
-        "expires_at": envelope.get("expires_at"),
-        "retry_at": envelope.get("retry_at"),
-        "error": envelope.get("error"),
-        "count": count,
-    }
-
-
-def fresh(
-    source: str,
-    base_url: str,
-    *,
-    ttl: float,
-    at: float,
-    count: int,
-    notes: list[str],
-    validators: dict[str, str],
-    digest: str,
-) -> Envelope:
-    """The envelope of a listing accepted at ``at`` (:func:`write_payload` adds where it is stored)."""
-    return Envelope(
-        source=source,
-        base_url=base_url,
-        fetched_at=at,
-        expires_at=at + ttl,
-        ttl=ttl,
-        count=count,
-        version=f"{at}:{os.getpid()}",
-        failures=0,
-        error=None,
-        degraded=False,
-        retry_at=None,
-        last_attempt=at,
-        notes=notes,
-        validators=validators,
-        digest=digest,
-    )
-
-
-def confirmed(envelope: Mapping[str, Any], *, ttl: float, at: float, validators: dict[str, str]) -> Envelope:
-    """The envelope of a listing the upstream confirmed at ``at`` (a 304, or the same bytes): fresh again."""
-    same: dict[str, Any] = {
-        **envelope,
-        "fetched_at": at,
-        "expires_at": at + ttl,
-        "ttl": ttl,
-        "failures": 0,
-        "error": None,
-        "degraded": False,
-        "retry_at": None,
-        "last_attempt": at,
-        "validators": validators or envelope.get("validators"),
-    }
-    return same  # type: ignore[return-value]  # the stored keys it carries are the envelope's
-
-
-def failed(
-    envelope: Mapping[str, Any],
-    source: str,
-    base_url: str,
-    *,
-    error: str,
-    failures: int,
-    retry_at: float,
-    at: float,
-    degraded: bool,
-) -> Envelope:
-    """The envelope after a failed refresh: its listing kept, the error, and when to try again.
-
-    ``degraded``: the refresh brought a listing the guard rails held out as suspect.
-    """
-    out: dict[str, Any] = {
-        **envelope,
-        "degraded": degraded,
-        "source": source,
-        "base_url": base_url,
-        "error": error,
-        "failures": failures,
-        "retry_at": retry_at,
-        "last_attempt": at,
-    }
-    return out  # type: ignore[return-value]  # the stored keys it carries are the envelope's

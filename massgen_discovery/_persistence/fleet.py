@@ -33,12 +33,14 @@ from typing import TYPE_CHECKING, Any
 from .._domain.gate import LARGE_VALUE, SMALL_VALUE, size_cap
 from .._runtime import gate_note
 from ..sources._urls import redact_url
-from .disk import OpenStores, encode_doc, new_lock_value, owner_gone
+from .disk import LockHolder, OpenStores, encode_doc, new_lock_value, owner_gone
+from .pointer import Pointer
 from .store import Store
 
 if TYPE_CHECKING:
     import redis
 
+    from .._domain.change_rows import HistoryEntry
     from .locks import Lock
 from .redis_client import (
     CAPPED_GET,
@@ -226,11 +228,11 @@ class SharedStore:
     # -- generations ---------------------------------------------------------------------------
 
     def write_generation(
-        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
+        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: Pointer, keep: int = 2
     ) -> bool:
         """Write the generation locally, then publish it on Redis (rows hash, pointer, registry)."""
         ok = self.local.write_generation(registry, prefix, rows, pointer_key, pointer, keep)
-        pointer_text = encode_doc(pointer)
+        pointer_text = encode_doc(pointer.encode())
         listing = self._key(registry + ":list")
 
         def publish(r: redis.Redis) -> None:
@@ -251,26 +253,26 @@ class SharedStore:
         self.redis.call(publish, None, bulk=True)
         return ok
 
-    def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
+    def get_pointer(self, pointer_key: str, registry: str) -> Pointer | None:
         """The local generation pointer; on a local miss, the fleet's generation, copied locally."""
-        pointer = self.local.get(pointer_key)
+        pointer = Pointer.decode(self.local.get(pointer_key))
         if pointer is not None:
             return pointer
         return self.adopt_shared(pointer_key, registry, local=None)
 
-    def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
+    def shared_pointer(self, pointer_key: str) -> Pointer | None:
         """The generation pointer on Redis (None when Redis is down or has none)."""
-        return checked_doc(pointer_key, self._get(pointer_key, None, bulk=False))
+        return Pointer.decode(checked_doc(pointer_key, self._get(pointer_key, None, bulk=False)))
 
     def adopt_shared(
-        self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
+        self, pointer_key: str, registry: str, local: Pointer | None, shared: Pointer | None = None
+    ) -> Pointer | None:
         """Copy the fleet's current generation here unless it is the local one; its pointer, or None."""
         shared = shared if shared is not None else self.shared_pointer(pointer_key)
-        if shared is None or not isinstance(shared.get("prefix"), str):
+        if shared is None:
             return None
-        prefix = shared["prefix"]
-        if local is not None and local.get("prefix") == prefix:
+        prefix = shared.prefix
+        if local is not None and local.prefix == prefix:
             return local
         key = self._key(f"gen:{prefix}")
         raw: Any = self.redis.call(
@@ -287,10 +289,8 @@ class SharedStore:
         checked = _checked_generation(prefix, rows)
         if checked is None:
             return None  # refused whole: the caller builds its own from the listings
-        rows = checked
-        pointer = {k: v for k, v in shared.items() if k != "schema_version"}
-        self.local.write_generation(registry, prefix, rows, pointer_key, pointer)
-        return pointer
+        self.local.write_generation(registry, prefix, checked, pointer_key, shared)
+        return shared
 
     def clear_shared(self) -> int | None:
         """Delete everything this package keeps on Redis; how many keys went (None: Redis is down)."""
@@ -312,7 +312,7 @@ class SharedStore:
 
     # -- history -------------------------------------------------------------------------------
 
-    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+    def append_history(self, key: str, entry: HistoryEntry, keep: int) -> None:
         """Add an entry to a capped list, on Redis and in the local copy (newest last)."""
         text = json.dumps(entry, default=str)
 
@@ -354,11 +354,11 @@ class SharedStore:
             return self.local.try_lock(name, seconds)
         if not taken:
             raw = self.redis.call(lambda r: r.get(key), None)
-            holder = loads(raw)
-            if isinstance(holder, dict) and owner_gone(holder):
+            holder = LockHolder.decode(as_text(raw)) if raw is not None else None
+            if holder is not None and owner_gone(holder):
                 taken = self.redis.call(lambda r: r.eval(SWAP, 1, key, as_text(raw), value, ms), None)
                 if taken:
-                    _log.info("took over %s from pid %s, which is gone", name, holder.get("pid"))
+                    _log.info("took over %s from pid %s, which is gone", name, holder.pid)
         if not taken:
             return None
         with self._mutex:
@@ -375,13 +375,12 @@ class SharedStore:
         key, value = self._key(f"lock:{held[0]}"), held[1]
         self.redis.call(lambda r: r.eval(UNLOCK, 1, key, value), None)
 
-    def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
+    def lock_holder(self, name: str, *, shared: bool = False) -> LockHolder | None:
         """Who holds lock ``name``, on Redis for a shared one (local when Redis is down)."""
         if shared:
             raw = self.redis.call(lambda r: r.get(self._key(f"lock:{name}")), MISSING)
             if raw is not MISSING:
-                holder = loads(raw)
-                return holder if isinstance(holder, dict) else None
+                return LockHolder.decode(as_text(raw)) if raw is not None else None
         return self.local.lock_holder(name)
 
     def release_all(self) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .disk import encode_doc
 
 if TYPE_CHECKING:
+    from .._domain.change_rows import HistoryEntry
     from .storage import Storage
 
 __all__ = ["append", "read"]
@@ -24,7 +25,7 @@ _ENTRY_SEQ = itertools.count()
 """Tells apart history rows one process adds within one clock tick."""
 
 
-def append(store: Storage, key: str, entry: dict[str, Any], keep: int) -> None:
+def append(store: Storage, key: str, entry: HistoryEntry, keep: int) -> None:
     """Add ``entry`` to the list under ``key``: its row, the list, the oldest gone, in one transaction."""
     names, legacy = _rows(store, key)
     texts: dict[str, str] = {}

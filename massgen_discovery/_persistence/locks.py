@@ -10,7 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .disk import LockHolder
 
 __all__ = ["Lock", "LockTable"]
 
@@ -26,7 +29,7 @@ class LockTable(Protocol):
         """Release lock ``name`` if ``token`` still holds it."""
         ...
 
-    def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
+    def lock_holder(self, name: str, *, shared: bool = False) -> LockHolder | None:
         """Who holds lock ``name``, or None if it is free."""
         ...
 
@@ -55,8 +58,8 @@ class Lock:
         """Release the lock if ``token`` still holds it (a lock that expired and was retaken is left)."""
         self._table.unlock(self.name, token)
 
-    def holder(self) -> dict[str, Any] | None:
-        """Who holds the lock (``token``, ``pid``, ``host``, ``at``), or None if it is free."""
+    def holder(self) -> LockHolder | None:
+        """Who holds the lock, or None if it is free."""
         return self._table.lock_holder(self.name, shared=self.shared)
 
     @contextmanager

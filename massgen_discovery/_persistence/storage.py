@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from .._domain.change_rows import HistoryEntry
     from .locks import Lock
+    from .pointer import Pointer
 
 __all__ = ["Fleet", "Storage"]
 
@@ -46,7 +48,7 @@ class Storage(Protocol):
         ...
 
     def write_generation(
-        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
+        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: Pointer, keep: int = 2
     ) -> bool:
         """Write a generation and retire old ones, all in one transaction."""
         ...
@@ -59,7 +61,7 @@ class Storage(Protocol):
         """The entries under ``key``, oldest first."""
         ...
 
-    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+    def append_history(self, key: str, entry: HistoryEntry, keep: int) -> None:
         """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``)."""
         ...
 
@@ -88,17 +90,17 @@ class Fleet(Protocol):
         """Ask the shared store whether it answers (bounded); why not, or None."""
         ...
 
-    def get_pointer(self, pointer_key: str, registry: str) -> dict[str, Any] | None:
+    def get_pointer(self, pointer_key: str, registry: str) -> Pointer | None:
         """The local generation pointer; on a local miss, the fleet's generation copied here."""
         ...
 
-    def shared_pointer(self, pointer_key: str) -> dict[str, Any] | None:
+    def shared_pointer(self, pointer_key: str) -> Pointer | None:
         """The fleet's current generation pointer (None when the fleet has none or does not answer)."""
         ...
 
     def adopt_shared(
-        self, pointer_key: str, registry: str, local: dict[str, Any] | None, shared: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
+        self, pointer_key: str, registry: str, local: Pointer | None, shared: Pointer | None = None
+    ) -> Pointer | None:
         """Copy the fleet's current generation here unless it is the local one; its pointer, or None."""
         ...
 

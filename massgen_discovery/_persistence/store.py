@@ -28,7 +28,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._domain.gate import check_doc
 from .._domain.log import get_logger
@@ -36,6 +36,7 @@ from .._domain.log import get_logger
 if TYPE_CHECKING:
     import diskcache
 
+    from .._domain.change_rows import HistoryEntry
     from .locks import Lock
 from . import history_rows
 from .backend import Backend
@@ -43,6 +44,7 @@ from .disk import (
     DB_FILE,
     DELETED,
     SCHEMA_VERSION,
+    LockHolder,
     encode_doc,
     json_list,
     keys_under,
@@ -54,14 +56,28 @@ from .disk import (
     sweep_parts,
     sweep_retired,
 )
+from .pointer import Pointer
 from .rows import PART, part_names
 
-__all__ = ["Store"]
+__all__ = ["Configuration", "Store"]
 
 _log = get_logger(__name__)
 
 AGE_CHECK_SECONDS = 3600.0
 """How often a process looks for configurations unused too long, while the cache is under its cap."""
+
+
+class Configuration(NamedTuple):
+    """One catalog configuration with generations in the store."""
+
+    config: str
+    """Its id (what ``catalog:<config>:`` keys are named by)."""
+    used: float
+    """The last time a process built, adopted or refreshed it (lookups write nothing); 0 if unknown."""
+    generations: list[str]
+    """The prefixes of the generations kept."""
+    sources: list[str]
+    """What it is made of: ``litellm`` (the bundled map) and its live sources, by name."""
 
 
 class Store(Backend):
@@ -131,7 +147,7 @@ class Store(Backend):
         return self._write(lambda cache: bool(cache.set(key, text)), in_memory, False)
 
     def write_generation(
-        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
+        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: Pointer, keep: int = 2
     ) -> bool:
         """Write a generation and retire old ones, all in one transaction.
 
@@ -143,7 +159,7 @@ class Store(Backend):
         generation names any more. Another writer's generation is never orphaned: all writers go
         through the same registry under SQLite's write lock.
         """
-        pointer_text = encode_doc(pointer)
+        pointer_text = encode_doc(pointer.encode())
 
         def work(cache: diskcache.Cache) -> bool:
             with cache.transact():
@@ -189,7 +205,7 @@ class Store(Backend):
 
         return self._write(work, in_memory, False)
 
-    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+    def append_history(self, key: str, entry: HistoryEntry, keep: int) -> None:
         """Add ``entry`` to the capped list under ``key`` (newest last, at most ``keep``): see :mod:`.history_rows`.
 
         The list is read and rewritten under a cross-process lock: two processes appending at once
@@ -229,19 +245,13 @@ class Store(Backend):
 
         return self._write(work, in_memory, 0)
 
-    def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
-        """Who holds lock ``name`` (``token``, ``pid``, ``host``, ``at``), or None if it is free.
+    def lock_holder(self, name: str, *, shared: bool = False) -> LockHolder | None:
+        """Who holds lock ``name``, or None if it is free.
 
         ``shared`` asks for the fleet-wide lock of that name (the same one on a machine-local store).
         """
         raw = self._read(f"lock:{name}")
-        if not isinstance(raw, str):
-            return None
-        try:
-            holder = json.loads(raw)
-        except ValueError:
-            holder = None
-        return holder if isinstance(holder, dict) else {"token": raw}
+        return LockHolder.decode(raw) if isinstance(raw, str) else None
 
     def try_lock(self, name: str, seconds: float, *, shared: bool = False) -> str | None:
         """Take a cross-process lock without waiting; return its token, or None if held.
@@ -270,22 +280,18 @@ class Store(Backend):
             self._held[name] = token
         return token
 
-    def _steal(self, key: str, holder: dict[str, Any], value: str, seconds: float) -> bool:
+    def _steal(self, key: str, holder: LockHolder, value: str, seconds: float) -> bool:
         def work(cache: diskcache.Cache) -> bool:
             with cache.transact():
-                current = cache.get(key)
-                try:
-                    same = isinstance(current, str) and json.loads(current).get("token") == holder.get("token")
-                except (ValueError, AttributeError):
-                    same = False
-                if not same:
+                current = LockHolder.decode(cache.get(key))
+                if current is None or current.token != holder.token:
                     return False
                 cache.set(key, value, expire=seconds)
                 return True
 
         stolen = self._write(work, lambda memory: False, False)
         if stolen:
-            _log.info("took over %s from pid %s, which is gone", key, holder.get("pid"))
+            _log.info("took over %s from pid %s, which is gone", key, holder.pid)
         return stolen
 
     def unlock(self, name: str, token: str) -> None:
@@ -326,22 +332,18 @@ class Store(Backend):
 
         return Lock(self, name, shared=shared)
 
-    def configurations(self) -> list[dict[str, Any]]:
-        """Every configuration with a generation here: ``config``, ``used``, ``generations``, ``sources``.
-
-        ``sources`` is what it is made of (LiteLLM's map and the live sources, by name); ``used``
-        is the last time a process built, adopted or refreshed it (lookups write nothing).
-        """
-        out: list[dict[str, Any]] = []
+    def configurations(self) -> list[Configuration]:
+        """Every configuration with a generation here (see :class:`Configuration`)."""
+        out: list[Configuration] = []
         for key in self._keys_like("catalog:", ":meta"):
             config = key[len("catalog:") : -len(":meta")]
             if ":" in config:
                 continue
-            meta = self.get(key) or {}
-            stamps = [meta.get(k) for k in ("used_at", "synced_at", "built_at")]
-            used = max((float(s) for s in stamps if isinstance(s, (int, float))), default=0.0)
+            meta = Pointer.decode(self.get(key))
+            stamps = (meta.used_at, meta.synced_at, meta.built_at) if meta is not None else ()
+            used = max((float(s) for s in stamps if s is not None), default=0.0)
             generations = json_list(self._read(f"catalog:{config}:generations"))
-            out.append({"config": config, "used": used, "generations": generations, "sources": _described(meta)})
+            out.append(Configuration(config, used, generations, _described(meta)))
         return out
 
     def _keys_like(self, prefix: str, suffix: str) -> list[str]:
@@ -418,19 +420,19 @@ class Store(Backend):
         if recently and self.live_bytes() <= cap_bytes:
             return []  # under the cap, and ages were looked at lately: nothing to read every configuration for
         self._aged_at = now
-        configs = sorted((c for c in self.configurations() if c["config"] != keep), key=lambda c: c["used"])
+        configs = sorted((c for c in self.configurations() if c.config != keep), key=lambda c: c.used)
         dropped: list[str] = []
         for config in configs:
-            if now - config["used"] > unused_seconds:
-                self.drop_configuration(config["config"])
-                dropped.append(config["config"])
+            if now - config.used > unused_seconds:
+                self.drop_configuration(config.config)
+                dropped.append(config.config)
         for config in configs:
-            if config["config"] in dropped:
+            if config.config in dropped:
                 continue
             if self.live_bytes() <= cap_bytes:
                 break
-            self.drop_configuration(config["config"])
-            dropped.append(config["config"])
+            self.drop_configuration(config.config)
+            dropped.append(config.config)
         return dropped
 
     def info(self) -> dict[str, Any]:
@@ -440,21 +442,21 @@ class Store(Backend):
         for path in own_files(self.directory):
             with suppress(OSError):
                 on_disk += path.stat().st_size
-        oldest = min(configs, key=lambda c: c["used"]) if configs else None
+        oldest = min(configs, key=lambda c: c.used) if configs else None
         return {
             "path": str(self.directory),
             "bytes_on_disk": on_disk,
             "bytes_used": self.live_bytes() if configs or on_disk else 0,
             "configurations": len(configs),
-            "generations": sum(len(c["generations"]) for c in configs),
+            "generations": sum(len(c.generations) for c in configs),
             "oldest": None
             if oldest is None
-            else {"config": oldest["config"], "used": oldest["used"], "sources": oldest["sources"]},
+            else {"config": oldest.config, "used": oldest.used, "sources": oldest.sources},
         }
 
 
-def _described(meta: Mapping[str, Any]) -> list[str]:
+def _described(meta: Pointer | None) -> list[str]:
     """A configuration by what it is made of: ``litellm`` (the bundled map) and its live sources' names."""
-    live = meta.get("sources")
-    names = sorted(str(n) for n in live) if isinstance(live, Mapping) else []
-    return (["litellm"] if meta.get("litellm_stamp") not in (None, "off") else []) + names
+    if meta is None:
+        return []
+    return (["litellm"] if meta.litellm_stamp not in (None, "off") else []) + sorted(meta.sources)

@@ -9,6 +9,7 @@ from typing import Any
 from massgen_discovery._domain import clock as _clock
 from massgen_discovery._orchestration.background import Background
 from massgen_discovery._orchestration.state import State, View
+from massgen_discovery._persistence.pointer import Pointer
 from massgen_discovery.sources import Source
 from massgen_discovery.testing import StaticSource
 
@@ -19,7 +20,9 @@ from ..support.fake_store import FakeStore
 
 
 def _view(sources: dict[str, dict[str, Any]]) -> View:
-    return View(prefix="catalog:x:y", meta={"sources": sources}, checked=0.0)
+    meta = Pointer.decode({"prefix": "catalog:x:y", "sources": sources})
+    assert meta is not None
+    return View(prefix=meta.prefix, pointer=meta, checked=0.0)
 
 
 def test_only_expired_automatic_sources_past_their_backoff_are_due(clock: FakeClock, monkeypatch: Any) -> None:

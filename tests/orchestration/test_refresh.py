@@ -9,6 +9,7 @@ import pytest
 
 from massgen_discovery._domain import clock as _clock
 from massgen_discovery._orchestration.state import State
+from massgen_discovery._persistence.envelope import Envelope
 from massgen_discovery.errors import ConfigError, SourceUnreachable
 from massgen_discovery.testing import StaticSource
 
@@ -27,7 +28,7 @@ def test_a_refresh_stores_the_listing_apart_from_its_envelope_and_parses_it_once
     envelope = store.get(State.envelope_key(source))
     assert envelope is not None and "payload" not in envelope and envelope["payload_key"] in store.rows
     store.calls.clear()
-    records, _aliases = state.listing(source, envelope)
+    records, _aliases = state.listing(source, Envelope.decode(envelope))
     assert [r.model for r in records] == ["mylab/m1"]
     assert ("get", envelope["payload_key"]) not in store.calls  # the refresh's parse is remembered
 

@@ -12,19 +12,19 @@ def test_history_entries_are_rows_of_their_own_and_the_oldest_go(cache_dir: Path
     """Adding an entry writes it and a short list; past the cap the oldest rows are deleted."""
     store = Store(cache_dir)
     # A list kept whole, as once written, reads and becomes rows on the next append.
-    store.put("h", {"entries": [{"at": 1.0, "n": 0}]})
-    assert store.history("h") == [{"at": 1.0, "n": 0}]
+    store.put("h", {"entries": [{"at": 1.0, "more": 0}]})
+    assert store.history("h") == [{"at": 1.0, "more": 0}]
     seen: set[str] = set()
     for n in range(1, 6):
-        store.append_history("h", {"at": float(n), "n": n}, keep=3)
+        store.append_history("h", {"at": float(n), "more": n}, keep=3)
         seen.update((store.get("h") or {})["rows"])
-    assert [e["n"] for e in store.history("h")] == [3, 4, 5]
+    assert [e["more"] for e in store.history("h")] == [3, 4, 5]
     listed = (store.get("h") or {})["rows"]
     assert len(listed) == 3 and "entries" not in (store.get("h") or {})
     assert len(seen) == 6 and all(store.get_raw(k) is None for k in seen - set(listed))  # dropped rows are gone
     # A listed row that is gone or damaged is skipped, not fatal.
     store.delete(listed[0])
-    assert [e["n"] for e in store.history("h")] == [4, 5]
+    assert [e["more"] for e in store.history("h")] == [4, 5]
 
 
 def test_an_entry_its_list_and_the_oldests_removal_are_one_transaction(cache_dir: Path) -> None:

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from massgen_discovery._persistence.disk import LockHolder
 from massgen_discovery._persistence.storage import Fleet, Storage
 from massgen_discovery._persistence.store import Store
 
@@ -21,7 +22,7 @@ def test_a_lock_is_taken_by_one_holder_and_names_it(cache_dir: Path) -> None:
     assert token is not None
     assert theirs.take(30) is None
     holder = theirs.holder()
-    assert holder is not None and holder["pid"] == os.getpid() and holder["token"] == token
+    assert holder is not None and holder.pid == os.getpid() and holder.token == token
     theirs.release("not-the-token")
     assert theirs.take(30) is None
     mine.release(token)
@@ -76,3 +77,11 @@ def test_the_storage_seam_is_small() -> None:
     local = _members(Store)
     assert storage <= local  # the local store is a Storage ...
     assert not (fleet - {"get_pointer"}) & local  # ... and has none of the fleet's no-ops
+
+
+def test_a_lock_row_names_its_holder_or_only_a_token() -> None:
+    """A row from an older release (a bare token) or with fields of the wrong type names what it can."""
+    assert LockHolder.decode("abc") == LockHolder(token="abc")
+    assert LockHolder.decode('{"token": "t", "pid": "1", "host": 3, "at": true}') == LockHolder(token="t")
+    assert LockHolder.decode('{"token": "t", "pid": 7, "host": "h", "at": 1}') == LockHolder("t", 7, "h", 1.0)
+    assert LockHolder.decode(None) is None and LockHolder("t", 7, "h").describe() == "pid 7 on h"

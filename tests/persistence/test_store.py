@@ -9,6 +9,7 @@ import pytest
 
 from massgen_discovery._persistence import rows
 from massgen_discovery._persistence.disk import SCHEMA_VERSION, credential_fingerprint, default_cache_dir
+from massgen_discovery._persistence.pointer import Pointer
 from massgen_discovery._persistence.store import Store
 
 
@@ -131,7 +132,7 @@ def test_generations_are_written_and_retired_in_bulk(cache_dir: Path) -> None:
     for n in range(5):
         prefix = f"catalog:c1:g{n}"
         rows = {f"{prefix}:all": "[]", f"{prefix}:index": "{}", f"{prefix}:m:x": "{}"}
-        assert store.write_generation("catalog:c1:generations", prefix, rows, "catalog:c1:meta", {"prefix": prefix})
+        assert store.write_generation("catalog:c1:generations", prefix, rows, "catalog:c1:meta", Pointer(prefix))
     keys = set(store._writer().iterkeys())
     assert {k for k in keys if k.startswith("catalog:c1:g") and k != "catalog:c1:generations"} == {
         f"catalog:c1:g{n}:{part}" for n in (3, 4) for part in ("all", "index", "m:x")
@@ -159,11 +160,11 @@ def test_a_retired_generation_takes_the_parts_no_one_else_names(cache_dir: Path)
     store = Store(cache_dir)
     shared, mine, kept = '[{"model": "a/shared"}]', '[{"model": "a/mine"}]', '[{"model": "a/kept"}]'
     assert store.write_generation("catalog:c2:generations", "catalog:c2:g0", _generation("catalog:c2:g0", shared),
-                                  "catalog:c2:meta", {})  # fmt: skip
+                                  "catalog:c2:meta", Pointer("catalog:c2:g0"))  # fmt: skip
     for n, texts in enumerate([(shared, mine, kept), (kept,), (kept,)]):
         prefix = f"catalog:c1:g{n}"
         assert store.write_generation("catalog:c1:generations", prefix, _generation(prefix, *texts),
-                                      "catalog:c1:meta", {})  # fmt: skip
+                                      "catalog:c1:meta", Pointer(prefix))  # fmt: skip
     stored = {k for k in store._writer().iterkeys() if k.startswith(rows.PART)}
     assert rows.part_key(shared) in stored and rows.part_key(kept) in stored
     assert rows.part_key(mine) not in stored

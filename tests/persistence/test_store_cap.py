@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from massgen_discovery import Catalog, ModelRecord
-from massgen_discovery._persistence.store import Store
+from massgen_discovery._persistence.store import Configuration, Store
 from massgen_discovery.cli import run
 from massgen_discovery.testing import StaticSource
 
@@ -58,7 +58,7 @@ def test_the_cap_collects_the_least_recently_used_configurations(
         assert store.live_bytes() <= cap + one  # within the cap, but for the one just written
         assert len(configs) <= 3
         store.close()
-    kept = {c["config"] for c in Store(cache).configurations()}
+    kept = {c.config for c in Store(cache).configurations()}
     newest = {internals.config_id(configured(cache, n)) for n in (5, 6, 7)}
     assert kept == newest  # the least recently used went first
     # An old configuration still answers: it builds again (and something else makes room).
@@ -77,7 +77,7 @@ def test_configurations_unused_for_a_week_go_even_under_the_cap(tmp_path: Path, 
     assert recent.get_model("lab/m1") is not None
     recent.close()
     configs = Store(cache).configurations()
-    assert [c["config"] for c in configs] == [internals.config_id(recent)]
+    assert [c.config for c in configs] == [internals.config_id(recent)]
 
 
 def test_a_catalog_whose_generation_was_collected_still_answers(
@@ -93,7 +93,7 @@ def test_a_catalog_whose_generation_was_collected_still_answers(
     clock.advance(60)
     b = configured(cache, 1)
     assert b.get_model("lab/m1") is not None
-    assert internals.config_id(a) not in {c["config"] for c in Store(cache).configurations()}
+    assert internals.config_id(a) not in {c.config for c in Store(cache).configurations()}
     clock.advance(2)  # past the pointer recheck
     record = a.get_model("claude-sonnet-4-5")
     assert record is not None and record.max_input_tokens
@@ -237,7 +237,7 @@ def test_under_the_cap_ages_are_looked_at_hourly_and_over_it_at_once(tmp_path: P
     reads: list[int] = []
     real = store.configurations
 
-    def counted() -> list[dict[str, Any]]:
+    def counted() -> list[Configuration]:
         reads.append(1)
         return real()
 

@@ -11,8 +11,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from massgen_discovery._persistence.disk import SCHEMA_VERSION, encode_doc
+from massgen_discovery._domain.change_rows import HistoryEntry
+from massgen_discovery._persistence.disk import SCHEMA_VERSION, LockHolder, encode_doc
 from massgen_discovery._persistence.locks import Lock
+from massgen_discovery._persistence.pointer import Pointer
 
 __all__ = ["FakeStore"]
 
@@ -51,7 +53,7 @@ class FakeStore:
         return ok
 
     def write_generation(
-        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: dict[str, Any], keep: int = 2
+        self, registry: str, prefix: str, rows: dict[str, str], pointer_key: str, pointer: Pointer, keep: int = 2
     ) -> bool:
         self.calls.append(("write_generation", prefix))
         if self.broken:
@@ -61,7 +63,7 @@ class FakeStore:
             for key in [k for k in self.rows if k.startswith(old + ":")]:
                 del self.rows[key]
         self.rows.update(rows)
-        self.rows[pointer_key] = encode_doc(pointer)
+        self.rows[pointer_key] = encode_doc(pointer.encode())
         self.rows[registry] = json.dumps(listed[-keep:])
         return True
 
@@ -72,7 +74,7 @@ class FakeStore:
         doc = self.get(key)
         return list(doc["entries"]) if doc is not None else []
 
-    def append_history(self, key: str, entry: dict[str, Any], keep: int) -> None:
+    def append_history(self, key: str, entry: HistoryEntry, keep: int) -> None:
         entries = [*self.history(key), entry][-keep:]
         self.put(key, {"entries": entries})
 
@@ -87,8 +89,8 @@ class FakeStore:
 
     # -- the lock table a Lock works on ------------------------------------------------------------
 
-    def lock_holder(self, name: str, *, shared: bool = False) -> dict[str, Any] | None:
-        return {"token": self.locks[name], "pid": os.getpid(), "host": "here"} if name in self.locks else None
+    def lock_holder(self, name: str, *, shared: bool = False) -> LockHolder | None:
+        return LockHolder(self.locks[name], os.getpid(), "here") if name in self.locks else None
 
     def try_lock(self, name: str, seconds: float, *, shared: bool = False) -> str | None:
         if name in self.locks:
