@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._domain.digest import sha256_hex
 from .._domain.log import get_logger
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import diskcache
+
+    from .locks import LockHolder
 
 __all__ = [
     "DEFAULT_CACHE_MAX_MB",
@@ -278,38 +280,6 @@ def remove_own_files(directory: Path) -> int:
                 with suppress(OSError):
                     first.rmdir()
     return removed
-
-
-class LockHolder(NamedTuple):
-    """Who holds a lock, as its row says: the token, and the process (pid, host) and time that took it."""
-
-    token: str | None = None
-    pid: int | None = None
-    host: str | None = None
-    at: float | None = None
-
-    @classmethod
-    def decode(cls, text: object) -> LockHolder | None:
-        """The holder a lock row names (a bare token, as older rows held); None when there is no row."""
-        if not isinstance(text, (str, bytes)):
-            return None
-        try:
-            row = json.loads(text)
-        except (ValueError, RecursionError):
-            row = None
-        if not isinstance(row, dict):
-            return cls(token=text if isinstance(text, str) else text.decode("utf-8", "replace"))
-        pid, at = row.get("pid"), row.get("at")
-        return cls(
-            token=row.get("token") if isinstance(row.get("token"), str) else None,
-            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
-            host=row.get("host") if isinstance(row.get("host"), str) else None,
-            at=float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else None,
-        )
-
-    def describe(self) -> str:
-        """``pid <pid> on <host>`` (``?`` for what the row does not say)."""
-        return f"pid {self.pid if self.pid is not None else '?'} on {self.host or '?'}"
 
 
 def owner_gone(holder: LockHolder) -> bool:

@@ -7,9 +7,10 @@ and is written only when the upstream sends a different listing, so a refresh th
 same listing writes a few hundred bytes, and reading the envelope (every build does) never
 decodes megabytes. The payload before the current one is kept
 too: a process that read the previous envelope still finds its payload.
-"""
 
-from __future__ import annotations
+The annotations here are evaluated, not strings: a ``NamedTuple`` of string annotations compiles a
+forward reference per field when the module is imported, which every cold lookup would pay.
+"""
 
 import os
 from collections.abc import Mapping, Sequence
@@ -68,7 +69,7 @@ class Envelope(NamedTuple):
     """The drift baseline, in an envelope written before it was kept beside the listing."""
 
     @classmethod
-    def decode(cls, doc: Mapping[str, Any] | None) -> Envelope:
+    def decode(cls, doc: Mapping[str, Any] | None) -> "Envelope":
         """The envelope a stored document holds (checked by the store's gate); ``Envelope()`` for none."""
         if not doc:
             return cls()
@@ -78,7 +79,7 @@ class Envelope(NamedTuple):
         return cls(**fields)
 
     @classmethod
-    def read(cls, store: Storage, key: str, *, shared: bool = False) -> Envelope:
+    def read(cls, store: "Storage", key: str, *, shared: bool = False) -> "Envelope":
         """The envelope stored under ``key`` (``shared``: as the whole fleet sees it)."""
         return cls.decode(store.get(key, shared=shared))
 
@@ -123,7 +124,7 @@ class Envelope(NamedTuple):
         notes: Sequence[str],
         validators: Mapping[str, str],
         digest: str,
-    ) -> Envelope:
+    ) -> "Envelope":
         """The envelope of a listing accepted at ``at`` (:func:`write_payload` adds where it is stored)."""
         return cls(
             source=source,
@@ -139,7 +140,7 @@ class Envelope(NamedTuple):
             digest=digest,
         )
 
-    def confirmed(self, *, ttl: float, at: float, validators: Mapping[str, str]) -> Envelope:
+    def confirmed(self, *, ttl: float, at: float, validators: Mapping[str, str]) -> "Envelope":
         """The envelope once the upstream confirmed its listing at ``at`` (a 304, or the same bytes): fresh again."""
         return self._replace(
             fetched_at=at,
@@ -153,7 +154,9 @@ class Envelope(NamedTuple):
             validators=validators or self.validators,
         )
 
-    def failed(self, source: str, base_url: str, *, error: str, retry_at: float, at: float, degraded: bool) -> Envelope:
+    def failed(
+        self, source: str, base_url: str, *, error: str, retry_at: float, at: float, degraded: bool
+    ) -> "Envelope":
         """The envelope after a failed refresh: its listing kept, the error, one more failure, when to try again.
 
         ``degraded``: the refresh brought a listing the guard rails held out as suspect.
@@ -168,7 +171,7 @@ class Envelope(NamedTuple):
             last_attempt=at,
         )
 
-    def held(self) -> Envelope:
+    def held(self) -> "Envelope":
         """The envelope once a suspect listing was kept out (it keeps serving its own)."""
         return self._replace(degraded=True)
 
@@ -209,7 +212,7 @@ def payload_json(payload: Any, body: bytes | None = None) -> tuple[str, str]:
     return text, blake2b_hex(text)
 
 
-def read_payload(store: Storage, envelope_key: str, envelope: Envelope) -> Any:
+def read_payload(store: "Storage", envelope_key: str, envelope: Envelope) -> Any:
     """The listing the envelope names; None when there is none, or it is gone or not ours."""
     if envelope.payload is not None:
         return envelope.payload  # an envelope written before payloads were kept apart
@@ -222,7 +225,7 @@ def read_payload(store: Storage, envelope_key: str, envelope: Envelope) -> Any:
     return doc.get("payload") if doc is not None else None
 
 
-def read_guard(store: Storage, envelope_key: str, envelope: Envelope) -> tuple[Any, Any]:
+def read_guard(store: "Storage", envelope_key: str, envelope: Envelope) -> tuple[Any, Any]:
     """What the guard rails compare a new listing with: (the drift baseline, the listing's own values).
 
     Either is None when it is not stored (the values came in later than the baseline).
@@ -241,7 +244,7 @@ def read_guard(store: Storage, envelope_key: str, envelope: Envelope) -> tuple[A
 
 
 def write_payload(
-    store: Storage,
+    store: "Storage",
     envelope_key: str,
     envelope: Envelope,
     previous: Envelope,

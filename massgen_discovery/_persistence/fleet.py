@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 from .._domain.gate import LARGE_VALUE, SMALL_VALUE, size_cap
 from .._runtime import gate_note
 from ..sources._urls import redact_url
-from .disk import LockHolder, OpenStores, encode_doc, new_lock_value, owner_gone
+from .disk import OpenStores, encode_doc, new_lock_value, owner_gone
+from .locks import LockHolder
 from .pointer import Pointer
 from .store import Store
 

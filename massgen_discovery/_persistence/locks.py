@@ -2,20 +2,52 @@
 
 A store's lock table (:class:`LockTable`: ``try_lock``, ``unlock``, ``lock_holder``) is the
 primitive; :meth:`Storage.lock <massgen_discovery._persistence.storage.Storage.lock>` hands out a
-:class:`Lock` bound to one name, so the orchestration sees one member where there were four.
+:class:`Lock` bound to one name, so the orchestration sees one member where there were four. A
+lock's row names its holder (:class:`LockHolder`).
+
+The annotations here are evaluated, not strings: a ``NamedTuple`` of string annotations compiles a
+forward reference per field on import.
 """
 
-from __future__ import annotations
-
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import NamedTuple, Protocol
 
-if TYPE_CHECKING:
-    from .disk import LockHolder
+__all__ = ["Lock", "LockHolder", "LockTable"]
 
-__all__ = ["Lock", "LockTable"]
+
+class LockHolder(NamedTuple):
+    """Who holds a lock, as its row says: the token, and the process (pid, host) and time that took it."""
+
+    token: str | None = None
+    pid: int | None = None
+    host: str | None = None
+    at: float | None = None
+
+    @classmethod
+    def decode(cls, text: object) -> "LockHolder | None":
+        """The holder a lock row names (a bare token, as older rows held); None when there is no row."""
+        if not isinstance(text, (str, bytes)):
+            return None
+        try:
+            row = json.loads(text)
+        except (ValueError, RecursionError):
+            row = None
+        if not isinstance(row, dict):
+            return cls(token=text if isinstance(text, str) else text.decode("utf-8", "replace"))
+        pid, at = row.get("pid"), row.get("at")
+        return cls(
+            token=row.get("token") if isinstance(row.get("token"), str) else None,
+            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+            host=row.get("host") if isinstance(row.get("host"), str) else None,
+            at=float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else None,
+        )
+
+    def describe(self) -> str:
+        """``pid <pid> on <host>`` (``?`` for what the row does not say)."""
+        return f"pid {self.pid if self.pid is not None else '?'} on {self.host or '?'}"
 
 
 class LockTable(Protocol):

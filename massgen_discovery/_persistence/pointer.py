@@ -4,9 +4,10 @@ The pointer names the generation a configuration reads (its ``prefix``) and the 
 merged from: the map's stamp and, per live source, the listing's version with its freshness and
 error (:class:`SourceMeta`). It is decoded once where the store hands it over (the gate checked
 each field's shape first) and written back through :meth:`Pointer.encode`.
-"""
 
-from __future__ import annotations
+The annotations here are evaluated, not strings: a ``NamedTuple`` of string annotations compiles a
+forward reference per field, which a cold lookup would pay (it reads the pointer).
+"""
 
 import json
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ class SourceMeta(NamedTuple):
     """Records the generation took from it."""
 
     @classmethod
-    def decode(cls, doc: Mapping[str, Any]) -> SourceMeta:
+    def decode(cls, doc: Mapping[str, Any]) -> "SourceMeta":
         """The note a stored pointer holds (checked by the store's gate)."""
         return cls(**{k: doc[k] for k in cls._fields if doc.get(k) is not None})
 
@@ -63,7 +64,7 @@ class Pointer(NamedTuple):
     sources: Mapping[str, SourceMeta] = _NO_SOURCES
 
     @classmethod
-    def decode(cls, doc: Mapping[str, Any] | None) -> Pointer | None:
+    def decode(cls, doc: Mapping[str, Any] | None) -> "Pointer | None":
         """The pointer a stored document holds (checked by the store's gate), or None without one."""
         if not doc or not isinstance(doc.get("prefix"), str):
             return None

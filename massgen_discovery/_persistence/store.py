@@ -37,14 +37,13 @@ if TYPE_CHECKING:
     import diskcache
 
     from .._domain.change_rows import HistoryEntry
-    from .locks import Lock
+    from .locks import Lock, LockHolder
 from . import history_rows
 from .backend import Backend
 from .disk import (
     DB_FILE,
     DELETED,
     SCHEMA_VERSION,
-    LockHolder,
     encode_doc,
     json_list,
     keys_under,
@@ -67,17 +66,18 @@ AGE_CHECK_SECONDS = 3600.0
 """How often a process looks for configurations unused too long, while the cache is under its cap."""
 
 
+# The functional form: its field types are evaluated expressions, not string annotations (a class
+# form here would compile a forward reference per field whenever the store is imported).
 class Configuration(NamedTuple):
-    """One catalog configuration with generations in the store."""
-
     config: str
-    """Its id (what ``catalog:<config>:`` keys are named by)."""
     used: float
-    """The last time a process built, adopted or refreshed it (lookups write nothing); 0 if unknown."""
     generations: list[str]
-    """The prefixes of the generations kept."""
     sources: list[str]
-    """What it is made of: ``litellm`` (the bundled map) and its live sources, by name."""
+
+
+"""One catalog configuration with generations in the store: its id (``catalog:<config>:`` keys), when
+a process last built, adopted or refreshed it (lookups write nothing; 0 if unknown), the prefixes
+of its generations, and what it is made of (``litellm`` for the bundled map, then its live sources)."""
 
 
 class Store(Backend):
@@ -250,6 +250,8 @@ class Store(Backend):
 
         ``shared`` asks for the fleet-wide lock of that name (the same one on a machine-local store).
         """
+        from .locks import LockHolder  # not on a lookup's path
+
         raw = self._read(f"lock:{name}")
         return LockHolder.decode(raw) if isinstance(raw, str) else None
 
@@ -281,6 +283,8 @@ class Store(Backend):
         return token
 
     def _steal(self, key: str, holder: LockHolder, value: str, seconds: float) -> bool:
+        from .locks import LockHolder
+
         def work(cache: diskcache.Cache) -> bool:
             with cache.transact():
                 current = LockHolder.decode(cache.get(key))

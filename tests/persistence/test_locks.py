@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from massgen_discovery._persistence.disk import LockHolder
+from massgen_discovery._persistence.locks import LockHolder
 from massgen_discovery._persistence.storage import Fleet, Storage
 from massgen_discovery._persistence.store import Store
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from massgen_discovery._domain.change_rows import HistoryEntry
-from massgen_discovery._persistence.disk import SCHEMA_VERSION, LockHolder, encode_doc
-from massgen_discovery._persistence.locks import Lock
+from massgen_discovery._persistence.disk import SCHEMA_VERSION, encode_doc
+from massgen_discovery._persistence.locks import Lock, LockHolder
 from massgen_discovery._persistence.pointer import Pointer
 
 __all__ = ["FakeStore"]
