@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from ._domain.price_history import PricePoint
     from ._domain.query import Query
     from ._domain.reports import Change, Disagreement, RefreshReport, SourceStatus
     from ._orchestration.refresh import Refresher
@@ -195,7 +196,7 @@ class Catalog:
     def _changes(self, since: datetime | str | None, last: int | None, provider: str | None) -> list[Change]:
         return self._state.history().changes(since=since, last=last, provider=provider)
 
-    def price_history(self, model: str, *, field: str | None = None) -> list[dict[str, Any]]:
+    def price_history(self, model: str, *, field: str | None = None) -> list[PricePoint]:
         """A model's price points, oldest first: ``{"field", "value", "from", "to", "source"}``.
 
         From the dated prices its sources state and the price moves this catalog accepted between

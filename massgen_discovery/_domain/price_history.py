@@ -9,7 +9,7 @@ with the source of the new value, at the generation's time).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .price_rules import time_variant
 
@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["PricePoint", "price_points"]
 
-PricePoint = dict[str, Any]
-"""``{"field", "value", "from", "to", "source"}``."""
+PricePoint = TypedDict(
+    "PricePoint", {"field": str, "value": Any, "from": "str | None", "to": "str | None", "source": "str | None"}
+)
+"""One rate over one span: its value (a JSON number), from and to (ISO; None where open), and its source."""
 
 _BASE = (
     "input_cost_per_token",

@@ -22,6 +22,7 @@ from .disk import (
     ROW_QUERY,
     UNSURE,
     WRITE_WAIT,
+    MemoryRows,
     OpenStores,
     can_write,
     default_cache_path,
@@ -68,7 +69,7 @@ class Backend:
         # The quiet reader: the database opened as immutable while no writer has it open, with the
         # file's identity it was opened on (a changed file means a new connection).
         self._quiet: tuple[tuple[int, int, int, int], sqlite3.Connection] | None = None
-        self._memory: dict[str, Any] | None = None
+        self._memory: MemoryRows | None = None
         self._rebuilt = False
         self._busy_until = 0.0
         self._busy_logged = False
@@ -274,9 +275,7 @@ class Backend:
             self._memory = {}
         return False
 
-    def _write(
-        self, work: Callable[[diskcache.Cache], _T], in_memory: Callable[[dict[str, Any]], _T], failed: _T
-    ) -> _T:
+    def _write(self, work: Callable[[diskcache.Cache], _T], in_memory: Callable[[MemoryRows], _T], failed: _T) -> _T:
         """Run ``work`` on the cache; a busy database drops it, an unusable one moves it to memory."""
         with self._mutex:
             self._active += 1

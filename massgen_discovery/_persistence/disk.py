@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from .locks import LockHolder
 
 __all__ = [
+    "DELETED",
+    "Deleted",
+    "MemoryRows",
     "DEFAULT_CACHE_MAX_MB",
     "SCHEMA_VERSION",
     "cache_cap_bytes",
@@ -139,7 +142,15 @@ def host() -> str:
     return socket.gethostname()
 
 
-DELETED = object()
+class Deleted:
+    """A row deleted while writes are kept in memory: it hides the row on disk."""
+
+    __slots__ = ()
+
+
+DELETED = Deleted()
+MemoryRows = dict[str, "str | Deleted"]
+"""The store's rows while writes are kept in memory: each key's text, or :data:`DELETED`."""
 
 
 _WARNED: set[str] = set()
@@ -439,7 +450,7 @@ def sweep_retired(cache: diskcache.Cache, candidates: set[str]) -> int:
     return len(hashes)
 
 
-def sweep_memory_parts(memory: dict[str, Any]) -> int:
+def sweep_memory_parts(memory: MemoryRows) -> int:
     live = _live_parts(v for k, v in memory.items() if _DIR.match(k))
     doomed = [k for k, v in memory.items() if k.startswith(PART) and k not in live and v is not DELETED]
     for key in doomed:

@@ -44,6 +44,7 @@ from .disk import (
     DB_FILE,
     DELETED,
     SCHEMA_VERSION,
+    MemoryRows,
     encode_doc,
     json_list,
     keys_under,
@@ -130,7 +131,7 @@ class Store(Backend):
                     cache.delete(key)
             return True
 
-        def in_memory(memory: dict[str, Any]) -> bool:
+        def in_memory(memory: MemoryRows) -> bool:
             memory.update(texts)
             memory.update(dict.fromkeys(deleted, DELETED))
             return True
@@ -140,7 +141,7 @@ class Store(Backend):
     def put_raw(self, key: str, text: str) -> bool:
         """Write a JSON text as is; False if it could not be kept."""
 
-        def in_memory(memory: dict[str, Any]) -> bool:
+        def in_memory(memory: MemoryRows) -> bool:
             memory[key] = text
             return True
 
@@ -191,7 +192,7 @@ class Store(Backend):
                     sweep_retired(cache, retired - rows.keys())
             return True
 
-        def in_memory(memory: dict[str, Any]) -> bool:
+        def in_memory(memory: MemoryRows) -> bool:
             listed = json_list(memory.get(registry))
             listed = [p for p in listed if p != prefix] + [prefix]
             for old in listed[:-keep]:
@@ -221,7 +222,7 @@ class Store(Backend):
     def delete(self, key: str) -> None:
         """Remove a row if present."""
 
-        def in_memory(memory: dict[str, Any]) -> bool:
+        def in_memory(memory: MemoryRows) -> bool:
             memory[key] = DELETED
             return True
 
@@ -237,7 +238,7 @@ class Store(Backend):
                     cache.delete(k)
             return len(doomed)
 
-        def in_memory(memory: dict[str, Any]) -> int:
+        def in_memory(memory: MemoryRows) -> int:
             doomed = [k for k in memory if k.startswith(prefix) and memory[k] is not DELETED]
             for k in doomed:
                 memory[k] = DELETED
@@ -265,7 +266,7 @@ class Store(Backend):
         key = f"lock:{name}"
         token, value = new_lock_value()
 
-        def in_memory(memory: dict[str, Any]) -> bool:
+        def in_memory(memory: MemoryRows) -> bool:
             if isinstance(memory.get(key), str):
                 return False
             memory[key] = value
@@ -312,7 +313,7 @@ class Store(Backend):
                     cache.delete(key)
             return True
 
-        def in_memory(memory: dict[str, Any]) -> bool:
+        def in_memory(memory: MemoryRows) -> bool:
             current = memory.get(key)
             if isinstance(current, str) and f'"token": "{token}"' in current:
                 del memory[key]
@@ -404,7 +405,7 @@ class Store(Backend):
                 removed += sweep_parts(cache)
             return removed
 
-        def in_memory(memory: dict[str, Any]) -> int:
+        def in_memory(memory: MemoryRows) -> int:
             doomed = [k for k in memory if k.startswith(f"catalog:{config}:") or k.startswith(f"history:{config}:")]
             for k in doomed:
                 memory[k] = DELETED

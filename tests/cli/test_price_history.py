@@ -59,7 +59,8 @@ def test_the_catalogs_own_price_moves_are_kept(httpserver: HTTPServer, capsys: p
     points = catalog.price_history("lab/m1", field="input_cost_per_token")
     assert [p["value"] for p in points] == [1 * M, 3 * M]
     assert points[0]["to"] == points[1]["from"] and points[1]["to"] is None and points[1]["source"] == "lab"
-    assert datetime.fromisoformat(points[1]["from"]) >= before.replace(microsecond=0)
+    started = points[1]["from"]
+    assert started is not None and datetime.fromisoformat(started) >= before.replace(microsecond=0)
     assert catalog.price_history("lab/no-such") == []
     assert run(["history", "lab/m1", "--endpoint", f"lab={url}", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
