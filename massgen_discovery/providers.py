@@ -3,9 +3,10 @@
 Each provider is declared here once: the live-source registry (:mod:`massgen_discovery.sources`)
 and each hosted source's credential variables are derived from :data:`PROVIDERS`, and so is the
 README's providers table (``python -m massgen_discovery.providers``; a test keeps the two in sync).
-"""
 
-from __future__ import annotations
+The annotations here are evaluated, not strings: a ``NamedTuple`` of string annotations compiles a
+forward reference per field on import, which every cold lookup would pay.
+"""
 
 import os
 from typing import NamedTuple

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
-__all__ = ["FrozenRecord", "factory"]
+    # For the checker only: a string bound makes a forward reference, compiled at import.
+    _R = TypeVar("_R", bound="FrozenRecord")
 
-_R = TypeVar("_R", bound="FrozenRecord")
+__all__ = ["FrozenRecord", "factory"]
 
 
 class _Factory:

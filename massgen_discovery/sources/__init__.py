@@ -105,16 +105,21 @@ class SourceHooks(Protocol):
         ...
 
 
-class Hooks(NamedTuple):
-    """A source's optional members with their defaults filled in (see :class:`SourceHooks`)."""
-
-    enabled: bool
-    env_vars: tuple[str, ...]
-    authoritative_for: str | None
-    cache_credential: str | None
-    provider: str
-    reuses_previous: bool
-    conditional_get: bool
+# The functional form (kept from ruff's UP014): its field types are evaluated expressions, where the
+# class form would compile a forward reference per field (this module's annotations are strings).
+Hooks = NamedTuple(  # noqa: UP014
+    "Hooks",
+    [
+        ("enabled", bool),
+        ("env_vars", tuple[str, ...]),
+        ("authoritative_for", str | None),
+        ("cache_credential", str | None),
+        ("provider", str),
+        ("reuses_previous", bool),
+        ("conditional_get", bool),
+    ],
+)
+Hooks.__doc__ = """A source's optional members with their defaults filled in (see :class:`SourceHooks`)."""
 
 
 def hooks(source: Source) -> Hooks:

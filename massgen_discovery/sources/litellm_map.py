@@ -5,9 +5,10 @@ bundled ``model_prices_and_context_window_backup.json`` is located through
 ``importlib.util.find_spec`` and read directly. When the caller has already imported litellm, the
 live ``litellm.model_cost`` dict is read instead, so entries added with ``litellm.register_model``
 count. Nothing here ever triggers LiteLLM's remote fetch.
-"""
 
-from __future__ import annotations
+The annotations here are evaluated, not strings: a ``NamedTuple`` of string annotations compiles a
+forward reference per field on import, which every cold lookup would pay.
+"""
 
 import functools
 import importlib.util
@@ -62,7 +63,7 @@ def normalize_provider(litellm_provider: str) -> str:
 
 
 @functools.cache
-def _entry_model() -> type[BaseModel]:
+def _entry_model() -> "type[BaseModel]":
     """The validator of one map entry, built on first use (pydantic stays off the lookup path)."""
     from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -122,7 +123,7 @@ _found_map: list[str] = []
 file may change, which :func:`map_stamp` sees), and looking it up again costs a scan of sys.path."""
 
 
-def bundled_map_path() -> Path | None:
+def bundled_map_path() -> "Path | None":
     """Locate the JSON map shipped inside the installed litellm without importing it."""
     from pathlib import Path
 
